@@ -1,0 +1,588 @@
+"""Edit operations of a non-linear editor, each producing one exactly-invertible ``Change``.
+
+An ``EditSession`` applies primitive ops to the live sequence as it goes and records them;
+when the operation finishes it checks the invariants (no overlaps, transitions still sit on
+a cut with enough media) on what it touched. If anything fails, the recorded ops are undone
+in reverse and the sequence is exactly as before, so a failed edit changes nothing.
+
+Vocabulary follows NLE conventions:
+  lift            remove, leave a gap          ripple delete  remove, close the gap
+  overwrite       replace what is under it     insert         push later items right
+  trim (ripple)   move one edge (and ripple)   roll           move a cut between two clips
+  slip            change the source range      slide          move a clip between neighbours
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import replace
+from typing import Any
+
+from timeline.changes import (
+    Change,
+    InOutOp,
+    ItemOp,
+    MarkerOp,
+    Op,
+    ShiftOp,
+    TrackOp,
+    TransitionOp,
+    apply_op,
+)
+from timeline.model import (
+    Clip,
+    EditError,
+    GeneratedSegment,
+    Item,
+    Marker,
+    MediaInfo,
+    Sequence,
+    Track,
+    TrackInfo,
+    TrackKind,
+    Transition,
+)
+
+
+class EditSession:
+    """Records the primitive ops of one edit; rolls them back if the edit fails."""
+
+    def __init__(self, seq: Sequence, id_source: IdSource) -> None:
+        self.seq = seq
+        self.ids = id_source
+        self.ops: list[Op] = []
+        self._touched_items: set[int] = set()
+        self._touched_tracks: set[str] = set()
+
+    def _do(self, op: Op) -> None:
+        apply_op(self.seq, op)
+        self.ops.append(op)
+
+    def rollback(self) -> None:
+        for op in reversed(self.ops):
+            apply_op(self.seq, op.inverted())
+        self.ops.clear()
+
+    # --- primitive helpers
+    def add(self, item: Item) -> Item:
+        self._do(ItemOp(None, item))
+        self._touched_items.add(item.id)
+        self._touched_tracks.add(item.track)
+        return item
+
+    def remove(self, item: Item) -> None:
+        self._do(ItemOp(item, None))
+        self._touched_tracks.add(item.track)
+
+    def update(self, item: Item, **changes: Any) -> Item:
+        new = replace(item, **changes)
+        if new != item:
+            self._do(ItemOp(item, new))
+            self._touched_items.add(new.id)
+            self._touched_tracks.update((item.track, new.track))
+        return new
+
+    def shift(self, track: Track, from_frame: int, delta: int) -> None:
+        """Ripple: move items starting at/after ``from_frame`` by ``delta``."""
+        if delta == 0:
+            return
+        pos = track.first_index_at_or_after(from_frame)
+        items = track.items
+        if pos >= len(items):
+            return
+        first = items[pos]
+        if first.start + delta < 0:
+            raise EditError(f"The ripple would move item {first.id} before frame 0")
+        if delta < 0 and pos > 0:
+            limit = max(i.end for i in items[max(0, pos - 4) : pos])
+            if first.start + delta < limit:
+                raise EditError(
+                    f"The ripple would move item {first.id} over the item ending at frame {limit}"
+                )
+        self._do(ShiftOp(track.name, first.start, delta))
+        self._touched_tracks.add(track.name)
+
+    def new_id(self) -> int:
+        return self.ids.allocate()
+
+    # --- compound helpers shared by several edits
+    def split_at(self, track: Track, frame: int) -> tuple[Item, Item] | None:
+        """Cut the item strictly spanning ``frame`` in two; the right half gets a new id."""
+        item = track.item_at(frame)
+        if item is None or item.start == frame:
+            return None
+        left_len = frame - item.start
+        left = self.update(item, duration=left_len)
+        right = self.add(
+            replace(
+                item,
+                id=self.new_id(),
+                start=frame,
+                duration=item.duration - left_len,
+                source_in=item.source_in + left_len,
+            )
+        )
+        # A transition on the original's out-cut now belongs to the right half.
+        for tr in list(track.transitions.values()):
+            if tr.from_item == item.id:
+                self.replace_transition(tr, from_item=right.id)
+        return left, right
+
+    def clear_range(self, track: Track, start: int, end: int) -> None:
+        """Make ``[start, end)`` empty, trimming or splitting what overlaps (overwrite/lift)."""
+        for item in track.overlapping(start, end):
+            if start <= item.start and item.end <= end:
+                self.remove(item)
+            elif item.start < start and item.end > end:
+                self.split_at(track, end)
+                self.update(track.item_at(start), duration=start - item.start)  # type: ignore[arg-type]
+            elif item.start < start:
+                self.update(item, duration=start - item.start)
+            else:
+                cut = end - item.start
+                self.update(
+                    item, start=end, source_in=item.source_in + cut, duration=item.duration - cut
+                )
+
+    def replace_transition(self, tr: Transition, **changes: Any) -> None:
+        self._do(TransitionOp(tr, replace(tr, **changes)))
+        self._touched_tracks.add(tr.track)
+
+    # --- invariants
+    def validate(self, media: dict[int, MediaInfo]) -> None:
+        seq = self.seq
+        for item_id in self._touched_items:
+            item = seq.find_item(item_id)
+            if item is None:
+                continue
+            _check_item_bounds(item, media)
+            before, after = seq.tracks[item.track].neighbours(item)
+            if before is not None and before.end > item.start:
+                raise EditError(
+                    f"Item {item.id} would overlap item {before.id} on {item.track} "
+                    f"(frames {item.start}-{before.end})"
+                )
+            if after is not None and item.end > after.start:
+                raise EditError(
+                    f"Item {item.id} would overlap item {after.id} on {item.track} "
+                    f"(frames {after.start}-{item.end})"
+                )
+        for name in self._touched_tracks:
+            track = seq.tracks.get(name)
+            if track is None:
+                continue
+            for tr in list(track.transitions.values()):
+                a = seq.find_item(tr.from_item)
+                b = seq.find_item(tr.to_item)
+                if a is None or b is None or a.track != name or b.track != name or a.end != b.start:
+                    # The cut it dissolved across is gone: an NLE drops the transition.
+                    self._do(TransitionOp(tr, None))
+                    continue
+                _check_transition_handles(tr, a, b, media)
+
+
+def _media_length(item: Item, media: dict[int, MediaInfo]) -> int | None:
+    if isinstance(item, Clip):
+        info = media.get(item.asset)
+        return None if info is None else info.duration_frames
+    return None  # generated segments and stills can be any length
+
+
+def _check_item_bounds(item: Item, media: dict[int, MediaInfo]) -> None:
+    if item.duration < 1:
+        raise EditError(f"Item {item.id} would be shorter than one frame")
+    if item.start < 0:
+        raise EditError(f"Item {item.id} would start before frame 0")
+    if item.source_in < 0:
+        raise EditError(f"Item {item.id} would start before the beginning of its media")
+    length = _media_length(item, media)
+    if length is not None and item.source_out > length:
+        raise EditError(
+            f"Item {item.id} would run past the end of its media "
+            f"(needs source frame {item.source_out}, media has {length})"
+        )
+
+
+def _check_transition_handles(
+    tr: Transition, a: Item, b: Item, media: dict[int, MediaInfo]
+) -> None:
+    length_a = _media_length(a, media)
+    if tr.in_offset > a.duration or tr.out_offset > b.duration:
+        raise EditError(f"The dissolve {tr.id} ({tr.duration} frames) is longer than its clips")
+    if length_a is not None and a.source_out + tr.out_offset > length_a:
+        raise EditError(
+            f"The dissolve {tr.id} needs {tr.out_offset} frames of media after item {a.id}'s "
+            "out point; shorten the dissolve or trim the clip first"
+        )
+    if b.source_in - tr.in_offset < 0:
+        raise EditError(
+            f"The dissolve {tr.id} needs {tr.in_offset} frames of media before item {b.id}'s "
+            "in point; shorten the dissolve or trim the clip first"
+        )
+
+
+class IdSource:
+    """Monotonic ids for items, transitions and markers. Never reused, so an undo that brings
+    back a deleted item can never collide with something made since."""
+
+    def __init__(self, next_id: int = 1) -> None:
+        self.next_id = next_id
+
+    def allocate(self) -> int:
+        value = self.next_id
+        self.next_id += 1
+        return value
+
+
+# --- operations -----------------------------------------------------------------------------
+# Each takes the session and plain values and applies itself. They are looked up by name so
+# the CLI, the UI and the history share one vocabulary (see ``OPERATIONS``).
+
+
+def _compatible(track: Track, info: MediaInfo) -> None:
+    if track.kind == "video" and not info.has_video:
+        raise EditError(f"Asset {info.id} has no picture; put it on an audio track (A1, A2, ...)")
+    if track.kind == "audio" and not info.has_audio:
+        raise EditError(f"Asset {info.id} has no sound; put it on a video track (V1, V2, ...)")
+
+
+def _new_clip(
+    s: EditSession, media: dict[int, MediaInfo], track: Track, asset: int,
+    source_in: int, source_out: int, at: int,
+) -> Clip:
+    info = media.get(asset)
+    if info is None:
+        raise EditError(f"No asset with id {asset} in this project; import it first")
+    _compatible(track, info)
+    if source_out <= source_in:
+        raise EditError(f"source_out ({source_out}) must be after source_in ({source_in})")
+    if at < 0:
+        raise EditError(f"Cannot place a clip before frame 0 (at={at})")
+    return Clip(
+        id=s.new_id(), track=track.name, start=at, duration=source_out - source_in,
+        source_in=source_in, asset=asset,
+    )
+
+
+def op_append(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset: int,
+              source_in: int, source_out: int, at: int | None = None) -> None:
+    t = s.seq.track(track)
+    start = t.end_frame if at is None else max(at, t.end_frame)
+    s.add(_new_clip(s, media, t, asset, source_in, source_out, start))
+
+
+def op_insert(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset: int,
+              source_in: int, source_out: int, at: int) -> None:
+    t = s.seq.track(track)
+    clip = _new_clip(s, media, t, asset, source_in, source_out, at)
+    s.split_at(t, at)
+    s.shift(t, at, clip.duration)
+    s.add(clip)
+
+
+def op_overwrite(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset: int,
+                 source_in: int, source_out: int, at: int) -> None:
+    t = s.seq.track(track)
+    clip = _new_clip(s, media, t, asset, source_in, source_out, at)
+    s.clear_range(t, at, clip.end)
+    s.add(clip)
+
+
+def op_lift(s: EditSession, media: dict[int, MediaInfo], *, item: int) -> None:
+    s.remove(s.seq.item(item))
+
+
+def op_ripple_delete(s: EditSession, media: dict[int, MediaInfo], *, item: int) -> None:
+    it = s.seq.item(item)
+    t = s.seq.track(it.track)
+    s.remove(it)
+    s.shift(t, it.end, -it.duration)
+
+
+def op_split(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int) -> None:
+    t = s.seq.track(track)
+    if s.split_at(t, at) is None:
+        raise EditError(f"No item on {track} spans frame {at}; a split point must fall inside a clip")
+
+
+def op_trim(s: EditSession, media: dict[int, MediaInfo], *, item: int, side: str, delta: int,
+            ripple: bool = False) -> None:
+    it = s.seq.item(item)
+    t = s.seq.track(it.track)
+    if delta == 0:
+        return
+    if side == "in":
+        if not ripple:
+            s.update(it, start=it.start + delta, source_in=it.source_in + delta,
+                     duration=it.duration - delta)
+            return
+        # Ripple trim of the head keeps the clip's start; everything after it moves.
+        if delta > 0:
+            s.update(it, source_in=it.source_in + delta, duration=it.duration - delta)
+            s.shift(t, it.end, -delta)
+        else:
+            s.shift(t, it.end, -delta)
+            s.update(it, source_in=it.source_in + delta, duration=it.duration - delta)
+    elif side == "out":
+        if not ripple:
+            s.update(it, duration=it.duration + delta)
+            return
+        if delta > 0:
+            s.shift(t, it.end, delta)
+            s.update(it, duration=it.duration + delta)
+        else:
+            s.update(it, duration=it.duration + delta)
+            s.shift(t, it.end, delta)
+    else:
+        raise EditError(f"Trim side must be 'in' or 'out', not {side!r}")
+
+
+def op_roll(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int,
+            delta: int) -> None:
+    t = s.seq.track(track)
+    a = t.item_ending_at(at)
+    b = t.item_starting_at(at)
+    if a is None or b is None:
+        raise EditError(f"No cut between two adjacent items on {track} at frame {at}")
+    if delta == 0:
+        return
+    # Order the two updates so they never overlap each other on the way.
+    if delta > 0:
+        s.update(b, start=b.start + delta, source_in=b.source_in + delta,
+                 duration=b.duration - delta)
+        s.update(a, duration=a.duration + delta)
+    else:
+        s.update(a, duration=a.duration + delta)
+        s.update(b, start=b.start + delta, source_in=b.source_in + delta,
+                 duration=b.duration - delta)
+
+
+def op_slip(s: EditSession, media: dict[int, MediaInfo], *, item: int, delta: int) -> None:
+    it = s.seq.item(item)
+    s.update(it, source_in=it.source_in + delta)
+
+
+def op_slide(s: EditSession, media: dict[int, MediaInfo], *, item: int, delta: int) -> None:
+    it = s.seq.item(item)
+    t = s.seq.track(it.track)
+    if delta == 0:
+        return
+    left = t.item_ending_at(it.start)
+    right = t.item_starting_at(it.end)
+
+    def move_right_neighbour() -> None:
+        if right is not None:
+            s.update(right, start=right.start + delta, source_in=right.source_in + delta,
+                     duration=right.duration - delta)
+
+    def move_left_neighbour() -> None:
+        if left is not None:
+            s.update(left, duration=left.duration + delta)
+
+    if delta > 0:
+        move_right_neighbour()
+        s.update(it, start=it.start + delta)
+        move_left_neighbour()
+    else:
+        move_left_neighbour()
+        s.update(it, start=it.start + delta)
+        move_right_neighbour()
+
+
+def op_move(s: EditSession, media: dict[int, MediaInfo], *, item: int, track: str,
+            at: int) -> None:
+    it = s.seq.item(item)
+    target = s.seq.track(track)
+    if target.kind != s.seq.track(it.track).kind:
+        raise EditError(f"Cannot move item {it.id} from a {s.seq.track(it.track).kind} track "
+                        f"to the {target.kind} track {track}")
+    if at < 0:
+        raise EditError(f"Cannot move an item before frame 0 (at={at})")
+    s.remove(it)
+    # Dropping a clip on others overwrites them, as in every NLE's default drag.
+    s.clear_range(target, at, at + it.duration)
+    moved = replace(it, track=target.name, start=at)
+    s.add(moved)
+
+
+def op_add_marker(s: EditSession, media: dict[int, MediaInfo], *, at: int, name: str = "",
+                  color: str = "blue", duration: int = 0, note: str = "") -> None:
+    if at < 0 or duration < 0:
+        raise EditError("A marker needs a frame >= 0 and a duration >= 0")
+    s._do(MarkerOp(None, Marker(id=s.new_id(), frame=at, name=name, color=color,
+                                duration=duration, note=note)))
+
+
+def _marker(s: EditSession, marker: int) -> Marker:
+    try:
+        return s.seq.markers[marker]
+    except KeyError:
+        raise EditError(f"No marker with id {marker}") from None
+
+
+def op_remove_marker(s: EditSession, media: dict[int, MediaInfo], *, marker: int) -> None:
+    s._do(MarkerOp(_marker(s, marker), None))
+
+
+def op_move_marker(s: EditSession, media: dict[int, MediaInfo], *, marker: int, at: int) -> None:
+    m = _marker(s, marker)
+    if at < 0:
+        raise EditError("A marker needs a frame >= 0")
+    s._do(MarkerOp(m, replace(m, frame=at)))
+
+
+def op_set_in_out(s: EditSession, media: dict[int, MediaInfo], *, in_point: int | None = None,
+                  out_point: int | None = None, clear: bool = False) -> None:
+    new_in = None if clear else (s.seq.in_point if in_point is None else in_point)
+    new_out = None if clear else (s.seq.out_point if out_point is None else out_point)
+    if new_in is not None and new_in < 0:
+        raise EditError("The in point cannot be before frame 0")
+    if new_in is not None and new_out is not None and new_out <= new_in:
+        raise EditError(f"The out point ({new_out}) must be after the in point ({new_in})")
+    s._do(InOutOp((s.seq.in_point, s.seq.out_point), (new_in, new_out)))
+
+
+def op_add_generated(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int,
+                     duration: int, prompt: str = "", negative_prompt: str = "",
+                     seed: int | None = None, model: str = "previz") -> None:
+    t = s.seq.track(track)
+    if t.kind != "video":
+        raise EditError(f"Generated segments go on video tracks, not {track}")
+    if duration < 1 or at < 0:
+        raise EditError("A generated segment needs at >= 0 and a duration of at least 1 frame")
+    seg = GeneratedSegment(id=s.new_id(), track=t.name, start=at, duration=duration,
+                           prompt=prompt, negative_prompt=negative_prompt, seed=seed, model=model)
+    s.clear_range(t, at, at + duration)
+    s.add(seg)
+
+
+_SETTABLE = {
+    "clip": {"gain_db", "opacity"},
+    "generated": {"prompt", "negative_prompt", "seed", "model", "active_take", "opacity"},
+}
+
+
+def op_set(s: EditSession, media: dict[int, MediaInfo], *, item: int, **props: Any) -> None:
+    it = s.seq.item(item)
+    allowed = _SETTABLE[it.kind]
+    unknown = set(props) - allowed
+    if unknown:
+        raise EditError(f"Cannot set {sorted(unknown)} on a {it.kind}; settable: {sorted(allowed)}")
+    s.update(it, **props)
+
+
+def op_add_transition(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int,
+                      duration: int) -> None:
+    t = s.seq.track(track)
+    a = t.item_ending_at(at)
+    b = t.item_starting_at(at)
+    if a is None or b is None:
+        raise EditError(f"A dissolve needs a cut between two adjacent clips; {track} has none "
+                        f"at frame {at}")
+    if duration < 1:
+        raise EditError("A dissolve needs a duration of at least 1 frame")
+    if any(tr.from_item == a.id for tr in t.transitions.values()):
+        raise EditError(f"The cut at frame {at} on {track} already has a transition")
+    tr = Transition(id=s.new_id(), track=t.name, from_item=a.id, to_item=b.id, duration=duration)
+    s._do(TransitionOp(None, tr))
+    s._touched_tracks.add(t.name)
+
+
+def op_remove_transition(s: EditSession, media: dict[int, MediaInfo], *,
+                         transition: int) -> None:
+    s._do(TransitionOp(s.seq.transition(transition), None))
+
+
+def op_add_track(s: EditSession, media: dict[int, MediaInfo], *, kind: TrackKind) -> None:
+    existing = [t.info.index for t in s.seq.tracks.values() if t.kind == kind]
+    index = max(existing, default=0) + 1
+    prefix = "V" if kind == "video" else "A"
+    s._do(TrackOp(None, TrackInfo(name=f"{prefix}{index}", kind=kind, index=index)))
+
+
+def op_set_track(s: EditSession, media: dict[int, MediaInfo], *, track: str,
+                 **switches: bool) -> None:
+    t = s.seq.track(track)
+    allowed = {"muted", "solo", "locked", "hidden"}
+    if set(switches) - allowed:
+        raise EditError(f"Track switches are {sorted(allowed)}")
+    s._do(TrackOp(t.info, replace(t.info, **switches)))
+
+
+OPERATIONS = {
+    "append": op_append,
+    "insert": op_insert,
+    "overwrite": op_overwrite,
+    "lift": op_lift,
+    "ripple_delete": op_ripple_delete,
+    "split": op_split,
+    "trim": op_trim,
+    "roll": op_roll,
+    "slip": op_slip,
+    "slide": op_slide,
+    "move": op_move,
+    "add_marker": op_add_marker,
+    "remove_marker": op_remove_marker,
+    "move_marker": op_move_marker,
+    "set_in_out": op_set_in_out,
+    "add_generated": op_add_generated,
+    "set": op_set,
+    "add_transition": op_add_transition,
+    "remove_transition": op_remove_transition,
+    "add_track": op_add_track,
+    "set_track": op_set_track,
+}
+
+LABELS = {
+    "append": "Append", "insert": "Insert", "overwrite": "Overwrite", "lift": "Lift",
+    "ripple_delete": "Ripple Delete", "split": "Split", "trim": "Trim", "roll": "Roll",
+    "slip": "Slip", "slide": "Slide", "move": "Move", "add_marker": "Add Marker",
+    "remove_marker": "Remove Marker", "move_marker": "Move Marker", "set_in_out": "Set In/Out",
+    "add_generated": "Add Generated Segment", "set": "Change Properties",
+    "add_transition": "Add Dissolve", "remove_transition": "Remove Dissolve",
+    "add_track": "Add Track", "set_track": "Track Switch",
+}
+
+# Edits that touch locked tracks are refused; these name the track(s) they touch.
+def _tracks_touched(change: Change) -> set[str]:
+    names: set[str] = set()
+    for op in change.ops:
+        if isinstance(op, ItemOp | TransitionOp):
+            for v in (op.before, op.after):
+                if v is not None:
+                    names.add(v.track)
+        elif isinstance(op, ShiftOp):
+            names.add(op.track)
+    return names
+
+
+def run_operation(seq: Sequence, ids: IdSource, media: dict[int, MediaInfo],
+                  params: dict[str, Any]) -> Change:
+    """Apply one operation given as ``{"op": name, ...}``; returns its Change.
+
+    On any error the sequence (and the id counter) is left exactly as it was.
+    """
+    params = dict(params)
+    name = params.pop("op", None)
+    func = OPERATIONS.get(name)  # type: ignore[arg-type]
+    if func is None:
+        raise EditError(f"Unknown operation {name!r}; known: {', '.join(OPERATIONS)}")
+    try:
+        inspect.signature(func).bind(None, None, **params)
+    except TypeError as exc:
+        raise EditError(f"Bad parameters for {name!r}: {exc}") from None
+    next_id_before = ids.next_id
+    session = EditSession(seq, ids)
+    try:
+        func(session, media, **params)
+        session.validate(media)
+        change = Change(LABELS[name], tuple(session.ops), {"op": name, **params})
+        if name != "set_track":
+            locked = [t for t in _tracks_touched(change) if seq.tracks[t].info.locked]
+            if locked:
+                raise EditError(f"Track {', '.join(sorted(locked))} is locked; unlock it first")
+    except Exception:
+        session.rollback()
+        ids.next_id = next_id_before
+        raise
+    return change
