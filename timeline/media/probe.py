@@ -1,0 +1,509 @@
+"""Probe a media file once at import time: kind, sizes, exact rates, rotation, audio format.
+
+PyAV and numpy only (no Qt, no torch). Every fact that later drives time arithmetic (rates,
+time bases, durations) is kept as an exact ``Fraction``; floats appear only in ``to_json``
+for human readers. The conventions match ffprobe's, as recorded in the shared test data
+(``../shared/testdata/media.json``), so the numbers a user sees agree with other tools.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import av.error
+import numpy as np
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+from av.packet import Packet
+from av.stream import Disposition
+from av.video.stream import VideoStream
+
+__all__ = [
+    "MediaProbe",
+    "MediaProbeError",
+    "UnreadableMediaError",
+    "UnsupportedMediaError",
+    "probe",
+]
+
+# Container durations are in AV_TIME_BASE units (microseconds).
+_AV_TIME_BASE = 1_000_000
+
+# Enough packets to judge the frame cadence (about 11 minutes at 30 fps) while keeping
+# the probe of an hour-long file fast; beyond it the container's own counts are trusted.
+_SCAN_PACKET_CAP = 20_000
+
+# Frame-threaded decoders hold back a few packets before the first frame comes out;
+# a stream that yields nothing after this many is treated as undecodable.
+_DECODE_PACKET_CAP = 256
+
+# Demuxers that read still images. FFmpeg names most of them "<codec>_pipe".
+_IMAGE_DEMUXERS = frozenset({"image2", "image2pipe", "apng", "gif", "webp"})
+
+# Rates a camera or editor actually writes; used only when the declared rates of a CFR
+# stream both disagree with its timestamps (a muxer writing a wrong nominal rate).
+_STANDARD_RATES: tuple[Fraction, ...] = tuple(
+    Fraction(r)
+    for r in (
+        8,
+        10,
+        12,
+        Fraction(25, 2),
+        Fraction(15000, 1001),
+        15,
+        16,
+        20,
+        Fraction(24000, 1001),
+        24,
+        25,
+        Fraction(30000, 1001),
+        30,
+        Fraction(48000, 1001),
+        48,
+        50,
+        Fraction(60000, 1001),
+        60,
+        72,
+        90,
+        100,
+        Fraction(120000, 1001),
+        120,
+        240,
+    )
+)
+
+
+class MediaProbeError(Exception):
+    """A file cannot be imported. The message names the file, the reason and what to do."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class UnsupportedMediaError(MediaProbeError):
+    """The file is readable but holds nothing Takeline can use (no stream, no decoder)."""
+
+
+class UnreadableMediaError(MediaProbeError):
+    """The file is missing, not a media file, truncated, corrupt or not permitted."""
+
+
+@dataclass(frozen=True)
+class MediaProbe:
+    """What a source file holds, in the file's own exact units."""
+
+    path: str
+    kind: str  # "video" | "audio" | "image"
+    container: str
+    duration: Fraction | None  # seconds; None when the container states none
+    video_codec: str | None
+    width: int | None
+    height: int | None
+    fps: Fraction | None
+    vfr: bool
+    rotation: int  # display-matrix rotation, degrees, counter-clockwise positive
+    video_time_base: Fraction | None
+    video_start_pts: int | None
+    frame_count: int | None
+    pix_fmt: str | None
+    audio_codec: str | None
+    sample_rate: int | None
+    channels: int | None
+    audio_time_base: Fraction | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe dict: fractions as "num/den"; duration also as float seconds."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = _fraction_to_text(value) if isinstance(value, Fraction) else value
+        # The float is for people and other tools; "duration_exact" is what round-trips.
+        out["duration_exact"] = out.pop("duration")
+        out["duration"] = None if self.duration is None else float(self.duration)
+        return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> MediaProbe:
+        """Exact inverse of ``to_json``."""
+        return cls(
+            path=str(d["path"]),
+            kind=str(d["kind"]),
+            container=str(d["container"]),
+            duration=_text_to_fraction(d["duration_exact"]),
+            video_codec=d["video_codec"],
+            width=d["width"],
+            height=d["height"],
+            fps=_text_to_fraction(d["fps"]),
+            vfr=bool(d["vfr"]),
+            rotation=int(d["rotation"]),
+            video_time_base=_text_to_fraction(d["video_time_base"]),
+            video_start_pts=d["video_start_pts"],
+            frame_count=d["frame_count"],
+            pix_fmt=d["pix_fmt"],
+            audio_codec=d["audio_codec"],
+            sample_rate=d["sample_rate"],
+            channels=d["channels"],
+            audio_time_base=_text_to_fraction(d["audio_time_base"]),
+        )
+
+
+def _fraction_to_text(value: Fraction) -> str:
+    # Always "num/den", even for whole numbers, so readers never see a bare "24".
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _text_to_fraction(text: str | None) -> Fraction | None:
+    return None if text is None else Fraction(text)
+
+
+def probe(path: str | os.PathLike[str]) -> MediaProbe:
+    """Read a media file's facts without decoding more than its first frame.
+
+    Raises ``UnreadableMediaError`` or ``UnsupportedMediaError`` with a message fit to show
+    the user; no PyAV or OS exception escapes.
+    """
+    given = Path(os.fspath(path)).expanduser()
+    name = given.name or str(given)
+    resolved = given.resolve()
+    where = str(resolved)
+
+    # Check the file with plain Python first: its errors are clearer than FFmpeg's.
+    try:
+        with open(resolved, "rb") as fh:
+            first_byte = fh.read(1)
+    except FileNotFoundError:
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': file not found. Check the path or relink the media.",
+            where,
+        ) from None
+    except IsADirectoryError:
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': it is a folder, not a file. "
+            "Choose a video, audio or image file.",
+            where,
+        ) from None
+    except PermissionError:
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': permission denied. "
+            "Check that your user account may read the file.",
+            where,
+        ) from None
+    except OSError as exc:
+        raise _unreadable(name, where, exc.strerror or str(exc)) from None
+    if not first_byte:
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': the file is empty. "
+            "Check that it was copied or exported completely.",
+            where,
+        )
+
+    try:
+        with av.open(where, mode="r", metadata_errors="replace") as container:
+            return _probe_container(container, name, where)
+    except MediaProbeError:
+        raise
+    except (av.error.FFmpegError, OSError, EOFError, UnicodeError) as exc:
+        if isinstance(exc, PermissionError) and exc.errno == errno.EACCES:
+            raise UnreadableMediaError(
+                f"Cannot import '{name}': permission denied. "
+                "Check that your user account may read the file.",
+                where,
+            ) from None
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise _unreadable(name, where, reason) from None
+
+
+def _unreadable(name: str, where: str, reason: str) -> UnreadableMediaError:
+    return UnreadableMediaError(
+        f"Cannot import '{name}': the file is not a readable media file ({reason}). "
+        "Check that it is a complete video, audio or image file.",
+        where,
+    )
+
+
+def _probe_container(container: InputContainer, name: str, where: str) -> MediaProbe:
+    streams = list(container.streams)
+    # Cover art (attached_pic) is a picture tag of an audio file, not footage.
+    video = next(
+        (
+            s
+            for s in streams
+            if isinstance(s, VideoStream) and not s.disposition & Disposition.attached_pic
+        ),
+        None,
+    )
+    audio = next((s for s in streams if isinstance(s, AudioStream)), None)
+
+    if video is None and audio is None:
+        found = ", ".join(sorted({s.type for s in streams})) or "no streams at all"
+        raise UnsupportedMediaError(
+            f"Cannot import '{name}': it holds no video, audio or image stream "
+            f"(found: {found}). Import a video, audio or image file instead.",
+            where,
+        )
+    for stream in (video, audio):
+        if stream is not None and stream.codec_context is None:
+            raise UnsupportedMediaError(
+                f"Cannot import '{name}': its {stream.type} codec cannot be decoded by this "
+                "build of FFmpeg. Convert the file to a common format (e.g. H.264/AAC MP4).",
+                where,
+            )
+
+    container_name = container.format.name
+    duration = (
+        None if container.duration is None else Fraction(container.duration, _AV_TIME_BASE)
+    )
+
+    audio_codec: str | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+    audio_time_base: Fraction | None = None
+    if audio is not None:
+        audio_codec = audio.codec_context.codec.canonical_name
+        sample_rate = audio.codec_context.sample_rate or None
+        channels = audio.codec_context.layout.nb_channels or None
+        audio_time_base = audio.time_base
+
+    if video is None:
+        assert audio is not None
+        _check_audio_decodes(container, audio, name, where)
+        return MediaProbe(
+            path=where,
+            kind="audio",
+            container=container_name,
+            duration=duration,
+            video_codec=None,
+            width=None,
+            height=None,
+            fps=None,
+            vfr=False,
+            rotation=0,
+            video_time_base=None,
+            video_start_pts=None,
+            frame_count=None,
+            pix_fmt=None,
+            audio_codec=audio_codec,
+            sample_rate=sample_rate,
+            channels=channels,
+            audio_time_base=audio_time_base,
+        )
+
+    scan = _scan_video(container, video, name, where)
+    time_base = video.time_base
+    declared_frames = video.frames or None
+    if declared_frames is not None and not scan.capped and scan.packets < declared_frames:
+        # The header promises more frames than the file holds: an interrupted copy/export.
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': the file is incomplete (only {scan.packets} of "
+            f"{declared_frames} video frames are present). Copy or export it again.",
+            where,
+        )
+
+    is_image = (
+        _is_image_demuxer(container_name) or bool(video.disposition & Disposition.still_image)
+    ) and scan.packets == 1
+    if is_image:
+        fps: Fraction | None = None
+        vfr = False
+    else:
+        vfr = _is_vfr(scan.pts)
+        fps = _choose_fps(video, scan.pts, time_base, vfr)
+
+    return MediaProbe(
+        path=where,
+        kind="image" if is_image else "video",
+        container=container_name,
+        duration=duration,
+        video_codec=video.codec_context.codec.canonical_name,
+        width=video.codec_context.width or None,
+        height=video.codec_context.height or None,
+        fps=fps,
+        vfr=vfr,
+        rotation=scan.rotation,
+        video_time_base=time_base,
+        video_start_pts=video.start_time,
+        frame_count=declared_frames or (None if scan.capped else scan.packets),
+        pix_fmt=video.codec_context.pix_fmt,
+        audio_codec=audio_codec,
+        sample_rate=sample_rate,
+        channels=channels,
+        audio_time_base=audio_time_base,
+    )
+
+
+def _is_image_demuxer(container_name: str) -> bool:
+    return container_name in _IMAGE_DEMUXERS or container_name.endswith("_pipe")
+
+
+@dataclass(frozen=True)
+class _VideoScan:
+    pts: np.ndarray  # presentation timestamps in stream ticks, sorted
+    packets: int  # packets seen (all of them unless capped)
+    capped: bool
+    rotation: int
+
+
+def _scan_video(
+    container: InputContainer, video: VideoStream, name: str, where: str
+) -> _VideoScan:
+    """Demux the video packets for their timestamps; decode only until the first frame.
+
+    The first frame is decoded because the stream's display matrix reaches Python only as
+    frame side data in this PyAV, and because it proves the decoder accepts the stream.
+    """
+    timestamps: list[int] = []
+    packets = 0
+    capped = False
+    rotation: int | None = None
+    fed = 0
+    for packet in container.demux(video):
+        if packet.size == 0:
+            continue  # PyAV's end-of-stream flush packet, not data
+        packets += 1
+        stamp = packet.pts if packet.pts is not None else packet.dts
+        if stamp is not None:
+            timestamps.append(stamp)
+        if rotation is None and fed < _DECODE_PACKET_CAP:
+            fed += 1
+            rotation = _first_frame_rotation(video, packet)
+        if packets >= _SCAN_PACKET_CAP:
+            capped = True
+            break
+
+    if packets == 0:
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': the video stream holds no data (the file may be "
+            "truncated). Check that it is a complete video or image file.",
+            where,
+        )
+    if rotation is None:
+        rotation = _first_frame_rotation(video, None)  # drain frames the decoder held back
+    if rotation is None:
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': no video frame could be decoded (the file is "
+            "damaged or truncated). Check that it plays in another player.",
+            where,
+        )
+    return _VideoScan(
+        pts=np.sort(np.asarray(timestamps, dtype=np.int64)),
+        packets=packets,
+        capped=capped,
+        rotation=rotation,
+    )
+
+
+def _first_frame_rotation(video: VideoStream, packet: Packet | None) -> int | None:
+    """Decode one packet (None flushes); the first frame's display rotation, else None."""
+    try:
+        frames = video.decode(packet)
+    except (av.error.InvalidDataError, av.error.EOFError):
+        # A damaged packet at the start is survivable if a later one decodes.
+        return None
+    if not frames:
+        return None
+    # av_display_rotation_get truncated to int, exactly as ffprobe prints 'rotation'.
+    return int(frames[0].rotation)
+
+
+def _check_audio_decodes(
+    container: InputContainer, audio: AudioStream, name: str, where: str
+) -> None:
+    """Audio-only files: prove the first audio packets exist and decode."""
+    fed = 0
+    for packet in container.demux(audio):
+        if packet.size == 0:
+            continue
+        fed += 1
+        if _decodes(audio, packet):
+            return
+        if fed >= _DECODE_PACKET_CAP:
+            break
+    if fed == 0:
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': the audio stream holds no data (the file may be "
+            "truncated). Check that it is a complete audio file.",
+            where,
+        )
+    if not _decodes(audio, None):
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': no audio could be decoded (the file is damaged or "
+            "truncated). Check that it plays in another player.",
+            where,
+        )
+
+
+def _decodes(stream: AudioStream, packet: Packet | None) -> bool:
+    try:
+        return bool(stream.decode(packet))
+    except (av.error.InvalidDataError, av.error.EOFError):
+        return False
+
+
+def _is_vfr(pts: np.ndarray) -> bool:
+    """Spread of frame durations beyond 2 % of the median and beyond 1.5 ticks.
+
+    The tick floor keeps millisecond-rounded Matroska timestamps of CFR video from
+    counting as variable.
+    """
+    if pts.size < 3:
+        return False
+    deltas = np.diff(pts)
+    spread = int(deltas.max() - deltas.min())
+    median = float(np.median(deltas))
+    return spread > 0.02 * median and spread > 1.5
+
+
+def _measured_rate(pts: np.ndarray, time_base: Fraction | None) -> Fraction | None:
+    """(packets - 1) / (last pts - first pts), exactly, in frames per second."""
+    if time_base is None or pts.size < 2:
+        return None
+    span = int(pts[-1] - pts[0])
+    if span <= 0:
+        return None
+    return Fraction(pts.size - 1) / (span * time_base)
+
+
+def _positive(rate: Fraction | None) -> Fraction | None:
+    return rate if rate is not None and rate > 0 else None
+
+
+def _choose_fps(
+    video: VideoStream, pts: np.ndarray, time_base: Fraction | None, vfr: bool
+) -> Fraction | None:
+    """ffprobe convention: the declared rate that the timestamps confirm.
+
+    VFR streams get avg_frame_rate (their true mean). CFR streams get whichever of
+    r_frame_rate / avg_frame_rate lies within 1 % of the rate measured from timestamps;
+    if a muxer declared neither correctly, the standard rate nearest the measurement.
+    """
+    base_rate = _positive(video.base_rate)
+    average_rate = _positive(video.average_rate)
+    measured = _measured_rate(pts, time_base)
+    if vfr:
+        return average_rate or measured or base_rate
+    if measured is None:
+        return average_rate or base_rate
+    for declared in (base_rate, average_rate):
+        if declared is not None and _within_one_percent(declared, measured):
+            return declared
+    return _nearest_standard_rate(measured)
+
+
+def _within_one_percent(rate: Fraction, measured: Fraction) -> bool:
+    return abs(rate - measured) <= measured / 100
+
+
+def _nearest_standard_rate(measured: Fraction) -> Fraction:
+    candidates: Iterable[Fraction] = (
+        r for r in _STANDARD_RATES if _within_one_percent(r, measured)
+    )
+    nearest = min(candidates, key=lambda r: abs(r - measured), default=None)
+    return nearest if nearest is not None else measured.limit_denominator(1001)
