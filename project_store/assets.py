@@ -1,0 +1,119 @@
+"""Imported media: identity hashing, probe records, and what the edit model needs to know.
+
+A file is referenced by its path plus an identity (size and a hash of its first and last
+MiB). The identity lets a moved file be relinked with confidence and a file that changed
+under the same name be detected, without hashing gigabytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+from timeline.media.probe import MediaProbe
+from timeline.model import MediaInfo
+
+IDENTITY_CHUNK = 1 << 20  # one MiB from each end
+
+AssetStatus = Literal["ok", "missing", "changed"]
+
+
+class ImportMediaError(Exception):
+    """One or more files could not be imported; nothing was added. ``failures`` maps each
+    offending path to its reason."""
+
+    def __init__(self, failures: dict[str, str]) -> None:
+        self.failures = failures
+        lines = [f"  {path}: {reason}" for path, reason in failures.items()]
+        noun = "file" if len(failures) == 1 else "files"
+        super().__init__(
+            f"Could not import {len(failures)} {noun}; nothing was added:\n" + "\n".join(lines)
+        )
+
+
+def file_identity(path: str | os.PathLike[str]) -> tuple[int, str]:
+    """(size, hex digest of size + first MiB + last MiB)."""
+    p = Path(path)
+    size = p.stat().st_size
+    h = hashlib.sha256()
+    h.update(str(size).encode())
+    with p.open("rb") as f:
+        h.update(f.read(IDENTITY_CHUNK))
+        if size > IDENTITY_CHUNK:
+            f.seek(max(IDENTITY_CHUNK, size - IDENTITY_CHUNK))
+            h.update(f.read(IDENTITY_CHUNK))
+    return size, h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Asset:
+    id: int
+    path: str
+    size: int
+    identity: str
+    probe: MediaProbe
+    added_at: str
+    status: AssetStatus = "ok"
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def media_info(self, fps: Fraction) -> MediaInfo:
+        return MediaInfo(
+            id=self.id,
+            kind=self.probe.kind,  # type: ignore[arg-type]
+            duration_frames=duration_in_frames(self.probe, fps),
+            has_video=self.probe.video_codec is not None,
+            has_audio=self.probe.audio_codec is not None,
+            name=self.name,
+        )
+
+    def to_info_json(self) -> dict[str, Any]:
+        """The asset as ``takeline info --json`` reports it."""
+        p = self.probe
+        return {
+            "id": self.id,
+            "path": self.path,
+            "name": self.name,
+            "kind": p.kind,
+            "status": self.status,
+            "size": self.size,
+            "container": p.container,
+            "video_codec": p.video_codec,
+            "audio_codec": p.audio_codec,
+            "fps": None if p.fps is None else f"{p.fps.numerator}/{p.fps.denominator}",
+            "vfr": p.vfr,
+            "rotation": p.rotation,
+            "duration": None if p.duration is None else float(p.duration),
+            "duration_exact": (
+                None if p.duration is None else f"{p.duration.numerator}/{p.duration.denominator}"
+            ),
+            "frame_count": p.frame_count,
+            "width": p.width,
+            "height": p.height,
+            "pix_fmt": p.pix_fmt,
+            "sample_rate": p.sample_rate,
+            "channels": p.channels,
+        }
+
+
+def duration_in_frames(probe: MediaProbe, fps: Fraction) -> int | None:
+    """How many whole sequence frames the media covers; None for stills (any length).
+
+    Source ranges live in sequence frames, so a 10 s clip in a 24000/1001 sequence offers
+    floor(10 * 24000/1001) = 239 frames, whatever its own rate.
+    """
+    if probe.kind == "image":
+        return None
+    seconds = probe.duration
+    if seconds is None and probe.frame_count and probe.fps:
+        seconds = probe.frame_count / probe.fps
+    if seconds is None:
+        return None
+    return max(1, math.floor(seconds * fps))

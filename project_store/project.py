@@ -1,0 +1,728 @@
+"""``Project``: one SQLite file holding a sequence, its media and its undo history.
+
+There is no "save". Each edit command runs in memory through ``timeline.editor.Timeline``,
+then this module writes exactly the rows its primitive ops touched, plus one history row,
+in one transaction. If the write fails the in-memory edit is taken back, so memory and file
+never disagree. Undo and redo flip a history row's state in the same transaction as the
+rows they change, which is why history survives closing and reopening the project.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from collections.abc import Sequence as Seq
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from fractions import Fraction
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from project_store import db
+from project_store.assets import Asset, ImportMediaError, file_identity
+from project_store.db import (
+    FORMAT_MARKER,
+    CorruptProjectError,
+    NotAProjectError,
+    ProjectError,
+    ProjectExistsError,
+    ProjectNotFoundError,
+)
+from timeline.changes import (
+    Change,
+    InOutOp,
+    ItemOp,
+    MarkerOp,
+    ShiftOp,
+    TrackOp,
+    TransitionOp,
+)
+from timeline.editor import ChangeKind, Timeline
+from timeline.media.probe import MediaProbe, MediaProbeError, probe
+from timeline.model import (
+    EditError,
+    Item,
+    Marker,
+    Sequence,
+    SequenceSettings,
+    Track,
+    TrackInfo,
+    Transition,
+    item_from_dict,
+)
+
+__all__ = ["Project", "ProjectError", "DEFAULT_TRACKS", "HISTORY_PAGE"]
+
+PROJECT_SUFFIX = ".takeline"
+DEFAULT_TRACKS: tuple[tuple[str, str, int], ...] = (
+    ("V1", "video", 1),
+    ("V2", "video", 2),
+    ("A1", "audio", 1),
+    ("A2", "audio", 2),
+)
+# Undo steps read at open; older ones are paged in when the user undoes that far back.
+HISTORY_PAGE = 500
+# Columns of ``items`` every item has; the rest of ``Item.to_dict()`` goes to props_json.
+_ITEM_COLUMNS = ("id", "track", "start", "duration", "source_in")
+
+
+def writer_version() -> str:
+    try:
+        return f"takeline {metadata.version('takeline')}"
+    except metadata.PackageNotFoundError:
+        return "takeline (source tree)"
+
+
+class Project:
+    """An open project file. Use ``Project.create`` / ``Project.open``; close when done
+    (or use it as a context manager)."""
+
+    def __init__(self, path: Path, engine: Engine, conn: Connection) -> None:
+        self.path = path
+        self._engine = engine
+        self._conn = conn
+        self._in_batch = False
+        self.sequence_id = 1
+        self.name = ""
+        self.assets: dict[int, Asset] = {}
+        self.timeline: Timeline
+        self._history_exhausted = False
+
+    # ------------------------------------------------------------------ create / open
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        settings: SequenceSettings | None = None,
+        *,
+        name: str | None = None,
+        tracks: Iterable[tuple[str, str, int]] = DEFAULT_TRACKS,
+    ) -> Project:
+        path = Path(path)
+        if path.exists():
+            raise ProjectExistsError(
+                f"{path} already exists; open it, or choose another name for the new project."
+            )
+        if not path.parent.is_dir():
+            raise ProjectError(f"Cannot create {path}: folder {path.parent} does not exist.")
+        settings = settings or SequenceSettings()
+        Sequence(settings)  # validates size and rates before anything touches the disk
+        name = name or path.stem
+        engine = db.make_engine(path)
+        try:
+            conn = engine.connect()
+            with conn.begin():
+                db.upgrade(conn)
+                meta = {
+                    "format": FORMAT_MARKER,
+                    "writer": writer_version(),
+                    "created_at": _now(),
+                    "name": name,
+                    "next_id": "1",
+                }
+                for key, value in meta.items():
+                    conn.execute(
+                        text("INSERT INTO meta(key, value) VALUES (:k, :v)"), {"k": key, "v": value}
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO sequences(id, name, fps_num, fps_den, width, height, "
+                        "sample_rate) VALUES (1, :name, :n, :d, :w, :h, :sr)"
+                    ),
+                    {
+                        "name": settings.name, "n": settings.fps.numerator,
+                        "d": settings.fps.denominator, "w": settings.width,
+                        "h": settings.height, "sr": settings.sample_rate,
+                    },
+                )
+                for track_name, kind, index in tracks:
+                    _write_track(conn, 1, TrackInfo(name=track_name, kind=kind, index=index))  # type: ignore[arg-type]
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            path.unlink(missing_ok=True)
+            raise db.translate(exc, path) from None
+        conn.close()
+        engine.dispose()
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Project:
+        path = Path(path)
+        if not path.exists():
+            raise ProjectNotFoundError(
+                f"No project at {path}. Check the path, or create one with `takeline new {path}`."
+            )
+        if path.is_dir():
+            raise NotAProjectError(f"{path} is a folder, not a Takeline project file.")
+        try:
+            if not db.looks_like_sqlite(path):
+                raise NotAProjectError(
+                    f"{path} is not a Takeline project (not an SQLite database). "
+                    "Open a .takeline file, or import media files with `takeline import`."
+                )
+        except OSError as exc:
+            raise ProjectError(f"Cannot read {path}: {exc.strerror}.") from None
+        engine = db.make_engine(path)
+        conn: Connection | None = None
+        try:
+            conn = engine.connect()
+            with conn.begin():
+                db.check_and_migrate(conn, path)
+            project = cls(path, engine, conn)
+            with project._reading():
+                project._load()
+            return project
+        except ProjectError:
+            _close_quietly(conn, engine)
+            raise
+        except SQLAlchemyError as exc:
+            _close_quietly(conn, engine)
+            raise db.translate(exc, path) from None
+        except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+            # Rows that do not decode: the file was edited by hand or damaged.
+            _close_quietly(conn, engine)
+            raise CorruptProjectError(
+                f"{path} holds data this version cannot read ({type(exc).__name__}: {exc}). "
+                "Restore it from a backup."
+            ) from None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._engine.dispose()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ loading
+    def _load(self) -> None:
+        c = self._conn
+        meta = dict(c.execute(text("SELECT key, value FROM meta")).all())
+        self.name = meta.get("name", self.path.stem)
+        row = c.execute(
+            text(
+                "SELECT name, fps_num, fps_den, width, height, sample_rate, in_point, out_point "
+                "FROM sequences WHERE id = :s"
+            ),
+            {"s": self.sequence_id},
+        ).one()
+        settings = SequenceSettings(
+            name=row.name, fps=Fraction(row.fps_num, row.fps_den), width=row.width,
+            height=row.height, sample_rate=row.sample_rate,
+        )
+        seq = Sequence(settings)
+        seq.in_point, seq.out_point = row.in_point, row.out_point
+        for t in c.execute(
+            text("SELECT name, kind, idx, muted, solo, locked, hidden FROM tracks "
+                 "WHERE sequence_id = :s ORDER BY kind != 'video', idx"),
+            {"s": self.sequence_id},
+        ):
+            info = TrackInfo(name=t.name, kind=t.kind, index=t.idx, muted=bool(t.muted),
+                             solo=bool(t.solo), locked=bool(t.locked), hidden=bool(t.hidden))
+            seq.tracks[t.name] = Track(info)
+        # Rows arrive sorted by (track, start), so each Track._add is an append.
+        for r in c.execute(
+            text("SELECT id, track, kind, start, duration, source_in, asset_id, props_json "
+                 "FROM items WHERE sequence_id = :s ORDER BY track, start"),
+            {"s": self.sequence_id},
+        ):
+            d = json.loads(r.props_json)
+            d.update(kind=r.kind, id=r.id, track=r.track, start=r.start,
+                     duration=r.duration, source_in=r.source_in)
+            if r.asset_id is not None:
+                d["asset"] = r.asset_id
+            item = item_from_dict(d)
+            seq.tracks[item.track]._add(item)
+            seq._items_by_id[item.id] = item
+        for r in c.execute(
+            text("SELECT id, track, from_item, to_item, duration, kind FROM transitions "
+                 "WHERE sequence_id = :s"), {"s": self.sequence_id},
+        ):
+            tr = Transition(id=r.id, track=r.track, from_item=r.from_item, to_item=r.to_item,
+                            duration=r.duration, kind=r.kind)
+            seq.tracks[tr.track].transitions[tr.id] = tr
+        for r in c.execute(
+            text("SELECT id, frame, duration, name, color, note FROM markers "
+                 "WHERE sequence_id = :s"), {"s": self.sequence_id},
+        ):
+            seq.markers[r.id] = Marker(id=r.id, frame=r.frame, duration=r.duration,
+                                       name=r.name, color=r.color, note=r.note)
+        self.assets = {}
+        for r in c.execute(
+            text("SELECT id, path, size, identity, probe_json, added_at FROM assets ORDER BY id")
+        ):
+            asset = Asset(r.id, r.path, r.size, r.identity,
+                          MediaProbe.from_json(json.loads(r.probe_json)), r.added_at)
+            self.assets[asset.id] = replace(asset, status=_status_on_disk(asset))
+        media = {a.id: a.media_info(settings.fps) for a in self.assets.values()}
+        undo = self._history_rows("done", newest_first=True, before_id=None)
+        redo = self._history_rows("undone", newest_first=False, before_id=None, limit=None)
+        self._history_exhausted = len(undo) < HISTORY_PAGE
+        self.timeline = Timeline(
+            seq,
+            media=media,
+            next_id=int(meta.get("next_id", "1")),
+            undo_stack=[ch for _, ch in reversed(undo)],
+            # The redo stack pops from the end: the next step to redo is the oldest undone.
+            redo_stack=[ch for _, ch in reversed(redo)],
+            sink=self,
+        )
+        self._oldest_loaded_done = undo[-1][0] if undo else None
+
+    def _history_rows(
+        self, state: str, *, newest_first: bool, before_id: int | None,
+        limit: int | None = HISTORY_PAGE,
+    ) -> list[tuple[int, Change]]:
+        sql = "SELECT id, change_json FROM history WHERE sequence_id = :s AND state = :st"
+        params: dict[str, Any] = {"s": self.sequence_id, "st": state}
+        if before_id is not None:
+            sql += " AND id < :b"
+            params["b"] = before_id
+        sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [
+            (r.id, Change.from_json(json.loads(r.change_json)))
+            for r in self._conn.execute(text(sql), params)
+        ]
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def sequence(self) -> Sequence:
+        return self.timeline.sequence
+
+    @property
+    def missing_assets(self) -> list[Asset]:
+        return [a for a in self.assets.values() if a.status != "ok"]
+
+    # ------------------------------------------------------------------ editing
+    def execute(self, params: dict[str, Any]) -> Change:
+        """One edit command = one undo step = one committed transaction."""
+        return self.timeline.execute(params)
+
+    def undo(self) -> Change | None:
+        if not self.timeline.undo_stack and not self._history_exhausted:
+            self._page_in_history()
+        return self.timeline.undo()
+
+    def redo(self) -> Change | None:
+        return self.timeline.redo()
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Reads outside an edit: end the transaction SQLAlchemy auto-begins for them, so the
+        next edit can begin its own (and no read lock lingers on the WAL)."""
+        if self._conn.in_transaction():
+            yield
+            return
+        try:
+            yield
+        finally:
+            if self._conn.in_transaction():
+                self._conn.commit()
+
+    def _page_in_history(self) -> None:
+        with self._reading():
+            older = self._history_rows(
+                "done", newest_first=True, before_id=self._oldest_loaded_done
+            )
+        if len(older) < HISTORY_PAGE:
+            self._history_exhausted = True
+        if older:
+            self._oldest_loaded_done = older[-1][0]
+            self.timeline.undo_stack[:0] = [ch for _, ch in reversed(older)]
+
+    def apply(self, operations: Seq[dict[str, Any]]) -> list[Change | None]:
+        """Run a list of operations (``{"op": "undo"}`` / ``{"op": "redo"}`` allowed), each its
+        own undo step, all in one transaction: if any fails, nothing changes, in memory or on
+        disk, and the error names the failing operation's index."""
+        results: list[Change | None] = []
+        with self.batch():
+            for index, params in enumerate(operations):
+                try:
+                    if not isinstance(params, dict) or "op" not in params:
+                        raise EditError('each operation must be an object with an "op" field')
+                    if params["op"] == "undo":
+                        if len(params) > 1:
+                            raise EditError("undo takes no parameters")
+                        change = self.undo()
+                        if change is None:
+                            raise EditError("nothing to undo")
+                    elif params["op"] == "redo":
+                        if len(params) > 1:
+                            raise EditError("redo takes no parameters")
+                        change = self.redo()
+                        if change is None:
+                            raise EditError("nothing to redo")
+                    else:
+                        change = self.execute(params)
+                except EditError as exc:
+                    op = params.get("op") if isinstance(params, dict) else params
+                    raise EditError(f"operation {index} ({op}): {exc}") from None
+                results.append(change)
+        return results
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several commands in one transaction, all or nothing."""
+        if self._in_batch:
+            yield
+            return
+        undo_before = list(self.timeline.undo_stack)
+        exhausted_before = self._history_exhausted, self._oldest_loaded_done
+        tx = self._conn.begin()
+        self._in_batch = True
+        try:
+            with self.timeline.batch():
+                yield
+        except BaseException:
+            tx.rollback()
+            # History paged in during the batch is still valid; restoring keeps it simple.
+            self.timeline.undo_stack = undo_before
+            self._history_exhausted, self._oldest_loaded_done = exhausted_before
+            raise
+        else:
+            try:
+                tx.commit()
+            except SQLAlchemyError as exc:
+                raise db.translate(exc, self.path) from None
+        finally:
+            self._in_batch = False
+
+    # The ChangeSink protocol: called by Timeline after each in-memory change.
+    def record(self, kind: ChangeKind, change: Change, timeline: Timeline) -> None:
+        try:
+            if self._in_batch:
+                with self._conn.begin_nested():
+                    self._write(kind, change, timeline)
+            else:
+                with self._conn.begin():
+                    self._write(kind, change, timeline)
+        except SQLAlchemyError as exc:
+            raise db.translate(exc, self.path) from None
+
+    def _write(self, kind: ChangeKind, change: Change, timeline: Timeline) -> None:
+        c, s = self._conn, self.sequence_id
+        ops = change.ops if kind != "undo" else change.inverted().ops
+        for op in ops:
+            _write_op(c, s, op)
+        if kind == "do":
+            c.execute(text("DELETE FROM history WHERE sequence_id = :s AND state = 'undone'"),
+                      {"s": s})
+            c.execute(
+                text("INSERT INTO history(sequence_id, label, change_json, state) "
+                     "VALUES (:s, :l, :j, 'done')"),
+                {"s": s, "l": change.label,
+                 "j": json.dumps(change.to_json(), separators=(",", ":"))},
+            )
+            c.execute(text("UPDATE meta SET value = :v WHERE key = 'next_id'"),
+                      {"v": str(timeline.ids.next_id)})
+        elif kind == "undo":
+            c.execute(
+                text("UPDATE history SET state = 'undone' WHERE id = (SELECT max(id) FROM history "
+                     "WHERE sequence_id = :s AND state = 'done')"), {"s": s})
+        else:
+            c.execute(
+                text("UPDATE history SET state = 'done' WHERE id = (SELECT min(id) FROM history "
+                     "WHERE sequence_id = :s AND state = 'undone')"), {"s": s})
+
+    # ------------------------------------------------------------------ media
+    def import_media(self, paths: Iterable[str | os.PathLike[str]]) -> list[Asset]:
+        """Probe and add files, returning their assets in the order given. All or nothing:
+        if any file cannot be used, ``ImportMediaError`` names each one and its reason.
+        A file already in the project (same path and identity) returns the existing asset."""
+        paths = [Path(p).expanduser().absolute() for p in paths]
+        failures: dict[str, str] = {}
+        found: list[tuple[Path, int, str, MediaProbe | Asset]] = []
+        for p in paths:
+            try:
+                size, identity = file_identity(p)
+            except FileNotFoundError:
+                failures[str(p)] = "no such file"
+                continue
+            except IsADirectoryError:
+                failures[str(p)] = "is a folder; import the files inside it"
+                continue
+            except OSError as exc:
+                failures[str(p)] = exc.strerror or str(exc)
+                continue
+            existing = self._find_asset(str(p), identity)
+            if existing is not None:
+                found.append((p, size, identity, existing))
+                continue
+            try:
+                found.append((p, size, identity, probe(p)))
+            except MediaProbeError as exc:
+                failures[str(p)] = str(exc)
+        if failures:
+            raise ImportMediaError(failures)
+        out: list[Asset] = []
+        added: list[Asset] = []
+        try:
+            with self._conn.begin_nested() if self._in_batch else self._conn.begin():
+                for p, size, identity, what in found:
+                    if isinstance(what, Asset):
+                        out.append(what)
+                        continue
+                    # The same file listed twice in one import becomes one asset.
+                    twin = next((a for a in added if a.path == str(p) and
+                                 a.identity == identity), None)
+                    if twin is not None:
+                        out.append(twin)
+                        continue
+                    added_at = _now()
+                    row = self._conn.execute(
+                        text("INSERT INTO assets(path, size, identity, kind, probe_json, added_at)"
+                             " VALUES (:p, :sz, :i, :k, :j, :t) RETURNING id"),
+                        {"p": str(p), "sz": size, "i": identity, "k": what.kind,
+                         "j": json.dumps(what.to_json()), "t": added_at},
+                    ).one()
+                    asset = Asset(row.id, str(p), size, identity, what, added_at)
+                    added.append(asset)
+                    out.append(asset)
+        except SQLAlchemyError as exc:
+            raise db.translate(exc, self.path) from None
+        for asset in added:
+            self.assets[asset.id] = asset
+            self.timeline.media[asset.id] = asset.media_info(self.sequence.fps)
+        return out
+
+    def _find_asset(self, path: str, identity: str) -> Asset | None:
+        for asset in self.assets.values():
+            if asset.path == path and asset.identity == identity:
+                return asset
+        return None
+
+    def refresh_media_status(self) -> list[Asset]:
+        """Re-check every asset on disk; returns those that are missing or changed."""
+        for asset_id, asset in list(self.assets.items()):
+            self.assets[asset_id] = replace(asset, status=_status_on_disk(asset, deep=True))
+        return self.missing_assets
+
+    def relink(self, asset_id: int, new_path: str | os.PathLike[str], *,
+               force: bool = False) -> Asset:
+        """Point an asset at a moved file. The file must be the same media (same identity)
+        unless ``force``; with ``force`` it must at least be long enough for every clip."""
+        if asset_id not in self.assets:
+            raise ProjectError(f"No asset with id {asset_id} in this project.")
+        old = self.assets[asset_id]
+        p = Path(new_path).expanduser().absolute()
+        try:
+            size, identity = file_identity(p)
+        except OSError as exc:
+            raise ProjectError(f"Cannot relink to {p}: {exc.strerror or exc}.") from None
+        if identity != old.identity and not force:
+            raise ProjectError(
+                f"{p} is not the same file as {old.path} (different size or content). "
+                "Choose the original file, or relink anyway if you mean to replace the media."
+            )
+        try:
+            new_probe = probe(p)
+        except MediaProbeError as exc:
+            raise ProjectError(f"Cannot relink to {p}: {exc}") from None
+        asset = Asset(asset_id, str(p), size, identity, new_probe, old.added_at)
+        info = asset.media_info(self.sequence.fps)
+        if info.duration_frames is not None:
+            for item in self.sequence.all_items():
+                uses = getattr(item, "asset", None) == asset_id
+                if uses and item.source_out > info.duration_frames:
+                    raise ProjectError(
+                        f"{p} is too short: clip {item.id} uses frames up to {item.source_out}, "
+                        f"the file has {info.duration_frames}."
+                    )
+        try:
+            with self._conn.begin():
+                self._conn.execute(
+                    text("UPDATE assets SET path=:p, size=:sz, identity=:i, kind=:k, "
+                         "probe_json=:j WHERE id=:id"),
+                    {"p": str(p), "sz": size, "i": identity, "k": new_probe.kind,
+                     "j": json.dumps(new_probe.to_json()), "id": asset_id},
+                )
+        except SQLAlchemyError as exc:
+            raise db.translate(exc, self.path) from None
+        self.assets[asset_id] = asset
+        self.timeline.media[asset_id] = info
+        return asset
+
+    def relink_folder(self, folder: str | os.PathLike[str]) -> dict[int, str]:
+        """Relink every missing or changed asset to a file of the same name and identity
+        found under ``folder`` (recursively). Returns {asset id: new path}."""
+        wanted = {a.name: a for a in self.missing_assets}
+        relinked: dict[int, str] = {}
+        if not wanted:
+            return relinked
+        for root, _dirs, files in os.walk(folder):
+            for name in files:
+                asset = wanted.get(name)
+                if asset is None or asset.id in relinked:
+                    continue
+                candidate = Path(root) / name
+                try:
+                    _size, identity = file_identity(candidate)
+                except OSError:
+                    continue
+                if identity == asset.identity:
+                    self.relink(asset.id, candidate)
+                    relinked[asset.id] = str(candidate)
+        return relinked
+
+    # ------------------------------------------------------------------ reporting
+    def info(self) -> dict[str, Any]:
+        """The project as ``takeline info --json`` prints it."""
+        seq = self.sequence
+        tracks = []
+        for track in seq.tracks.values():
+            items = []
+            for item in track:
+                d: dict[str, Any] = {"id": item.id, "kind": item.kind, "start": item.start,
+                                     "duration": item.duration}
+                if item.kind == "clip":
+                    d["asset"] = item.asset  # type: ignore[attr-defined]
+                    d["source_in"] = item.source_in
+                elif item.kind == "generated":
+                    for key in ("prompt", "seed", "model", "active_take"):
+                        d[key] = getattr(item, key)
+                    d["takes"] = list(item.takes)  # type: ignore[attr-defined]
+                items.append(d)
+            tracks.append({
+                **track.info.to_dict(),
+                "items": items,
+                "transitions": [
+                    {"id": t.id, "from_item": t.from_item, "to_item": t.to_item,
+                     "duration": t.duration, "kind": t.kind}
+                    for t in sorted(track.transitions.values(), key=lambda t: t.id)
+                ],
+            })
+        return {
+            "project": {"path": str(self.path), "name": self.name},
+            "sequence": {
+                "name": seq.settings.name,
+                "fps": f"{seq.fps.numerator}/{seq.fps.denominator}",
+                "width": seq.settings.width,
+                "height": seq.settings.height,
+                "sample_rate": seq.sample_rate,
+                "duration_frames": seq.duration_frames,
+                "in_point": seq.in_point,
+                "out_point": seq.out_point,
+            },
+            "tracks": tracks,
+            "markers": [
+                m.to_dict() for m in sorted(seq.markers.values(), key=lambda m: (m.frame, m.id))
+            ],
+            "assets": [a.to_info_json() for a in self.assets.values()],
+            "history": {
+                "undo": self.timeline.undo_label,
+                "redo": self.timeline.redo_label,
+            },
+        }
+
+
+# ---------------------------------------------------------------------- row writers
+
+
+def _write_op(c: Connection, s: int, op: Any) -> None:
+    if isinstance(op, ItemOp):
+        if op.before is not None and op.after is not None and op.before.id == op.after.id:
+            c.execute(text("UPDATE items SET track=:track, kind=:kind, start=:start, "
+                           "duration=:duration, source_in=:source_in, asset_id=:asset_id, "
+                           "props_json=:props_json WHERE id=:id"), _item_row(op.after, s))
+            return
+        if op.before is not None:
+            c.execute(text("DELETE FROM items WHERE id=:id"), {"id": op.before.id})
+        if op.after is not None:
+            c.execute(text("INSERT INTO items(id, sequence_id, track, kind, start, duration, "
+                           "source_in, asset_id, props_json) VALUES (:id, :sequence_id, :track, "
+                           ":kind, :start, :duration, :source_in, :asset_id, :props_json)"),
+                      _item_row(op.after, s))
+    elif isinstance(op, ShiftOp):
+        # One statement for a whole ripple, the same selection the model shifts.
+        c.execute(text("UPDATE items SET start = start + :d WHERE sequence_id=:s AND track=:t "
+                       "AND start >= :f"), {"d": op.delta, "s": s, "t": op.track,
+                                            "f": op.from_frame})
+    elif isinstance(op, TransitionOp):
+        if op.before is not None:
+            c.execute(text("DELETE FROM transitions WHERE id=:id"), {"id": op.before.id})
+        if op.after is not None:
+            t = op.after
+            c.execute(text("INSERT INTO transitions(id, sequence_id, track, from_item, to_item, "
+                           "duration, kind) VALUES (:id, :s, :track, :f, :to, :d, :k)"),
+                      {"id": t.id, "s": s, "track": t.track, "f": t.from_item, "to": t.to_item,
+                       "d": t.duration, "k": t.kind})
+    elif isinstance(op, MarkerOp):
+        if op.before is not None:
+            c.execute(text("DELETE FROM markers WHERE id=:id"), {"id": op.before.id})
+        if op.after is not None:
+            m = op.after
+            c.execute(text("INSERT INTO markers(id, sequence_id, frame, duration, name, color, "
+                           "note) VALUES (:id, :s, :f, :d, :n, :c, :note)"),
+                      {"id": m.id, "s": s, "f": m.frame, "d": m.duration, "n": m.name,
+                       "c": m.color, "note": m.note})
+    elif isinstance(op, TrackOp):
+        if op.before is not None:
+            c.execute(text("DELETE FROM tracks WHERE sequence_id=:s AND name=:n"),
+                      {"s": s, "n": op.before.name})
+        if op.after is not None:
+            _write_track(c, s, op.after)
+    elif isinstance(op, InOutOp):
+        c.execute(text("UPDATE sequences SET in_point=:i, out_point=:o WHERE id=:s"),
+                  {"i": op.after[0], "o": op.after[1], "s": s})
+    else:  # pragma: no cover - exhaustive over timeline.changes.Op
+        raise TypeError(f"unknown op {op!r}")
+
+
+def _item_row(item: Item, s: int) -> dict[str, Any]:
+    d = item.to_dict()
+    row = {k: d.pop(k) for k in _ITEM_COLUMNS}
+    row["kind"] = d.pop("kind")
+    row["asset_id"] = d.pop("asset", None)
+    row["sequence_id"] = s
+    row["props_json"] = json.dumps(d, separators=(",", ":"))
+    return row
+
+
+def _write_track(c: Connection, s: int, info: TrackInfo) -> None:
+    c.execute(
+        text("INSERT INTO tracks(sequence_id, name, kind, idx, muted, solo, locked, hidden) "
+             "VALUES (:s, :n, :k, :i, :m, :so, :l, :h)"),
+        {"s": s, "n": info.name, "k": info.kind, "i": info.index, "m": info.muted,
+         "so": info.solo, "l": info.locked, "h": info.hidden},
+    )
+
+
+def _status_on_disk(asset: Asset, *, deep: bool = False) -> str:
+    """Cheap at open (exists + size); ``deep`` also re-hashes the identity."""
+    try:
+        size = os.stat(asset.path).st_size
+    except OSError:
+        return "missing"
+    if size != asset.size:
+        return "changed"
+    if deep:
+        try:
+            _size, identity = file_identity(asset.path)
+        except OSError:
+            return "missing"
+        if identity != asset.identity:
+            return "changed"
+    return "ok"
+
+
+def _close_quietly(conn: Connection | None, engine: Engine) -> None:
+    try:
+        if conn is not None:
+            conn.close()
+    finally:
+        engine.dispose()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

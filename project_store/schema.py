@@ -1,0 +1,113 @@
+"""SQLAlchemy 2.x tables of a Takeline project file.
+
+The schema itself is created and evolved only by Alembic migrations (``migrations/``); these
+declarations are what the code reads and writes, and what autogenerate compares against.
+Positions are integer frames at the sequence rate; rates are stored as num/den pairs.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Key/value facts about the file: format marker, writer version, id counter."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SequenceRow(Base):
+    __tablename__ = "sequences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String)
+    fps_num: Mapped[int] = mapped_column(Integer)
+    fps_den: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sample_rate: Mapped[int] = mapped_column(Integer)
+    in_point: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    out_point: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class TrackRow(Base):
+    __tablename__ = "tracks"
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    kind: Mapped[str] = mapped_column(String)
+    idx: Mapped[int] = mapped_column(Integer)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    solo: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AssetRow(Base):
+    """Imported media: where it was, and what it was (to relink moved files and detect
+    changed ones)."""
+
+    __tablename__ = "assets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    identity: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    probe_json: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[str] = mapped_column(String)
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id"))
+    track: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    start: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[int] = mapped_column(Integer)
+    source_in: Mapped[int] = mapped_column(Integer)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"), nullable=True)
+    # Kind-specific fields (gain, opacity, prompt, seed, takes...) as JSON.
+    props_json: Mapped[str] = mapped_column(Text, default="{}")
+
+    __table_args__ = (Index("ix_items_track_start", "sequence_id", "track", "start"),)
+
+
+class TransitionRow(Base):
+    __tablename__ = "transitions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id"))
+    track: Mapped[str] = mapped_column(String)
+    from_item: Mapped[int] = mapped_column(Integer)
+    to_item: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String)
+
+
+class MarkerRow(Base):
+    __tablename__ = "markers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id"))
+    frame: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    color: Mapped[str] = mapped_column(String)
+    note: Mapped[str] = mapped_column(Text)
+
+
+class HistoryRow(Base):
+    """One undo step. ``state`` is 'done' (on the undo stack) or 'undone' (redo stack)."""
+
+    __tablename__ = "history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id"))
+    label: Mapped[str] = mapped_column(String)
+    change_json: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String)
+
+    __table_args__ = (Index("ix_history_state", "sequence_id", "state", "id"),)
