@@ -1,0 +1,251 @@
+"""``takeline``: the headless command line (and the way into the editor window).
+
+    takeline new PROJECT [--fps 24000/1001] [--size 1920x1080] [--sample-rate 48000]
+    takeline import PROJECT FILE... [--json]
+    takeline apply PROJECT EDITS.json
+    takeline undo PROJECT / takeline redo PROJECT
+    takeline info PROJECT [--json]
+    takeline demo PROJECT
+    takeline [PROJECT]            open the editor window
+
+Exit codes: 0 success, 2 bad usage, 1 failure (the reason on stderr). Nothing in here
+imports Qt unless the window is asked for, so the CLI runs on machines without a display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from project_store.assets import ImportMediaError
+from project_store.db import ProjectError
+from project_store.project import Project
+from timeline.model import EditError, SequenceSettings
+from timeline.time import TimeError, parse_rate
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "open")
+
+
+class Failure(Exception):
+    """A command failed for a reason the user can act on; printed without a traceback."""
+
+
+def _size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not m or int(m[1]) <= 0 or int(m[2]) <= 0:
+        raise argparse.ArgumentTypeError(f"frame size must look like 1920x1080, not {text!r}")
+    w, h = int(m[1]), int(m[2])
+    if w % 2 or h % 2:
+        raise argparse.ArgumentTypeError(f"frame size {w}x{h}: width and height must be even "
+                                         "(4:2:0 video cannot hold odd sizes)")
+    return w, h
+
+
+def _rate(text: str) -> Any:
+    try:
+        return parse_rate(text)
+    except (TimeError, ValueError, ZeroDivisionError) as exc:
+        raise argparse.ArgumentTypeError(f"{exc}") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="takeline",
+        description="Takeline: a non-linear video editor with a generative timeline.",
+    )
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("new", help="create an empty project file")
+    p.add_argument("project", type=Path)
+    p.add_argument("--fps", type=_rate, default=parse_rate("24000/1001"),
+                   help="sequence rate as num/den or an NTSC decimal (default 24000/1001)")
+    p.add_argument("--size", type=_size, default=(1920, 1080), help="frame size, e.g. 1920x1080")
+    p.add_argument("--sample-rate", type=_positive_int, default=48000)
+    p.add_argument("--name", help="sequence name (default: Sequence 1)")
+
+    p = sub.add_parser("import", help="add media files; prints their asset ids in order")
+    p.add_argument("project", type=Path)
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print the assets as JSON")
+
+    p = sub.add_parser("apply", help="apply a JSON list of edit operations, all or nothing")
+    p.add_argument("project", type=Path)
+    p.add_argument("edits", help="JSON file with a list of operations, or - for stdin")
+
+    for name in ("undo", "redo"):
+        p = sub.add_parser(name, help=f"{name} the last edit")
+        p.add_argument("project", type=Path)
+
+    p = sub.add_parser("info", help="describe the project")
+    p.add_argument("project", type=Path)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("demo", help="build a demo project from synthesised media")
+    p.add_argument("project", type=Path)
+
+    p = sub.add_parser("open", help="open a project in the editor window")
+    p.add_argument("project", type=Path, nargs="?")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `takeline PROJECT` (or no argument at all) opens the editor, as a desktop app should.
+    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+        argv = ["open", *argv]
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 0 for --help, 2 for bad usage
+        return int(exc.code or 0)
+    try:
+        return int(_dispatch(args) or 0)
+    except Failure as exc:
+        return _fail(str(exc))
+    except (ProjectError, ImportMediaError, EditError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+
+
+def _fail(message: str) -> int:
+    print(f"takeline: error: {message}", file=sys.stderr)
+    return EXIT_FAILURE
+
+
+def _dispatch(args: argparse.Namespace) -> int | None:
+    command = args.command
+    if command == "new":
+        settings = SequenceSettings(fps=args.fps, width=args.size[0], height=args.size[1],
+                                    sample_rate=args.sample_rate)
+        if args.name:
+            settings.name = args.name
+        try:
+            with Project.create(args.project, settings) as project:
+                print(f"Created {project.path} ({_describe_settings(project)})")
+        except EditError as exc:
+            raise Failure(f"cannot create {args.project}: {exc}") from None
+        return EXIT_OK
+    if command == "import":
+        with Project.open(args.project) as project:
+            assets = project.import_media(args.files)
+            if args.json:
+                print(json.dumps([a.to_info_json() for a in assets], indent=2))
+            else:
+                for a in assets:
+                    print(a.id)
+        return EXIT_OK
+    if command == "apply":
+        operations = _read_operations(args.edits)
+        with Project.open(args.project) as project:
+            changes = project.apply(operations)
+            print(f"Applied {len(changes)} operation{'s' if len(changes) != 1 else ''}; "
+                  f"sequence is {project.sequence.duration_frames} frames")
+        return EXIT_OK
+    if command in ("undo", "redo"):
+        with Project.open(args.project) as project:
+            change = project.undo() if command == "undo" else project.redo()
+            if change is None:
+                raise Failure(f"nothing to {command} in {args.project}")
+            print(f"{command.capitalize()}: {change.label}")
+        return EXIT_OK
+    if command == "info":
+        with Project.open(args.project) as project:
+            info = project.info()
+            if args.json:
+                print(json.dumps(info, indent=2))
+            else:
+                print(_format_info(info))
+        return EXIT_OK
+    if command == "demo":
+        from app.demo import build_demo
+
+        with build_demo(args.project) as project:
+            print(f"Built demo project {project.path}: {project.sequence.item_count()} items, "
+                  f"{len(project.assets)} assets")
+        return EXIT_OK
+    if command == "open":
+        from app.main import run_editor  # Qt is imported only here
+
+        return run_editor(args.project)
+    build_parser().print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def _read_operations(source: str) -> list[dict[str, Any]]:
+    try:
+        raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise Failure(f"cannot read {source}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise Failure(f"{source} is not valid JSON: {exc}") from None
+    if isinstance(data, dict) and "op" in data:
+        data = [data]
+    if not isinstance(data, list):
+        raise Failure(f"{source} must hold a JSON list of operations "
+                      '(e.g. [{"op": "split", "track": "V1", "at": 48}])')
+    return data
+
+
+def _describe_settings(project: Project) -> str:
+    s = project.sequence.settings
+    return f"{s.fps.numerator}/{s.fps.denominator} fps, {s.width}x{s.height}, {s.sample_rate} Hz"
+
+
+def _format_info(info: dict[str, Any]) -> str:
+    seq = info["sequence"]
+    lines = [
+        f"Project  {info['project']['name']}  ({info['project']['path']})",
+        f"Sequence {seq['name']}: {seq['fps']} fps, {seq['width']}x{seq['height']}, "
+        f"{seq['sample_rate']} Hz, {seq['duration_frames']} frames",
+    ]
+    for track in info["tracks"]:
+        lines.append(f"  {track['name']} ({track['kind']}): {len(track['items'])} items")
+        for item in track["items"]:
+            extra = (f"asset {item['asset']} from {item['source_in']}" if item["kind"] == "clip"
+                     else f"prompt {item.get('prompt', '')!r}")
+            lines.append(f"    #{item['id']:<5} {item['kind']:<9} {item['start']:>7} "
+                         f"+{item['duration']:<6} {extra}")
+    for m in info["markers"]:
+        lines.append(f"  marker #{m['id']} at {m['frame']}: {m['name']}")
+    lines.append(f"Assets ({len(info['assets'])})")
+    for a in info["assets"]:
+        status = "" if a["status"] == "ok" else f"  [{a['status'].upper()}: relink needed]"
+        facts = [a["kind"]]
+        if a["fps"]:
+            facts.append(f"{a['fps']} fps{' VFR' if a['vfr'] else ''}")
+        if a["width"]:
+            facts.append(f"{a['width']}x{a['height']}")
+        if a["rotation"]:
+            facts.append(f"rotation {a['rotation']}")
+        if a["sample_rate"]:
+            facts.append(f"{a['sample_rate']} Hz x{a['channels']}")
+        if a["duration"] is not None:
+            facts.append(f"{a['duration']:.3f} s")
+        lines.append(f"  {a['id']:>4}  {a['path']}  ({', '.join(facts)}){status}")
+    hist = info["history"]
+    lines.append(f"Undo: {hist['undo'] or '-'}   Redo: {hist['redo'] or '-'}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

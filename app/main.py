@@ -1,0 +1,323 @@
+"""The editor window: media bin, timeline, and the edit commands with NLE shortcuts.
+
+Every edit goes through ``Project.execute`` (one undo step, committed at once), so the title
+never shows "unsaved". Errors from the model reach the user as a message in the status bar
+or a dialog, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.timeline_view import TimelineView
+from project_store.assets import ImportMediaError
+from project_store.db import ProjectError
+from project_store.project import Project
+from timeline.model import EditError
+from timeline.time import timecode
+
+APP_NAME = "Takeline"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.project = project
+        self.setWindowTitle(f"{APP_NAME} — {project.name}")
+        self.resize(1280, 720)
+
+        self.bin = QListWidget()
+        self.bin.setToolTip("Media bin: imported files with their probe facts")
+        self.facts = QLabel()
+        self.facts.setWordWrap(True)
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.bin.currentItemChanged.connect(self._show_asset)
+        left = QWidget()
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(QLabel("Media"))
+        lay.addWidget(self.bin, 1)
+        lay.addWidget(self.facts)
+
+        self.timeline = TimelineView(lambda: self.project.sequence, self._asset_kind)
+        self.timeline.playhead_moved.connect(self._update_status)
+        self.timeline.selection_changed.connect(lambda _id: self._update_status())
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(left)
+        self.details = QLabel()
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setWordWrap(True)
+        self.details.setMargin(8)
+        top.addWidget(self.details)
+        top.setSizes([360, 900])
+        split.addWidget(top)
+        split.addWidget(self.timeline)
+        split.setSizes([360, 320])
+        self.setCentralWidget(split)
+        self._build_menus()
+        self.refresh()
+        if project.missing_assets:
+            names = ", ".join(a.name for a in project.missing_assets[:5])
+            self.statusBar().showMessage(
+                f"{len(project.missing_assets)} media file(s) missing or changed ({names}); "
+                "relink them from the bin.", 15000)
+
+    # --- menus and shortcuts (NLE conventions)
+    def _build_menus(self) -> None:
+        def action(menu: Any, text: str, keys: list[str] | str | None,
+                   slot: Callable[[], None]) -> QAction:
+            act = QAction(text, self)
+            if keys:
+                act.setShortcuts([QKeySequence(k) for k in ([keys] if isinstance(keys, str)
+                                                           else keys)])
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            return act
+
+        file_menu = self.menuBar().addMenu("&File")
+        action(file_menu, "&Import Media…", "Ctrl+I", self.import_media)
+        action(file_menu, "&Open Project…", "Ctrl+O", self.open_project)
+        file_menu.addSeparator()
+        action(file_menu, "&Quit", "Ctrl+Q", self.close)
+
+        edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = action(edit, "Undo", "Ctrl+Z", self.undo)
+        self.redo_action = action(edit, "Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo)
+        edit.addSeparator()
+        action(edit, "Split at Playhead", ["S", "Ctrl+K"], self.split_at_playhead)
+        action(edit, "Lift", "Delete", lambda: self._on_selected("lift"))
+        action(edit, "Ripple Delete", "Shift+Delete", lambda: self._on_selected("ripple_delete"))
+        action(edit, "Ripple Trim Start to Playhead", "Q", lambda: self.ripple_trim("in"))
+        action(edit, "Ripple Trim End to Playhead", "W", lambda: self.ripple_trim("out"))
+        edit.addSeparator()
+        action(edit, "Add Marker", "M", self.add_marker)
+        action(edit, "Mark In", "I", lambda: self.run({"op": "set_in_out",
+                                                        "in_point": self.timeline.playhead}))
+        action(edit, "Mark Out", "O", lambda: self.run({"op": "set_in_out",
+                                                         "out_point": self.timeline.playhead}))
+
+        view = self.menuBar().addMenu("&View")
+        action(view, "Previous Frame", "Left", lambda: self.step(-1))
+        action(view, "Next Frame", "Right", lambda: self.step(1))
+        action(view, "Go to Start", "Home", lambda: self.timeline.set_playhead(0))
+        action(view, "Go to End", "End", lambda: self.timeline.set_playhead(
+            self.project.sequence.duration_frames))
+        action(view, "Zoom to Fit", "Shift+Z", self.timeline.fit)
+
+    # --- commands
+    def run(self, params: dict[str, Any]) -> bool:
+        try:
+            self.project.execute(params)
+        except EditError as exc:
+            self.statusBar().showMessage(f"Cannot {params['op'].replace('_', ' ')}: {exc}", 8000)
+            return False
+        except ProjectError as exc:
+            QMessageBox.critical(self, APP_NAME, str(exc))
+            return False
+        self.refresh()
+        return True
+
+    def undo(self) -> None:
+        self._history(self.project.undo, "Undo")
+
+    def redo(self) -> None:
+        self._history(self.project.redo, "Redo")
+
+    def _history(self, fn: Callable[[], Any], name: str) -> None:
+        try:
+            change = fn()
+        except ProjectError as exc:
+            QMessageBox.critical(self, APP_NAME, str(exc))
+            return
+        self.refresh()
+        self.statusBar().showMessage(f"{name}: {change.label}" if change else f"Nothing to {name}",
+                                     4000)
+
+    def split_at_playhead(self) -> None:
+        at = self.timeline.playhead
+        seq = self.project.sequence
+        selected = seq.find_item(self.timeline.selected) if self.timeline.selected else None
+        tracks = [selected.track] if selected else [
+            t.name for t in seq.tracks.values() if t.item_at(at) is not None
+            and t.item_at(at).start != at]  # type: ignore[union-attr]
+        if not tracks:
+            self.statusBar().showMessage("Nothing under the playhead to split", 4000)
+            return
+        try:
+            with self.project.batch():
+                for name in tracks:
+                    self.project.execute({"op": "split", "track": name, "at": at})
+        except EditError as exc:
+            self.statusBar().showMessage(f"Cannot split: {exc}", 8000)
+        self.refresh()
+
+    def ripple_trim(self, side: str) -> None:
+        seq = self.project.sequence
+        at = self.timeline.playhead
+        item = seq.find_item(self.timeline.selected) if self.timeline.selected else None
+        if item is None:
+            item = next((t.item_at(at) for t in seq.tracks.values() if t.item_at(at)), None)
+        if item is None:
+            self.statusBar().showMessage("Select a clip under the playhead to trim", 4000)
+            return
+        delta = at - item.start if side == "in" else at - item.end
+        if self.run({"op": "trim", "item": item.id, "side": side, "delta": delta,
+                     "ripple": True}) and side == "in":
+            self.timeline.set_playhead(item.start)
+
+    def add_marker(self) -> None:
+        n = len(self.project.sequence.markers) + 1
+        self.run({"op": "add_marker", "at": self.timeline.playhead, "name": f"Marker {n}"})
+
+    def _on_selected(self, op: str) -> None:
+        if self.timeline.selected is None:
+            self.statusBar().showMessage("Select a clip first", 4000)
+            return
+        if self.run({"op": op, "item": self.timeline.selected}):
+            self.timeline.selected = None
+
+    def step(self, frames: int) -> None:
+        self.timeline.set_playhead(self.timeline.playhead + frames)
+
+    def import_media(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import media")
+        if not files:
+            return
+        try:
+            assets = self.project.import_media(files)
+        except ImportMediaError as exc:
+            QMessageBox.warning(self, APP_NAME, str(exc))
+            return
+        except ProjectError as exc:
+            QMessageBox.critical(self, APP_NAME, str(exc))
+            return
+        self.refresh()
+        self.statusBar().showMessage(f"Imported {len(assets)} file(s)", 4000)
+
+    def open_project(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "",
+                                              "Takeline projects (*.takeline)")
+        if not path:
+            return
+        try:
+            project = Project.open(path)
+        except ProjectError as exc:
+            QMessageBox.critical(self, APP_NAME, str(exc))
+            return
+        self.project.close()
+        self.project = project
+        self.setWindowTitle(f"{APP_NAME} — {project.name}")
+        self.timeline.selected = None
+        self.timeline.set_playhead(0)
+        self.refresh()
+
+    # --- display
+    def refresh(self) -> None:
+        self.bin.clear()
+        for asset in self.project.assets.values():
+            flag = "" if asset.status == "ok" else f"  [{asset.status}]"
+            entry = QListWidgetItem(f"{asset.id}  {asset.name}{flag}")
+            entry.setData(Qt.ItemDataRole.UserRole, asset.id)
+            self.bin.addItem(entry)
+        tl = self.project.timeline
+        self.undo_action.setEnabled(tl.can_undo or not self.project._history_exhausted)
+        self.undo_action.setText(f"Undo {tl.undo_label}" if tl.undo_label else "Undo")
+        self.redo_action.setEnabled(tl.can_redo)
+        self.redo_action.setText(f"Redo {tl.redo_label}" if tl.redo_label else "Redo")
+        self.timeline.update()
+        self._update_status()
+
+    def _asset_kind(self, asset_id: int | None) -> tuple[str, str] | None:
+        asset = self.project.assets.get(asset_id) if asset_id is not None else None
+        if asset is None:
+            return None
+        missing = "" if asset.status == "ok" else f" [{asset.status.upper()}]"
+        return asset.probe.kind, asset.name + missing
+
+    def _show_asset(self, current: QListWidgetItem | None, _prev: Any = None) -> None:
+        if current is None:
+            self.facts.clear()
+            return
+        a = self.project.assets[current.data(Qt.ItemDataRole.UserRole)]
+        info = a.to_info_json()
+        rows = [f"<b>{a.name}</b>", a.path, f"kind: {info['kind']} ({info['container']})"]
+        if info["fps"]:
+            rows.append(f"video: {info['video_codec']} {info['width']}x{info['height']} "
+                        f"@ {info['fps']}{' VFR' if info['vfr'] else ''}, "
+                        f"rotation {info['rotation']}")
+        if info["sample_rate"]:
+            rows.append(f"audio: {info['audio_codec']} {info['sample_rate']} Hz, "
+                        f"{info['channels']} ch")
+        if info["duration"] is not None:
+            rows.append(f"duration: {info['duration']:.3f} s")
+        if a.status != "ok":
+            rows.append(f"<span style='color:#e55'>{a.status}: relink needed</span>")
+        self.facts.setText("<br>".join(rows))
+
+    def _update_status(self, *_: Any) -> None:
+        seq = self.project.sequence
+        ph = self.timeline.playhead
+        sel = seq.find_item(self.timeline.selected) if self.timeline.selected else None
+        lines = [
+            f"<b>{seq.settings.name}</b> — {seq.fps.numerator}/{seq.fps.denominator} fps, "
+            f"{seq.settings.width}x{seq.settings.height}, {seq.sample_rate} Hz",
+            f"Duration {timecode(seq.duration_frames, seq.fps)} ({seq.duration_frames} frames)"
+            f" · {seq.item_count()} items · {len(seq.markers)} markers",
+            f"Playhead {timecode(ph, seq.fps)} (frame {ph})",
+        ]
+        if sel is not None:
+            lines.append(f"Selected #{sel.id} ({sel.kind}) on {sel.track}: "
+                         f"{sel.start}–{sel.end}, source in {sel.source_in}")
+            if sel.kind == "generated":
+                lines.append(f"Prompt: {getattr(sel, 'prompt', '')}")
+                lines.append(f"Model: {getattr(sel, 'model', '')} · seed "
+                             f"{getattr(sel, 'seed', None)} · "
+                             f"{len(getattr(sel, 'takes', ()))} takes")
+        lines.append("<br><i>S split · Delete lift · Shift+Delete ripple delete · Q/W ripple "
+                     "trim · M marker · I/O in/out · Ctrl+Z / Ctrl+Shift+Z · Ctrl+wheel zoom</i>")
+        self.details.setText("<br>".join(lines))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.project.close()
+        event.accept()
+
+
+def run_editor(project_path: Path | None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    if project_path is None:
+        path, _ = QFileDialog.getOpenFileName(None, "Open project", "",
+                                              "Takeline projects (*.takeline)")
+        if not path:
+            return 0
+        project_path = Path(path)
+    try:
+        project = Project.open(project_path)
+    except ProjectError as exc:
+        print(f"takeline: error: {exc}", file=sys.stderr)
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        return 1
+    window = MainWindow(project)
+    window.show()
+    window.timeline.fit()
+    return int(app.exec())

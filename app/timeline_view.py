@@ -1,0 +1,221 @@
+"""The timeline panel: tracks, clips, generated segments, dissolves, markers and the playhead,
+painted straight from the model. Every change goes through ``Project`` commands; this widget
+only reads the sequence and asks for edits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QWidget
+
+from timeline.model import Item, Sequence
+from timeline.time import timecode
+
+RULER_H = 34
+TRACK_H = 44
+HEADER_W = 64
+
+CLIP_VIDEO = QColor(70, 110, 170)
+CLIP_AUDIO = QColor(60, 140, 100)
+CLIP_STILL = QColor(150, 110, 60)
+GENERATED = QColor(140, 80, 170)
+SELECTED = QColor(245, 200, 60)
+MARKER_COLOURS = {"blue": QColor(80, 140, 255), "green": QColor(80, 200, 110),
+                  "red": QColor(230, 80, 80), "purple": QColor(180, 110, 230),
+                  "yellow": QColor(230, 210, 70), "orange": QColor(240, 150, 50)}
+
+
+class TimelineView(QWidget):
+    """Zoomable, scrollable painter of one sequence. Click sets the playhead and selects."""
+
+    playhead_moved = Signal(int)
+    selection_changed = Signal(object)  # item id or None
+
+    def __init__(self, sequence_getter: Callable[[], Sequence],
+                 asset_kind: Callable[[int], tuple[str, str] | None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._sequence = sequence_getter
+        self._asset_kind = asset_kind
+        self.pixels_per_frame = 4.0
+        self.scroll_frames = 0
+        self.playhead = 0
+        self.selected: int | None = None
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumHeight(RULER_H + TRACK_H * 4 + 8)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+        return QSize(900, RULER_H + TRACK_H * len(self._sequence().tracks) + 8)
+
+    # --- geometry
+    def x_of(self, frame: int) -> float:
+        return HEADER_W + (frame - self.scroll_frames) * self.pixels_per_frame
+
+    def frame_at(self, x: float) -> int:
+        # Floor, so a click anywhere on a frame's column selects that frame.
+        return max(0, int((x - HEADER_W) // self.pixels_per_frame) + self.scroll_frames)
+
+    def track_rows(self) -> list[tuple[str, QRectF]]:
+        rows = []
+        # Video tracks top-down V2 above V1 (NLE convention), then audio A1, A2 below.
+        seq = self._sequence()
+        video = sorted(seq.video_tracks, key=lambda t: -t.info.index)
+        audio = sorted(seq.audio_tracks, key=lambda t: t.info.index)
+        for i, track in enumerate(video + audio):
+            rows.append((track.name, QRectF(0, RULER_H + i * TRACK_H, self.width(), TRACK_H)))
+        return rows
+
+    def item_at(self, pos: QPointF) -> Item | None:
+        seq = self._sequence()
+        frame = self.frame_at(pos.x())
+        for name, rect in self.track_rows():
+            if rect.contains(pos):
+                return seq.track(name).item_at(frame)
+        return None
+
+    def set_playhead(self, frame: int) -> None:
+        frame = max(0, frame)
+        if frame != self.playhead:
+            self.playhead = frame
+            self.playhead_moved.emit(frame)
+            self.update()
+
+    def fit(self) -> None:
+        duration = max(1, self._sequence().duration_frames)
+        self.scroll_frames = 0
+        self.pixels_per_frame = max(0.05, (self.width() - HEADER_W - 20) / duration)
+        self.update()
+
+    # --- input
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        if pos.x() < HEADER_W:
+            return
+        self.set_playhead(self.frame_at(pos.x()))
+        if pos.y() > RULER_H:
+            item = self.item_at(pos)
+            self.selected = item.id if item else None
+            self.selection_changed.emit(self.selected)
+        self.update()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.buttons() & Qt.MouseButton.LeftButton and event.position().y() <= RULER_H:
+            self.set_playhead(self.frame_at(event.position().x()))
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            anchor = self.frame_at(event.position().x())
+            self.pixels_per_frame = min(64.0, max(0.02, self.pixels_per_frame * 1.25 ** steps))
+            # Keep the frame under the mouse where it was.
+            self.scroll_frames = max(
+                0, int(anchor - (event.position().x() - HEADER_W) / self.pixels_per_frame))
+        else:
+            shift = int(steps * 60 / self.pixels_per_frame)
+            self.scroll_frames = max(0, self.scroll_frames - shift)
+        self.update()
+
+    # --- painting
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        seq = self._sequence()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.fillRect(self.rect(), QColor(32, 33, 36))
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
+        p.setFont(small)
+        self._paint_ruler(p, seq)
+        for name, rect in self.track_rows():
+            track = seq.track(name)
+            p.fillRect(rect.adjusted(0, 1, 0, -1), QColor(40, 42, 46))
+            header = QRectF(0, rect.top(), HEADER_W, rect.height())
+            p.fillRect(header.adjusted(0, 1, 0, -1), QColor(52, 54, 60))
+            p.setPen(QColor(220, 220, 220))
+            flags = "".join(s for s, on in (("M", track.info.muted), ("S", track.info.solo),
+                                            ("L", track.info.locked), ("H", track.info.hidden))
+                            if on)
+            p.drawText(header.adjusted(6, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter,
+                       f"{name} {flags}".strip())
+            first = self.frame_at(HEADER_W)
+            last = self.frame_at(self.width()) + 1
+            for item in track.overlapping(first, last):
+                self._paint_item(p, item, rect)
+            for tr in track.transitions.values():
+                a = seq.find_item(tr.from_item)
+                if a is None:
+                    continue
+                x0 = self.x_of(a.end - tr.in_offset)
+                x1 = self.x_of(a.end + tr.out_offset)
+                box = QRectF(x0, rect.top() + 4, max(2.0, x1 - x0), rect.height() - 8)
+                p.setPen(QPen(QColor(255, 255, 255, 200), 1))
+                p.drawLine(box.bottomLeft(), box.topRight())
+                p.drawLine(box.topLeft(), box.bottomRight())
+        for m in seq.markers.values():
+            x = self.x_of(m.frame)
+            colour = MARKER_COLOURS.get(m.color, QColor(80, 140, 255))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            p.drawRect(QRectF(x - 3, RULER_H - 12, 7, 10))
+            p.setPen(colour)
+            p.drawText(QPointF(x + 6, RULER_H - 3), m.name)
+        x = self.x_of(self.playhead)
+        p.setPen(QPen(QColor(255, 70, 60), 1.5))
+        p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        p.end()
+
+    def _paint_ruler(self, p: QPainter, seq: Sequence) -> None:
+        p.fillRect(QRectF(0, 0, self.width(), RULER_H), QColor(24, 25, 28))
+        if seq.in_point is not None or seq.out_point is not None:
+            x0 = self.x_of(seq.in_point or 0)
+            x1 = self.x_of(seq.out_point if seq.out_point is not None else seq.duration_frames)
+            p.fillRect(QRectF(x0, 15, x1 - x0, 4), QColor(90, 140, 220, 200))
+        fps = seq.fps
+        # A label about every 100 px, on whole seconds when zoomed out.
+        step = max(1, int(100 / self.pixels_per_frame))
+        nominal = round(fps)
+        if step >= nominal:
+            step = (step // nominal + 1) * nominal
+        frame = (self.scroll_frames // step) * step
+        p.setPen(QColor(150, 150, 150))
+        while self.x_of(frame) < self.width():
+            x = self.x_of(frame)
+            if x >= HEADER_W:
+                p.drawLine(QPointF(x, 0), QPointF(x, 14))
+                p.drawText(QPointF(x + 3, 12), timecode(frame, fps))
+            frame += step
+
+    def _paint_item(self, p: QPainter, item: Item, row: QRectF) -> None:
+        x0 = max(float(HEADER_W), self.x_of(item.start))
+        x1 = self.x_of(item.end)
+        if x1 <= HEADER_W:
+            return
+        box = QRectF(x0, row.top() + 3, max(1.0, x1 - x0 - 1), row.height() - 6)
+        if item.kind == "generated":
+            colour, label = GENERATED, _generated_label(item)
+        else:
+            asset: Any = getattr(item, "asset", None)
+            kind, name = self._asset_kind(asset) or ("", f"asset {asset} (not in project)")
+            colour = {"audio": CLIP_AUDIO, "image": CLIP_STILL}.get(
+                kind, CLIP_AUDIO if row_is_audio(item) else CLIP_VIDEO)
+            label = name
+        p.setPen(QPen(SELECTED if item.id == self.selected else colour.lighter(140),
+                      2 if item.id == self.selected else 1))
+        p.setBrush(colour)
+        p.drawRect(box)
+        p.setPen(QColor(240, 240, 240))
+        p.drawText(box.adjusted(4, 2, -2, -2),
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
+
+
+def row_is_audio(item: Item) -> bool:
+    return item.track.startswith("A")
+
+
+def _generated_label(item: Item) -> str:
+    takes = len(getattr(item, "takes", ()))
+    prompt = getattr(item, "prompt", "") or "(no prompt)"
+    model = getattr(item, "model", "previz")
+    return f"✦ {prompt[:60]}  [{model}, {takes} take{'s' if takes != 1 else ''}]"
