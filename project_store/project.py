@@ -280,15 +280,17 @@ class Project:
 
     def _history_rows(
         self, state: str, *, newest_first: bool, before_id: int | None,
-        limit: int | None = HISTORY_PAGE,
+        limit: int | None | str = "page",
     ) -> list[tuple[int, Change]]:
+        if limit == "page":
+            limit = HISTORY_PAGE
         sql = "SELECT id, change_json FROM history WHERE sequence_id = :s AND state = :st"
         params: dict[str, Any] = {"s": self.sequence_id, "st": state}
         if before_id is not None:
             sql += " AND id < :b"
             params["b"] = before_id
         sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
-        if limit is not None:
+        if isinstance(limit, int):
             sql += f" LIMIT {int(limit)}"
         return [
             (r.id, Change.from_json(json.loads(r.change_json)))
