@@ -100,7 +100,11 @@ class Change:
         return Change(self.label, tuple(op.inverted() for op in reversed(self.ops)), self.params)
 
     def to_json(self) -> dict[str, Any]:
-        return {"label": self.label, "params": self.params, "ops": [op_to_json(o) for o in self.ops]}
+        return {
+            "label": self.label,
+            "params": self.params,
+            "ops": [op_to_json(o) for o in self.ops],
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Change:

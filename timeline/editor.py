@@ -45,6 +45,10 @@ class Timeline:
         """Run one operation (``{"op": ..., ...}``) as one undo step."""
         next_id_before = self.ids.next_id
         change = run_operation(self.sequence, self.ids, self.media, params)
+        if not change.ops:
+            # A no-op (a zero-frame trim, in/out set to what they were) is not an undo step
+            # and must not throw away the redo branch.
+            return change
         redo_before = self.redo_stack
         self.undo_stack.append(change)
         self.redo_stack = []

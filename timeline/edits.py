@@ -302,15 +302,24 @@ def op_ripple_delete(s: EditSession, media: dict[int, MediaInfo], *, item: int) 
 def op_split(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int) -> None:
     t = s.seq.track(track)
     if s.split_at(t, at) is None:
-        raise EditError(f"No item on {track} spans frame {at}; a split point must fall inside a clip")
+        raise EditError(
+            f"No item on {track} spans frame {at}; a split point must fall inside a clip"
+        )
 
 
 def op_trim(s: EditSession, media: dict[int, MediaInfo], *, item: int, side: str, delta: int,
             ripple: bool = False) -> None:
     it = s.seq.item(item)
     t = s.seq.track(it.track)
+    if side not in ("in", "out"):
+        raise EditError(f"Trim side must be 'in' or 'out', not {side!r}")
     if delta == 0:
         return
+    # Refuse a zero/negative length before any op: a ripple would otherwise shift the next
+    # item onto the empty one's start, and rolling that shift back would move both.
+    if (it.duration - delta if side == "in" else it.duration + delta) < 1:
+        raise EditError(f"Item {it.id} would be shorter than one frame (trim {side} by {delta} "
+                        f"of a {it.duration}-frame item)")
     if side == "in":
         if not ripple:
             s.update(it, start=it.start + delta, source_in=it.source_in + delta,
@@ -323,7 +332,7 @@ def op_trim(s: EditSession, media: dict[int, MediaInfo], *, item: int, side: str
         else:
             s.shift(t, it.end, -delta)
             s.update(it, source_in=it.source_in + delta, duration=it.duration - delta)
-    elif side == "out":
+    else:
         if not ripple:
             s.update(it, duration=it.duration + delta)
             return
@@ -333,8 +342,6 @@ def op_trim(s: EditSession, media: dict[int, MediaInfo], *, item: int, side: str
         else:
             s.update(it, duration=it.duration + delta)
             s.shift(t, it.end, delta)
-    else:
-        raise EditError(f"Trim side must be 'in' or 'out', not {side!r}")
 
 
 def op_roll(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int,
@@ -437,6 +444,8 @@ def op_set_in_out(s: EditSession, media: dict[int, MediaInfo], *, in_point: int 
     new_out = None if clear else (s.seq.out_point if out_point is None else out_point)
     if new_in is not None and new_in < 0:
         raise EditError("The in point cannot be before frame 0")
+    if new_out is not None and new_out < 0:
+        raise EditError("The out point cannot be before frame 0")
     if new_in is not None and new_out is not None and new_out <= new_in:
         raise EditError(f"The out point ({new_out}) must be after the in point ({new_in})")
     s._do(InOutOp((s.seq.in_point, s.seq.out_point), (new_in, new_out)))
@@ -462,12 +471,32 @@ _SETTABLE = {
 }
 
 
+def _check_props(item: Item, props: dict[str, Any]) -> None:
+    if "opacity" in props and not (
+        isinstance(props["opacity"], int | float) and 0.0 <= props["opacity"] <= 1.0
+    ):
+        raise EditError(f"opacity must be a number from 0 to 1, not {props['opacity']!r}")
+    if "gain_db" in props and not (
+        isinstance(props["gain_db"], int | float) and -96.0 <= props["gain_db"] <= 24.0
+    ):
+        raise EditError(f"gain_db must be a number from -96 to +24 dB, not {props['gain_db']!r}")
+    if "seed" in props and props["seed"] is not None and not (
+        isinstance(props["seed"], int) and 0 <= props["seed"] < 2**63
+    ):
+        raise EditError(f"seed must be a whole number >= 0 or null, not {props['seed']!r}")
+    if props.get("active_take") is not None and props["active_take"] not in getattr(
+        item, "takes", ()
+    ):
+        raise EditError(f"take {props['active_take']} is not one of this segment's takes")
+
+
 def op_set(s: EditSession, media: dict[int, MediaInfo], *, item: int, **props: Any) -> None:
     it = s.seq.item(item)
     allowed = _SETTABLE[it.kind]
     unknown = set(props) - allowed
     if unknown:
         raise EditError(f"Cannot set {sorted(unknown)} on a {it.kind}; settable: {sorted(allowed)}")
+    _check_props(it, props)
     s.update(it, **props)
 
 

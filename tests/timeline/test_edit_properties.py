@@ -120,12 +120,18 @@ def test_random_edits_keep_invariants_and_undo_redo_exactly(data: st.DataObject)
         op = draw_op(data, tl)
         before = tl.sequence.snapshot()
         next_id = tl.ids.next_id
+        undo_depth = len(tl.undo_stack)
         try:
-            tl.execute(op)
+            change = tl.execute(op)
         except EditError:
             # A refused edit changes nothing at all.
             assert tl.sequence.snapshot() == before
             assert tl.ids.next_id == next_id
+            continue
+        if not change.ops:
+            # A no-op edit (a zero-frame trim, say) is not an undo step.
+            assert tl.sequence.snapshot() == before
+            assert len(tl.undo_stack) == undo_depth
             continue
         check_invariants(tl)
         snapshots.append(tl.sequence.snapshot())
