@@ -177,6 +177,10 @@ def _dispatch(args: argparse.Namespace) -> int | None:
     if command == "demo":
         from app.demo import build_demo
 
+        # Checked before the demo media are synthesised next to it, which takes seconds and
+        # would rewrite the sources of an existing demo project.
+        if args.project.exists():
+            raise Failure(f"{args.project} already exists; choose another name for the demo.")
         with build_demo(args.project) as project:
             print(f"Built demo project {project.path}: {project.sequence.item_count()} items, "
                   f"{len(project.assets)} assets")

@@ -80,16 +80,29 @@ def make_engine(path: Path, *, synchronous: str = "FULL") -> Engine:
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    # WAL survives in the file; synchronous is per connection. FULL: a committed edit is on
-    # disk before the call returns, even across a power cut.
+    # synchronous is per connection. FULL: a committed edit is on disk before the call
+    # returns, even across a power cut. The WAL journal mode lives in the file header, so it
+    # is switched on by ``enable_wal`` only once the file is known to be a project: merely
+    # opening someone else's SQLite database must not rewrite it.
     @event.listens_for(engine, "connect")
     def _journal(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.close()
 
     return engine
+
+
+def enable_wal(conn: Connection) -> None:
+    """Put the file in WAL mode (a no-op when it already is). Must run outside a
+    transaction, hence straight on the driver connection, which is in autocommit mode."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cur = raw.cursor()
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cur.close()
 
 
 def looks_like_sqlite(path: Path) -> bool:

@@ -117,6 +117,7 @@ class Project:
         engine = db.make_engine(path)
         try:
             conn = engine.connect()
+            db.enable_wal(conn)
             with conn.begin():
                 db.upgrade(conn)
                 meta = {
@@ -174,6 +175,7 @@ class Project:
             conn = engine.connect()
             with conn.begin():
                 db.check_and_migrate(conn, path)
+            db.enable_wal(conn)  # only now that the file is known to be ours
             project = cls(path, engine, conn)
             with project._reading():
                 project._load()

@@ -14,9 +14,13 @@ Vocabulary follows NLE conventions:
 
 from __future__ import annotations
 
+import functools
 import inspect
+import json
+import types
+import typing
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from timeline.changes import (
     Change,
@@ -585,12 +589,79 @@ def _tracks_touched(change: Change) -> set[str]:
     return names
 
 
+# --- parameter types -------------------------------------------------------------------------
+# Operations arrive as JSON from the CLI and scripts; their type hints are the schema.
+
+
+@functools.cache
+def _parameter_types(name: str) -> tuple[dict[str, Any], Any]:
+    """({parameter: type hint}, hint for **keywords or None) of an edit operation."""
+    func = typing.cast(typing.Callable[..., Any], OPERATIONS[name])
+    hints = typing.get_type_hints(func)
+    named: dict[str, Any] = {}
+    var_keyword: Any = None
+    for param in list(inspect.signature(func).parameters.values())[2:]:  # after (s, media)
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            var_keyword = hints.get(param.name, Any)
+        else:
+            named[param.name] = hints.get(param.name, Any)
+    return named, var_keyword
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    if hint is Any:
+        return True
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return any(value == arg and type(value) is type(arg) for arg in typing.get_args(hint))
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is int:  # SQLite integers are 64-bit
+        return isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63
+    if isinstance(hint, type) and hint is not object:
+        return isinstance(value, hint)
+    return True  # a hint too loose to check
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return "one of " + ", ".join(json.dumps(arg) for arg in typing.get_args(hint))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(arg) for arg in typing.get_args(hint))
+    return {int: "a whole number", str: "a string", bool: "true or false",
+            type(None): "null"}.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def check_parameter_types(params: Any) -> None:
+    """Operations arrive as JSON from the CLI and scripts: refuse a wrongly typed parameter
+    (a fractional frame, a list for a track name, true for a frame) before it reaches the
+    model, where it would either crash with a TypeError or be written into the file."""
+    if not isinstance(params, dict):
+        raise EditError('an operation must be an object with an "op" field')
+    name = params.get("op")
+    if not isinstance(name, str):
+        raise EditError(f'"op" must be an operation name, not {json.dumps(name)}')
+    if name not in OPERATIONS:
+        return  # run_operation names the unknown operation and lists the known ones
+    named, var_keyword = _parameter_types(name)
+    for key, value in params.items():
+        if key == "op":
+            continue
+        hint = named.get(key, var_keyword)
+        if hint is not None and not _matches(value, hint):
+            raise EditError(f"{key} must be {_describe(hint)}, not {json.dumps(value)}")
+
+
 def run_operation(seq: Sequence, ids: IdSource, media: dict[int, MediaInfo],
                   params: dict[str, Any]) -> Change:
     """Apply one operation given as ``{"op": name, ...}``; returns its Change.
 
     On any error the sequence (and the id counter) is left exactly as it was.
     """
+    check_parameter_types(params)
     params = dict(params)
     name = params.pop("op", None)
     func = OPERATIONS.get(name)  # type: ignore[arg-type]
