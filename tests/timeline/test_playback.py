@@ -1,0 +1,124 @@
+"""Playback timing on the system clock (CI has no audio device): order, sync, drops, shuttle,
+loop, seek. Real time is involved, so bounds are generous; the numbers that matter (sync
+offset, drift, drop runs) come from the engine's own presentation log."""
+
+from __future__ import annotations
+
+import threading
+import time
+from fractions import Fraction
+
+import numpy as np
+
+from timeline.engine.playback import PlaybackEngine
+from timeline.time import first_sample_of_frame
+
+FPS = Fraction(25)
+RATE = 48000
+
+
+class Screen:
+    def __init__(self) -> None:
+        self.shown: list[int] = []
+        self.lock = threading.Lock()
+
+    def present(self, n: int, picture: object) -> None:
+        assert picture == ("picture", n)
+        with self.lock:
+            self.shown.append(n)
+
+
+def engine(screen: Screen, *, frames: int = 1000, render_s: float = 0.0) -> PlaybackEngine:
+    def render(n: int) -> object:
+        if render_s:
+            time.sleep(render_s)
+        return ("picture", n)
+
+    return PlaybackEngine(fps=FPS, sample_rate=RATE, render=render, present=screen.present,
+                          frame_count=lambda: frames, mix=None, use_audio_device=False)
+
+
+def test_plays_in_order_on_time_without_drops() -> None:
+    screen = Screen()
+    e = engine(screen)
+    assert "system clock" in (e.notice or "")
+    e.play()
+    time.sleep(1.0)
+    e.pause()
+    shown = screen.shown
+    assert 20 <= len(shown) <= 30
+    assert shown == list(range(shown[0], shown[0] + len(shown)))
+    assert e.stats.dropped == 0
+    # Each frame went up when the clock reached its first sample: never early, and late by
+    # far less than one frame (40 ms).
+    offsets_ms = [(p.clock_sample - first_sample_of_frame(p.frame, RATE, FPS)) / RATE * 1000
+                  for p in e.stats.log]
+    assert min(offsets_ms) >= 0
+    assert float(np.median(offsets_ms)) < 10
+
+
+def test_slow_render_drops_frames_but_never_more_than_a_quarter_second_in_a_row() -> None:
+    screen = Screen()
+    e = engine(screen, render_s=0.1)  # 100 ms per frame at 25 fps: 2.5x slower than real time
+    e.play()
+    time.sleep(1.5)
+    e.pause()
+    assert e.stats.dropped > 0
+    assert e.stats.max_consecutive_drops <= 6  # floor(25 / 4)
+    assert screen.shown == sorted(screen.shown)
+
+
+def test_shuttle_reverse_and_speed_up() -> None:
+    screen = Screen()
+    e = engine(screen)
+    e.seek(200, show=False)
+    assert e.shuttle("j") == -1
+    assert e.shuttle("j") == -2
+    time.sleep(0.5)
+    assert e.shuttle("k") == 0
+    shown = screen.shown
+    assert len(shown) > 5 and shown == sorted(shown, reverse=True)
+    assert shown[-1] < 200 - 20  # about 2x: at least 20 frames back in half a second
+    assert e.shuttle("l") == 1 and e.shuttle("l") == 2 and e.shuttle("l") == 4
+    assert e.shuttle("l") == 4  # capped
+    e.pause()
+
+
+def test_loop_stays_inside_in_out() -> None:
+    screen = Screen()
+    e = engine(screen)
+    e.set_loop(10, 20)
+    e.seek(10, show=False)
+    e.play()
+    time.sleep(1.0)  # 25 frames over a 10-frame loop: wraps at least twice
+    e.pause()
+    shown = screen.shown
+    assert set(shown) <= set(range(10, 20))
+    assert shown.count(10) >= 2
+
+
+def test_stops_at_the_end_and_seek_while_playing_continues_there() -> None:
+    screen = Screen()
+    e = engine(screen, frames=5)
+    e.play()
+    time.sleep(0.4)
+    assert not e.playing and screen.shown == [0, 1, 2, 3, 4]
+    screen2 = Screen()
+    e2 = engine(screen2)
+    e2.play()
+    time.sleep(0.2)
+    e2.seek(500)
+    time.sleep(0.2)
+    e2.pause()
+    assert 500 in screen2.shown
+    after = screen2.shown[screen2.shown.index(500):]
+    assert after == list(range(500, 500 + len(after)))
+
+
+def test_frame_step() -> None:
+    screen = Screen()
+    e = engine(screen)
+    e.seek(10)
+    e.step(1)
+    e.step(-3)
+    assert screen.shown == [10, 11, 8] and e.position == 8

@@ -1,0 +1,396 @@
+"""Playback: the audio device is the master clock; video frames are presented against it.
+
+Two threads besides the caller's:
+
+* the audio callback (PortAudio's thread, via sounddevice) asks ``mix(first_sample, count)``
+  for the next block and records *when* the block's first sample reaches the speaker
+  (``outputBufferDacTime``). The clock is then "the sequence sample being heard now":
+  the last block's first sample plus the stream time elapsed since it hit the DAC. This is
+  what corrects for the device's output latency.
+* the presenter thread renders frames ahead of the clock (``render(n)``) and hands each to
+  ``present(n, picture)`` when the clock reaches that frame's first sample. A frame whose time
+  has already passed is dropped, but never more than ``fps / 4`` in a row (then one is shown
+  late, so the picture never freezes). Every presentation is logged with the clock reading
+  at that instant, which is how A/V sync is measured.
+
+Without an audio device (CI, a headless box) a monotonic clock takes over and ``notice``
+says so. Shuttle speeds other than 1x run on the monotonic clock with audio muted.
+Nothing here imports Qt: the UI passes a ``present`` that posts to its own thread.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Protocol
+
+import numpy as np
+
+from timeline.time import first_sample_of_frame, frame_at_sample
+
+MixFn = Callable[[int, int], np.ndarray]  # (first_sample, count) -> (count, channels) float32
+RenderFn = Callable[[int], Any]
+PresentFn = Callable[[int, Any], None]
+
+SHUTTLE_SPEEDS = (-4, -2, -1, 0, 1, 2, 4)
+
+
+class Clock(Protocol):
+    def position(self) -> float:
+        """The sequence sample being heard (or due) right now; fractional."""
+
+    def start(self, sample: int) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Presentation:
+    frame: int
+    clock_sample: float  # the clock when the frame was handed to present()
+    wall: float  # time.perf_counter() at that moment
+    late: bool = False  # shown although its time had passed (drop limit reached)
+
+
+@dataclass
+class PlaybackStats:
+    presented: int = 0
+    dropped: int = 0
+    max_consecutive_drops: int = 0
+    log: list[Presentation] = field(default_factory=list)
+
+
+class MonotonicClock:
+    """Sequence samples from ``time.perf_counter`` at a given speed (negative = reverse)."""
+
+    def __init__(self, sample_rate: int, speed: float = 1.0) -> None:
+        self.sample_rate = sample_rate
+        self.speed = speed
+        self._origin_sample = 0.0
+        self._origin_time = time.perf_counter()
+        self._running = False
+
+    def start(self, sample: int) -> None:
+        self._origin_sample = float(sample)
+        self._origin_time = time.perf_counter()
+        self._running = True
+
+    def stop(self) -> None:
+        self._origin_sample = self.position()
+        self._running = False
+
+    def position(self) -> float:
+        if not self._running:
+            return self._origin_sample
+        elapsed = time.perf_counter() - self._origin_time
+        return self._origin_sample + elapsed * self.sample_rate * self.speed
+
+
+class AudioDeviceClock:
+    """Feeds the output device from ``mix`` and tells which sample is heard now."""
+
+    def __init__(self, mix: MixFn, sample_rate: int, channels: int = 2,
+                 blocksize: int = 512, loop: Callable[[], tuple[int, int] | None] | None = None,
+                 device: Any = None) -> None:
+        import sounddevice as sd  # PortAudio is loaded only when playback needs a device
+
+        self._sd = sd
+        self.mix = mix
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.loop = loop or (lambda: None)
+        self._lock = threading.Lock()
+        # Unwrapped: the sample the next block starts at as if the loop were unrolled. The
+        # clock reads this; mixing wraps it into the loop (see _mix_block).
+        self._next_sample = 0
+        self._block_first = 0.0  # first sample of the last block handed to the device
+        self._block_dac_time = 0.0  # stream time at which that sample reaches the DAC
+        self._have_block = False
+        self.underflows = 0
+        self.callback_errors: list[str] = []
+        self._stream = sd.OutputStream(
+            samplerate=sample_rate, channels=channels, dtype="float32", blocksize=blocksize,
+            latency="low", callback=self._callback, device=device,
+        )
+        self.output_latency = float(self._stream.latency)
+
+    def _callback(self, outdata: np.ndarray, frames: int, t: Any, status: Any) -> None:
+        if status.output_underflow:
+            self.underflows += 1
+        with self._lock:
+            first = self._next_sample
+            try:
+                outdata[:] = self._mix_block(first, frames, self.loop())
+            except Exception as exc:  # never let an exception kill the audio thread
+                outdata.fill(0)
+                if len(self.callback_errors) < 10:
+                    self.callback_errors.append(repr(exc))
+            self._next_sample = first + frames
+            self._block_first = float(first)
+            self._block_dac_time = float(t.outputBufferDacTime)
+            self._have_block = True
+
+    def _mix_block(self, first: int, frames: int, span: tuple[int, int] | None) -> np.ndarray:
+        """Mix ``frames`` samples from unwrapped position ``first``, folding into the loop."""
+        if span is None or first + frames <= span[1]:
+            return self.mix(first, frames)
+        a, b = span
+        parts = []
+        pos, remaining = first, frames
+        while remaining > 0:
+            wrapped = pos if pos < b else a + (pos - a) % (b - a)
+            n = min(remaining, b - wrapped)
+            parts.append(self.mix(wrapped, n))
+            pos += n
+            remaining -= n
+        return np.concatenate(parts)
+
+    def start(self, sample: int) -> None:
+        with self._lock:
+            self._next_sample = sample
+            self._block_first = float(sample)
+            self._have_block = False
+        self._stream.start()
+        self._start_time = self._stream.time + self.output_latency
+
+    def stop(self) -> None:
+        position = self.position()
+        self._stream.stop()
+        with self._lock:
+            self._block_first = position
+            self._have_block = False
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def position(self) -> float:
+        with self._lock:
+            first, dac, have = self._block_first, self._block_dac_time, self._have_block
+        if not self._stream.active:
+            return first
+        now = self._stream.time
+        if not have:
+            # Nothing has reached the speaker yet: the clock waits at its start.
+            return first
+        return first + (now - dac) * self.sample_rate
+
+
+def open_audio_clock(mix: MixFn, sample_rate: int, channels: int = 2,
+                     loop: Callable[[], tuple[int, int] | None] | None = None
+                     ) -> tuple[Clock | None, str | None]:
+    """An audio-device clock, or (None, the reason) when no output device can be opened."""
+    try:
+        return AudioDeviceClock(mix, sample_rate, channels, loop=loop), None
+    except Exception as exc:  # OSError (no PortAudio), sd.PortAudioError (no device)
+        return None, f"No audio output ({exc}); playing silently on the system clock."
+
+
+class PlaybackEngine:
+    """Play / pause / seek / step / shuttle / loop over a sequence.
+
+    ``render(n)`` and ``mix(first, count)`` are the compositor and the mixer bound to the
+    sequence; ``present(n, picture)`` shows a frame (the UI's job). ``frame_count()`` bounds
+    playback (it stops at the end unless looping).
+    """
+
+    def __init__(self, *, fps: Fraction, sample_rate: int, render: RenderFn, present: PresentFn,
+                 frame_count: Callable[[], int], mix: MixFn | None = None, channels: int = 2,
+                 use_audio_device: bool = True) -> None:
+        self.fps = Fraction(fps)
+        self.sample_rate = sample_rate
+        self.render = render
+        self.present = present
+        self.frame_count = frame_count
+        self.mix = mix
+        self.channels = channels
+        self.max_drops = max(1, math.floor(self.fps / 4))
+        self.stats = PlaybackStats()
+        self.loop_range: tuple[int, int] | None = None  # frames [in, out)
+        self.speed = 0
+        self.notice: str | None = None
+        self._position = 0  # the frame shown last (or to show when playback starts)
+        self._audio: Clock | None = None
+        if use_audio_device and mix is not None:
+            self._audio, self.notice = open_audio_clock(self._mix_or_silence, sample_rate,
+                                                        channels, loop=self._loop_samples)
+        elif mix is None:
+            self.notice = "No audio in this sequence; playing on the system clock."
+        else:
+            self.notice = "Audio output disabled; playing silently on the system clock."
+        self._clock: Clock = MonotonicClock(sample_rate)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    # --- public controls
+    @property
+    def playing(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    @property
+    def clock_is_audio(self) -> bool:
+        return self._clock is self._audio and self._audio is not None
+
+    def play(self, speed: int = 1) -> None:
+        if speed not in SHUTTLE_SPEEDS or speed == 0:
+            self.pause()
+            return
+        self._halt()
+        self.speed = speed
+        start = self._position
+        end = self.frame_count()
+        if self.loop_range is None and speed > 0 and start >= end:
+            start = 0  # play from the top, as an editor expects after reaching the end
+        if self.loop_range is not None and not self.loop_range[0] <= start < self.loop_range[1]:
+            start = self.loop_range[0] if speed > 0 else self.loop_range[1] - 1
+        self._position = start
+        if speed == 1 and self._audio is not None:
+            self._clock = self._audio
+        else:
+            self._clock = MonotonicClock(self.sample_rate, speed)
+        self._clock.start(first_sample_of_frame(start, self.sample_rate, self.fps))
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="takeline-playback",
+                                        daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        self._halt()
+        self.speed = 0
+
+    def toggle(self) -> None:
+        self.pause() if self.playing else self.play(1)
+
+    def shuttle(self, key: str) -> int:
+        """J / K / L: K stops; L speeds up forward (1, 2, 4), J backward (-1, -2, -4)."""
+        if key == "k":
+            self.pause()
+            return 0
+        step = 1 if key == "l" else -1
+        current = self.speed if self.playing else 0
+        if current == 0 or (current > 0) != (step > 0):
+            new = step
+        else:
+            new = max(-4, min(4, current * 2))
+        self.play(new)
+        return new
+
+    def seek(self, frame: int, *, show: bool = True) -> None:
+        """Jump (also while playing: playback continues from there)."""
+        frame = max(0, frame)
+        was = self.speed if self.playing else 0
+        self._halt()
+        self._position = frame
+        if was:
+            self.play(was)  # shows ``frame`` first, on time
+        elif show:
+            self._show(frame, late=False)
+
+    def step(self, frames: int) -> None:
+        self.pause()
+        self.seek(self._position + frames)
+
+    def set_loop(self, in_frame: int | None, out_frame: int | None) -> None:
+        if in_frame is None or out_frame is None or out_frame <= in_frame:
+            self.loop_range = None
+        else:
+            self.loop_range = (in_frame, out_frame)
+
+    def close(self) -> None:
+        self._halt()
+        if isinstance(self._audio, AudioDeviceClock):
+            self._audio.close()
+
+    # --- internals
+    def _loop_samples(self) -> tuple[int, int] | None:
+        if self.loop_range is None:
+            return None
+        a, b = self.loop_range
+        return (first_sample_of_frame(a, self.sample_rate, self.fps),
+                first_sample_of_frame(b, self.sample_rate, self.fps))
+
+    def _mix_or_silence(self, first: int, count: int) -> np.ndarray:
+        if self.mix is None:
+            return np.zeros((count, self.channels), np.float32)
+        return self.mix(first, count)
+
+    def _halt(self) -> None:
+        thread = self._thread
+        if thread is not None:
+            self._stop.set()
+            thread.join(timeout=5)
+            self._thread = None
+            self._clock.stop()
+
+    def _show(self, frame: int, *, late: bool) -> None:
+        picture = self.render(frame)
+        self.present(frame, picture)
+        self.stats.presented += 1
+        self.stats.log.append(Presentation(frame, self._clock.position(), time.perf_counter(),
+                                           late))
+
+    def _clock_frame(self) -> int:
+        """The (unwrapped) frame the clock is in."""
+        return frame_at_sample(math.floor(self._clock.position()), self.sample_rate, self.fps)
+
+    def _wrap(self, frame: int) -> int:
+        if self.loop_range is not None:
+            a, b = self.loop_range
+            if frame >= b or frame < a:
+                return a + (frame - a) % (b - a)
+        return frame
+
+    def _run(self) -> None:
+        # Frames are counted unwrapped (u = start, start+1, ... or downwards); with a loop the
+        # frame shown is _wrap(u). The clocks run unwrapped too, so "due" and "late" never
+        # have to reason about the wrap.
+        direction = 1 if self.speed > 0 else -1
+        ahead: dict[int, Any] = {}
+        consecutive_drops = 0
+        u = self._position
+        while not self._stop.is_set():
+            if self.loop_range is None and (u >= self.frame_count() or u < 0):
+                break
+            frame = self._wrap(u)
+            # Render the next frame before its time comes (the compositor is the slow part).
+            if frame not in ahead:
+                ahead[frame] = self.render(frame)
+            behind = (self._clock_frame() - u) * direction
+            if behind > 0 and consecutive_drops < self.max_drops:
+                # Late: its successor is already due. Drop it and move on.
+                ahead.pop(frame, None)
+                self.stats.dropped += 1
+                consecutive_drops += 1
+                self.stats.max_consecutive_drops = max(self.stats.max_consecutive_drops,
+                                                       consecutive_drops)
+                u += direction
+                continue
+            if behind <= 0:
+                due = first_sample_of_frame(u, self.sample_rate, self.fps)
+                while not self._stop.is_set():
+                    remaining = (due - self._clock.position()) * direction / self.sample_rate
+                    if remaining <= 0:
+                        break
+                    time.sleep(min(remaining, 0.002) if remaining > 0.0005 else 0)
+                if self._stop.is_set():
+                    break
+            picture = ahead.pop(frame)
+            self.present(frame, picture)
+            self.stats.presented += 1
+            self.stats.log.append(Presentation(frame, self._clock.position(),
+                                               time.perf_counter(), late=behind > 0))
+            consecutive_drops = 0
+            self._position = frame
+            u += direction
+            nxt = self._wrap(u)
+            for stale in [k for k in ahead if k != nxt]:
+                del ahead[stale]
+        self._clock.stop()
