@@ -22,7 +22,7 @@ import numpy as np
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 from av.packet import Packet
-from av.stream import Disposition
+from av.stream import Disposition, Stream
 from av.video.stream import VideoStream
 
 __all__ = [
@@ -243,7 +243,16 @@ def _probe_container(container: InputContainer, name: str, where: str) -> MediaP
     audio = next((s for s in streams if isinstance(s, AudioStream)), None)
 
     if video is None and audio is None:
-        found = ", ".join(sorted({s.type for s in streams})) or "no streams at all"
+        if not _has_packets(container, streams):
+            # A recognised container with no stream holding data: the header was cut off
+            # before its tracks were described (a partial download of a "fast start" MP4
+            # ends inside the moov box like this), not a file of subtitles or data.
+            raise UnreadableMediaError(
+                f"Cannot import '{name}': the file is incomplete (no stream in it holds any "
+                "data). Copy or export it again.",
+                where,
+            )
+        found = ", ".join(sorted({s.type for s in streams}))
         raise UnsupportedMediaError(
             f"Cannot import '{name}': it holds no video, audio or image stream "
             f"(found: {found}). Import a video, audio or image file instead.",
@@ -251,6 +260,14 @@ def _probe_container(container: InputContainer, name: str, where: str) -> MediaP
         )
     for stream in (video, audio):
         if stream is not None and stream.codec_context is None:
+            if not _has_packets(container, [stream]):
+                # No codec and no data: the header was cut off before the stream's sample
+                # description (a truncated copy), not an exotic codec.
+                raise UnreadableMediaError(
+                    f"Cannot import '{name}': the file is incomplete (its {stream.type} "
+                    "stream has no description and no data). Copy or export it again.",
+                    where,
+                )
             raise UnsupportedMediaError(
                 f"Cannot import '{name}': its {stream.type} codec cannot be decoded by this "
                 "build of FFmpeg. Convert the file to a common format (e.g. H.264/AAC MP4).",
@@ -337,6 +354,16 @@ def _probe_container(container: InputContainer, name: str, where: str) -> MediaP
         channels=channels,
         audio_time_base=audio_time_base,
     )
+
+
+def _has_packets(container: InputContainer, streams: list[Stream]) -> bool:
+    """Whether any of the streams holds a data packet; only called before giving up."""
+    if not streams:
+        return False
+    try:
+        return any(packet.size for packet in container.demux(streams))
+    except (av.error.FFmpegError, OSError, EOFError):
+        return False
 
 
 def _is_image_demuxer(container_name: str) -> bool:
