@@ -30,7 +30,7 @@ from timeline.time import TimeError, parse_rate
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
-COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "open")
+COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "open")
 
 
 class Failure(Exception):
@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="build a demo project from synthesised media")
     p.add_argument("project", type=Path)
+
+    p = sub.add_parser("frame", help="render one sequence frame to a PNG")
+    p.add_argument("project", type=Path)
+    p.add_argument("frame", type=int, metavar="N", help="sequence frame number (0 = first)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    p.add_argument("--size", type=_size, help="output size (default: the sequence size)")
 
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
@@ -185,12 +191,43 @@ def _dispatch(args: argparse.Namespace) -> int | None:
             print(f"Built demo project {project.path}: {project.sequence.item_count()} items, "
                   f"{len(project.assets)} assets")
         return EXIT_OK
+    if command == "frame":
+        return _render_frame(args)
     if command == "open":
         from app.main import run_editor  # Qt is imported only here
 
         return run_editor(args.project)
     build_parser().print_help(sys.stderr)
     return EXIT_USAGE
+
+
+def _render_frame(args: argparse.Namespace) -> int:
+    from timeline.engine.compositor import render_frame
+    from timeline.engine.sources import MediaFrameSource
+    from timeline.media.images import write_png
+
+    if args.frame < 0:
+        raise Failure(f"frame numbers start at 0, not {args.frame}")
+    if not args.output.parent.is_dir():
+        raise Failure(f"cannot write {args.output}: folder {args.output.parent} does not exist")
+    with Project.open(args.project) as project:
+        offline = [a for a in project.assets.values() if a.status != "ok"]
+        for a in offline:
+            print(f"takeline: warning: {a.path} is {a.status}; its clips render as offline",
+                  file=sys.stderr)
+        source = MediaFrameSource(
+            {a.id: a.probe for a in project.assets.values() if a.status == "ok"})
+        try:
+            picture = render_frame(project.sequence, args.frame, source, size=args.size)
+        finally:
+            source.close()
+        for asset, reason in source.errors.items():
+            print(f"takeline: warning: asset {asset}: {reason}", file=sys.stderr)
+        write_png(args.output, picture)
+        duration = project.sequence.duration_frames
+        note = "" if args.frame < duration else f" (past the end at {duration}: background)"
+        print(f"Wrote {args.output} ({picture.shape[1]}x{picture.shape[0]}){note}")
+    return EXIT_OK
 
 
 def _read_operations(source: str) -> list[dict[str, Any]]:
