@@ -28,9 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.timeline_view import TimelineView
+from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.project import Project
+from timeline.engine.compositor import render_frame
+from timeline.engine.playback import PlaybackEngine
+from timeline.engine.sources import MediaFrameSource
 from timeline.model import EditError
 from timeline.time import timecode
 
@@ -64,18 +68,28 @@ class MainWindow(QMainWindow):
         split = QSplitter(Qt.Orientation.Vertical)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(left)
+        self.viewer = ViewerWidget()
+        top.addWidget(self.viewer)
         self.details = QLabel()
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setWordWrap(True)
         self.details.setMargin(8)
         top.addWidget(self.details)
-        top.setSizes([360, 900])
+        top.setSizes([260, 640, 380])
         split.addWidget(top)
         split.addWidget(self.timeline)
         split.setSizes([360, 320])
         self.setCentralWidget(split)
+        self.mailbox = FrameMailbox()
+        self.mailbox.arrived.connect(self._on_picture)
+        self._source: MediaFrameSource | None = None
+        self._scrub: ScrubRenderer | None = None
+        self.playback: PlaybackEngine | None = None
+        self._start_engines()
+        self.timeline.playhead_moved.connect(self._on_playhead)
         self._build_menus()
         self.refresh()
+        self._scrub_to(self.timeline.playhead)
         if project.missing_assets:
             names = ", ".join(a.name for a in project.missing_assets[:5])
             self.statusBar().showMessage(
@@ -115,6 +129,14 @@ class MainWindow(QMainWindow):
                                                         "in_point": self.timeline.playhead}))
         action(edit, "Mark Out", "O", lambda: self.run({"op": "set_in_out",
                                                          "out_point": self.timeline.playhead}))
+
+        play = self.menuBar().addMenu("&Playback")
+        action(play, "Play / Pause", "Space", self.toggle_play)
+        action(play, "Shuttle Reverse", "J", lambda: self.shuttle("j"))
+        action(play, "Stop", "K", lambda: self.shuttle("k"))
+        action(play, "Shuttle Forward", "L", lambda: self.shuttle("l"))
+        self.loop_action = action(play, "Loop In/Out", "Ctrl+L", self._apply_loop)
+        self.loop_action.setCheckable(True)
 
         view = self.menuBar().addMenu("&View")
         action(view, "Previous Frame", "Left", lambda: self.step(-1))
@@ -211,6 +233,7 @@ class MainWindow(QMainWindow):
         except ProjectError as exc:
             QMessageBox.critical(self, APP_NAME, str(exc))
             return
+        self._start_engines()
         self.refresh()
         self.statusBar().showMessage(f"Imported {len(assets)} file(s)", 4000)
 
@@ -224,12 +247,103 @@ class MainWindow(QMainWindow):
         except ProjectError as exc:
             QMessageBox.critical(self, APP_NAME, str(exc))
             return
+        self._stop_engines()
         self.project.close()
         self.project = project
+        self._start_engines()
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.timeline.selected = None
         self.timeline.set_playhead(0)
         self.refresh()
+
+    # --- viewer and playback
+    def _preview_size(self) -> tuple[int, int]:
+        st = self.project.sequence.settings
+        # Half resolution keeps playback real time on modest machines; even sizes for video.
+        return max(2, st.width // 4 * 2), max(2, st.height // 4 * 2)
+
+    def _render(self, n: int) -> Any:
+        assert self._source is not None
+        return render_frame(self.project.sequence, n, self._source, size=self._preview_size())
+
+    def _render_and_prefetch(self, n: int) -> Any:
+        assert self._source is not None
+        if n % 12 == 0:
+            self._source.prefetch(self.project.sequence, n, 48, self._preview_size())
+        return self._render(n)
+
+    def _start_engines(self) -> None:
+        self._stop_engines()
+        self._source = MediaFrameSource(
+            {a.id: a.probe for a in self.project.assets.values() if a.status == "ok"})
+        self._scrub = ScrubRenderer(self._render, self.mailbox)
+        seq = self.project.sequence
+        self.playback = PlaybackEngine(
+            fps=seq.fps, sample_rate=seq.sample_rate, render=self._render_and_prefetch,
+            present=lambda n, picture: self.mailbox.arrived.emit(n, picture),
+            frame_count=lambda: self.project.sequence.duration_frames, mix=None)
+
+    def _stop_engines(self) -> None:
+        if self.playback is not None:
+            self.playback.close()
+            self.playback = None
+        if self._scrub is not None:
+            self._scrub.close()
+            self._scrub = None
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+
+    def _on_picture(self, frame: int, picture: Any) -> None:
+        self.viewer.show_picture(frame, picture)
+        if self.playback is not None and self.playback.playing:
+            self._following = True
+            self.timeline.set_playhead(frame)
+            self._following = False
+
+    _following = False
+
+    def _on_playhead(self, frame: int) -> None:
+        if self._following:
+            return
+        if self.playback is not None and self.playback.playing:
+            self.playback.seek(frame)
+        else:
+            self._scrub_to(frame)
+
+    def _scrub_to(self, frame: int) -> None:
+        if self._scrub is not None:
+            self._scrub.request(frame)
+
+    def toggle_play(self) -> None:
+        if self.playback is None:
+            return
+        if self.playback.playing:
+            self.playback.pause()
+        else:
+            self.playback.seek(self.timeline.playhead, show=False)
+            self.playback.play(1)
+            if self.playback.notice:
+                self.statusBar().showMessage(self.playback.notice, 6000)
+
+    def shuttle(self, key: str) -> None:
+        if self.playback is None:
+            return
+        if not self.playback.playing:
+            self.playback.seek(self.timeline.playhead, show=False)
+        speed = self.playback.shuttle(key)
+        self.statusBar().showMessage(f"Shuttle {speed}x" if speed else "Stopped", 2000)
+
+    def _apply_loop(self) -> None:
+        if self.playback is None:
+            return
+        seq = self.project.sequence
+        if self.loop_action.isChecked():
+            self.playback.set_loop(seq.in_point or 0,
+                                   seq.out_point if seq.out_point is not None
+                                   else seq.duration_frames)
+        else:
+            self.playback.set_loop(None, None)
 
     # --- display
     def refresh(self) -> None:
@@ -246,6 +360,8 @@ class MainWindow(QMainWindow):
         self.redo_action.setText(f"Redo {tl.redo_label}" if tl.redo_label else "Redo")
         self.timeline.update()
         self._update_status()
+        if self.playback is None or not self.playback.playing:
+            self._scrub_to(self.timeline.playhead)  # the edit may have changed this frame
 
     def _asset_kind(self, asset_id: int | None) -> tuple[str, str] | None:
         asset = self.project.assets.get(asset_id) if asset_id is not None else None
@@ -298,6 +414,7 @@ class MainWindow(QMainWindow):
         self.details.setText("<br>".join(lines))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self._stop_engines()
         self.project.close()
         event.accept()
 

@@ -80,3 +80,23 @@ def test_refused_edit_shows_a_message_and_changes_nothing(qtbot, project_path: P
         is False
     assert "Cannot trim" in window.statusBar().currentMessage()
     assert window.project.sequence.snapshot() == before
+
+
+def test_viewer_shows_the_playhead_frame_and_plays(qtbot, project_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from timeline.media.synth import read_frame_index
+
+    window = MainWindow(Project.open(project_path))
+    qtbot.addWidget(window)
+    shown: list[tuple[int, int]] = []
+    window.mailbox.arrived.connect(
+        lambda n, picture: shown.append((n, read_frame_index(picture[..., :3]))))
+    window.timeline.set_playhead(30)
+    qtbot.waitUntil(lambda: window.viewer.shown_frame == 30, timeout=5000)
+    # The picture is the clip's frame 30 (one clip from source 0 at frame 0).
+    assert (30, 30) in shown
+    window.toggle_play()
+    qtbot.waitUntil(lambda: window.timeline.playhead >= 40, timeout=5000)
+    window.toggle_play()
+    assert window.playback is not None and window.playback.stats.presented >= 10
+    assert all(n == k for n, k in shown)  # every presented picture is its own frame
+    window.close()
