@@ -470,7 +470,7 @@ def op_add_generated(s: EditSession, media: dict[int, MediaInfo], *, track: str,
 
 
 _SETTABLE = {
-    "clip": {"gain_db", "opacity"},
+    "clip": {"gain_db", "opacity", "fade_in", "fade_out"},
     "generated": {"prompt", "negative_prompt", "seed", "model", "active_take", "opacity"},
 }
 
@@ -484,6 +484,12 @@ def _check_props(item: Item, props: dict[str, Any]) -> None:
         isinstance(props["gain_db"], int | float) and -96.0 <= props["gain_db"] <= 24.0
     ):
         raise EditError(f"gain_db must be a number from -96 to +24 dB, not {props['gain_db']!r}")
+    for fade in ("fade_in", "fade_out"):
+        if fade in props and not (
+            isinstance(props[fade], int) and 0 <= props[fade] <= item.duration
+        ):
+            raise EditError(f"{fade} must be whole frames from 0 to the clip's length "
+                            f"({item.duration}), not {props[fade]!r}")
     if "seed" in props and props["seed"] is not None and not (
         isinstance(props["seed"], int) and 0 <= props["seed"] < 2**63
     ):

@@ -74,6 +74,9 @@ class Clip(Item):
     asset: int
     gain_db: float = 0.0
     opacity: float = 1.0
+    # Audio fades in frames from the clip's start / to its end (0: none).
+    fade_in: int = 0
+    fade_out: int = 0
 
     kind = "clip"
 

@@ -1,0 +1,116 @@
+"""mix_audio placement, gain, fades and crossfades on a source whose samples name themselves."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from timeline.editor import Timeline
+from timeline.engine.mixer import mix_audio
+from timeline.model import MediaInfo, Sequence, SequenceSettings, Track, TrackInfo
+from timeline.time import first_sample_of_frame
+
+FPS = Fraction(24000, 1001)
+RATE = 48000
+
+
+class RampSource:
+    """Mono asset whose media sample i has value (i + 1) * 1e-6 (0 outside), scaled by
+    asset id so two assets can be told apart."""
+
+    def __init__(self, lengths: dict[int, int]) -> None:
+        self.lengths = lengths
+
+    def has_audio(self, asset: int) -> bool:
+        return asset in self.lengths
+
+    def samples(self, asset: int, first: int, count: int) -> np.ndarray:
+        i = np.arange(first, first + count, dtype=np.float64)
+        v = np.where((i >= 0) & (i < self.lengths[asset]), (i + 1) * 1e-6 * asset, 0.0)
+        return v.astype(np.float32)[:, None]
+
+
+def timeline() -> Timeline:
+    seq = Sequence(SequenceSettings(fps=FPS, sample_rate=RATE))
+    for name, kind, index in [("V1", "video", 1), ("A1", "audio", 1), ("A2", "audio", 2)]:
+        seq.tracks[name] = Track(TrackInfo(name=name, kind=kind, index=index))
+    media = {1: MediaInfo(1, "audio", 500, False, True), 2: MediaInfo(2, "video", 500, True, True)}
+    return Timeline(seq, media=media)
+
+
+def value_at(asset: int, media_sample: int) -> float:
+    return float(np.float32((media_sample + 1) * 1e-6 * asset))
+
+
+def test_clip_sounds_at_exact_samples_from_its_source_in() -> None:
+    tl = timeline()
+    tl.execute({"op": "insert", "track": "A1", "asset": 1, "source_in": 7, "source_out": 31,
+                "at": 10})
+    src = RampSource({1: 10**7})
+    start = first_sample_of_frame(10, RATE, FPS)  # floor(10 * 48000 * 1001 / 24000) = 20020
+    end = first_sample_of_frame(34, RATE, FPS)
+    out = mix_audio(tl.sequence, start - 5, end - start + 10, src)
+    assert out.shape == (end - start + 10, 2)
+    assert (out[:5] == 0).all() and (out[-5:] == 0).all()
+    media0 = first_sample_of_frame(7, RATE, FPS)
+    assert out[5, 0] == value_at(1, media0) and out[5, 1] == out[5, 0]
+    assert out[5 + (end - start) - 1, 0] == value_at(1, media0 + end - start - 1)
+    # Any window gives the same samples (no accumulated rounding).
+    a = mix_audio(tl.sequence, start + 1000, 777, src)
+    b = mix_audio(tl.sequence, start, 4000, src)[1000:1777]
+    assert np.array_equal(a, b)
+
+
+def test_linked_video_audio_gain_mute_and_solo() -> None:
+    tl = timeline()
+    tl.execute({"op": "append", "track": "V1", "asset": 2, "source_in": 0, "source_out": 20})
+    tl.execute({"op": "append", "track": "A1", "asset": 1, "source_in": 0, "source_out": 20})
+    src = RampSource({1: 10**7, 2: 10**7})
+    s = 1000
+    both = mix_audio(tl.sequence, s, 1, src)[0, 0]
+    assert np.isclose(both, value_at(1, s) + value_at(2, s))
+    a1 = tl.sequence.track("A1").items[0]
+    tl.execute({"op": "set", "item": a1.id, "gain_db": -6.0})
+    assert np.isclose(mix_audio(tl.sequence, s, 1, src)[0, 0],
+                      value_at(1, s) * 10 ** (-6 / 20) + value_at(2, s))
+    tl.execute({"op": "set_track", "track": "V1", "muted": True})
+    assert np.isclose(mix_audio(tl.sequence, s, 1, src)[0, 0], value_at(1, s) * 10 ** (-0.3))
+    tl.execute({"op": "set_track", "track": "V1", "muted": False})
+    tl.execute({"op": "set_track", "track": "V1", "solo": True})
+    assert np.isclose(mix_audio(tl.sequence, s, 1, src)[0, 0], value_at(2, s))
+
+
+def test_fades_ramp_linearly_to_silence() -> None:
+    tl = timeline()
+    tl.execute({"op": "append", "track": "A1", "asset": 1, "source_in": 0, "source_out": 48})
+    item = tl.sequence.track("A1").items[0]
+    tl.execute({"op": "set", "item": item.id, "fade_in": 24, "fade_out": 12})
+
+    class Ones(RampSource):
+        def samples(self, asset: int, first: int, count: int) -> np.ndarray:
+            return np.ones((count, 1), np.float32)
+
+    end = first_sample_of_frame(48, RATE, FPS)
+    env = mix_audio(tl.sequence, 0, end, Ones({1: 1}))[:, 0]
+    one_second = first_sample_of_frame(24, RATE, FPS)
+    assert env[0] < 1e-4 and abs(env[one_second // 2] - 0.5) < 1e-3
+    assert env[one_second + 10] == 1.0
+    assert env[-1] < 1e-3
+    assert np.all(np.diff(env[:one_second]) > 0)
+
+
+def test_crossfade_is_equal_sum_through_the_handles() -> None:
+    tl = timeline()
+    tl.execute({"op": "append", "track": "A1", "asset": 1, "source_in": 0, "source_out": 24})
+    tl.execute({"op": "append", "track": "A1", "asset": 1, "source_in": 100, "source_out": 124})
+    tl.execute({"op": "add_transition", "track": "A1", "at": 24, "duration": 12})
+
+    class Ones(RampSource):
+        def samples(self, asset: int, first: int, count: int) -> np.ndarray:
+            return np.ones((count, 1), np.float32)
+
+    total = first_sample_of_frame(48, RATE, FPS)
+    mixed = mix_audio(tl.sequence, 0, total, Ones({1: 1}))[:, 0]
+    # A linear crossfade of two full-scale signals sums to 1 everywhere.
+    assert np.allclose(mixed, 1.0, atol=1e-5)
