@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ def bars(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bars_decoder(bars: Path):  # type: ignore[no-untyped-def]
+def bars_decoder(bars: Path) -> Iterator[VideoDecoder]:
     with VideoDecoder(bars) as decoder:
         yield decoder
 
@@ -153,7 +154,7 @@ def test_random_access_reads_the_right_frame(bars: Path, order: list[int]) -> No
             assert synth.read_frame_index(frame) == i
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(0, BARS_FRAMES - 1), min_size=1, max_size=6))
 def test_any_access_sequence_reads_the_right_frames(
     bars_decoder: VideoDecoder, order: list[int]

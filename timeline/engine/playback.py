@@ -256,7 +256,6 @@ class PlaybackEngine:
             self._clock = self._audio
         else:
             self._clock = MonotonicClock(self.sample_rate, speed)
-        self._clock.start(first_sample_of_frame(start, self.sample_rate, self.fps))
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="takeline-playback",
                                         daemon=True)
@@ -356,6 +355,10 @@ class PlaybackEngine:
         ahead: dict[int, Any] = {}
         consecutive_drops = 0
         u = self._position
+        # Preroll: the first picture is ready before the clock starts, so frame one is on
+        # time (opening files and building indexes makes the first render the slowest).
+        ahead[self._wrap(u)] = self.render(self._wrap(u))
+        self._clock.start(first_sample_of_frame(u, self.sample_rate, self.fps))
         while not self._stop.is_set():
             if self.loop_range is None and (u >= self.frame_count() or u < 0):
                 break

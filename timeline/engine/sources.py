@@ -15,6 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from timeline.engine.compositor import fit
+from timeline.media.audio import AudioDecodeError, AudioReader
 from timeline.media.decode import DecodeError, VideoDecoder
 from timeline.media.frame_cache import FrameCache, FrameRequest, ReadAhead
 from timeline.media.probe import MediaProbe
@@ -122,3 +123,55 @@ class MediaFrameSource:
             for (asset, wh), ix in wanted.items()
         ]
         self.read_ahead.request_many(requests)
+
+
+class MediaAudioSource:
+    """AudioSource over project assets: one ``AudioReader`` per (thread, asset), so the
+    audio callback, scrubbing and export never share a decoder. Sequential reads (playback)
+    continue decoding without seeking."""
+
+    def __init__(self, assets: Mapping[int, MediaProbe], *, sample_rate: int,
+                 channels: int = 2) -> None:
+        self.assets = {k: v for k, v in assets.items() if v.audio_codec is not None}
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self._local = threading.local()
+        self._all: list[AudioReader] = []
+        self._lock = threading.Lock()
+        self.errors: dict[int, str] = {}
+
+    def has_audio(self, asset: int) -> bool:
+        return asset in self.assets and asset not in self.errors
+
+    def samples(self, asset: int, first: int, count: int) -> np.ndarray:
+        reader = self._reader(asset)
+        if reader is None:
+            return np.zeros((count, self.channels), np.float32)
+        try:
+            return reader.read(first, count)
+        except AudioDecodeError as exc:
+            self.errors[asset] = str(exc)
+            return np.zeros((count, self.channels), np.float32)
+
+    def _reader(self, asset: int) -> AudioReader | None:
+        readers: dict[int, AudioReader] | None = getattr(self._local, "readers", None)
+        if readers is None:
+            readers = self._local.readers = {}
+        reader = readers.get(asset)
+        if reader is None:
+            try:
+                reader = AudioReader(self.assets[asset].path, sample_rate=self.sample_rate,
+                                     channels=self.channels)
+            except AudioDecodeError as exc:
+                self.errors[asset] = str(exc)
+                return None
+            readers[asset] = reader
+            with self._lock:
+                self._all.append(reader)
+        return reader
+
+    def close(self) -> None:
+        with self._lock:
+            for reader in self._all:
+                reader.close()
+            self._all.clear()

@@ -34,7 +34,7 @@ class FrameKey(NamedTuple):
     """What identifies a decoded picture: which file, which frame, at what size and format."""
 
     source: str  # file path (or any asset key the caller decodes consistently)
-    index: int
+    frame: int  # frame index in presentation order
     size: tuple[int, int] | None = None  # displayed (width, height); None: full size
     fmt: str = "rgb24"
 
@@ -304,7 +304,7 @@ class ReadAhead:
         with self._caller_lock:
             self._check_open()
             try:
-                array = self._caller_decoders.get(key.source, key.size).frame(key.index)
+                array = self._caller_decoders.get(key.source, key.size).frame(key.frame)
             except BaseException:
                 self._caller_decoders.drop(key.source, key.size)
                 raise
@@ -321,7 +321,7 @@ class ReadAhead:
             if (
                 c.source == key.source
                 and c.size == key.size
-                and c.next <= key.index < min(c.stop, c.next + self._wait_window)
+                and c.next <= key.frame < min(c.stop, c.next + self._wait_window)
             ):
                 return True
         return False
@@ -372,9 +372,7 @@ class ReadAhead:
 
     def _finish_source(self, key: FrameKey) -> None:
         """Stop every request for this file and size (past its end, or failing)."""
-        self._cursors = [
-            c for c in self._cursors if (c.source, c.size) != (key.source, key.size)
-        ]
+        self._cursors = [c for c in self._cursors if (c.source, c.size) != (key.source, key.size)]
 
     def _run(self) -> None:
         while True:
@@ -393,11 +391,11 @@ class ReadAhead:
                 continue
             try:
                 decoder = self._worker_decoders.get(key.source, key.size)
-                if key.index >= decoder.frame_count:
+                if key.frame >= decoder.frame_count:
                     with self._cond:
                         self._finish_source(key)
                     continue
-                array = decoder.frame(key.index)
+                array = decoder.frame(key.frame)
             except Exception as exc:  # reported by get_frame, which decodes it again
                 self.last_error = exc
                 self._worker_decoders.drop(key.source, key.size)
