@@ -33,8 +33,9 @@ from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.project import Project
 from timeline.engine.compositor import render_frame
+from timeline.engine.mixer import mix_audio
 from timeline.engine.playback import PlaybackEngine
-from timeline.engine.sources import MediaFrameSource
+from timeline.engine.sources import MediaAudioSource, MediaFrameSource
 from timeline.model import EditError
 from timeline.time import timecode
 
@@ -42,8 +43,9 @@ APP_NAME = "Takeline"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, *, use_audio_device: bool = True) -> None:
         super().__init__()
+        self.use_audio_device = use_audio_device
         self.project = project
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.resize(1280, 720)
@@ -83,6 +85,7 @@ class MainWindow(QMainWindow):
         self.mailbox = FrameMailbox()
         self.mailbox.arrived.connect(self._on_picture)
         self._source: MediaFrameSource | None = None
+        self._sound: MediaAudioSource | None = None
         self._scrub: ScrubRenderer | None = None
         self.playback: PlaybackEngine | None = None
         self._start_engines()
@@ -278,10 +281,16 @@ class MainWindow(QMainWindow):
             {a.id: a.probe for a in self.project.assets.values() if a.status == "ok"})
         self._scrub = ScrubRenderer(self._render, self.mailbox)
         seq = self.project.sequence
+        self._sound = MediaAudioSource(
+            {a.id: a.probe for a in self.project.assets.values() if a.status == "ok"},
+            sample_rate=seq.sample_rate)
+        sound = self._sound
         self.playback = PlaybackEngine(
             fps=seq.fps, sample_rate=seq.sample_rate, render=self._render_and_prefetch,
             present=lambda n, picture: self.mailbox.arrived.emit(n, picture),
-            frame_count=lambda: self.project.sequence.duration_frames, mix=None)
+            frame_count=lambda: self.project.sequence.duration_frames,
+            mix=lambda first, count: mix_audio(self.project.sequence, first, count, sound),
+            use_audio_device=self.use_audio_device)
 
     def _stop_engines(self) -> None:
         if self.playback is not None:
@@ -293,6 +302,9 @@ class MainWindow(QMainWindow):
         if self._source is not None:
             self._source.close()
             self._source = None
+        if self._sound is not None:
+            self._sound.close()
+            self._sound = None
 
     def _on_picture(self, frame: int, picture: Any) -> None:
         self.viewer.show_picture(frame, picture)
