@@ -8,6 +8,7 @@ every container/codec there reads, seeks and ends cleanly.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,7 @@ def wav48_full(media: dict[str, Path]) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def wav44(media: dict[str, Path]) -> tuple[AudioReader, np.ndarray]:
+def wav44(media: dict[str, Path]) -> Iterator[tuple[AudioReader, np.ndarray]]:
     """A 44.1 kHz WAV read at 48 kHz: one reader for random reads, one full read."""
     with AudioReader(media["wav44"], sample_rate=RATE) as reader:
         full = _full(reader, extra=1000)
@@ -409,6 +410,7 @@ def _plain_decode(path: Path, contiguous: bool) -> np.ndarray:
             if contiguous and placed:
                 start = placed[-1][0] + placed[-1][1].shape[0]
             else:
+                assert frame.pts is not None and stream.time_base is not None
                 start = round(frame.pts * stream.time_base * frame.sample_rate)
             placed.append((start, array.T.astype(np.float32)))
     out = np.zeros((max(s + len(a) for s, a in placed), placed[0][1].shape[1]), np.float32)

@@ -8,6 +8,7 @@ sequence will need so playback finds them decoded.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from fractions import Fraction
@@ -148,10 +149,19 @@ class MediaAudioSource:
         if reader is None:
             return np.zeros((count, self.channels), np.float32)
         try:
-            return reader.read(first, count)
+            return reader.read(first + self._video_origin(asset), count)
         except AudioDecodeError as exc:
             self.errors[asset] = str(exc)
             return np.zeros((count, self.channels), np.float32)
+
+    def _video_origin(self, asset: int) -> int:
+        """Sample 0 of a clip is its first *video* frame (that is where the compositor's
+        time 0 is); the reader counts from container time 0. Shift by the video's start so
+        a file whose picture starts late keeps its sound in sync."""
+        probe = self.assets[asset]
+        if probe.video_start_pts is None or probe.video_time_base is None:
+            return 0
+        return math.floor(probe.video_start_pts * probe.video_time_base * self.sample_rate)
 
     def _reader(self, asset: int) -> AudioReader | None:
         readers: dict[int, AudioReader] | None = getattr(self._local, "readers", None)

@@ -325,6 +325,18 @@ class AudioReader:
             raise
         self._src_rate: int = first.sample_rate
         self._src_layout = _layout_name(first.layout)
+        try:  # fail now, with the file's name, if swresample cannot mix this layout
+            _Converter(self._src_rate, self._src_layout, sample_rate, self._dst_layout).feed(
+                0, _planar_float(first)
+            )
+        except (av.error.FFmpegError, ValueError) as exc:
+            container.close()
+            raise AudioDecodeError(
+                f"Cannot read the audio of '{self._name}': its {self._src_layout} audio at "
+                f"{self._src_rate} Hz cannot be converted to {self._dst_layout} at "
+                f"{sample_rate} Hz ({exc}).",
+                self._path,
+            ) from None
         self._exact = _exact_time_base(self._time_base, self._src_rate)
         divisor = math.gcd(self._src_rate, sample_rate)
         self._period_src = self._src_rate // divisor  # source samples per aligned period
@@ -572,7 +584,7 @@ class AudioReader:
         """Start a decode run whose output is valid from at or before target sample ``lo``."""
         need_src = lo * self._period_src // self._period_dst
         feed_from = (need_src - self._warmup) // self._period_src * self._period_src
-        if feed_from - self._preroll > self._first_src and self._seek_run(lo, feed_from):
+        if feed_from - self._preroll > self._first_src and self._seek_run(feed_from):
             return
         self._start_from_beginning()
 
@@ -589,7 +601,7 @@ class AudioReader:
         self._run_fresh = False
         self._reset_buffer(self._zero_before)
 
-    def _seek_run(self, lo: int, feed_from: int) -> bool:
+    def _seek_run(self, feed_from: int) -> bool:
         """Seek before ``feed_from`` and start a run from there; False if no seek serves."""
         container = self._container
         assert container is not None
