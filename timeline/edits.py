@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import math
 import types
 import typing
 from dataclasses import replace
@@ -34,6 +35,7 @@ from timeline.changes import (
     apply_op,
 )
 from timeline.model import (
+    EASINGS,
     Clip,
     EditError,
     GeneratedSegment,
@@ -44,6 +46,7 @@ from timeline.model import (
     Track,
     TrackInfo,
     TrackKind,
+    TransformKey,
     Transition,
 )
 
@@ -470,9 +473,40 @@ def op_add_generated(s: EditSession, media: dict[int, MediaInfo], *, track: str,
 
 
 _SETTABLE = {
-    "clip": {"gain_db", "opacity", "fade_in", "fade_out"},
+    "clip": {"gain_db", "opacity", "fade_in", "fade_out", "transform", "use_proxy"},
     "generated": {"prompt", "negative_prompt", "seed", "model", "active_take", "opacity"},
 }
+
+
+def _transform_keys(raw: Any, duration: int) -> tuple[TransformKey, ...]:
+    """Keyframes from JSON (lists or objects), validated and sorted by frame."""
+    if not isinstance(raw, list | tuple):
+        raise EditError("transform must be a list of keyframes")
+    keys: list[TransformKey] = []
+    for k in raw:
+        try:
+            key = TransformKey(**k) if isinstance(k, dict) else TransformKey(*k)
+        except TypeError as exc:
+            raise EditError(f"bad transform keyframe {k!r}: {exc}") from None
+        numbers = (key.x, key.y, key.scale, key.rotation, key.opacity)
+        if not isinstance(key.frame, int) or isinstance(key.frame, bool) or not (
+            0 <= key.frame < duration
+        ):
+            raise EditError(f"keyframe frame must be whole frames 0..{duration - 1} from the "
+                            f"clip's start, not {key.frame!r}")
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in numbers):
+            raise EditError(f"keyframe values must be finite numbers: {k!r}")
+        if key.scale <= 0 or not 0 <= key.opacity <= 1:
+            raise EditError(f"keyframe scale must be > 0 and opacity 0..1: {k!r}")
+        if key.easing not in EASINGS:
+            raise EditError(f"easing must be one of {', '.join(EASINGS)}, not {key.easing!r}")
+        keys.append(key._replace(x=float(key.x), y=float(key.y), scale=float(key.scale),
+                                 rotation=float(key.rotation), opacity=float(key.opacity)))
+    frames = [k.frame for k in keys]
+    if len(set(frames)) != len(frames):
+        raise EditError("two transform keyframes on the same frame")
+    return tuple(sorted(keys))
 
 
 def _check_props(item: Item, props: dict[str, Any]) -> None:
@@ -484,6 +518,10 @@ def _check_props(item: Item, props: dict[str, Any]) -> None:
         isinstance(props["gain_db"], int | float) and -96.0 <= props["gain_db"] <= 24.0
     ):
         raise EditError(f"gain_db must be a number from -96 to +24 dB, not {props['gain_db']!r}")
+    if "use_proxy" in props and not isinstance(props["use_proxy"], bool):
+        raise EditError(f"use_proxy must be true or false, not {props['use_proxy']!r}")
+    if "transform" in props:
+        props["transform"] = _transform_keys(props["transform"], item.duration)
     for fade in ("fade_in", "fade_out"):
         if fade in props and not (
             isinstance(props[fade], int) and 0 <= props[fade] <= item.duration

@@ -16,7 +16,7 @@ import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from timeline.time import FrameRange, format_rate, parse_rate
 
@@ -63,8 +63,30 @@ class Item:
         d: dict[str, Any] = {"kind": self.kind}
         for f in fields(self):
             value = getattr(self, f.name)
-            d[f.name] = list(value) if isinstance(value, tuple) else value
+            if isinstance(value, tuple):  # JSON-shaped: nested tuples become lists
+                value = [list(v) if isinstance(v, tuple) else v for v in value]
+            d[f.name] = value
         return d
+
+
+EASINGS = ("linear", "ease_in", "ease_out", "ease_in_out", "hold")
+
+
+class TransformKey(NamedTuple):
+    """One keyframe of a clip's transform, at ``frame`` frames from the clip's start.
+
+    ``x``/``y`` move the fitted picture in sequence pixels, ``scale`` multiplies its size,
+    ``rotation`` turns it clockwise in degrees about its centre, ``opacity`` multiplies the
+    clip's opacity. ``easing`` shapes the way *to the next* keyframe.
+    """
+
+    frame: int
+    x: float = 0.0
+    y: float = 0.0
+    scale: float = 1.0
+    rotation: float = 0.0
+    opacity: float = 1.0
+    easing: str = "linear"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +99,10 @@ class Clip(Item):
     # Audio fades in frames from the clip's start / to its end (0: none).
     fade_in: int = 0
     fade_out: int = 0
+    # Keyframed transform, see ``TransformKey``; empty means the clip is simply fitted.
+    transform: tuple[TransformKey, ...] = ()
+    # Play from the asset's proxy when one exists (export always uses the original).
+    use_proxy: bool = False
 
     kind = "clip"
 
@@ -104,6 +130,8 @@ def item_from_dict(d: dict[str, Any]) -> Item:
     cls = ITEM_TYPES[d.pop("kind")]
     if "takes" in d:
         d["takes"] = tuple(d["takes"])
+    if "transform" in d:
+        d["transform"] = tuple(TransformKey(*k) for k in d["transform"])
     return cls(**d)
 
 

@@ -373,7 +373,8 @@ def test_projects_written_by_schema_0001_still_open(tmp_path: Path) -> None:
     path.write_bytes((FIXTURES / "schema_0001.takeline").read_bytes())
     expected = json.loads((FIXTURES / "schema_0001.snapshot.json").read_text())
     # Item fields added since that file was written read back as their defaults.
-    added_since = {"clip": {"fade_in": 0, "fade_out": 0}}
+    added_since: dict[str, dict[str, object]] = {
+        "clip": {"fade_in": 0, "fade_out": 0, "transform": [], "use_proxy": False}}
     for track in expected["tracks"]:
         for item in track["items"]:
             for key, value in added_since.get(item["kind"], {}).items():
@@ -385,3 +386,19 @@ def test_projects_written_by_schema_0001_still_open(tmp_path: Path) -> None:
         assert [a.status for a in p.assets.values()] == ["missing"]
         p.redo()
         assert [m.name for m in p.sequence.markers.values()] == ["cut"]
+
+
+def test_transform_keyframes_and_fades_persist(tmp_path: Path, media: list[Path]) -> None:
+    path = tmp_path / "p.takeline"
+    with new_project(path, media) as p:
+        p.execute({"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 50})
+        p.execute({"op": "set", "item": 1, "fade_in": 5, "use_proxy": True, "transform": [
+            {"frame": 0, "x": 10, "scale": 1.5, "easing": "ease_in_out"},
+            [40, -20.5, 3, 0.5, 45, 0.25, "hold"]]})
+        expected = p.sequence.snapshot()
+    with Project.open(path) as p:
+        assert p.sequence.snapshot() == expected
+        clip = p.sequence.item(1)
+        assert clip.transform[1].rotation == 45.0 and clip.transform[0].easing == "ease_in_out"
+        p.undo()
+        assert p.sequence.item(1).transform == ()

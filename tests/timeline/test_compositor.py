@@ -149,3 +149,77 @@ def test_missing_picture_leaves_the_lower_track_visible(n: int) -> None:
                 "at": 0})
     src = ArraySource({1: (64, 36)})  # asset 2 offline: no size, no picture
     assert render_frame(tl.sequence, n, src)[0, 0, 0] == 40
+
+
+# --- keyframed transform --------------------------------------------------------------------
+
+
+class GradientSource(ArraySource):
+    """Pictures with a horizontal red ramp and vertical green ramp, to see orientation."""
+
+    def picture(self, asset: int, time: Fraction, size: tuple[int, int]) -> np.ndarray | None:
+        self.requests.append((asset, time, size))
+        w, h = size
+        pic = np.zeros((h, w, 3), np.uint8)
+        pic[..., 0] = np.linspace(0, 255, w, dtype=np.float32)[None, :]
+        pic[..., 1] = np.linspace(0, 255, h, dtype=np.float32)[:, None]
+        pic[..., 2] = 200
+        return pic
+
+
+def test_evaluate_transform_holds_interpolates_and_eases() -> None:
+    from timeline.engine.compositor import evaluate_transform
+    from timeline.model import TransformKey
+
+    keys = (TransformKey(10, x=0, scale=1.0), TransformKey(20, x=100, scale=2.0,
+                                                           easing="hold"))
+    assert evaluate_transform(keys, 0).x == 0 and evaluate_transform(keys, 30).x == 100
+    assert evaluate_transform(keys, 15).x == 50 and evaluate_transform(keys, 15).scale == 1.5
+    eased = (TransformKey(0, x=0, easing="ease_in_out"), TransformKey(10, x=100))
+    xs = [evaluate_transform(eased, k).x for k in range(11)]
+    assert xs[5] == 50 and xs[1] < 10 and xs[9] > 90  # slow out, slow in
+    held = (TransformKey(0, x=0, easing="hold"), TransformKey(10, x=100))
+    assert [evaluate_transform(held, k).x for k in (0, 9, 10)] == [0, 0, 100]
+
+
+def test_identity_transform_matches_plain_fit_exactly() -> None:
+    tl = timeline(64, 36)
+    tl.execute({"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 5})
+    src = GradientSource({1: (64, 36)})
+    plain = render_frame(tl.sequence, 2, src)
+    tl.execute({"op": "set", "item": 1, "transform": [{"frame": 0}]})
+    assert np.array_equal(render_frame(tl.sequence, 2, src), plain)
+
+
+def test_position_scale_rotation_and_opacity_keys() -> None:
+    tl = timeline(64, 36)
+    tl.execute({"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 10})
+    src = GradientSource({1: (64, 36)})
+    # Half size, moved 16 px right: covers x 32..64, y 9..27.
+    tl.execute({"op": "set", "item": 1, "transform": [[0, 16, 0, 0.5]]})
+    f = render_frame(tl.sequence, 0, src)
+    assert src.requests[-1][2] == (32, 18)
+    assert (f[:, :31, :3] == 0).all() and (f[:8, :, :3] == 0).all()
+    assert (f[10:26, 33:63, 2] == 200).all()
+    # Turned 90 degrees clockwise: the red ramp (left to right) now runs top to bottom.
+    tl.execute({"op": "set", "item": 1, "transform": [[0, 0, 0, 0.5, 90.0]]})
+    f = render_frame(tl.sequence, 0, src).astype(int)
+    column = f[2:34, 32, 0]
+    assert column[0] < 40 and column[-1] > 215 and np.all(np.diff(column) >= -1)
+    assert (f[:, :20, :3] == 0).all()  # 18 px wide after turning: x 23..41
+    # Keyframed opacity fades the clip out over the black background.
+    tl.execute({"op": "set", "item": 1, "transform": [[0, 0, 0, 1, 0, 1.0], [9, 0, 0, 1, 0, 0.0]]})
+    blues = [int(render_frame(tl.sequence, n, src)[18, 32, 2]) for n in (0, 3, 6, 9)]
+    assert blues[0] == 200 and blues[-1] == 0 and blues == sorted(blues, reverse=True)
+
+
+def test_bad_transform_keys_are_refused() -> None:
+    from timeline.model import EditError
+
+    tl = timeline()
+    tl.execute({"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 10})
+    for bad, message in [([[10]], "0..9"), ([[0, 0, 0, 0]], "scale must be > 0"),
+                         ([{"frame": 0, "easing": "bounce"}], "easing must be one of"),
+                         ([[0], [0]], "same frame"), ("x", "must be a list")]:
+        with pytest.raises(EditError, match=message):
+            tl.execute({"op": "set", "item": 1, "transform": bad})

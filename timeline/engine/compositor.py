@@ -19,7 +19,15 @@ from typing import Protocol
 
 import numpy as np
 
-from timeline.model import Clip, GeneratedSegment, Item, Sequence, Track, Transition
+from timeline.model import (
+    Clip,
+    GeneratedSegment,
+    Item,
+    Sequence,
+    Track,
+    TransformKey,
+    Transition,
+)
 
 RGBA = np.ndarray  # (H, W, 4) uint8
 
@@ -142,6 +150,19 @@ def _item_layer(
             return None
         place = fit(src_size, size)
         time = Fraction(item.source_in + (n - item.start)) / sequence.fps
+        if item.transform:
+            key = evaluate_transform(item.transform, n - item.start)
+            if key.opacity * opacity <= 0.0:
+                return None
+            # Positions are in sequence pixels; a preview at another size scales them.
+            unit = size[0] / sequence.settings.width
+            w = min(8192, max(2, round(place.width * key.scale / 2) * 2))
+            h = min(8192, max(2, round(place.height * key.scale / 2) * 2))
+            pic = source.picture(item.asset, time, (w, h))
+            if pic is None:
+                return None
+            centre = (size[0] / 2 + key.x * unit, size[1] / 2 + key.y * unit)
+            return _warp(pic, centre, key.rotation, size, opacity * key.opacity)
         pic = source.picture(item.asset, time, (place.width, place.height))
         if pic is None:
             return None
@@ -220,3 +241,90 @@ def _pending_generation_card(
     if opacity >= 1.0:
         return card, 1.0
     return card.astype(np.float32), opacity
+
+
+# --- keyframed transform ------------------------------------------------------------------
+
+
+def _ease(t: float, easing: str) -> float:
+    if easing == "hold":
+        return 0.0
+    if easing == "ease_in":
+        return t * t
+    if easing == "ease_out":
+        return 1 - (1 - t) * (1 - t)
+    if easing == "ease_in_out":
+        return t * t * (3 - 2 * t)
+    return t
+
+
+def evaluate_transform(keys: tuple[TransformKey, ...], k: int) -> TransformKey:
+    """The transform ``k`` frames into the clip: held before the first and after the last
+    keyframe, interpolated between them with the earlier keyframe's easing."""
+    if k <= keys[0].frame:
+        return keys[0]
+    if k >= keys[-1].frame:
+        return keys[-1]
+    for a, b in zip(keys, keys[1:], strict=False):
+        if a.frame <= k < b.frame:
+            t = _ease((k - a.frame) / (b.frame - a.frame), a.easing)
+            return TransformKey(
+                k,
+                a.x + (b.x - a.x) * t,
+                a.y + (b.y - a.y) * t,
+                a.scale + (b.scale - a.scale) * t,
+                a.rotation + (b.rotation - a.rotation) * t,
+                a.opacity + (b.opacity - a.opacity) * t,
+                a.easing,
+            )
+    return keys[-1]  # pragma: no cover - the loop always returns
+
+
+def _warp(pic: np.ndarray, centre: tuple[float, float], rotation: float,
+          size: tuple[int, int], opacity: float) -> tuple[np.ndarray, np.ndarray]:
+    """Place ``pic`` with its centre at ``centre``, turned ``rotation`` degrees clockwise,
+    on a transparent (H, W) canvas. Bilinear sampling by inverse mapping, only over the
+    turned picture's bounding box; edges are anti-aliased through the alpha channel."""
+    out_w, out_h = size
+    rgb = np.zeros((out_h, out_w, 3), np.float32)
+    alpha = np.zeros((out_h, out_w), np.float32)
+    ph, pw = pic.shape[:2]
+    # Source with a 1-pixel transparent border, so bilinear sampling fades the edges.
+    src = np.zeros((ph + 2, pw + 2, 4), np.float32)
+    src[1:-1, 1:-1, :3] = pic[..., :3]
+    src[1:-1, 1:-1, 3] = pic[..., 3] / 255.0 if pic.shape[2] == 4 else 1.0
+    theta = np.deg2rad(rotation)
+    cos, sin = float(np.cos(theta)), float(np.sin(theta))
+    half_w, half_h = pw / 2, ph / 2
+    ext_x = abs(half_w * cos) + abs(half_h * sin) + 1
+    ext_y = abs(half_w * sin) + abs(half_h * cos) + 1
+    x0 = max(0, int(np.floor(centre[0] - ext_x)))
+    x1 = min(out_w, int(np.ceil(centre[0] + ext_x)))
+    y0 = max(0, int(np.floor(centre[1] - ext_y)))
+    y1 = min(out_h, int(np.ceil(centre[1] + ext_y)))
+    if x1 <= x0 or y1 <= y0:
+        return rgb, alpha
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    dx = xs + 0.5 - centre[0]
+    dy = ys + 0.5 - centre[1]
+    # Inverse of a clockwise turn (y down) maps output offsets back into the picture.
+    u = cos * dx + sin * dy + half_w - 0.5 + 1
+    v = -sin * dx + cos * dy + half_h - 0.5 + 1
+    inside = (u >= 0) & (v >= 0) & (u <= pw + 1) & (v <= ph + 1)
+    u = np.clip(u, 0, pw + 1 - 1e-4)
+    v = np.clip(v, 0, ph + 1 - 1e-4)
+    ui = u.astype(np.int32)
+    vi = v.astype(np.int32)
+    fu = (u - ui)[..., None]
+    fv = (v - vi)[..., None]
+    ui1 = np.minimum(ui + 1, pw + 1)
+    vi1 = np.minimum(vi + 1, ph + 1)
+    top = src[vi, ui] * (1 - fu) + src[vi, ui1] * fu
+    bottom = src[vi1, ui] * (1 - fu) + src[vi1, ui1] * fu
+    sample = top * (1 - fv) + bottom * fv
+    a = np.where(inside, sample[..., 3], 0.0) * opacity
+    # Colours were averaged with transparent black at the edges: un-premultiply.
+    covered = np.maximum(sample[..., 3:4], 1e-6)
+    rgb[y0:y1, x0:x1] = np.where(sample[..., 3:4] > 0, sample[..., :3] / covered, 0.0)
+    alpha[y0:y1, x0:x1] = a
+    return rgb, alpha
