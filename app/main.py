@@ -321,11 +321,13 @@ class MainWindow(QMainWindow):
         if self.playback is not None and self.playback.playing:
             self.playback.seek(frame)
         else:
-            self._scrub_to(frame)
+            self._scrub_to(frame, with_sound=True)
 
-    def _scrub_to(self, frame: int) -> None:
+    def _scrub_to(self, frame: int, *, with_sound: bool = False) -> None:
         if self._scrub is not None:
             self._scrub.request(frame)
+        if with_sound and self.playback is not None:
+            self.playback.scrub_snippet(frame)
 
     def toggle_play(self) -> None:
         if self.playback is None:

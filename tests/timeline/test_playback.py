@@ -122,3 +122,28 @@ def test_frame_step() -> None:
     e.step(1)
     e.step(-3)
     assert screen.shown == [10, 11, 8] and e.position == 8
+
+
+def test_scrub_snippet_needs_sound_and_a_device() -> None:
+    screen = Screen()
+    e = engine(screen)  # no mix, no device
+    assert e.scrub_snippet(10) is None
+
+
+def test_scrub_snippet_is_the_mix_at_the_frame_with_short_fades() -> None:
+    import pytest
+
+    def mix(first: int, count: int) -> np.ndarray:
+        return np.ones((count, 2), np.float32)
+
+    e = PlaybackEngine(fps=FPS, sample_rate=RATE, render=lambda n: ("picture", n),
+                       present=lambda n, p: None, frame_count=lambda: 100, mix=mix)
+    try:
+        if e._audio is None:
+            pytest.skip(f"no audio output device here ({e.notice})")
+        snippet = e.scrub_snippet(10)
+        assert snippet is not None and snippet.shape == (round(0.08 * RATE), 2)
+        assert snippet[0, 0] == 0.0 and snippet[len(snippet) // 2, 0] == 1.0
+        assert snippet[-1, 0] == 0.0
+    finally:
+        e.close()

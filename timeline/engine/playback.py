@@ -297,6 +297,29 @@ class PlaybackEngine:
         self.pause()
         self.seek(self._position + frames)
 
+    def scrub_snippet(self, frame: int, seconds: float = 0.08) -> np.ndarray | None:
+        """Sound a short snippet at ``frame`` while scrubbing (paused only), as NLEs do so an
+        editor can find a sound by dragging. Returns the samples played, or None when there
+        is no sound or no device. Never blocks: sounddevice plays it on its own stream."""
+        if self.playing or self.mix is None or self._audio is None:
+            return None
+        first = first_sample_of_frame(frame, self.sample_rate, self.fps)
+        count = max(1, round(seconds * self.sample_rate))
+        samples = self.mix(first, count).copy()
+        # 5 ms fades: a hard-cut snippet clicks.
+        ramp = min(count // 2, round(0.005 * self.sample_rate))
+        if ramp:
+            fade = np.linspace(0.0, 1.0, ramp, dtype=np.float32)[:, None]
+            samples[:ramp] *= fade
+            samples[-ramp:] *= fade[::-1]
+        try:
+            import sounddevice as sd
+
+            sd.play(samples, self.sample_rate, blocking=False)
+        except Exception:  # a vanished device must not break scrubbing
+            return None
+        return samples
+
     def set_loop(self, in_frame: int | None, out_frame: int | None) -> None:
         if in_frame is None or out_frame is None or out_frame <= in_frame:
             self.loop_range = None
