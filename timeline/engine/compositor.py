@@ -112,6 +112,13 @@ def _track_layer(
         b = _item_layer(sequence, in_item, n, source, size)
         if a is None and b is None:
             return None
+        if _is_full_uint8(a, size) and _is_full_uint8(b, size):
+            # The common case (two full-frame pictures): an integer mix, no float canvases.
+            assert a is not None and b is not None
+            ti = round(t * 256)
+            mixed = (a[0][..., :3].astype(np.uint16) * (256 - ti)
+                     + b[0][..., :3].astype(np.uint16) * ti + 128) >> 8
+            return mixed.astype(np.uint8), float(a[1]) * (1 - t) + float(b[1]) * t
         canvas_a = _flatten(a, size)
         canvas_b = _flatten(b, size)
         rgb = canvas_a[0] * (1 - t) + canvas_b[0] * t
@@ -182,8 +189,8 @@ def _place(
             f"{place.width}x{place.height}"
         )
     full = (place.width, place.height) == (w, h)
-    if full and pic.shape[2] == 3 and opacity >= 1.0:
-        return pic, 1.0  # the exact path: no float round trip
+    if full and pic.shape[2] == 3:
+        return pic, min(1.0, opacity)  # the exact path: no float round trip
     rgb = np.zeros((h, w, 3), dtype=np.float32)
     alpha = np.zeros((h, w), dtype=np.float32)
     ys = slice(place.y, place.y + place.height)
@@ -207,10 +214,25 @@ def _flatten(
     return rgb.astype(np.float32, copy=False), a
 
 
+def _is_full_uint8(layer: tuple[np.ndarray, np.ndarray | float] | None,
+                   size: tuple[int, int]) -> bool:
+    return (layer is not None and isinstance(layer[1], float) and layer[0].dtype == np.uint8
+            and layer[0].shape[1] == size[0] and layer[0].shape[0] == size[1])
+
+
 def _over(out: np.ndarray, rgb: np.ndarray, alpha: np.ndarray | float) -> None:
     """Composite ``rgb`` with ``alpha`` over the opaque ``out`` in place."""
-    if isinstance(alpha, float) and alpha >= 1.0 and rgb.dtype == np.uint8:
-        out[..., :3] = rgb[..., :3]
+    if isinstance(alpha, float) and rgb.dtype == np.uint8:
+        if alpha >= 1.0:
+            out[..., :3] = rgb[..., :3]
+            return
+        ai = round(alpha * 256)
+        if ai <= 0:
+            return
+        # 8.8 fixed point: within one level of the float blend, several times faster.
+        mixed = (out[..., :3].astype(np.uint16) * (256 - ai)
+                 + rgb[..., :3].astype(np.uint16) * ai + 128) >> 8
+        out[..., :3] = mixed
         return
     a = np.asarray(alpha, np.float32)
     if a.ndim == 2:
