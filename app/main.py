@@ -307,6 +307,10 @@ class MainWindow(QMainWindow):
             self._sound = None
 
     def _on_picture(self, frame: int, picture: Any) -> None:
+        if picture is None:  # a frame that failed to render: keep the last one up
+            if self.playback is not None and self.playback.last_error:
+                self.statusBar().showMessage(f"Render error: {self.playback.last_error}", 4000)
+            return
         self.viewer.show_picture(frame, picture)
         if self.playback is not None and self.playback.playing:
             self._following = True

@@ -147,3 +147,20 @@ def test_scrub_snippet_is_the_mix_at_the_frame_with_short_fades() -> None:
         assert snippet[-1, 0] == 0.0
     finally:
         e.close()
+
+
+def test_a_failing_frame_does_not_stop_playback() -> None:
+    shown: list[int] = []
+
+    def render(n: int) -> object:
+        if n == 5:
+            raise IndexError("track changed under the renderer")
+        return ("picture", n)
+
+    e = PlaybackEngine(fps=FPS, sample_rate=RATE, render=render,
+                       present=lambda n, p: shown.append(n), frame_count=lambda: 12,
+                       mix=None, use_audio_device=False)
+    e.play()
+    time.sleep(0.8)
+    assert shown == list(range(12))  # frame 5 presented as None, playback went on
+    assert e.render_errors == 1 and "IndexError" in (e.last_error or "")

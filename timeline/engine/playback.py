@@ -209,6 +209,8 @@ class PlaybackEngine:
         self.channels = channels
         self.max_drops = max(1, math.floor(self.fps / 4))
         self.stats = PlaybackStats()
+        self.render_errors = 0
+        self.last_error: str | None = None
         self.loop_range: tuple[int, int] | None = None  # frames [in, out)
         self.speed = 0
         self.notice: str | None = None
@@ -359,6 +361,16 @@ class PlaybackEngine:
         self.stats.log.append(Presentation(frame, self._clock.position(), time.perf_counter(),
                                            late))
 
+    def _safe_render(self, frame: int) -> Any:
+        """Render, but never let one bad frame (say, an edit landing mid-render) stop
+        playback: the error is kept for the UI and the frame shows as None."""
+        try:
+            return self.render(frame)
+        except Exception as exc:
+            self.render_errors += 1
+            self.last_error = f"frame {frame}: {type(exc).__name__}: {exc}"
+            return None
+
     def _clock_frame(self) -> int:
         """The (unwrapped) frame the clock is in."""
         return frame_at_sample(math.floor(self._clock.position()), self.sample_rate, self.fps)
@@ -380,7 +392,7 @@ class PlaybackEngine:
         u = self._position
         # Preroll: the first picture is ready before the clock starts, so frame one is on
         # time (opening files and building indexes makes the first render the slowest).
-        ahead[self._wrap(u)] = self.render(self._wrap(u))
+        ahead[self._wrap(u)] = self._safe_render(self._wrap(u))
         self._clock.start(first_sample_of_frame(u, self.sample_rate, self.fps))
         while not self._stop.is_set():
             if self.loop_range is None and (u >= self.frame_count() or u < 0):
@@ -388,7 +400,7 @@ class PlaybackEngine:
             frame = self._wrap(u)
             # Render the next frame before its time comes (the compositor is the slow part).
             if frame not in ahead:
-                ahead[frame] = self.render(frame)
+                ahead[frame] = self._safe_render(frame)
             behind = (self._clock_frame() - u) * direction
             if behind > 0 and consecutive_drops < self.max_drops:
                 # Late: its successor is already due. Drop it and move on.
