@@ -25,7 +25,8 @@ class ArraySource:
     def display_size(self, asset: int) -> tuple[int, int] | None:
         return self.sizes.get(asset)
 
-    def picture(self, asset: int, time: Fraction, size: tuple[int, int]) -> np.ndarray | None:
+    def picture(self, asset: int, time: Fraction, size: tuple[int, int], *,
+                proxy: bool = False) -> np.ndarray | None:
         self.requests.append((asset, time, size))
         k = int(time * FPS)
         w, h = size
@@ -157,7 +158,8 @@ def test_missing_picture_leaves_the_lower_track_visible(n: int) -> None:
 class GradientSource(ArraySource):
     """Pictures with a horizontal red ramp and vertical green ramp, to see orientation."""
 
-    def picture(self, asset: int, time: Fraction, size: tuple[int, int]) -> np.ndarray | None:
+    def picture(self, asset: int, time: Fraction, size: tuple[int, int], *,
+                proxy: bool = False) -> np.ndarray | None:
         self.requests.append((asset, time, size))
         w, h = size
         pic = np.zeros((h, w, 3), np.uint8)

@@ -38,9 +38,11 @@ class FrameSource(Protocol):
     def display_size(self, asset: int) -> tuple[int, int] | None:
         """The asset's picture size as shown (rotation applied), or None if it has none."""
 
-    def picture(self, asset: int, time: Fraction, size: tuple[int, int]) -> np.ndarray | None:
+    def picture(self, asset: int, time: Fraction, size: tuple[int, int], *,
+                proxy: bool = False) -> np.ndarray | None:
         """(h, w, 3|4) uint8 picture of ``asset`` at media ``time`` seconds, scaled to
-        ``size`` = (w, h); None when there is no picture there (past the end, missing)."""
+        ``size`` = (w, h); None when there is no picture there (past the end, missing).
+        ``proxy``: the clip prefers the asset's proxy (a source may ignore it)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ def _item_layer(
             return None
         place = fit(src_size, size)
         time = Fraction(item.source_in + (n - item.start)) / sequence.fps
+        proxy = item.use_proxy
         if item.transform:
             key = evaluate_transform(item.transform, n - item.start)
             if key.opacity * opacity <= 0.0:
@@ -165,12 +168,12 @@ def _item_layer(
             unit = size[0] / sequence.settings.width
             w = min(8192, max(2, round(place.width * key.scale / 2) * 2))
             h = min(8192, max(2, round(place.height * key.scale / 2) * 2))
-            pic = source.picture(item.asset, time, (w, h))
+            pic = source.picture(item.asset, time, (w, h), proxy=proxy)
             if pic is None:
                 return None
             centre = (size[0] / 2 + key.x * unit, size[1] / 2 + key.y * unit)
             return _warp(pic, centre, key.rotation, size, opacity * key.opacity)
-        pic = source.picture(item.asset, time, (place.width, place.height))
+        pic = source.picture(item.asset, time, (place.width, place.height), proxy=proxy)
         if pic is None:
             return None
         return _place(pic, place, size, opacity)

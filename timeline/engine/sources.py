@@ -4,14 +4,25 @@ Maps (asset, media time) to a frame index with each file's own pts index (exact 
 arithmetic), and gets the frame from the ``ReadAhead`` (cache hit, read-ahead worker, or a
 synchronous decode). ``prefetch`` tells the read-ahead which frames the next stretch of the
 sequence will need so playback finds them decoded.
+
+Proxies (``timeline.media.proxy``): a source may know an all-intra proxy file per asset.
+A clip with ``use_proxy`` on gets its pictures from the proxy when the source's
+``use_proxies`` is True (playback) and the asset has one; otherwise, and always for export
+(``use_proxies=False``), from the original. A proxy numbers its frames like its original, so
+the frame index still comes from the original's pts index and only the file decoded
+changes; the display size stays the original's (the proxy is decoded scaled to the size
+asked for). A proxy that fails to decode is dropped (``proxy_errors``) and the original
+shown instead.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Mapping
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
@@ -35,16 +46,61 @@ def display_size(probe: MediaProbe) -> tuple[int, int] | None:
 
 class MediaFrameSource:
     """FrameSource over project assets. ``assets`` maps asset id to its probe (path inside);
-    assets missing on disk are simply not given (they render as offline: nothing)."""
+    assets missing on disk are simply not given (they render as offline: nothing).
+
+    ``proxies`` maps asset id to a complete proxy file (see ``timeline.media.proxy.
+    find_proxy``); ``set_proxy`` adds, replaces or removes one later (e.g. when a background
+    build finishes). ``use_proxies`` says whether clips that ask for their proxy get it:
+    True for playback and scrubbing, False for export, which always renders originals.
+    """
 
     def __init__(self, assets: Mapping[int, MediaProbe], *, cache: FrameCache | None = None,
-                 read_ahead: ReadAhead | None = None) -> None:
+                 read_ahead: ReadAhead | None = None,
+                 proxies: Mapping[int, str | os.PathLike[str]] | None = None,
+                 use_proxies: bool = True) -> None:
         self.assets = dict(assets)
         self.cache = cache or FrameCache(DEFAULT_CACHE_BYTES)
         self.read_ahead = read_ahead or ReadAhead(self.cache)
         self._indexes: dict[int, VideoDecoder] = {}
         self._lock = threading.Lock()
         self.errors: dict[int, str] = {}  # asset -> why it shows nothing
+        self.use_proxies = use_proxies
+        self._proxies: dict[int, str] = {
+            asset: os.fspath(path) for asset, path in (proxies or {}).items()
+        }
+        self.proxy_errors: dict[int, str] = {}  # asset -> why its proxy was dropped
+
+    # --- proxies
+    @property
+    def proxies(self) -> Mapping[int, Path]:
+        """Asset id -> its proxy file, as currently known (a copy)."""
+        with self._lock:
+            return {asset: Path(path) for asset, path in self._proxies.items()}
+
+    def set_proxy(self, asset: int, path: str | os.PathLike[str] | None) -> None:
+        """Use ``path`` as the asset's proxy from now on; None forgets it (originals only).
+
+        The file must number its frames like the original (a proxy that ``find_proxy``
+        accepts does). Frames of the old proxy still cached are simply never asked for again.
+        """
+        with self._lock:
+            if path is None:
+                self._proxies.pop(asset, None)
+            else:
+                self._proxies[asset] = os.fspath(path)
+            self.proxy_errors.pop(asset, None)
+
+    def picture_path(self, asset: int, *, proxy: bool = False) -> str | None:
+        """The file a picture of ``asset`` is decoded from: its proxy when ``proxy`` is asked
+        for, proxies are in use and the asset has one; else the original (None: unknown)."""
+        probe = self.assets.get(asset)
+        if probe is None:
+            return None
+        if proxy and self.use_proxies and probe.kind != "image":
+            path = self._proxies.get(asset)
+            if path is not None:
+                return path
+        return probe.path
 
     def close(self) -> None:
         self.read_ahead.close()
@@ -58,12 +114,26 @@ class MediaFrameSource:
             return None
         return display_size(probe)
 
-    def picture(self, asset: int, time: Fraction, size: tuple[int, int]) -> np.ndarray | None:
+    def picture(self, asset: int, time: Fraction, size: tuple[int, int], *,
+                proxy: bool = False) -> np.ndarray | None:
+        """The asset's picture at media ``time`` scaled to ``size``; from its proxy when
+        ``proxy`` is True and one is in use (see ``picture_path``)."""
         index = self.frame_index(asset, time)
         if index is None:
             return None
+        path = self.picture_path(asset, proxy=proxy)
+        original = self.assets[asset].path
+        if path is not None and path != original:
+            try:
+                return self.read_ahead.get_frame(path, index, size)
+            except DecodeError as exc:
+                # A damaged or stale proxy costs speed, never the picture: drop it.
+                with self._lock:
+                    if self._proxies.get(asset) == path:
+                        del self._proxies[asset]
+                        self.proxy_errors[asset] = str(exc)
         try:
-            return self.read_ahead.get_frame(self.assets[asset].path, index, size)
+            return self.read_ahead.get_frame(original, index, size)
         except DecodeError as exc:
             self.errors[asset] = str(exc)
             return None
@@ -98,7 +168,7 @@ class MediaFrameSource:
                  size: tuple[int, int] | None = None) -> None:
         """Ask the read-ahead for every clip frame that frames [first, first+count) show."""
         out_size = size or (sequence.settings.width, sequence.settings.height)
-        wanted: dict[tuple[int, tuple[int, int]], list[int]] = {}
+        wanted: dict[tuple[str, tuple[int, int]], list[int]] = {}
         for track in sequence.video_tracks:
             if track.info.hidden:
                 continue
@@ -116,12 +186,14 @@ class MediaFrameSource:
                                      Fraction(item.source_in + n - item.start) / sequence.fps)
                     for n in (lo, hi - 1)
                 ]
-                if indexes[0] is None or indexes[1] is None:
+                path = self.picture_path(item.asset, proxy=item.use_proxy)
+                if indexes[0] is None or indexes[1] is None or path is None:
                     continue
-                wanted.setdefault((item.asset, (place.width, place.height)), []).extend(indexes)
+                wanted.setdefault((path, (place.width, place.height)), []).extend(
+                    (indexes[0], indexes[1]))
         requests = [
-            FrameRequest(self.assets[asset].path, min(ix), max(ix) - min(ix) + 1, wh)
-            for (asset, wh), ix in wanted.items()
+            FrameRequest(path, min(ix), max(ix) - min(ix) + 1, wh)
+            for (path, wh), ix in wanted.items()
         ]
         self.read_ahead.request_many(requests)
 
