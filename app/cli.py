@@ -25,12 +25,12 @@ from typing import Any
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.project import Project
-from timeline.model import EditError, SequenceSettings
+from timeline.model import Clip, EditError, SequenceSettings
 from timeline.time import TimeError, parse_rate
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
-COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "open")
+COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy", "open")
 
 
 class Failure(Exception):
@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("frame", type=int, metavar="N", help="sequence frame number (0 = first)")
     p.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
     p.add_argument("--size", type=_size, help="output size (default: the sequence size)")
+
+    p = sub.add_parser("proxy", help="build 540p all-intra proxies for playback")
+    p.add_argument("project", type=Path)
+    p.add_argument("assets", nargs="*", type=int, metavar="ASSET",
+                   help="asset ids (default: every video asset)")
+    p.add_argument("--use", action="store_true",
+                   help="also switch every clip of these assets to its proxy (one undo step)")
 
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
@@ -193,6 +200,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
         return EXIT_OK
     if command == "frame":
         return _render_frame(args)
+    if command == "proxy":
+        return _build_proxies(args)
     if command == "open":
         from app.main import run_editor  # Qt is imported only here
 
@@ -227,6 +236,53 @@ def _render_frame(args: argparse.Namespace) -> int:
         duration = project.sequence.duration_frames
         note = "" if args.frame < duration else f" (past the end at {duration}: background)"
         print(f"Wrote {args.output} ({picture.shape[1]}x{picture.shape[0]}){note}")
+    return EXIT_OK
+
+
+def _build_proxies(args: argparse.Namespace) -> int:
+    from timeline.media.decode import VideoDecoder
+    from timeline.media.probe import MediaProbeError
+    from timeline.media.proxy import ProxyError, build_proxy, find_proxy, proxy_path
+
+    with Project.open(args.project) as project:
+        wanted = args.assets or [a.id for a in project.assets.values()
+                                 if a.probe.kind == "video"]
+        for asset_id in wanted:
+            asset = project.assets.get(asset_id)
+            if asset is None:
+                raise Failure(f"no asset with id {asset_id} in {args.project}")
+            if asset.probe.kind != "video":
+                raise Failure(f"asset {asset_id} ({asset.name}) is not a video; stills and "
+                              "sound need no proxy")
+            if asset.status != "ok":
+                raise Failure(f"asset {asset_id} ({asset.path}) is {asset.status}; relink it "
+                              "first")
+        tty = sys.stdout.isatty()
+        for asset_id in wanted:
+            asset = project.assets[asset_id]
+            try:
+                with VideoDecoder(asset.probe) as d:
+                    frames = d.frame_count
+                if find_proxy(project.media_root, asset.identity, frames):
+                    print(f"{asset.name}: proxy up to date")
+                    continue
+                dst = proxy_path(project.media_root, asset.identity)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+
+                def progress(done: int, total: int, name: str = asset.name) -> None:
+                    if tty and (done % 12 == 0 or done == total):
+                        print(f"\r{name}: {done}/{total} frames", end="", flush=True)
+
+                info = build_proxy(asset.probe, dst, progress=progress)
+                print(("\r" if tty else "") + f"{asset.name}: proxy {info.size[0]}x"
+                      f"{info.size[1]}, {info.frame_count} frames -> {info.path}")
+            except (MediaProbeError, ProxyError) as exc:
+                raise Failure(f"proxy for {asset.name} failed: {exc}") from None
+        if args.use:
+            clips = [i for i in project.sequence.all_items()
+                     if isinstance(i, Clip) and i.asset in wanted and not i.use_proxy]
+            project.apply([{"op": "set", "item": c.id, "use_proxy": True} for c in clips])
+            print(f"{len(clips)} clip(s) now play from their proxy")
     return EXIT_OK
 
 

@@ -305,6 +305,11 @@ class Project:
         return self.timeline.sequence
 
     @property
+    def media_root(self) -> Path:
+        """``<project>.media/`` beside the file: proxies, caches, generated takes."""
+        return self.path.with_name(self.path.name + ".media")
+
+    @property
     def missing_assets(self) -> list[Asset]:
         return [a for a in self.assets.values() if a.status != "ok"]
 
@@ -592,6 +597,10 @@ class Project:
                 if item.kind == "clip":
                     d["asset"] = item.asset  # type: ignore[attr-defined]
                     d["source_in"] = item.source_in
+                    for key in ("gain_db", "opacity", "fade_in", "fade_out", "use_proxy"):
+                        d[key] = getattr(item, key)
+                    if item.transform:  # type: ignore[attr-defined]
+                        d["transform"] = item.to_dict()["transform"]
                 elif item.kind == "generated":
                     for key in ("prompt", "seed", "model", "active_take"):
                         d[key] = getattr(item, key)

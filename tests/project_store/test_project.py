@@ -353,7 +353,8 @@ def test_info_reports_the_layout(tmp_path: Path, media: list[Path]) -> None:
                                 "in_point": None, "out_point": None}
     v1 = next(t for t in info["tracks"] if t["name"] == "V1")
     assert v1["items"] == [{"id": 1, "kind": "clip", "start": 0, "duration": 60, "asset": 1,
-                            "source_in": 10}]
+                            "source_in": 10, "gain_db": 0.0, "opacity": 1.0, "fade_in": 0,
+                            "fade_out": 0, "use_proxy": False}]
     v2 = next(t for t in info["tracks"] if t["name"] == "V2")
     assert v2["items"][0]["kind"] == "generated" and v2["items"][0]["prompt"] == "rain"
     assert [m["name"] for m in info["markers"]] == ["beat"]
