@@ -27,15 +27,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.media_cache import MediaCacheLoader
 from app.timeline_view import TimelineView
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.project import Project
+from timeline.engine.background import BackgroundJobs
 from timeline.engine.compositor import render_frame
 from timeline.engine.mixer import mix_audio
 from timeline.engine.playback import PlaybackEngine
 from timeline.engine.sources import MediaAudioSource, MediaFrameSource
+from timeline.media.proxy import proxy_path
 from timeline.model import EditError
 from timeline.time import timecode
 
@@ -88,6 +91,11 @@ class MainWindow(QMainWindow):
         self._sound: MediaAudioSource | None = None
         self._scrub: ScrubRenderer | None = None
         self.playback: PlaybackEngine | None = None
+        # Thumbnails and waveforms: made off the UI thread, cached beside the project.
+        self.jobs = BackgroundJobs()
+        self.media_caches = MediaCacheLoader(
+            self.jobs, self.timeline, parent=self,
+            report=lambda message: self.statusBar().showMessage(message, 8000))
         self._start_engines()
         self.timeline.playhead_moved.connect(self._on_playhead)
         self._build_menus()
@@ -277,8 +285,13 @@ class MainWindow(QMainWindow):
 
     def _start_engines(self) -> None:
         self._stop_engines()
+        usable = [a for a in self.project.assets.values() if a.status == "ok"]
+        # Proxies built earlier (`takeline proxy`); a stale one falls back to the original.
+        proxies = {a.id: proxy_path(self.project.media_root, a.identity) for a in usable
+                   if a.probe.kind == "video"}
         self._source = MediaFrameSource(
-            {a.id: a.probe for a in self.project.assets.values() if a.status == "ok"})
+            {a.id: a.probe for a in usable},
+            proxies={k: v for k, v in proxies.items() if v.is_file()})
         self._scrub = ScrubRenderer(self._render, self.mailbox)
         seq = self.project.sequence
         self._sound = MediaAudioSource(
@@ -291,6 +304,10 @@ class MainWindow(QMainWindow):
             frame_count=lambda: self.project.sequence.duration_frames,
             mix=lambda first, count: mix_audio(self.project.sequence, first, count, sound),
             use_audio_device=self.use_audio_device)
+        self._request_media_caches()
+
+    def _request_media_caches(self) -> None:
+        self.media_caches.request(self.project)
 
     def _stop_engines(self) -> None:
         if self.playback is not None:
@@ -432,6 +449,7 @@ class MainWindow(QMainWindow):
         self.details.setText("<br>".join(lines))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.jobs.close()
         self._stop_engines()
         self.project.close()
         event.accept()

@@ -1,0 +1,147 @@
+"""Filmstrips and waveforms for the timeline, made by background jobs and cached on disk.
+
+``MediaCacheLoader.request(project)`` submits, for every asset that is online, one filmstrip
+job (assets with pictures) and one peaks job (assets with sound) to a ``BackgroundJobs``
+runner. Each job gets an immutable snapshot (path, probe, identity, cache folder, rate)
+and loads its result from ``<project>.media/cache/`` or computes and writes it. Finished
+jobs come back to the UI thread through a queued Qt signal; results for assets the project
+no longer has (or whose file changed since) are dropped, failures go to ``report``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.timeline_view import TimelineView
+from project_store.assets import Asset
+from project_store.project import Project
+from timeline.engine.background import BackgroundJobs, JobContext, JobHandle, JobState
+from timeline.media.thumbnails import (
+    Filmstrip,
+    Waveform,
+    cache_dir,
+    load_or_compute_filmstrip,
+    load_or_compute_waveform,
+)
+
+FILMSTRIP_HEIGHT = 64
+FILMSTRIP_EVERY_SECONDS = 1
+
+# (what, asset id, identity, cache folder[, sample rate]): one job per asset, file and cache.
+JobKey = tuple[Any, ...]
+
+
+class MediaCacheLoader(QObject):
+    """Keeps ``view``'s filmstrips and waveforms in step with the project's assets."""
+
+    finished = Signal(object)  # JobHandle, emitted on worker threads, handled on the UI's
+    updated = Signal()  # after the view got new caches (for tests and status)
+
+    def __init__(self, jobs: BackgroundJobs, view: TimelineView, *,
+                 report: Callable[[str], None] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.jobs = jobs
+        self.view = view
+        self.report = report
+        self._results: dict[JobKey, Filmstrip | Waveform] = {}
+        self._wanted: set[JobKey] = set()
+        self._handles: dict[JobKey, JobHandle] = {}
+        # Queued: the slot runs on this object's (the UI) thread whoever emits.
+        self.finished.connect(self._on_finished)
+
+    @property
+    def filmstrips(self) -> dict[int, Filmstrip]:
+        return {key[1]: r for key, r in self._results.items() if isinstance(r, Filmstrip)}
+
+    @property
+    def waveforms(self) -> dict[int, Waveform]:
+        return {key[1]: r for key, r in self._results.items() if isinstance(r, Waveform)}
+
+    @property
+    def pending(self) -> int:
+        """Jobs asked for whose results have not reached the view yet."""
+        return len(self._handles)
+
+    def request(self, project: Project) -> None:
+        """Ask for the caches of every online asset of ``project``; what is already shown
+        stays, what belongs to other files or another project goes."""
+        folder = cache_dir(project.path)
+        sample_rate = project.sequence.sample_rate
+        wanted: dict[JobKey, tuple[str, Callable[[JobContext], Any]]] = {}
+        for asset in project.assets.values():
+            if asset.status != "ok":
+                continue
+            if asset.probe.width and asset.probe.height:
+                wanted[("filmstrip", asset.id, asset.identity, str(folder))] = (
+                    f"Thumbnails of {asset.name}", _filmstrip_job(asset, folder))
+            if asset.probe.audio_codec is not None:
+                wanted[("waveform", asset.id, asset.identity, str(folder), sample_rate)] = (
+                    f"Waveform of {asset.name}", _waveform_job(asset, folder, sample_rate))
+        self._wanted = set(wanted)
+        for key, handle in list(self._handles.items()):
+            if key not in self._wanted:  # another project's, or a file since replaced
+                self.jobs.cancel(handle)
+                del self._handles[key]
+        self._results = {k: r for k, r in self._results.items() if k in self._wanted}
+        for key, (name, fn) in wanted.items():
+            if key not in self._results and key not in self._handles:
+                self._submit(name, key, fn)
+        self._publish()
+
+    # ------------------------------------------------------------------ internals
+    def _submit(self, name: str, key: JobKey, fn: Callable[[JobContext], Any]) -> None:
+        try:
+            self._handles[key] = self.jobs.submit(name, fn, key=key, on_update=self._on_update)
+        except RuntimeError:
+            pass  # the runner is closed: the window is going away
+
+    def _on_update(self, handle: JobHandle) -> None:
+        # Worker thread: only pass finished jobs on (progress is not shown yet).
+        if handle.finished:
+            try:
+                self.finished.emit(handle)
+            except RuntimeError:
+                pass  # this object was deleted with its window
+
+    def _publish(self) -> None:
+        self.view.set_media_caches(self.filmstrips, self.waveforms)
+        self.updated.emit()
+
+    def _on_finished(self, handle: JobHandle) -> None:
+        key = handle.key
+        if not isinstance(key, tuple) or self._handles.get(key) is not handle:
+            return  # not ours, or no longer wanted (another project is open)
+        del self._handles[key]
+        if handle.state is JobState.FAILED:
+            if self.report is not None and handle.error:
+                self.report(handle.error)
+        elif handle.state is JobState.DONE and key in self._wanted:
+            self._results[key] = handle.result
+            self._publish()
+
+
+def _filmstrip_job(asset: Asset, folder: Path) -> Callable[[JobContext], Filmstrip]:
+    probe, identity = asset.probe, asset.identity
+
+    def run(context: JobContext) -> Filmstrip:
+        return load_or_compute_filmstrip(probe, identity, folder, height=FILMSTRIP_HEIGHT,
+                                         every_seconds=FILMSTRIP_EVERY_SECONDS,
+                                         progress=context.progress)
+
+    return run
+
+
+def _waveform_job(asset: Asset, folder: Path, sample_rate: int
+                  ) -> Callable[[JobContext], Waveform]:
+    probe, identity = asset.probe, asset.identity
+
+    def run(context: JobContext) -> Waveform:
+        context.check()
+        return load_or_compute_waveform(probe, identity, folder, sample_rate=sample_rate)
+
+    return run
