@@ -17,7 +17,6 @@ shown instead.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from timeline.media.audio import AudioDecodeError, AudioReader
 from timeline.media.decode import DecodeError, VideoDecoder
 from timeline.media.frame_cache import FrameCache, FrameRequest, ReadAhead
 from timeline.media.probe import MediaProbe
+from timeline.media.thumbnails import video_origin_samples
 from timeline.model import Clip, Sequence
 
 DEFAULT_CACHE_BYTES = 1 << 30  # 1 GiB: ~170 frames of 1080p RGB
@@ -227,13 +227,9 @@ class MediaAudioSource:
             return np.zeros((count, self.channels), np.float32)
 
     def _video_origin(self, asset: int) -> int:
-        """Sample 0 of a clip is its first *video* frame (that is where the compositor's
-        time 0 is); the reader counts from container time 0. Shift by the video's start so
-        a file whose picture starts late keeps its sound in sync."""
-        probe = self.assets[asset]
-        if probe.video_start_pts is None or probe.video_time_base is None:
-            return 0
-        return math.floor(probe.video_start_pts * probe.video_time_base * self.sample_rate)
+        """Sample 0 of a clip is its first *video* frame (the compositor's time 0); the
+        reader counts from container time 0, so shift by the video's start."""
+        return video_origin_samples(self.assets[asset], self.sample_rate)
 
     def _reader(self, asset: int) -> AudioReader | None:
         readers: dict[int, AudioReader] | None = getattr(self._local, "readers", None)

@@ -931,7 +931,10 @@ def load_or_compute_peaks(
             np.save(fh, peaks, allow_pickle=False)
         os.replace(temporary, target)
     except OSError:
-        pass
+        pass  # an unwritable cache costs a recompute next time, nothing more
     finally:
-        temporary.unlink(missing_ok=True)
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:  # e.g. the cache "folder" is a file: there is nothing to clean up
+            pass
     return peaks
