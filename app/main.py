@@ -303,11 +303,17 @@ class MainWindow(QMainWindow):
             present=lambda n, picture: self.mailbox.arrived.emit(n, picture),
             frame_count=lambda: self.project.sequence.duration_frames,
             mix=lambda first, count: mix_audio(self.project.sequence, first, count, sound),
-            use_audio_device=self.use_audio_device)
+            use_audio_device=self.use_audio_device,
+            prepare=self._prepare_playback)
         self._request_media_caches()
 
     def _request_media_caches(self) -> None:
         self.media_caches.request(self.project)
+
+    def _prepare_playback(self, start: int) -> None:
+        if self._source is not None:
+            self._source.warm(self.project.sequence)
+            self._source.prefetch(self.project.sequence, start, 48, self._preview_size())
 
     def _stop_engines(self) -> None:
         if self.playback is not None:

@@ -76,7 +76,9 @@ def play(project: Project, seconds: int, size: tuple[int, int]) -> None:
                             present=lambda n, picture: None,
                             frame_count=lambda: seq.duration_frames,
                             mix=lambda first, count: mix_audio(seq, first, count, sound),
-                            use_audio_device=False)
+                            use_audio_device=False,
+                            prepare=lambda n: (frames.warm(seq),
+                                               frames.prefetch(seq, n, 36, size)))
     # The audio mix still runs, as the device callback would ask for it.
     mixed = 0
     t0 = time.perf_counter()

@@ -199,7 +199,8 @@ class PlaybackEngine:
 
     def __init__(self, *, fps: Fraction, sample_rate: int, render: RenderFn, present: PresentFn,
                  frame_count: Callable[[], int], mix: MixFn | None = None, channels: int = 2,
-                 use_audio_device: bool = True) -> None:
+                 use_audio_device: bool = True,
+                 prepare: Callable[[int], None] | None = None) -> None:
         self.fps = Fraction(fps)
         self.sample_rate = sample_rate
         self.render = render
@@ -209,6 +210,9 @@ class PlaybackEngine:
         self.channels = channels
         self.max_drops = max(1, math.floor(self.fps / 4))
         self.stats = PlaybackStats()
+        # Called on the playback thread with the start frame before the clock starts (open
+        # files, build indexes, queue read-ahead), so none of that lands mid-playback.
+        self.prepare = prepare
         self.render_errors = 0
         self.last_error: str | None = None
         self.loop_range: tuple[int, int] | None = None  # frames [in, out)
@@ -392,6 +396,11 @@ class PlaybackEngine:
         u = self._position
         # Preroll: the first picture is ready before the clock starts, so frame one is on
         # time (opening files and building indexes makes the first render the slowest).
+        if self.prepare is not None:
+            try:
+                self.prepare(self._wrap(u))
+            except Exception as exc:
+                self.last_error = f"prepare: {type(exc).__name__}: {exc}"
         ahead[self._wrap(u)] = self._safe_render(self._wrap(u))
         self._clock.start(first_sample_of_frame(u, self.sample_rate, self.fps))
         while not self._stop.is_set():

@@ -163,6 +163,14 @@ class MediaFrameSource:
                 self._indexes[asset] = decoder
             return decoder
 
+    def warm(self, sequence: Sequence) -> None:
+        """Build the frame index of every video the sequence uses (a demux each), so the
+        first frame of a clip never pays for it in the middle of playback."""
+        for item in sequence.all_items():
+            if isinstance(item, Clip) and item.asset in self.assets:
+                if self.assets[item.asset].kind == "video":
+                    self._index_of(item.asset)
+
     # --- read-ahead
     def prefetch(self, sequence: Sequence, first: int, count: int,
                  size: tuple[int, int] | None = None) -> None:
@@ -172,15 +180,29 @@ class MediaFrameSource:
         for track in sequence.video_tracks:
             if track.info.hidden:
                 continue
-            for item in track.overlapping(first, first + count):
+            # Items showing in the window, dissolve handles included: the outgoing clip runs
+            # on past its end and the incoming one starts early.
+            spans = {i.id: (i, i.start, i.end) for i in track.overlapping(first, first + count)}
+            for tr in track.transitions.values():
+                a, b = sequence.find_item(tr.from_item), sequence.find_item(tr.to_item)
+                if a is None or b is None:
+                    continue
+                lo_t, hi_t = a.end - tr.in_offset, a.end + tr.out_offset
+                if hi_t <= first or lo_t >= first + count:
+                    continue
+                spans[a.id] = (a, spans.get(a.id, (a, a.start, a.end))[1], hi_t)
+                spans[b.id] = (b, lo_t, spans.get(b.id, (b, b.start, b.end))[2])
+            for item, start, end in spans.values():
                 if not isinstance(item, Clip):
                     continue
                 src = self.display_size(item.asset)
                 if src is None or self.assets[item.asset].kind == "image":
                     continue
                 place = fit(src, out_size)
-                lo = max(first, item.start)
-                hi = min(first + count, item.end)
+                lo = max(first, start)
+                hi = min(first + count, end)
+                if hi <= lo:
+                    continue
                 indexes = [
                     self.frame_index(item.asset,
                                      Fraction(item.source_in + n - item.start) / sequence.fps)
