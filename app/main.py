@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.media_cache import MediaCacheLoader
+from app.proxies import ProxyBuilder
 from app.timeline_view import TimelineView
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
 from project_store.assets import ImportMediaError
@@ -96,6 +97,10 @@ class MainWindow(QMainWindow):
         self.media_caches = MediaCacheLoader(
             self.jobs, self.timeline, parent=self,
             report=lambda message: self.statusBar().showMessage(message, 8000))
+        self.proxies = ProxyBuilder(
+            self.jobs, parent=self,
+            report=lambda message: self.statusBar().showMessage(message, 8000))
+        self.proxies.ready.connect(self._on_proxy_ready)
         self._start_engines()
         self.timeline.playhead_moved.connect(self._on_playhead)
         self._build_menus()
@@ -136,6 +141,9 @@ class MainWindow(QMainWindow):
         action(edit, "Ripple Trim End to Playhead", "W", lambda: self.ripple_trim("out"))
         edit.addSeparator()
         action(edit, "Add Marker", "M", self.add_marker)
+        edit.addSeparator()
+        action(edit, "Build Proxies", None, self.build_proxies)
+        action(edit, "Toggle Proxy for Selected Clip", "Ctrl+Shift+P", self.toggle_proxy)
         action(edit, "Mark In", "I", lambda: self.run({"op": "set_in_out",
                                                         "in_point": self.timeline.playhead}))
         action(edit, "Mark Out", "O", lambda: self.run({"op": "set_in_out",
@@ -309,6 +317,30 @@ class MainWindow(QMainWindow):
 
     def _request_media_caches(self) -> None:
         self.media_caches.request(self.project)
+
+    def build_proxies(self) -> None:
+        queued = self.proxies.build(self.project)
+        self.statusBar().showMessage(
+            f"Building {queued} proxies in the background" if queued
+            else "No online video assets to build proxies for", 6000)
+
+    def _on_proxy_ready(self, asset_id: int, path: Any) -> None:
+        if self._source is not None and asset_id in self.project.assets:
+            self._source.set_proxy(asset_id, path)
+            self.refresh()
+
+    def toggle_proxy(self) -> None:
+        item = (self.project.sequence.find_item(self.timeline.selected)
+                if self.timeline.selected else None)
+        if item is None or item.kind != "clip":
+            self.statusBar().showMessage("Select a clip first", 4000)
+            return
+        on = not getattr(item, "use_proxy", False)
+        if self.run({"op": "set", "item": item.id, "use_proxy": on}):
+            have = self._source is not None and item.asset in self._source.proxies  # type: ignore[attr-defined]
+            note = "" if have or not on else " (no proxy yet: Edit > Build Proxies)"
+            self.statusBar().showMessage(f"Clip #{item.id} plays from its "
+                                         f"{'proxy' if on else 'original'}{note}", 6000)
 
     def _prepare_playback(self, start: int) -> None:
         if self._source is not None:

@@ -101,3 +101,21 @@ def test_viewer_shows_the_playhead_frame_and_plays(qtbot, project_path: Path) ->
     assert window.playback is not None and window.playback.stats.presented >= 10
     assert all(n == k for n, k in shown)  # every presented picture is its own frame
     window.close()
+
+
+def test_build_proxies_in_background_and_switch_a_clip(qtbot, project_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow(Project.open(project_path), use_audio_device=False)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.proxies.ready, timeout=30000) as ready:
+        window.build_proxies()
+    asset_id, path = ready.args
+    assert asset_id == 1 and Path(path).is_file()
+    assert window._source is not None and window._source.proxies[1] == Path(path)
+    window.timeline.selected = 1
+    window.toggle_proxy()
+    assert window.project.sequence.item(1).use_proxy is True
+    assert "plays from its proxy" in window.statusBar().currentMessage()
+    # Committed like any edit, and undoable.
+    window.undo_action.trigger()
+    assert window.project.sequence.item(1).use_proxy is False
+    window.close()
