@@ -482,7 +482,8 @@ class MainWindow(QMainWindow):
                 lines.append(f"Model: {getattr(sel, 'model', '')} · seed "
                              f"{getattr(sel, 'seed', None)} · "
                              f"{len(getattr(sel, 'takes', ()))} takes")
-        lines.append("<br><i>S split · Delete lift · Shift+Delete ripple delete · Q/W ripple "
+        lines.append("<br><i>Space play · J/K/L shuttle · S split · Delete lift · "
+                     "Shift+Delete ripple delete · Q/W ripple "
                      "trim · M marker · I/O in/out · Ctrl+Z / Ctrl+Shift+Z · Ctrl+wheel zoom</i>")
         self.details.setText("<br>".join(lines))
 
