@@ -30,7 +30,8 @@ from timeline.time import TimeError, parse_rate
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
-COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy", "open")
+COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy",
+            "export", "presets", "open")
 
 
 class Failure(Exception):
@@ -112,6 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="asset ids (default: every video asset)")
     p.add_argument("--use", action="store_true",
                    help="also switch every clip of these assets to its proxy (one undo step)")
+
+    p = sub.add_parser("export", help="render the sequence to a file with a preset")
+    p.add_argument("project", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="file to write (a folder for png-sequence)")
+    p.add_argument("--preset", required=True, help="see `takeline presets`")
+    p.add_argument("--range", dest="frame_range", metavar="IN:OUT",
+                   help="frames [IN, OUT) (default: in/out points, else the whole sequence)")
+    p.add_argument("--size", type=_size, help="output size (default: the sequence size)")
+    p.add_argument("--codec", help="video encoder instead of the preset's")
+    p.add_argument("--crf", type=int, help="constant quality instead of the preset's")
+    p.add_argument("--bitrate", type=_positive_int, help="video bit rate in bit/s")
+    p.add_argument("--pix-fmt", help="pixel format instead of the preset's")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    sub.add_parser("presets", help="list export presets available on this machine")
 
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
@@ -202,6 +219,16 @@ def _dispatch(args: argparse.Namespace) -> int | None:
         return _render_frame(args)
     if command == "proxy":
         return _build_proxies(args)
+    if command == "export":
+        return _export(args)
+    if command == "presets":
+        from timeline.engine.export import PRESETS, available_presets
+
+        usable = {p.name for p in available_presets()}
+        for preset in PRESETS.values():
+            note = "" if preset.name in usable else "  (encoder does not open here)"
+            print(f"{preset.name:<14} {preset.description}{note}")
+        return EXIT_OK
     if command == "open":
         from app.main import run_editor  # Qt is imported only here
 
@@ -283,6 +310,76 @@ def _build_proxies(args: argparse.Namespace) -> int:
                      if isinstance(i, Clip) and i.asset in wanted and not i.use_proxy]
             project.apply([{"op": "set", "item": c.id, "use_proxy": True} for c in clips])
             print(f"{len(clips)} clip(s) now play from their proxy")
+    return EXIT_OK
+
+
+def _parse_range(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", text)
+    if not m or int(m[2]) <= int(m[1]):
+        raise Failure(f"--range must look like IN:OUT with OUT > IN (frames), not {text!r}")
+    return int(m[1]), int(m[2])
+
+
+def _export(args: argparse.Namespace) -> int:
+    from timeline.engine.export import (
+        PRESETS,
+        ExportError,
+        ExportProgress,
+        available_presets,
+        export_sequence,
+        preset_with,
+    )
+    from timeline.engine.sources import MediaAudioSource, MediaFrameSource
+
+    preset = PRESETS.get(args.preset)
+    if preset is None:
+        raise Failure(f"no preset {args.preset!r}; choose one of: {', '.join(PRESETS)}")
+    if preset.hardware and preset not in available_presets():
+        raise Failure(f"{preset.name} needs an NVIDIA GPU with NVENC, which does not open "
+                      "here; use h264 or h265")
+    if any(v is not None for v in (args.codec, args.crf, args.bitrate, args.pix_fmt)):
+        preset = preset_with(preset, codec=args.codec, crf=args.crf, bitrate=args.bitrate,
+                             pix_fmt=args.pix_fmt)
+    first_end = _parse_range(args.frame_range) if args.frame_range else (None, None)
+    tty = sys.stderr.isatty() and not args.json
+
+    def show(p: ExportProgress) -> None:
+        if not tty or (p.done % 6 and p.done != p.total):
+            return
+        width = 30
+        filled = width * p.done // max(1, p.total)
+        eta = "" if p.eta is None else f" ETA {p.eta:4.0f} s"
+        print(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total}{eta}",
+              end="", file=sys.stderr, flush=True)
+
+    with Project.open(args.project) as project:
+        for a in project.assets.values():
+            if a.status != "ok":
+                print(f"takeline: warning: {a.path} is {a.status}; its clips export as "
+                      "offline (black / silent)", file=sys.stderr)
+        probes = {a.id: a.probe for a in project.assets.values() if a.status == "ok"}
+        frames = MediaFrameSource(probes, use_proxies=False)  # export: originals only
+        sound = MediaAudioSource(probes, sample_rate=project.sequence.sample_rate)
+        try:
+            result = export_sequence(
+                project.sequence, args.output, preset, frames=frames, audio=sound,
+                first=first_end[0], end=first_end[1], size=args.size, progress=show,
+                project={"path": str(project.path), "name": project.name})
+        except ExportError as exc:
+            raise Failure(str(exc)) from None
+        finally:
+            frames.close()
+            sound.close()
+            if tty:
+                print(file=sys.stderr)
+    summary = {"path": str(result.path), "preset": preset.name, "frames": result.frames,
+               "audio_samples": result.audio_samples, "seconds": round(result.seconds, 3),
+               "manifest": str(result.sidecar)}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"Wrote {result.path} ({result.frames} frames, {result.audio_samples} audio "
+              f"samples) in {result.seconds:.1f} s; manifest {result.sidecar}")
     return EXIT_OK
 
 
