@@ -197,3 +197,52 @@ def test_export_command(project: Project, tmp_path: Path,
     assert "no preset 'nope'" in capsys.readouterr().err
     assert cli(["presets"]) == 0
     assert "prores-4444" in capsys.readouterr().out
+
+
+def test_render_queue_runs_in_order_with_progress_and_cancel(project: Project,
+                                                             tmp_path: Path) -> None:
+    import threading
+
+    from timeline.engine.background import JobState
+    from timeline.engine.render_queue import RenderQueue, output_of
+
+    gate = threading.Event()
+    order: list[str] = []
+
+    def job(name: str, preset: str, *, wait: bool = False):  # type: ignore[no-untyped-def]
+        def run(progress, cancelled):  # type: ignore[no-untyped-def]
+            if wait:
+                gate.wait(10)
+            order.append(name)
+            frames, sound = sources(project)
+            try:
+                return export_sequence(project.sequence, tmp_path / name, PRESETS[preset],
+                                       frames=frames, audio=sound, first=0, end=FRAMES,
+                                       progress=progress, cancelled=cancelled)
+            finally:
+                frames.close()
+                sound.close()
+        return run
+
+    queue = RenderQueue()
+    try:
+        first = queue.add("one.mp4", job("one.mp4", "h264", wait=True))
+        second = queue.add("two.mov", job("two.mov", "prores-422hq"))
+        third = queue.add("three.mp4", job("three.mp4", "h264"))
+        queue.cancel(second)  # still queued behind the first
+        gate.set()
+        assert queue.wait_idle(60)
+        assert order == ["one.mp4", "three.mp4"]
+        assert first.state is JobState.DONE and first.progress == (FRAMES, FRAMES)
+        assert second.state is JobState.CANCELLED and not (tmp_path / "two.mov").exists()
+        assert output_of(third) == tmp_path / "three.mp4"
+
+        def failing(progress, cancelled):  # type: ignore[no-untyped-def]
+            return export_sequence(project.sequence, tmp_path / "nowhere" / "x.mp4",
+                                   PRESETS["h264"], frames=sources(project)[0], audio=None)
+
+        bad = queue.add("bad", failing)
+        assert queue.wait_idle(30)
+        assert bad.state is JobState.FAILED and "does not exist" in (bad.error or "")
+    finally:
+        queue.close()
