@@ -283,7 +283,8 @@ class MainWindow(QMainWindow):
 
     def _render(self, n: int) -> Any:
         assert self._source is not None
-        return render_frame(self.project.sequence, n, self._source, size=self._preview_size())
+        return render_frame(self.project.sequence, n, self._source, size=self._preview_size(),
+                            alpha=False)
 
     def _render_and_prefetch(self, n: int) -> Any:
         assert self._source is not None

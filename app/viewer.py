@@ -17,10 +17,11 @@ from PySide6.QtWidgets import QWidget
 
 
 def to_qimage(picture: np.ndarray) -> QImage:
-    """A QImage that owns a copy of an (H, W, 4) RGBA uint8 array."""
-    h, w = picture.shape[:2]
+    """A QImage that owns a copy of an (H, W, 4) RGBA or (H, W, 3) RGB uint8 array."""
+    h, w, channels = picture.shape
     data = np.ascontiguousarray(picture)
-    image = QImage(data.data, w, h, w * 4, QImage.Format.Format_RGBA8888)
+    fmt = QImage.Format.Format_RGBA8888 if channels == 4 else QImage.Format.Format_RGB888
+    image = QImage(data.data, w, h, w * channels, fmt)
     return image.copy()  # detach from the numpy buffer
 
 

@@ -78,25 +78,44 @@ def render_frame(
     *,
     size: tuple[int, int] | None = None,
     background: tuple[int, int, int] = (0, 0, 0),
+    alpha: bool = True,
 ) -> RGBA:
-    """Sequence frame ``n`` as (H, W, 4) uint8 RGBA at ``size`` (default: sequence size).
+    """Sequence frame ``n`` as (H, W, 4) uint8 RGBA at ``size`` (default: sequence size);
+    with ``alpha=False`` as (H, W, 3) RGB, which is cheaper for consumers that need no alpha
+    (encoders, the viewer).
 
     Alpha is 255 wherever any clip (or the opaque background) covers the frame; a preview at
-    half size passes ``size=(w // 2, h // 2)`` and every source is decoded at that size.
+    half size passes ``size=(w // 2, h // 2)`` and every source is decoded at that size. The
+    returned array may be shared with the frame cache: treat it as read-only.
     """
     out_w, out_h = size or (sequence.settings.width, sequence.settings.height)
-    out = np.empty((out_h, out_w, 4), dtype=np.uint8)
-    out[..., 0], out[..., 1], out[..., 2] = background
-    out[..., 3] = 255
     video = sorted(sequence.video_tracks, key=lambda t: t.info.index)
     solo = [t for t in video if t.info.solo]
+    layers = []
     for track in (solo or video):
         if track.info.hidden:
             continue
         layer = _track_layer(sequence, track, n, source, (out_w, out_h))
         if layer is not None:
-            picture, alpha = layer
-            _over(out, picture, alpha)
+            layers.append(layer)
+    # Everything under the topmost opaque full-frame picture is hidden: start there.
+    base = None
+    for i, (picture, a) in enumerate(layers):
+        if (isinstance(a, float) and a >= 1.0 and picture.dtype == np.uint8
+                and picture.shape == (out_h, out_w, 3)):
+            base = i
+    if not alpha and base is not None and base == len(layers) - 1:
+        return layers[base][0]  # a plain cut: the decoded picture itself, no copy
+    channels = 4 if alpha else 3
+    out = np.empty((out_h, out_w, channels), dtype=np.uint8)
+    if base is None:
+        out[..., 0], out[..., 1], out[..., 2] = background
+    else:
+        out[..., :3] = layers[base][0]
+    if alpha:
+        out[..., 3] = 255
+    for picture, a in layers[(base + 1) if base is not None else 0:]:
+        _over(out, picture, a)
     return out
 
 
