@@ -6,6 +6,8 @@
     takeline undo PROJECT / takeline redo PROJECT
     takeline info PROJECT [--json]
     takeline demo PROJECT
+    takeline otio export PROJECT OUT.otio|.edl|.xml
+    takeline otio import TIMELINE PROJECT [--fps N/D] [--size WxH]
     takeline [PROJECT]            open the editor window
 
 Exit codes: 0 success, 2 bad usage, 1 failure (the reason on stderr). Nothing in here
@@ -31,7 +33,7 @@ from timeline.time import TimeError, parse_rate
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy",
-            "export", "presets", "open")
+            "export", "presets", "otio", "open")
 
 
 class Failure(Exception):
@@ -130,6 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list export presets available on this machine")
 
+    p = sub.add_parser("otio", help="exchange timelines with other editors (OpenTimelineIO)")
+    otio_sub = p.add_subparsers(dest="otio_command", metavar="ACTION", required=True)
+    q = otio_sub.add_parser("export", help="write the sequence as .otio, .edl (CMX 3600) or "
+                            ".xml (Final Cut Pro 7)")
+    q.add_argument("project", type=Path)
+    q.add_argument("output", type=Path, metavar="OUT")
+    q = otio_sub.add_parser("import", help="create a project from a timeline file "
+                            "(.otio, .edl, .xml, ...); prints what was kept and dropped")
+    q.add_argument("timeline", type=Path, metavar="IN")
+    q.add_argument("project", type=Path)
+    q.add_argument("--fps", type=_rate, help="sequence rate (default: the file's)")
+    q.add_argument("--size", type=_size, help="frame size (default: the file's, or 1920x1080)")
+    q.add_argument("--json", action="store_true", help="print the report as JSON")
+
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
     return ap
@@ -219,6 +235,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
         return _render_frame(args)
     if command == "proxy":
         return _build_proxies(args)
+    if command == "otio":
+        return _otio(args)
     if command == "export":
         return _export(args)
     if command == "presets":
@@ -380,6 +398,37 @@ def _export(args: argparse.Namespace) -> int:
     else:
         print(f"Wrote {result.path} ({result.frames} frames, {result.audio_samples} audio "
               f"samples) in {result.seconds:.1f} s; manifest {result.sidecar}")
+    return EXIT_OK
+
+
+def _otio(args: argparse.Namespace) -> int:
+    from timeline.interchange import otio_io  # imports opentimelineio only when asked
+
+    try:
+        if args.otio_command == "export":
+            with Project.open(args.project) as project:
+                assets = {a.id: (a.path, a.probe) for a in project.assets.values()}
+                timeline = otio_io.sequence_to_otio(project.sequence, assets)
+                otio_io.write_timeline(timeline, args.output)
+                print(f"Wrote {args.output} ({project.sequence.item_count()} items)")
+            return EXIT_OK
+        if args.project.exists():
+            raise Failure(f"{args.project} already exists; import into a new project path")
+        timeline, warnings = otio_io.read_timeline(args.timeline, rate=args.fps)
+        plan = otio_io.otio_to_operations(
+            timeline, resolve_media=otio_io.default_media_resolver(args.timeline.parent),
+            fps=args.fps, size=args.size, source=str(args.timeline))
+        plan.report.warnings[:0] = warnings
+    except otio_io.InterchangeError as exc:
+        raise Failure(str(exc)) from None
+    with Project.create(args.project, plan.settings, tracks=plan.tracks) as project:
+        report = otio_io.apply_plan(plan, project)
+        if args.json:
+            print(json.dumps({"project": str(project.path), **report.to_json()}, indent=2))
+        else:
+            print(report.format())
+            print(f"Created {project.path} ({_describe_settings(project)}, "
+                  f"{project.sequence.item_count()} items)")
     return EXIT_OK
 
 

@@ -474,7 +474,8 @@ def op_add_generated(s: EditSession, media: dict[int, MediaInfo], *, track: str,
 
 _SETTABLE = {
     "clip": {"gain_db", "opacity", "fade_in", "fade_out", "transform", "use_proxy"},
-    "generated": {"prompt", "negative_prompt", "seed", "model", "active_take", "opacity"},
+    "generated": {"prompt", "negative_prompt", "seed", "model", "takes", "active_take",
+                  "opacity"},
 }
 
 
@@ -532,8 +533,18 @@ def _check_props(item: Item, props: dict[str, Any]) -> None:
         isinstance(props["seed"], int) and 0 <= props["seed"] < 2**63
     ):
         raise EditError(f"seed must be a whole number >= 0 or null, not {props['seed']!r}")
-    if props.get("active_take") is not None and props["active_take"] not in getattr(
-        item, "takes", ()
+    if "takes" in props:
+        takes = props["takes"]
+        if not isinstance(takes, list | tuple) or not all(
+            isinstance(t, int) and not isinstance(t, bool) and t > 0 for t in takes
+        ) or len(set(takes)) != len(takes):
+            raise EditError(f"takes must be a list of distinct take ids, not {takes!r}")
+        props["takes"] = tuple(takes)
+        active = props.get("active_take", getattr(item, "active_take", None))
+        if active is not None and active not in props["takes"]:
+            raise EditError(f"the active take {active} would no longer be one of the takes")
+    if props.get("active_take") is not None and props["active_take"] not in props.get(
+        "takes", getattr(item, "takes", ())
     ):
         raise EditError(f"take {props['active_take']} is not one of this segment's takes")
 

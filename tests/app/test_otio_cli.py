@@ -1,0 +1,75 @@
+"""``takeline otio export`` / ``takeline otio import`` end to end, in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+pytest.importorskip("opentimelineio")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    capsys.readouterr()
+    rc = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_export_then_import(tmp_path: Path, testdata: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "src.takeline"
+    assert run(capsys, "new", src, "--fps", "30000/1001", "--size", "1280x720")[0] == 0
+    assert run(capsys, "import", src, testdata / "video/bbb_prog_10s.mp4")[0] == 0
+    edits = tmp_path / "edits.json"
+    edits.write_text(json.dumps([
+        {"op": "overwrite", "track": "V1", "asset": 1, "source_in": 0, "source_out": 60,
+         "at": 10},
+        {"op": "add_marker", "at": 20, "name": "here"},
+    ]))
+    assert run(capsys, "apply", src, edits)[0] == 0
+    rc, out, err = run(capsys, "otio", "export", src, tmp_path / "cut.otio")
+    assert rc == 0, err
+    rc, out, err = run(capsys, "otio", "import", tmp_path / "cut.otio", tmp_path / "back.takeline")
+    assert rc == 0, err
+    assert "kept:" in out and "30000/1001 fps, 1280x720" in out
+    rc, out, _ = run(capsys, "info", tmp_path / "back.takeline", "--json")
+    info = json.loads(out)
+    v1 = next(t for t in info["tracks"] if t["name"] == "V1")
+    assert [(i["start"], i["duration"]) for i in v1["items"]] == [(10, 60)]
+    assert [m["name"] for m in info["markers"]] == ["here"]
+    # An existing project is never overwritten.
+    rc, _, err = run(capsys, "otio", "import", tmp_path / "cut.otio", tmp_path / "back.takeline")
+    assert rc == 1 and "already exists" in err
+    rc, _, err = run(capsys, "otio", "export", src, tmp_path / "cut.mov")
+    assert rc == 1 and "use .otio" in err
+
+
+def test_import_refusals_never_traceback(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.otio"
+    bad.write_text("{ nope")
+    rc, out, err = run(capsys, "otio", "import", bad, tmp_path / "p.takeline")
+    assert rc == 1 and "cannot read bad.otio" in err and "Traceback" not in err
+    assert not (tmp_path / "p.takeline").exists()
+    rc, _, err = run(capsys, "otio", "import", tmp_path / "none.edl", tmp_path / "p.takeline")
+    assert rc == 1 and "no such file" in err
+    fcpx = tmp_path / "x.fcpxml"
+    fcpx.write_text("<fcpxml/>")
+    rc, _, err = run(capsys, "otio", "import", fcpx, tmp_path / "p.takeline")
+    assert rc == 1 and ("pip install otio-fcpx-xml-adapter" in err or "cannot read" in err)
+
+
+def test_import_real_edl_prints_the_report(tmp_path: Path, testdata: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = run(capsys, "otio", "import", testdata / "timelines/edl/25fps.edl",
+                       tmp_path / "e.takeline", "--json")
+    assert rc == 0, err
+    report = json.loads(out)
+    assert len(report["dropped"]["media"]) == 4
+    assert report["kept"]["offline markers"] == 4
+    rc, out, _ = run(capsys, "info", tmp_path / "e.takeline", "--json")
+    assert json.loads(out)["sequence"]["fps"] == "25/1"

@@ -1,0 +1,995 @@
+"""OpenTimelineIO export and import.
+
+Export (``sequence_to_otio``): video tracks then audio tracks; empty space as ``Gap``;
+clips as ``Clip`` with an ``ExternalReference`` (file URL, available range from the probe);
+dissolves as ``Transition`` (SMPTE_Dissolve) with ``in_offset``/``out_offset``; sequence
+markers on the timeline's tracks stack; generated segments as ``Clip`` with a
+``GeneratorReference`` (kind ``takeline.generated``, parameters prompt / negative prompt /
+seed / model). Every time is an exact ``RationalTime`` at ``float(fps)``; what OTIO cannot
+say exactly (the rate as ``num/den``, every item field, track switches, in/out points) is
+kept in ``metadata["takeline"]`` so our own files round-trip without loss.
+
+Import (``otio_to_operations``) turns a timeline into an ``ImportPlan``: sequence settings,
+the tracks to create, the media files to import and the edit operations (the JSON form
+``takeline apply`` takes) that rebuild it; ``apply_plan`` runs it against a new project.
+The plan's ``report`` says what was kept and what was dropped. Operations may hold
+placeholders resolved by ``apply_plan``: ``{"$media": i}`` (the asset imported from
+``plan.media[i]``), ``{"$item": k}`` (the item placed by the operation carrying
+``"$ref": k``); other keys starting with ``$`` annotate the operation for the report.
+
+Behaviour for what Takeline cannot represent (the honest, simple choice):
+
+* A clip whose media is missing, unreadable or not a file (MissingReference, foreign
+  generators, image sequences, nested stacks) is not placed: every item needs an asset. Its
+  space stays empty and, unless ``offline_markers=False``, a red marker named
+  ``offline: <clip>`` with the clip's extent and the reason as its note keeps the edit
+  decision visible. The report lists each one.
+* Speed changes (LinearTimeWarp, FreezeFrame) and other effects are dropped: the clip plays
+  its source range at 100 %.
+* Any transition becomes a centred cross-dissolve of the same total length; one without the
+  media handles it needs is dropped.
+* Adapter metadata (``cmx_3600``, ``fcp_xml``, ...) is not interpreted; the report counts it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import MISSING, dataclass, field, fields
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Protocol
+
+import opentimelineio as otio
+
+from timeline.media.probe import MediaProbe, MediaProbeError, probe
+from timeline.model import (
+    Clip,
+    EditError,
+    GeneratedSegment,
+    Item,
+    Sequence,
+    SequenceSettings,
+)
+from timeline.time import format_rate, parse_rate
+
+GENERATOR_KIND = "takeline.generated"
+NAMESPACE = "takeline"
+FORMAT_VERSION = 1
+
+# Rates people and tools write as decimals; they mean the exact x/1001 rates.
+_NTSC_BASES = (24, 30, 48, 60, 120)
+_OTIO_COLORS = {"BLACK", "BLUE", "CYAN", "GREEN", "MAGENTA", "ORANGE", "PINK", "PURPLE",
+                "RED", "WHITE", "YELLOW"}
+_ADAPTERS = {  # suffix -> (adapter name, pip package providing it)
+    ".otio": ("otio_json", "opentimelineio"),
+    ".edl": ("cmx_3600", "otio-cmx3600-adapter"),
+    ".xml": ("fcp_xml", "otio-fcp-adapter"),
+    ".fcpxml": ("fcpx_xml", "otio-fcpx-xml-adapter"),
+    ".aaf": ("AAF", "otio-aaf-adapter"),
+    ".kdenlive": ("kdenlive", "otio-kdenlive-adapter"),
+    ".ale": ("ale", "otio-ale-adapter"),
+}
+WRITABLE_SUFFIXES = (".otio", ".edl", ".xml")
+# Item fields placed by the placing operation itself (never restored with ``set``).
+_PLACED = {"kind", "id", "track", "start", "duration", "source_in", "asset", "prompt",
+           "negative_prompt", "seed", "model"}
+
+
+class InterchangeError(Exception):
+    """A timeline file cannot be read or written; the message says why and what to do."""
+
+
+class MediaUnavailable(Exception):
+    """Raised by a media resolver: the reference cannot be used (the message says why)."""
+
+
+MediaResolver = Callable[[str], tuple[str, MediaProbe]]
+
+
+# ----------------------------------------------------------------------------- report
+
+
+@dataclass
+class ImportReport:
+    """What an import kept, what it dropped (by kind) and other warnings."""
+
+    source: str = ""
+    kept: Counter[str] = field(default_factory=Counter)
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def keep(self, what: str, n: int = 1) -> None:
+        self.kept[what] += n
+
+    def drop(self, kind: str, message: str) -> None:
+        self.dropped.setdefault(kind, []).append(message)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    @property
+    def dropped_count(self) -> int:
+        return sum(len(v) for v in self.dropped.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "kept": dict(self.kept), "dropped": self.dropped,
+                "warnings": self.warnings}
+
+    def format(self, limit: int = 10) -> str:
+        lines = [f"Imported {self.source}" if self.source else "Import report"]
+        kept = ", ".join(f"{n} {what}" for what, n in sorted(self.kept.items())) or "nothing"
+        lines.append(f"  kept: {kept}")
+        for kind, messages in sorted(self.dropped.items()):
+            lines.append(f"  dropped {kind} ({len(messages)}):")
+            lines += [f"    - {m}" for m in messages[:limit]]
+            if len(messages) > limit:
+                lines.append(f"    ... and {len(messages) - limit} more")
+        for w in self.warnings[:limit]:
+            lines.append(f"  warning: {w}")
+        if len(self.warnings) > limit:
+            lines.append(f"  ... and {len(self.warnings) - limit} more warnings")
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def exact_rate(rate: float) -> Fraction:
+    """The exact rate an OTIO float rate means: 23.976/29.97/59.94 (and the float of
+    24000/1001 OTIO stores) are the x/1001 rates; whole numbers stay whole."""
+    if not math.isfinite(rate) or rate <= 0:
+        raise InterchangeError(f"invalid frame rate {rate!r} in the timeline")
+    for base in _NTSC_BASES:
+        if abs(rate - base * 1000 / 1001) < 0.005:
+            return Fraction(base * 1000, 1001)
+    if abs(rate - round(rate)) < 1e-6:
+        return Fraction(round(rate))
+    return Fraction(rate).limit_denominator(1001)
+
+
+def _frames(t: otio.opentime.RationalTime, fps: Fraction) -> int:
+    """``t`` in whole frames at ``fps`` (exact when the rates agree)."""
+    value = Fraction(t.value)
+    if value == 0:
+        return 0
+    return round(value * fps / exact_rate(t.rate))
+
+
+def _plain(value: Any) -> Any:
+    """OTIO AnyDictionary / AnyVector values as plain JSON-shaped Python."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "__iter__"):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def _ours(obj: Any) -> dict[str, Any]:
+    meta = obj.metadata.get(NAMESPACE) if obj is not None else None
+    return _plain(meta) if meta is not None and hasattr(meta, "items") else {}
+
+
+def _media_frames(p: MediaProbe, fps: Fraction) -> int | None:
+    """Whole sequence frames the media covers (None for stills and unknown lengths)."""
+    if p.kind == "image":
+        return None
+    seconds = p.duration
+    if seconds is None and p.frame_count and p.fps:
+        seconds = p.frame_count / p.fps
+    if seconds is None:
+        return None
+    return max(1, math.floor(seconds * fps))
+
+
+def _url(path: str) -> str:
+    p = Path(path)
+    return p.as_uri() if p.is_absolute() else path
+
+
+def url_to_path(url: str, base_dir: Path | None = None) -> Path:
+    """A local path for a media reference URL (``file://`` or a plain path)."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        local = urllib.request.url2pathname(urllib.parse.unquote(parsed.path))
+        if parsed.netloc and parsed.netloc != "localhost":
+            local = f"//{parsed.netloc}{local}"
+        return Path(local)
+    if re.match(r"^[A-Za-z]:[\\/]|^\\\\", url):  # a Windows path: not relative to us
+        return Path(url)
+    p = Path(url)
+    if not p.is_absolute() and base_dir is not None:
+        p = base_dir / p
+    return p
+
+
+def default_media_resolver(base_dir: Path | None = None) -> MediaResolver:
+    """Resolve a URL to a local file and probe it; relative paths are taken from
+    ``base_dir`` (the timeline file's folder)."""
+
+    def resolve(url: str) -> tuple[str, MediaProbe]:
+        if not url:
+            raise MediaUnavailable("the reference has no URL")
+        parsed = urllib.parse.urlparse(url)
+        if parsed.scheme not in ("", "file") and len(parsed.scheme) > 1:
+            raise MediaUnavailable(f"{parsed.scheme}: URLs are not local files")
+        path = url_to_path(url, base_dir)
+        if not path.is_file():
+            raise MediaUnavailable(f"media not found at {path}")
+        try:
+            return str(path.absolute()), probe(path)
+        except MediaProbeError as exc:
+            raise MediaUnavailable(str(exc)) from None
+
+    return resolve
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def sequence_to_otio(
+    sequence: Sequence,
+    assets: Mapping[int, tuple[str, MediaProbe]],
+    *,
+    name: str | None = None,
+) -> otio.schema.Timeline:
+    """The sequence as an OTIO timeline; ``assets`` maps asset id -> (path, probe)."""
+    fps = sequence.fps
+    rate = float(fps)
+
+    def rt(frames: int) -> otio.opentime.RationalTime:
+        return otio.opentime.RationalTime(frames, rate)
+
+    def time_range(start: int, duration: int) -> otio.opentime.TimeRange:
+        return otio.opentime.TimeRange(rt(start), rt(duration))
+
+    settings = sequence.settings
+    timeline = otio.schema.Timeline(name=name or settings.name)
+    timeline.metadata[NAMESPACE] = {
+        "format": FORMAT_VERSION,
+        "fps": format_rate(fps),
+        "settings": settings.to_dict(),
+        "in_point": sequence.in_point,
+        "out_point": sequence.out_point,
+    }
+    for track in sequence.tracks.values():  # video tracks first, then audio, each by index
+        kind = otio.schema.TrackKind.Video if track.kind == "video" else otio.schema.TrackKind.Audio
+        ot = otio.schema.Track(name=track.name, kind=kind)
+        ot.enabled = not (track.info.hidden if track.kind == "video" else track.info.muted)
+        ot.metadata[NAMESPACE] = {"track": track.info.to_dict()}
+        outgoing = {tr.from_item: tr for tr in track.transitions.values()}
+        cursor = 0
+        for item in track:
+            if item.start > cursor:
+                ot.append(otio.schema.Gap(source_range=time_range(0, item.start - cursor)))
+            ot.append(_export_item(item, assets, fps, time_range))
+            tr = outgoing.get(item.id)
+            if tr is not None:
+                ot.append(otio.schema.Transition(
+                    name="Cross Dissolve",
+                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                    in_offset=rt(tr.in_offset),
+                    out_offset=rt(tr.out_offset),
+                    metadata={NAMESPACE: tr.to_dict()},
+                ))
+            cursor = item.end
+        timeline.tracks.append(ot)
+    for m in sorted(sequence.markers.values(), key=lambda m: (m.frame, m.id)):
+        color = m.color.upper() if m.color.upper() in _OTIO_COLORS else "RED"
+        timeline.tracks.markers.append(otio.schema.Marker(
+            name=m.name, marked_range=time_range(m.frame, m.duration), color=color,
+            comment=m.note, metadata={NAMESPACE: m.to_dict()},
+        ))
+    return timeline
+
+
+def _export_item(
+    item: Item, assets: Mapping[int, tuple[str, MediaProbe]], fps: Fraction,
+    time_range: Callable[[int, int], otio.opentime.TimeRange],
+) -> otio.schema.Clip:
+    meta: dict[str, Any] = {"item": _jsonable(item.to_dict())}
+    ref: Any
+    if isinstance(item, GeneratedSegment):
+        ref = otio.schema.GeneratorReference(
+            name="Takeline generated segment",
+            generator_kind=GENERATOR_KIND,
+            # No media bounds; this range is there for adapters that need one (FCP 7 XML).
+            available_range=time_range(0, item.source_out),
+            parameters={"prompt": item.prompt, "negative_prompt": item.negative_prompt,
+                        "seed": item.seed, "model": item.model},
+        )
+        name = item.prompt[:60] or "generated segment"
+    elif isinstance(item, Clip):
+        asset = assets.get(item.asset)
+        if asset is None:
+            ref = otio.schema.MissingReference()
+            name = f"asset {item.asset}"
+        else:
+            path, media_probe = asset
+            length = _media_frames(media_probe, fps)
+            ref = otio.schema.ExternalReference(
+                target_url=_url(path),
+                # Stills last as long as you like: their range is what the clip uses.
+                available_range=time_range(0, item.source_out if length is None else length),
+            )
+            name = Path(path).name
+            meta["asset"] = {"id": item.asset, "path": path}
+    else:  # pragma: no cover - every item kind is handled above
+        raise TypeError(f"cannot export {item!r}")
+    return otio.schema.Clip(name=name, media_reference=ref,
+                            source_range=time_range(item.source_in, item.duration),
+                            metadata={NAMESPACE: meta})
+
+
+# ----------------------------------------------------------------------------- read/write
+
+
+def _adapter_available(adapter: str) -> bool:
+    try:
+        return adapter in {a.name for a in otio.plugins.ActiveManifest().adapters}
+    except Exception:  # a broken plugin manifest must not take the import down
+        return False
+
+
+def write_timeline(timeline: otio.schema.Timeline, path: str | Path) -> None:
+    """Write by extension: .otio always, .edl / .xml when their adapters are installed."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in WRITABLE_SUFFIXES:
+        raise InterchangeError(f"cannot write {path.name}: use .otio, .edl (CMX 3600) or .xml "
+                               "(Final Cut Pro 7 XML)")
+    adapter, package = _ADAPTERS[suffix]
+    if not _adapter_available(adapter):
+        raise InterchangeError(f"writing {suffix} needs the OTIO adapter {adapter!r}: "
+                               f"pip install {package}")
+    if not path.parent.is_dir():
+        raise InterchangeError(f"cannot write {path}: folder {path.parent} does not exist")
+    if adapter == "cmx_3600":
+        timeline = _for_edl(timeline)
+    elif adapter == "fcp_xml":
+        timeline = _for_fcp7(timeline)
+    try:
+        otio.adapters.write_to_file(timeline, str(path), adapter_name=adapter)
+    except Exception as exc:
+        path.unlink(missing_ok=True)
+        raise InterchangeError(f"the {adapter} adapter cannot write this sequence: "
+                               f"{type(exc).__name__}: {exc}") from None
+
+
+def _for_edl(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
+    """A CMX 3600 EDL holds one picture track: leave out empty tracks, refuse more."""
+    copy = timeline.deepcopy()
+    for track in list(copy.tracks):
+        if not any(isinstance(c, otio.schema.Clip) for c in track):
+            copy.tracks.remove(track)
+    video = [t.name for t in copy.tracks if t.kind == otio.schema.TrackKind.Video]
+    if len(video) > 1:
+        raise InterchangeError(f"an EDL (CMX 3600) holds one video track; this sequence uses "
+                               f"{len(video)} ({', '.join(video)}): export .otio or .xml, or "
+                               "move everything onto one track")
+    return copy
+
+
+def _for_fcp7(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
+    """FCP 7 XML has no media-less clips: generated segments go out as Slug generators
+    (placeholders other editors show), their prompt in the clip name."""
+    copy = timeline.deepcopy()
+    for clip in copy.find_clips():
+        ref = clip.media_reference
+        if isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind == GENERATOR_KIND:
+            ref.metadata["fcp_xml"] = {"effectid": "Slug", "effecttype": "generator",
+                                       "mediatype": "video", "effectcategory": "Matte",
+                                       "name": "Slug"}
+    return copy
+
+
+def read_timeline(
+    path: str | Path, *, rate: Fraction | None = None
+) -> tuple[otio.schema.Timeline, list[str]]:
+    """Read any timeline file OTIO has an adapter for; (timeline, warnings).
+
+    EDLs carry no rate: ``rate`` is used when given, else 24, then 25 and 30 are tried.
+    """
+    path = Path(path)
+    warnings: list[str] = []
+    if not path.is_file():
+        raise InterchangeError(f"cannot read {path}: no such file")
+    suffix = path.suffix.lower()
+    adapter, package = _ADAPTERS.get(suffix, (None, None))
+    if adapter is None:
+        known = ", ".join(sorted(_ADAPTERS))
+        raise InterchangeError(f"cannot read {path.name}: unknown timeline format {suffix!r} "
+                               f"(known: {known})")
+    if not _adapter_available(adapter):
+        raise InterchangeError(f"cannot read {path.name}: reading {suffix} needs the OTIO "
+                               f"adapter {adapter!r}: pip install {package}")
+    try:
+        if adapter == "cmx_3600":
+            result = _read_edl(path, rate, warnings)
+        elif adapter == "otio_json":
+            result = _read_otio_json(path, warnings)
+        else:
+            result = otio.adapters.read_from_file(str(path), adapter_name=adapter)
+    except InterchangeError:
+        raise
+    except Exception as exc:
+        raise InterchangeError(f"cannot read {path.name}: {type(exc).__name__}: "
+                               f"{str(exc).strip()[:300]}") from None
+    if isinstance(result, otio.schema.SerializableCollection):
+        timelines = list(result.find_children(descended_from_type=otio.schema.Timeline))
+        if not timelines:
+            raise InterchangeError(f"{path.name} holds no timeline")
+        if len(timelines) > 1:
+            warnings.append(f"{path.name} holds {len(timelines)} timelines; imported the first "
+                            f"({timelines[0].name!r})")
+        result = timelines[0]
+    if not isinstance(result, otio.schema.Timeline):
+        raise InterchangeError(f"{path.name} holds a {type(result).__name__}, not a timeline")
+    return result, warnings
+
+
+def _read_edl(path: Path, rate: Fraction | None, warnings: list[str]) -> Any:
+    if rate is not None:
+        return otio.adapters.read_from_file(str(path), adapter_name="cmx_3600",
+                                            rate=float(rate))
+    first_error: Exception | None = None
+    for guess in (24, 25, 30):
+        try:
+            result = otio.adapters.read_from_file(str(path), adapter_name="cmx_3600", rate=guess)
+        except Exception as exc:
+            if "rate" not in str(exc).lower():
+                raise
+            first_error = first_error or exc
+            continue
+        if guess != 24:
+            warnings.append(f"an EDL states no frame rate and its timecodes do not fit 24 fps; "
+                            f"read at {guess} fps (pass --fps to choose)")
+        return result
+    assert first_error is not None
+    raise first_error
+
+
+def _read_otio_json(path: Path, warnings: list[str]) -> Any:
+    text = path.read_text(encoding="utf-8")
+    try:
+        return otio.adapters.read_from_string(text, adapter_name="otio_json")
+    except Exception as exc:
+        if "schema version" not in str(exc):
+            raise
+        # Written by a newer OTIO: downgrade what we know how to (Marker.3's Color object).
+        data = json.loads(text)
+        changed = _downgrade_schemas(data)
+        if not changed:
+            raise
+        warnings.append(f"written by a newer OpenTimelineIO; downgraded {changed} "
+                        "object(s) (marker colours as names)")
+        return otio.adapters.read_from_string(json.dumps(data), adapter_name="otio_json")
+
+
+def _downgrade_schemas(node: Any) -> int:
+    changed = 0
+    if isinstance(node, dict):
+        if node.get("OTIO_SCHEMA") == "Marker.3":
+            node["OTIO_SCHEMA"] = "Marker.2"
+            color = node.get("color")
+            if isinstance(color, dict):
+                node["color"] = str(color.get("name") or "RED").upper()
+            changed += 1
+        for value in node.values():
+            changed += _downgrade_schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            changed += _downgrade_schemas(value)
+    return changed
+
+
+# ----------------------------------------------------------------------------- import plan
+
+
+@dataclass
+class ImportPlan:
+    """Everything needed to rebuild a timeline in a new project."""
+
+    settings: SequenceSettings
+    tracks: list[tuple[str, str, int]]  # (name, kind, index) for ``Project.create``
+    media: list[str]  # files to import; ``{"$media": i}`` is ``media[i]``'s asset
+    operations: list[dict[str, Any]]
+    report: ImportReport
+
+
+@dataclass
+class _Placed:
+    op: dict[str, Any]
+    key: int
+    track: str
+    start: int
+    duration: int
+    source_in: int
+    media_len: int | None
+    label: str
+
+    @property
+    def end(self) -> int:
+        return self.start + self.duration
+
+
+class _Planner:
+    def __init__(self, timeline: otio.schema.Timeline, resolve_media: MediaResolver,
+                 fps: Fraction, offline_markers: bool, report: ImportReport) -> None:
+        self.timeline = timeline
+        self.resolve = resolve_media
+        self.fps = fps
+        self.offline_markers = offline_markers
+        self.report = report
+        self.media: list[str] = []
+        self.media_index: dict[str, int] = {}
+        self.resolved: dict[str, tuple[str, MediaProbe] | str] = {}
+        self.places: list[dict[str, Any]] = []
+        self.props: list[dict[str, Any]] = []
+        self.transitions: list[dict[str, Any]] = []
+        self.markers: list[dict[str, Any]] = []
+        self.offline: set[tuple[int, int, str]] = set()
+        self.foreign_meta: Counter[str] = Counter()
+        self.next_key = 0
+
+    # --- small helpers
+    def frames(self, t: otio.opentime.RationalTime) -> int:
+        return _frames(t, self.fps)
+
+    def note_metadata(self, obj: Any) -> None:
+        try:
+            keys = [str(k) for k in obj.metadata.keys()]
+        except Exception:
+            return
+        for k in keys:
+            if k != NAMESPACE:
+                self.foreign_meta[k] += 1
+
+    def resolve_url(self, url: str) -> tuple[str, MediaProbe] | str:
+        if url not in self.resolved:
+            try:
+                self.resolved[url] = self.resolve(url)
+            except MediaUnavailable as exc:
+                self.resolved[url] = str(exc)
+        return self.resolved[url]
+
+    def add_offline(self, start: int, duration: int, label: str, reason: str) -> None:
+        if not self.offline_markers or duration < 1:
+            return
+        key = (start, duration, label)
+        if key in self.offline:
+            return
+        self.offline.add(key)
+        self.markers.append({"op": "add_marker", "at": start, "duration": duration,
+                             "name": f"offline: {label}"[:200], "color": "red",
+                             "note": reason[:500], "$what": f"offline marker for {label}",
+                             "$keep": "offline markers"})
+        self.report.keep("offline markers")
+
+    # --- walking
+    def track_plan(self, index: int, ot: otio.schema.Track, name: str, kind: str) -> None:
+        self.note_metadata(ot)
+        if ot.source_range is not None:
+            self.report.warn(f"track {ot.name or name}: its trim range is ignored")
+        for effect in getattr(ot, "effects", []):
+            self.report.drop("effects", f"track {ot.name or name}: {_effect_name(effect)}")
+        placed: list[_Placed] = []
+        cuts: list[tuple[int, Any]] = []
+        cursor = 0
+        for child in ot:
+            if isinstance(child, otio.schema.Transition):
+                cuts.append((cursor, child))
+                continue
+            try:
+                duration = self.frames(child.trimmed_range().duration)
+            except Exception as exc:
+                self.report.drop("unreadable items", f"{name}: {child.name or 'item'} "
+                                 f"at frame {cursor}: {exc}")
+                continue
+            start = cursor
+            cursor += max(duration, 0)
+            self.note_metadata(child)
+            if isinstance(child, otio.schema.Gap):
+                self.report.keep("gaps")
+                continue
+            label = f"{name} {child.name or type(child).__name__} at frame {start}"
+            if duration < 1:
+                self.report.drop("zero-length items", label)
+                continue
+            if isinstance(child, otio.schema.Clip):
+                p = self.clip_plan(child, name, kind, start, duration, label)
+                if p is not None:
+                    placed.append(p)
+                self.item_markers(child, start, duration, label)
+            elif isinstance(child, otio.core.Composition):
+                self.report.drop("nested stacks", f"{label}: a nested {type(child).__name__} "
+                                 "(flatten it in the source editor)")
+                self.add_offline(start, duration, child.name or "nested", "nested composition")
+            else:
+                self.report.drop("unsupported items", f"{label}: {type(child).__name__}")
+        for cut, tr in cuts:
+            self.transition_plan(name, cut, tr, placed)
+        for m in ot.markers:
+            self.marker_plan(m, 0, f"track {name}")
+
+    def clip_plan(self, clip: otio.schema.Clip, track: str, kind: str, start: int,
+                  duration: int, label: str) -> _Placed | None:
+        ours = _ours(clip)
+        item_meta = ours.get("item", {}) if isinstance(ours.get("item"), dict) else {}
+        ref = clip.media_reference
+        sr = clip.trimmed_range()
+        src_start = self.frames(sr.start_time)
+        if not clip.enabled:
+            self.report.drop("clip switches", f"{label}: disabled in the source; imported "
+                             "enabled")
+        self.clip_effects(clip, label)
+        if isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind == GENERATOR_KIND:
+            return self.generated_plan(ref, item_meta, track, kind, start, duration,
+                                       src_start, label)
+        if isinstance(ref, otio.schema.ExternalReference):
+            url = ref.target_url or ""
+            resolved = self.resolve_url(url)
+            if isinstance(resolved, str):
+                self.report.drop("media", f"{label}: {resolved} ({url}); clip not placed")
+                self.add_offline(start, duration, clip.name or Path(url).name, resolved)
+                return None
+            path, media_probe = resolved
+            ok_kind = (media_probe.video_codec is not None or media_probe.kind == "image"
+                       if kind == "video" else media_probe.audio_codec is not None)
+            if not ok_kind:
+                what = "picture" if kind == "video" else "sound"
+                self.report.drop("media", f"{label}: {Path(path).name} has no {what} for a "
+                                 f"{kind} track; clip not placed")
+                return None
+            length = _media_frames(media_probe, self.fps)
+            base = self.frames(ref.available_range.start_time) if ref.available_range else 0
+            source_in = src_start - base
+            if source_in < 0 or (length is not None and source_in + duration > length):
+                reason = (f"source frames {source_in}-{source_in + duration} lie outside "
+                          f"{Path(path).name} ({length} frames)")
+                self.report.drop("media", f"{label}: {reason}; clip not placed")
+                self.add_offline(start, duration, clip.name or Path(path).name, reason)
+                return None
+            index = self.media_index.get(path)
+            if index is None:
+                index = self.media_index[path] = len(self.media)
+                self.media.append(path)
+            key = self.new_key()
+            op = {"op": "overwrite", "track": track, "asset": {"$media": index},
+                  "source_in": source_in, "source_out": source_in + duration, "at": start,
+                  "$ref": key, "$what": label, "$keep": f"{kind} clips"}
+            self.places.append(op)
+            self.restore_props(key, item_meta, Clip, label)
+            self.report.keep(f"{kind} clips")
+            return _Placed(op, key, track, start, duration, source_in, length, label)
+        if isinstance(ref, otio.schema.GeneratorReference):
+            reason = f"generator {ref.generator_kind or ref.name or '?'} (not a media file)"
+        elif isinstance(ref, otio.schema.ImageSequenceReference):
+            reason = "image sequence (not supported)"
+        elif isinstance(ref, otio.schema.MissingReference):
+            reason = "no media reference in the file"
+        else:
+            reason = f"{type(ref).__name__} media reference (not supported)"
+        self.report.drop("media", f"{label}: {reason}; clip not placed")
+        self.add_offline(start, duration, clip.name or "clip", reason)
+        return None
+
+    def generated_plan(self, ref: Any, item_meta: dict[str, Any], track: str, kind: str,
+                       start: int, duration: int, src_start: int, label: str) -> _Placed | None:
+        if kind != "video":
+            self.report.drop("generated segments", f"{label}: not on a video track")
+            return None
+        params = _plain(ref.parameters) if ref.parameters is not None else {}
+        op: dict[str, Any] = {"op": "add_generated", "track": track, "at": start,
+                              "duration": duration}
+        for k in ("prompt", "negative_prompt", "seed", "model"):
+            value = item_meta.get(k, params.get(k))
+            if value is not None:
+                op[k] = value
+        if isinstance(op.get("seed"), float) and float(op["seed"]).is_integer():
+            op["seed"] = int(op["seed"])
+        key = self.new_key()
+        op.update({"$ref": key, "$what": label, "$keep": "generated segments"})
+        self.places.append(op)
+        if src_start:
+            self.props.append({"op": "slip", "item": {"$item": key}, "delta": src_start,
+                               "$what": f"{label}: source offset"})
+        self.restore_props(key, item_meta, GeneratedSegment, label)
+        self.report.keep("generated segments")
+        return _Placed(op, key, track, start, duration, src_start, None, label)
+
+    def restore_props(self, key: int, item_meta: dict[str, Any], cls: type[Item],
+                      label: str) -> None:
+        defaults = _jsonable({f.name: f.default for f in fields(cls)
+                              if f.default is not MISSING})
+        later: list[dict[str, Any]] = []
+        for prop, value in item_meta.items():
+            if prop in _PLACED or value == defaults.get(prop, object()):
+                continue
+            op = {"op": "set", "item": {"$item": key}, prop: value, "$what": f"{label}: {prop}",
+                  "$kind": "item fields"}
+            # A take can be made active only once the segment has its takes.
+            (later if prop == "active_take" else self.props).append(op)
+        self.props.extend(later)
+
+    def clip_effects(self, clip: otio.schema.Clip, label: str) -> None:
+        for effect in clip.effects:
+            if isinstance(effect, otio.schema.FreezeFrame):
+                self.report.drop("speed changes", f"{label}: freeze frame; plays at 100 %")
+            elif isinstance(effect, otio.schema.LinearTimeWarp):
+                self.report.drop("speed changes", f"{label}: speed x{effect.time_scalar:g}; "
+                                 "plays at 100 %")
+            else:
+                self.report.drop("effects", f"{label}: {_effect_name(effect)}")
+
+    def transition_plan(self, track: str, cut: int, tr: Any, placed: list[_Placed]) -> None:
+        label = f"{track} transition at frame {cut}"
+        self.note_metadata(tr)
+        a = next((p for p in placed if p.end == cut), None)
+        b = next((p for p in placed if p.start == cut), None)
+        in_off, out_off = self.frames(tr.in_offset), self.frames(tr.out_offset)
+        duration = in_off + out_off
+        if a is None or b is None:
+            self.report.drop("transitions", f"{label}: a clip on either side was not placed")
+            return
+        if duration < 1:
+            self.report.drop("transitions", f"{label}: zero length")
+            return
+        ours_in, ours_out = duration // 2, duration - duration // 2
+        roll = ours_in - in_off  # move the cut so the dissolve covers the same frames
+        if roll and (a.op["op"] != "overwrite" or b.op["op"] != "overwrite"
+                     or a.duration + roll < 1 or b.duration - roll < 1):
+            roll = 0
+        a_dur, b_in, b_dur = a.duration + roll, b.source_in + roll, b.duration - roll
+        if (
+            ours_in > a_dur or ours_out > b_dur
+            or (a.media_len is not None and a.source_in + a_dur + ours_out > a.media_len)
+            or b_in - ours_in < 0
+        ):
+            self.report.drop("transitions", f"{label}: {duration} frames need media handles "
+                             "the clips do not have")
+            return
+        if roll:
+            a.duration, b.start, b.source_in, b.duration = a_dur, b.start + roll, b_in, b_dur
+            a.op["source_out"] += roll
+            b.op.update(at=b.start, source_in=b.source_in)
+            cut += roll
+            self.report.warn(f"{label}: offsets {in_off}/{out_off} centred on the cut by "
+                             f"rolling it to frame {cut} (the same frames dissolve)")
+        elif (in_off, out_off) != (ours_in, ours_out):
+            self.report.warn(f"{label}: offsets {in_off}/{out_off} re-centred to "
+                             f"{ours_in}/{ours_out} on the cut")
+        if tr.transition_type != otio.schema.TransitionTypes.SMPTE_Dissolve:
+            self.report.warn(f"{label}: {tr.transition_type or 'custom'} imported as a "
+                             "cross-dissolve")
+        self.transitions.append({"op": "add_transition", "track": track, "at": cut,
+                                 "duration": duration, "$what": label, "$keep": "transitions"})
+        self.report.keep("transitions")
+
+    def item_markers(self, clip: otio.schema.Clip, start: int, duration: int,
+                     label: str) -> None:
+        if not clip.markers:
+            return
+        src_start = self.frames(clip.trimmed_range().start_time)
+        for m in clip.markers:
+            self.marker_plan(m, start - src_start, label, (start, start + duration))
+
+    def marker_plan(self, m: Any, offset: int, where: str,
+                    bounds: tuple[int, int] | None = None) -> None:
+        self.note_metadata(m)
+        ours = _ours(m)
+        at = self.frames(m.marked_range.start_time) + offset
+        duration = max(self.frames(m.marked_range.duration), 0)
+        name = f"marker {m.name!r} on {where}"
+        if at < 0 or (bounds is not None and not bounds[0] <= at <= bounds[1]):
+            self.report.drop("markers", f"{name}: outside the visible range")
+            return
+        color = str(ours.get("color") or str(m.color or "blue").lower())
+        note = str(ours.get("note") or getattr(m, "comment", "") or "")
+        self.markers.append({"op": "add_marker", "at": at, "duration": duration,
+                             "name": str(m.name), "color": color, "note": note,
+                             "$what": name, "$keep": "markers"})
+        self.report.keep("markers")
+
+    def new_key(self) -> int:
+        self.next_key += 1
+        return self.next_key
+
+
+def _effect_name(effect: Any) -> str:
+    return effect.effect_name or effect.name or type(effect).__name__
+
+
+def _timeline_rate(timeline: otio.schema.Timeline) -> Fraction | None:
+    for child in timeline.find_children():
+        try:
+            rate = child.trimmed_range().duration.rate
+        except Exception:
+            continue
+        if rate > 0:
+            return exact_rate(rate)
+    if timeline.global_start_time is not None:
+        return exact_rate(timeline.global_start_time.rate)
+    return None
+
+
+def otio_to_operations(
+    timeline: otio.schema.Timeline,
+    *,
+    resolve_media: MediaResolver,
+    fps: Fraction | None = None,
+    size: tuple[int, int] | None = None,
+    offline_markers: bool = True,
+    source: str = "",
+) -> ImportPlan:
+    """Plan the rebuild of ``timeline`` in a new project (nothing is touched here).
+
+    ``fps``/``size`` override the file's; the rate otherwise comes from our metadata
+    (exact ``num/den``) or from the file's rates (23.976 -> 24000/1001 and so on).
+    """
+    report = ImportReport(source=source or timeline.name or "")
+    ours = _ours(timeline)
+    stored = ours.get("settings") if isinstance(ours.get("settings"), dict) else None
+    settings = SequenceSettings(name=timeline.name or "Sequence 1")
+    if stored is not None:
+        try:
+            settings = SequenceSettings.from_dict(stored)
+        except (KeyError, ValueError, TypeError) as exc:
+            report.warn(f"Takeline settings in the file are unreadable ({exc}); using defaults")
+    else:
+        rate = _timeline_rate(timeline)
+        if rate is not None:
+            settings.fps = rate
+        elif fps is None:
+            report.warn("the file states no frame rate; using 24000/1001")
+        if size is None:
+            report.warn(f"the file states no frame size; using {settings.width}x"
+                        f"{settings.height} (pass --size to choose)")
+    if fps is not None:
+        settings.fps = parse_rate(fps)
+    if size is not None:
+        settings.width, settings.height = size
+    if timeline.global_start_time is not None and timeline.global_start_time.value:
+        report.drop("timeline start", f"start timecode {timeline.global_start_time.value:g} "
+                    f"@ {timeline.global_start_time.rate:g} fps (sequences start at frame 0)")
+
+    planner = _Planner(timeline, resolve_media, settings.fps, offline_markers, report)
+    planner.note_metadata(timeline)
+    tracks: list[tuple[str, str, int]] = []
+    switches: list[dict[str, Any]] = []
+    counts = {"video": 0, "audio": 0}
+    stack = timeline.tracks
+    for child in stack:
+        if not isinstance(child, otio.schema.Track):
+            report.drop("nested stacks", f"top-level {type(child).__name__} "
+                        f"{child.name!r} (not a track)")
+            continue
+        kind = "audio" if child.kind == otio.schema.TrackKind.Audio else "video"
+        if child.kind not in (otio.schema.TrackKind.Audio, otio.schema.TrackKind.Video):
+            report.warn(f"track {child.name!r} of kind {child.kind!r} imported as video")
+        counts[kind] += 1
+        info = _ours(child).get("track", {})
+        index = counts[kind]
+        name = f"{'V' if kind == 'video' else 'A'}{index}"
+        tracks.append((name, kind, index))
+        planner.track_plan(len(tracks), child, name, kind)
+        flags = {k: bool(info[k]) for k in ("muted", "solo", "locked", "hidden")
+                 if isinstance(info, dict) and info.get(k)}
+        if not info and not child.enabled:
+            flags["hidden" if kind == "video" else "muted"] = True
+        if flags:
+            switches.append({"op": "set_track", "track": name, **flags,
+                             "$what": f"track {name} switches"})
+    for kind, prefix in (("video", "V"), ("audio", "A")):
+        if counts[kind] == 0:  # a project always has at least one track of each kind
+            tracks.append((f"{prefix}1", kind, 1))
+    tracks.sort(key=lambda t: (t[1] != "video", t[2]))
+    report.keep("tracks", counts["video"] + counts["audio"])
+    for m in stack.markers:
+        planner.marker_plan(m, 0, "the timeline")
+    for effect in getattr(stack, "effects", []):
+        report.drop("effects", f"timeline: {_effect_name(effect)}")
+
+    operations = planner.places + planner.props + planner.transitions + planner.markers
+    in_point, out_point = ours.get("in_point"), ours.get("out_point")
+    if in_point is not None or out_point is not None:
+        operations.append({"op": "set_in_out", "in_point": in_point, "out_point": out_point,
+                           "$what": "in/out points"})
+    operations += switches  # last: a locked track refuses the edits above
+    for namespace, n in sorted(planner.foreign_meta.items()):
+        report.drop("metadata", f"{namespace!r} metadata on {n} object(s) not interpreted")
+    return ImportPlan(settings=settings, tracks=tracks, media=planner.media,
+                      operations=operations, report=report)
+
+
+# ----------------------------------------------------------------------------- apply
+
+
+class ProjectLike(Protocol):
+    """What ``apply_plan`` needs of a project (``project_store.project.Project``)."""
+
+    @property
+    def sequence(self) -> Sequence: ...
+
+    def import_media(self, paths: Any) -> list[Any]: ...
+
+    def batch(self) -> AbstractContextManager[None]: ...
+
+    def execute(self, params: dict[str, Any]) -> Any: ...
+
+
+class _Unresolved(Exception):
+    pass
+
+
+def _resolve(value: Any, assets: Mapping[int, int], items: Mapping[int, int]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$media"}:
+            if value["$media"] not in assets:
+                raise _Unresolved
+            return assets[value["$media"]]
+        if set(value) == {"$item"}:
+            if value["$item"] not in items:
+                raise _Unresolved
+            return items[value["$item"]]
+        return {k: _resolve(v, assets, items) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, assets, items) for v in value]
+    return value
+
+
+def apply_plan(plan: ImportPlan, project: ProjectLike) -> ImportReport:
+    """Import the plan's media and run its operations on ``project`` (one transaction for
+    the edits). An operation the model refuses is skipped and reported, never fatal."""
+    report = plan.report
+    asset_ids: dict[int, int] = {}
+    for index, path in enumerate(plan.media):
+        try:
+            asset_ids[index] = project.import_media([path])[0].id
+        except Exception as exc:  # ImportMediaError and friends: report, carry on
+            report.drop("media", f"{path}: import failed: {exc}")
+    items: dict[int, int] = {}
+    with project.batch():
+        for op in plan.operations:
+            what = op.get("$what", op.get("op"))
+            try:
+                params = _resolve({k: v for k, v in op.items() if not k.startswith("$")},
+                                  asset_ids, items)
+            except _Unresolved:
+                _unkeep(report, op)
+                continue  # depends on something not placed, which is reported already
+            try:
+                project.execute(params)
+            except (EditError, ValueError, TypeError) as exc:
+                kind = op.get("$kind", _DROP_KIND.get(str(op.get("op")), "operations"))
+                report.drop(kind, f"{what}: {exc}")
+                _unkeep(report, op)
+                continue
+            if "$ref" in op:
+                placed = project.sequence.track(params["track"]).item_starting_at(params["at"])
+                if placed is not None:
+                    items[op["$ref"]] = placed.id
+    return report
+
+
+_DROP_KIND = {"overwrite": "media", "add_generated": "generated segments",
+              "add_transition": "transitions", "add_marker": "markers"}
+
+
+def _unkeep(report: ImportReport, op: dict[str, Any]) -> None:
+    if "$keep" in op:
+        report.kept[op["$keep"]] -= 1
+        if report.kept[op["$keep"]] <= 0:
+            del report.kept[op["$keep"]]
