@@ -246,3 +246,35 @@ def test_render_queue_runs_in_order_with_progress_and_cancel(project: Project,
         assert bad.state is JobState.FAILED and "does not exist" in (bad.error or "")
     finally:
         queue.close()
+
+
+def test_plain_cuts_of_bt709_sources_skip_the_rgb_round_trip(project: Project,
+                                                             tmp_path: Path) -> None:
+    # Our own h264 export is BT.709-tagged yuv420p: use it as a camera file.
+    source = run(project, "h264", tmp_path / "cam.mp4").path
+    with Project.create(tmp_path / "p2.takeline", SequenceSettings(
+            fps=FPS, width=SIZE[0], height=SIZE[1], sample_rate=RATE)) as p2:
+        (asset,) = p2.import_media([source])
+        p2.execute({"op": "append", "track": "V1", "asset": asset.id, "source_in": 2,
+                    "source_out": 10})
+        frames, sound = sources(p2)
+        try:
+            result = export_sequence(p2.sequence, tmp_path / "again.mp4", PRESETS["h264"],
+                                     frames=frames, audio=sound)
+            assert frames.raw_frames == 8  # every frame a plain cut: no RGB conversion
+        finally:
+            frames.close()
+            sound.close()
+        with av.open(str(result.path)) as c:
+            pictures = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        assert len(pictures) == 8
+        assert [read_frame_index(pic) for pic in pictures] == list(range(5, 13))
+        # An untagged source (the synth clip) goes through RGB instead.
+        frames, sound = sources(project)
+        try:
+            export_sequence(project.sequence, tmp_path / "rgb.mp4", PRESETS["h264"],
+                            frames=frames, audio=None, first=0, end=4)
+            assert frames.raw_frames == 0
+        finally:
+            frames.close()
+            sound.close()

@@ -372,3 +372,25 @@ def _warp(pic: np.ndarray, centre: tuple[float, float], rotation: float,
     rgb[y0:y1, x0:x1] = np.where(sample[..., 3:4] > 0, sample[..., :3] / covered, 0.0)
     alpha[y0:y1, x0:x1] = a
     return rgb, alpha
+
+
+def plain_cut(sequence: Sequence, n: int, size: tuple[int, int]) -> tuple[int, Fraction] | None:
+    """(asset, media time) when frame ``n`` is exactly one clip's picture, untouched: the
+    topmost visible item is a full-opacity clip with no transform, outside any dissolve, and
+    its picture fills the frame with no scaling. Export can then hand the decoded frame to the
+    encoder without converting it to RGB and back."""
+    video = sorted(sequence.video_tracks, key=lambda t: t.info.index, reverse=True)
+    solo = [t for t in video if t.info.solo]
+    for track in (solo or video):
+        if track.info.hidden:
+            continue
+        if _dissolve_at(sequence, track, n) is not None:
+            return None
+        item = track.item_at(n)
+        if item is None:
+            continue
+        if (not isinstance(item, Clip) or item.opacity < 1.0 or item.transform
+                or (sequence.settings.width, sequence.settings.height) != size):
+            return None
+        return item.asset, Fraction(item.source_in + (n - item.start)) / sequence.fps
+    return None

@@ -22,7 +22,7 @@ from typing import Any
 import av
 import numpy as np
 
-from timeline.engine.compositor import FrameSource, render_frame
+from timeline.engine.compositor import FrameSource, plain_cut, render_frame
 from timeline.engine.mixer import AudioSource, mix_audio
 from timeline.model import GeneratedSegment, Sequence
 from timeline.time import first_sample_of_frame
@@ -296,10 +296,19 @@ def _export_file(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSou
         audio_end = first_sample_of_frame(end, rate, fps)
         total = end - first
         chunk = 1024
-        pictures = _RenderAhead(
-            (lambda n: _to_video_frame(render_frame(sequence, n, frames, size=size,
-                                                    alpha=_needs_alpha(preset)), preset))
-            if vstream is not None else None, first, end)
+        def make(n: int) -> av.VideoFrame:
+            # A plain cut whose decoded frame already has the output size and pixel format
+            # goes to the encoder as is: no YUV -> RGB -> YUV round trip.
+            raw = getattr(frames, "raw_picture", None)
+            cut = plain_cut(sequence, n, size) if raw is not None and preset.pix_fmt else None
+            if cut is not None:
+                frame = raw(cut[0], cut[1], size, preset.pix_fmt)
+                if frame is not None:
+                    return frame
+            picture = render_frame(sequence, n, frames, size=size, alpha=_needs_alpha(preset))
+            return _to_video_frame(picture, preset)
+
+        pictures = _RenderAhead(make if vstream is not None else None, first, end)
         try:
             for n in range(first, end):
                 _tick(progress, cancelled, n - first, total, t0)

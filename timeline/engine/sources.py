@@ -22,6 +22,7 @@ import threading
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,6 +63,9 @@ class MediaFrameSource:
         self.cache = cache or FrameCache(DEFAULT_CACHE_BYTES)
         self.read_ahead = read_ahead or ReadAhead(self.cache)
         self._indexes: dict[int, VideoDecoder] = {}
+        self._raw = threading.local()
+        self._raw_all: list[VideoDecoder] = []
+        self.raw_frames = 0  # frames handed to an encoder undecoded-to-RGB (export)
         self._lock = threading.Lock()
         self.errors: dict[int, str] = {}  # asset -> why it shows nothing
         self.use_proxies = use_proxies
@@ -103,6 +107,8 @@ class MediaFrameSource:
         return probe.path
 
     def close(self) -> None:
+        for d in self._raw_all:
+            d.close()
         self.read_ahead.close()
         for d in self._indexes.values():
             d.close()
@@ -137,6 +143,39 @@ class MediaFrameSource:
         except DecodeError as exc:
             self.errors[asset] = str(exc)
             return None
+
+    def raw_picture(self, asset: int, time: Fraction, size: tuple[int, int],
+                    pix_fmt: str) -> Any:
+        """The decoded ``av.VideoFrame`` itself when it already is what an encoder wants
+        (``size``, ``pix_fmt``, no rotation), else None. One decoder per calling thread."""
+        probe = self.assets.get(asset)
+        if probe is None or probe.kind != "video" or probe.rotation % 360:
+            return None
+        if (probe.width, probe.height) != size or probe.pix_fmt != pix_fmt:
+            return None
+        index = self.frame_index(asset, time)
+        if index is None:
+            return None
+        decoders = getattr(self._raw, "decoders", None)
+        if decoders is None:
+            decoders = self._raw.decoders = {}
+        decoder = decoders.get(asset)
+        if decoder is None:
+            decoder = decoders[asset] = VideoDecoder(probe)
+            with self._lock:
+                self._raw_all.append(decoder)
+        try:
+            frame = decoder.raw_frame(index)
+        except DecodeError:
+            return None
+        if (frame.width, frame.height) != size or frame.format.name != pix_fmt:
+            return None
+        # Exports are tagged BT.709; an untagged or BT.601 source would show other colours
+        # (the RGB path converts with the source's own matrix), so it goes through RGB.
+        if frame.colorspace != 1:
+            return None
+        self.raw_frames += 1
+        return frame
 
     # --- time -> frame index
     def frame_index(self, asset: int, time: Fraction) -> int | None:

@@ -315,6 +315,20 @@ class VideoDecoder:
         finally:
             self._in_use.release()
 
+    def raw_frame(self, i: int) -> VideoFrame:
+        """Frame ``i`` exactly as the codec produced it (its own pixel format and coded size,
+        no rotation): for export to pass a plain cut straight to the encoder."""
+        if not self._in_use.acquire(blocking=False):
+            raise RuntimeError(
+                f"VideoDecoder for '{self._name}' used from two threads at once; "
+                "give each thread its own decoder"
+            )
+        try:
+            self._check_open()
+            return self._decode(self._check_index(i))
+        finally:
+            self._in_use.release()
+
     def __getitem__(self, i: int) -> np.ndarray:
         return self.frame(i)
 
