@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QFileDialog,
     QLabel,
     QListWidget,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.export_panel import ExportDialog, ExportQueuePanel
 from app.media_cache import MediaCacheLoader
 from app.proxies import ProxyBuilder
 from app.timeline_view import TimelineView
@@ -103,6 +105,13 @@ class MainWindow(QMainWindow):
         self.proxies.ready.connect(self._on_proxy_ready)
         self._start_engines()
         self.timeline.playhead_moved.connect(self._on_playhead)
+        self.exports = ExportQueuePanel()
+        dock = QDockWidget("Exports", self)
+        dock.setObjectName("exports")
+        dock.setWidget(self.exports)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        dock.hide()
+        self.exports_dock = dock
         self._build_menus()
         self.refresh()
         self._scrub_to(self.timeline.playhead)
@@ -127,6 +136,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         action(file_menu, "&Import Media…", "Ctrl+I", self.import_media)
         action(file_menu, "&Open Project…", "Ctrl+O", self.open_project)
+        action(file_menu, "&Export…", "Ctrl+M", self.export_dialog)
         file_menu.addSeparator()
         action(file_menu, "&Quit", "Ctrl+Q", self.close)
 
@@ -319,6 +329,24 @@ class MainWindow(QMainWindow):
     def _request_media_caches(self) -> None:
         self.media_caches.request(self.project)
 
+    def export_dialog(self) -> None:
+        if self.project.sequence.duration_frames == 0:
+            self.statusBar().showMessage("Nothing to export: the timeline is empty", 6000)
+            return
+        dialog = ExportDialog(self.project, self)
+        if dialog.exec() == ExportDialog.DialogCode.Accepted:
+            self.start_export(*dialog.choice())
+
+    def start_export(self, preset: str, frame_range: tuple[int, int], out: Path) -> Any:
+        if not out.parent.is_dir():
+            self.statusBar().showMessage(
+                f"Cannot export to {out}: folder {out.parent} does not exist", 8000)
+            return None
+        self.exports_dock.show()
+        handle = self.exports.add(self.project, preset, frame_range, out)
+        self.statusBar().showMessage(f"Export queued: {handle.name}", 4000)
+        return handle
+
     def build_proxies(self) -> None:
         queued = self.proxies.build(self.project)
         self.statusBar().showMessage(
@@ -489,6 +517,7 @@ class MainWindow(QMainWindow):
         self.details.setText("<br>".join(lines))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.exports.close_queue()
         self.jobs.close()
         self._stop_engines()
         self.project.close()

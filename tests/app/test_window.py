@@ -119,3 +119,23 @@ def test_build_proxies_in_background_and_switch_a_clip(qtbot, project_path: Path
     window.undo_action.trigger()
     assert window.project.sequence.item(1).use_proxy is False
     window.close()
+
+
+def test_export_from_the_window_runs_in_the_queue(qtbot, project_path: Path,  # type: ignore[no-untyped-def]
+                                                  tmp_path: Path) -> None:
+    import av
+
+    from timeline.engine.background import JobState
+
+    window = MainWindow(Project.open(project_path), use_audio_device=False)
+    qtbot.addWidget(window)
+    handle = window.start_export("h264", (10, 30), tmp_path / "out.mp4")
+    qtbot.waitUntil(lambda: handle.state is JobState.DONE, timeout=30000)
+    # The export ran on the queue thread; the file holds exactly frames [10, 30).
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 20
+    assert not window.exports_dock.isHidden()
+    failing = window.start_export("h264", (0, 10), tmp_path / "no" / "x.mp4")
+    assert failing is None  # refused before queueing
+    assert "does not exist" in window.statusBar().currentMessage()
+    window.close()

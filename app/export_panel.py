@@ -1,0 +1,163 @@
+"""Export from the window: a dialog (preset, range, file) and a queue panel where every
+export shows its progress, ETA and a cancel button. Exports run on the render queue's
+thread; the window never waits for them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from project_store.project import Project
+from timeline.engine.background import JobHandle, JobState
+from timeline.engine.export import PRESETS, available_presets, export_sequence
+from timeline.engine.render_queue import RenderQueue
+from timeline.engine.sources import MediaAudioSource, MediaFrameSource
+
+
+class ExportDialog(QDialog):
+    """Choose a preset, a range and a file name."""
+
+    def __init__(self, project: Project, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        seq = project.sequence
+        self.preset = QComboBox()
+        for preset in available_presets():
+            self.preset.addItem(f"{preset.name} — {preset.description}", preset.name)
+        self.range = QComboBox()
+        self.range.addItem(f"Whole sequence (0–{seq.duration_frames})",
+                           (0, seq.duration_frames))
+        if seq.in_point is not None or seq.out_point is not None:
+            a = seq.in_point or 0
+            b = seq.out_point if seq.out_point is not None else seq.duration_frames
+            self.range.addItem(f"In to out ({a}–{b})", (a, b))
+            self.range.setCurrentIndex(1)
+        self.path = QLineEdit(str(project.path.with_name(project.path.stem + "_export")))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Preset", self.preset)
+        form.addRow("Range", self.range)
+        form.addRow("File", row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(buttons)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text())
+        if path:
+            self.path.setText(path)
+
+    def choice(self) -> tuple[str, tuple[int, int], Path]:
+        return self.preset.currentData(), self.range.currentData(), Path(self.path.text())
+
+
+class ExportQueuePanel(QWidget):
+    """One row per export: name, progress bar with ETA, cancel; errors stay visible."""
+
+    _changed = Signal(object)  # JobHandle, from the render thread
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.queue = RenderQueue(on_update=self._changed.emit)
+        self._rows: dict[int, tuple[QProgressBar, QLabel, QPushButton]] = {}
+        self._started: dict[int, float] = {}
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(QLabel("<b>Exports</b>"))
+        self._layout.addStretch(1)
+        self._changed.connect(self._on_changed)
+
+    def add(self, project: Project, preset_name: str, frame_range: tuple[int, int],
+            out: Path) -> JobHandle:
+        # The sequence is copied into the job through a snapshot of what it needs now:
+        # later edits do not change an export that is already queued.
+        from timeline.changes import ItemOp, apply_op
+        from timeline.model import Sequence, Track
+
+        seq = Sequence(project.sequence.settings)
+        for name, track in project.sequence.tracks.items():
+            copy = Track(track.info)
+            copy.transitions = dict(track.transitions)
+            seq.tracks[name] = copy
+        for item in project.sequence.all_items():
+            apply_op(seq, ItemOp(None, item))
+        seq.in_point, seq.out_point = project.sequence.in_point, project.sequence.out_point
+        probes = {a.id: a.probe for a in project.assets.values() if a.status == "ok"}
+        info = {"path": str(project.path), "name": project.name}
+
+        def run(progress: Any, cancelled: Any) -> Any:
+            frames = MediaFrameSource(probes, use_proxies=False)
+            sound = MediaAudioSource(probes, sample_rate=seq.sample_rate)
+            try:
+                return export_sequence(seq, out, PRESETS[preset_name], frames=frames,
+                                       audio=sound, first=frame_range[0], end=frame_range[1],
+                                       progress=progress, cancelled=cancelled, project=info)
+            finally:
+                frames.close()
+                sound.close()
+
+        handle = self.queue.add(f"{out.name} ({preset_name})", run)
+        bar = QProgressBar()
+        bar.setRange(0, 1000)
+        label = QLabel(handle.name)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(lambda: self.queue.cancel(handle))
+        row = QWidget()
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(label, 2)
+        lay.addWidget(bar, 3)
+        lay.addWidget(cancel)
+        self._layout.insertWidget(self._layout.count() - 1, row)
+        self._rows[id(handle)] = (bar, label, cancel)
+        return handle
+
+    def _on_changed(self, handle: JobHandle) -> None:
+        row = self._rows.get(id(handle))
+        if row is None:
+            return
+        bar, label, cancel = row
+        bar.setValue(int(handle.fraction * 1000))
+        done, total = handle.progress
+        if handle.state is JobState.RUNNING:
+            started = self._started.setdefault(id(handle), time.monotonic())
+        if handle.state is JobState.RUNNING and done:
+            eta = (time.monotonic() - started) / done * (total - done)
+            bar.setFormat(f"{done}/{total} · ETA {eta:.0f} s")
+        elif handle.state is JobState.DONE:
+            bar.setValue(1000)
+            bar.setFormat("Done")
+            cancel.setEnabled(False)
+        elif handle.state in (JobState.FAILED, JobState.CANCELLED):
+            bar.setFormat(handle.state.value.capitalize())
+            cancel.setEnabled(False)
+            if handle.error:
+                label.setText(f"<span style='color:#d44'>{handle.error}</span>")
+                label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def close_queue(self) -> None:
+        self.queue.close()
