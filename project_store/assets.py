@@ -8,14 +8,13 @@ under the same name be detected, without hashing gigabytes.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from timeline.media.probe import MediaProbe
+from timeline.media.probe import MediaProbe, duration_in_frames
 from timeline.model import MediaInfo
 
 IDENTITY_CHUNK = 1 << 20  # one MiB from each end
@@ -101,19 +100,3 @@ class Asset:
             "sample_rate": p.sample_rate,
             "channels": p.channels,
         }
-
-
-def duration_in_frames(probe: MediaProbe, fps: Fraction) -> int | None:
-    """How many whole sequence frames the media covers; None for stills (any length).
-
-    Source ranges live in sequence frames, so a 10 s clip in a 24000/1001 sequence offers
-    floor(10 * 24000/1001) = 239 frames, whatever its own rate.
-    """
-    if probe.kind == "image":
-        return None
-    seconds = probe.duration
-    if seconds is None and probe.frame_count and probe.fps:
-        seconds = probe.frame_count / probe.fps
-    if seconds is None:
-        return None
-    return max(1, math.floor(seconds * fps))

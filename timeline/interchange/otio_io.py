@@ -48,7 +48,7 @@ from typing import Any, Protocol
 
 import opentimelineio as otio
 
-from timeline.media.probe import MediaProbe, MediaProbeError, probe
+from timeline.media.probe import MediaProbe, MediaProbeError, duration_in_frames, probe
 from timeline.model import (
     Clip,
     EditError,
@@ -182,18 +182,6 @@ def _ours(obj: Any) -> dict[str, Any]:
     return _plain(meta) if meta is not None and hasattr(meta, "items") else {}
 
 
-def _media_frames(p: MediaProbe, fps: Fraction) -> int | None:
-    """Whole sequence frames the media covers (None for stills and unknown lengths)."""
-    if p.kind == "image":
-        return None
-    seconds = p.duration
-    if seconds is None and p.frame_count and p.fps:
-        seconds = p.frame_count / p.fps
-    if seconds is None:
-        return None
-    return max(1, math.floor(seconds * fps))
-
-
 def _url(path: str) -> str:
     p = Path(path)
     return p.as_uri() if p.is_absolute() else path
@@ -318,7 +306,7 @@ def _export_item(
             name = f"asset {item.asset}"
         else:
             path, media_probe = asset
-            length = _media_frames(media_probe, fps)
+            length = duration_in_frames(media_probe, fps)
             ref = otio.schema.ExternalReference(
                 target_url=_url(path),
                 # Stills last as long as you like: their range is what the clip uses.
@@ -653,7 +641,7 @@ class _Planner:
                 self.report.drop("media", f"{label}: {Path(path).name} has no {what} for a "
                                  f"{kind} track; clip not placed")
                 return None
-            length = _media_frames(media_probe, self.fps)
+            length = duration_in_frames(media_probe, self.fps)
             base = self.frames(ref.available_range.start_time) if ref.available_range else 0
             source_in = src_start - base
             if source_in < 0 or (length is not None and source_in + duration > length):

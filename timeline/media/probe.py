@@ -9,6 +9,7 @@ for human readers. The conventions match ffprobe's, as recorded in the shared te
 from __future__ import annotations
 
 import errno
+import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -162,6 +163,23 @@ def _fraction_to_text(value: Fraction) -> str:
 
 def _text_to_fraction(text: str | None) -> Fraction | None:
     return None if text is None else Fraction(text)
+
+
+def duration_in_frames(info: MediaProbe, fps: Fraction) -> int | None:
+    """How many whole sequence frames the media covers; None for stills (any length) and
+    unknown lengths.
+
+    Source ranges live in sequence frames, so a 10 s clip in a 24000/1001 sequence offers
+    floor(10 * 24000/1001) = 239 frames, whatever its own rate.
+    """
+    if info.kind == "image":
+        return None
+    seconds = info.duration
+    if seconds is None and info.frame_count and info.fps:
+        seconds = info.frame_count / info.fps
+    if seconds is None:
+        return None
+    return max(1, math.floor(seconds * fps))
 
 
 def probe(path: str | os.PathLike[str]) -> MediaProbe:
