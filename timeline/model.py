@@ -455,3 +455,41 @@ class Sequence:
             "in_point": self.in_point,
             "out_point": self.out_point,
         }
+
+
+# --- what shows on a track over a window ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """An item as it shows on its track: ``[start, end)`` is its own range, extended through
+    dissolve handles (the outgoing item runs on past its end, the incoming starts early).
+    ``fade_in`` / ``fade_out`` are the dissolves it comes in and goes out by, when they touch
+    the window the span was asked for."""
+
+    item: Item
+    start: int
+    end: int
+    fade_in: Transition | None = None
+    fade_out: Transition | None = None
+
+
+def spans(sequence: Sequence, track: Track, first: int, end: int) -> list[Span]:
+    """Every item showing on ``track`` somewhere in frames ``[first, end)``, with its
+    handles. The compositor, the mixer and the read-ahead all ask this one question."""
+    found: dict[int, list[Any]] = {
+        i.id: [i, i.start, i.end, None, None] for i in track.overlapping(first, end)
+    }
+    for tr in track.transitions.values():
+        a = sequence.find_item(tr.from_item)
+        b = sequence.find_item(tr.to_item)
+        if a is None or b is None:
+            continue
+        lo, hi = a.end - tr.in_offset, a.end + tr.out_offset
+        if hi <= first or lo >= end:
+            continue
+        out = found.setdefault(a.id, [a, a.start, a.end, None, None])
+        out[2], out[4] = hi, tr
+        come_in = found.setdefault(b.id, [b, b.start, b.end, None, None])
+        come_in[1], come_in[3] = lo, tr
+    return [Span(*v) for v in found.values()]

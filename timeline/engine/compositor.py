@@ -27,6 +27,7 @@ from timeline.model import (
     Track,
     TransformKey,
     Transition,
+    spans,
 )
 
 RGBA = np.ndarray  # (H, W, 4) uint8
@@ -154,14 +155,12 @@ def _track_layer(
 def _dissolve_at(
     sequence: Sequence, track: Track, n: int
 ) -> tuple[Transition, Item, Item] | None:
-    for tr in track.transitions.values():
-        out_item = sequence.find_item(tr.from_item)
-        in_item = sequence.find_item(tr.to_item)
-        if out_item is None or in_item is None:
-            continue
-        cut = out_item.end
-        if cut - tr.in_offset <= n < cut + tr.out_offset:
-            return tr, out_item, in_item
+    for span in spans(sequence, track, n, n + 1):
+        tr = span.fade_out
+        if tr is not None:
+            in_item = sequence.find_item(tr.to_item)
+            if in_item is not None:
+                return tr, span.item, in_item
     return None
 
 

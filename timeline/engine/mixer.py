@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from timeline.model import Clip, Item, Sequence, Track
+from timeline.model import Clip, Sequence, Span, spans
 from timeline.time import first_sample_of_frame
 
 
@@ -40,35 +40,14 @@ def mix_audio(sequence: Sequence, first_sample: int, count: int, source: AudioSo
     if any(t.info.solo for t in tracks):
         tracks = [t for t in tracks if t.info.solo]
     for track in tracks:
-        for item, lo, hi in _sounding(sequence, track, frame_lo, frame_hi):
-            _add_item(out, sequence, item, lo, hi, first_sample, source, channels)
+        for span in spans(sequence, track, frame_lo, frame_hi):
+            _add_item(out, sequence, span, first_sample, source, channels)
     return out
 
 
-def _sounding(sequence: Sequence, track: Track, frame_lo: int, frame_hi: int
-              ) -> list[tuple[Item, int, int]]:
-    """(item, first frame, end frame) spans that sound on this track, crossfade handles
-    included (the outgoing item runs on past its end, the incoming starts early)."""
-    spans: dict[int, tuple[Item, int, int]] = {}
-    for item in track.overlapping(frame_lo, frame_hi):
-        spans[item.id] = (item, item.start, item.end)
-    for tr in track.transitions.values():
-        a = sequence.find_item(tr.from_item)
-        b = sequence.find_item(tr.to_item)
-        if a is None or b is None:
-            continue
-        cut = a.end
-        if cut + tr.out_offset < frame_lo or cut - tr.in_offset > frame_hi:
-            continue
-        item_a, lo_a, _ = spans.get(a.id, (a, a.start, a.end))
-        spans[a.id] = (item_a, lo_a, cut + tr.out_offset)
-        item_b, _, hi_b = spans.get(b.id, (b, b.start, b.end))
-        spans[b.id] = (item_b, cut - tr.in_offset, hi_b)
-    return list(spans.values())
-
-
-def _add_item(out: np.ndarray, sequence: Sequence, item: Item, lo: int, hi: int,
-              first_sample: int, source: AudioSource, channels: int) -> None:
+def _add_item(out: np.ndarray, sequence: Sequence, span: Span, first_sample: int,
+              source: AudioSource, channels: int) -> None:
+    item, lo, hi = span.item, span.start, span.end
     if not isinstance(item, Clip) or not source.has_audio(item.asset):
         return
     rate, fps = sequence.sample_rate, sequence.fps
@@ -86,16 +65,16 @@ def _add_item(out: np.ndarray, sequence: Sequence, item: Item, lo: int, hi: int,
     if block.shape[1] != channels:
         block = _to_channels(block, channels)
     gain = np.full(b - a, 10 ** (item.gain_db / 20), np.float32)
-    gain *= _envelope(sequence, item, a, b)
+    gain *= _envelope(sequence, span, a, b)
     out[a - first_sample : b - first_sample] += block * gain[:, None]
 
 
-def _envelope(sequence: Sequence, item: Item, a: int, b: int) -> np.ndarray:
+def _envelope(sequence: Sequence, span: Span, a: int, b: int) -> np.ndarray:
     """Fades and crossfades of the item over samples [a, b), 1.0 where none applies."""
     rate, fps = sequence.sample_rate, sequence.fps
     s = np.arange(a, b, dtype=np.float64)
     env = np.ones(b - a, np.float64)
-    track = sequence.tracks[item.track]
+    item = span.item
 
     def ramp(start_frame: int, end_frame: int, rising: bool) -> None:
         s0 = first_sample_of_frame(start_frame, rate, fps)
@@ -111,11 +90,13 @@ def _envelope(sequence: Sequence, item: Item, a: int, b: int) -> np.ndarray:
         ramp(item.start, item.start + fade_in, rising=True)
     if fade_out > 0:
         ramp(item.end - fade_out, item.end, rising=False)
-    for tr in track.transitions.values():
-        if tr.from_item == item.id:
-            ramp(item.end - tr.in_offset, item.end + tr.out_offset, rising=False)
-        elif tr.to_item == item.id:
-            ramp(item.start - tr.in_offset, item.start + tr.out_offset, rising=True)
+    # A dissolve that does not touch this window ramps nothing inside it.
+    if span.fade_out is not None:
+        tr = span.fade_out
+        ramp(item.end - tr.in_offset, item.end + tr.out_offset, rising=False)
+    if span.fade_in is not None:
+        tr = span.fade_in
+        ramp(item.start - tr.in_offset, item.start + tr.out_offset, rising=True)
     return env.astype(np.float32)
 
 

@@ -32,7 +32,7 @@ from timeline.media.decode import DecodeError, VideoDecoder
 from timeline.media.frame_cache import FrameCache, FrameRequest, ReadAhead
 from timeline.media.probe import MediaProbe
 from timeline.media.thumbnails import video_origin_samples
-from timeline.model import Clip, Sequence
+from timeline.model import Clip, Sequence, spans
 
 DEFAULT_CACHE_BYTES = 1 << 30  # 1 GiB: ~170 frames of 1080p RGB
 
@@ -219,19 +219,8 @@ class MediaFrameSource:
         for track in sequence.video_tracks:
             if track.info.hidden:
                 continue
-            # Items showing in the window, dissolve handles included: the outgoing clip runs
-            # on past its end and the incoming one starts early.
-            spans = {i.id: (i, i.start, i.end) for i in track.overlapping(first, first + count)}
-            for tr in track.transitions.values():
-                a, b = sequence.find_item(tr.from_item), sequence.find_item(tr.to_item)
-                if a is None or b is None:
-                    continue
-                lo_t, hi_t = a.end - tr.in_offset, a.end + tr.out_offset
-                if hi_t <= first or lo_t >= first + count:
-                    continue
-                spans[a.id] = (a, spans.get(a.id, (a, a.start, a.end))[1], hi_t)
-                spans[b.id] = (b, lo_t, spans.get(b.id, (b, b.start, b.end))[2])
-            for item, start, end in spans.values():
+            for span in spans(sequence, track, first, first + count):
+                item, start, end = span.item, span.start, span.end
                 if not isinstance(item, Clip):
                     continue
                 src = self.display_size(item.asset)
