@@ -40,7 +40,8 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -103,6 +104,34 @@ class FrameIndex:
     @property
     def frame_count(self) -> int:
         return int(self.pts.size)
+
+
+_INDEXES: dict[tuple[str, int, int], FrameIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+_INDEXES_MAX = 256
+
+
+def _shared_index(path: str, build: Callable[[], FrameIndex]) -> FrameIndex:
+    """The frame index of ``path``, built once per version of the file (size + mtime) and
+    shared by every decoder of it: playback, the read-ahead worker, scrubbing, thumbnails and
+    export each open their own decoder, and each used to demux the whole file again."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return build()  # let the decoder report the missing file its own way
+    key = (path, st.st_size, st.st_mtime_ns)
+    with _INDEXES_LOCK:
+        found = _INDEXES.get(key)
+    if found is not None:
+        return found
+    index = build()
+    for array in (index.pts, index.keyframe, index.seek_points):
+        array.setflags(write=False)  # shared between threads and decoders
+    with _INDEXES_LOCK:
+        if len(_INDEXES) >= _INDEXES_MAX:
+            _INDEXES.pop(next(iter(_INDEXES)))
+        _INDEXES[key] = index
+    return index
 
 
 def output_shape(
@@ -230,7 +259,7 @@ class VideoDecoder:
         """The frame index, built on first use by demuxing the whole video stream."""
         if self._index is None:
             self._check_open()
-            self._index = self._build_index()
+            self._index = _shared_index(self._path, self._build_index)
         return self._index
 
     @property
@@ -296,15 +325,8 @@ class VideoDecoder:
 
     def frame(self, i: int) -> np.ndarray:
         """Frame ``i`` (0-based, presentation order) as an (H, W, C) uint8 array."""
-        if not self._in_use.acquire(blocking=False):
-            raise RuntimeError(
-                f"VideoDecoder for '{self._name}' used from two threads at once; "
-                "give each thread its own decoder"
-            )
-        try:
-            self._check_open()
-            i = self._check_index(i)
-            decoded = self._decode(i)
+        with self._exclusive():
+            decoded = self._decode(self._check_index(i))
             return frame_to_array(
                 decoded,
                 rotation=self.rotation,
@@ -312,12 +334,16 @@ class VideoDecoder:
                 fmt=self.fmt,
                 reformatter=self._reformatter,
             )
-        finally:
-            self._in_use.release()
 
     def raw_frame(self, i: int) -> VideoFrame:
         """Frame ``i`` exactly as the codec produced it (its own pixel format and coded size,
         no rotation): for export to pass a plain cut straight to the encoder."""
+        with self._exclusive():
+            return self._decode(self._check_index(i))
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One thread at a time: a second caller gets an error, not a corrupted decoder."""
         if not self._in_use.acquire(blocking=False):
             raise RuntimeError(
                 f"VideoDecoder for '{self._name}' used from two threads at once; "
@@ -325,7 +351,7 @@ class VideoDecoder:
             )
         try:
             self._check_open()
-            return self._decode(self._check_index(i))
+            yield
         finally:
             self._in_use.release()
 
