@@ -134,6 +134,30 @@ def _shared_index(path: str, build: Callable[[], FrameIndex]) -> FrameIndex:
     return index
 
 
+_PROBES: dict[tuple[str, int, int], MediaProbe] = {}
+
+
+def _shared_probe(path: str | os.PathLike[str]) -> MediaProbe:
+    """``probe(path)``, once per file version: the read-ahead opens decoders by path, and a
+    probe of a 4K file costs as much as its index."""
+    try:
+        resolved = os.path.abspath(os.fspath(path))
+        st = os.stat(resolved)
+    except OSError:
+        return probe(path)  # probe names the problem
+    key = (resolved, st.st_size, st.st_mtime_ns)
+    with _INDEXES_LOCK:
+        found = _PROBES.get(key)
+    if found is not None:
+        return found
+    info = probe(path)
+    with _INDEXES_LOCK:
+        if len(_PROBES) >= _INDEXES_MAX:
+            _PROBES.pop(next(iter(_PROBES)))
+        _PROBES[key] = info
+    return info
+
+
 def output_shape(
     width: int, height: int, rotation: int, size: tuple[int, int] | None, fmt: OutputFormat
 ) -> tuple[int, int, int]:
@@ -220,7 +244,7 @@ class VideoDecoder:
         fmt: OutputFormat = "rgb24",
         threads: int = 0,
     ) -> None:
-        info = source if isinstance(source, MediaProbe) else probe(source)
+        info = source if isinstance(source, MediaProbe) else _shared_probe(source)
         self._path = info.path
         self._name = Path(info.path).name
         if info.kind not in ("video", "image") or not info.width or not info.height:
