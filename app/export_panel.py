@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from project_store.project import Project
+from project_store.takes import GenerationRecords
 from timeline.engine.background import JobHandle, JobState
 from timeline.engine.export import PRESETS, available_presets, export_sequence
 from timeline.engine.render_queue import RenderQueue
@@ -108,9 +109,10 @@ class ExportQueuePanel(QWidget):
         seq.in_point, seq.out_point = project.sequence.in_point, project.sequence.out_point
         probes = {a.id: a.probe for a in project.assets.values() if a.status == "ok"}
         info = {"path": str(project.path), "name": project.name}
+        takes = GenerationRecords(project).active_take_media()
 
         def run(progress: Any, cancelled: Any) -> Any:
-            frames = MediaFrameSource(probes, use_proxies=False)
+            frames = MediaFrameSource(probes, use_proxies=False, takes=takes)
             sound = MediaAudioSource(probes, sample_rate=seq.sample_rate)
             try:
                 return export_sequence(seq, out, PRESETS[preset_name], frames=frames,

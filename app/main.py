@@ -36,6 +36,7 @@ from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.project import Project
+from project_store.takes import GenerationRecords
 from timeline.engine.background import BackgroundJobs
 from timeline.engine.compositor import render_frame
 from timeline.engine.mixer import mix_audio
@@ -310,7 +311,8 @@ class MainWindow(QMainWindow):
                    if a.probe.kind == "video"}
         self._source = MediaFrameSource(
             {a.id: a.probe for a in usable},
-            proxies={k: v for k, v in proxies.items() if v.is_file()})
+            proxies={k: v for k, v in proxies.items() if v.is_file()},
+            takes=GenerationRecords(self.project).active_take_media())
         self._scrub = ScrubRenderer(self._render, self.mailbox)
         seq = self.project.sequence
         self._sound = MediaAudioSource(

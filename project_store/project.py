@@ -444,6 +444,24 @@ class Project:
                 text("UPDATE history SET state = 'done' WHERE id = (SELECT min(id) FROM history "
                      "WHERE sequence_id = :s AND state = 'undone')"), {"s": s})
 
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write outside the edit commands (takes, jobs): one transaction, or a SAVEPOINT
+        inside a batch; database failures come out as ``ProjectError``."""
+        try:
+            with self._conn.begin_nested() if self._in_batch else self._conn.begin():
+                yield self._conn
+        except SQLAlchemyError as exc:
+            raise db.translate(exc, self.path) from None
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Rows of a read-only statement, without leaving a read transaction open."""
+        try:
+            with self._reading():
+                return list(self._conn.execute(text(sql), params or {}))
+        except SQLAlchemyError as exc:
+            raise db.translate(exc, self.path) from None
+
     # ------------------------------------------------------------------ media
     def import_media(self, paths: Iterable[str | os.PathLike[str]]) -> list[Asset]:
         """Probe and add files, returning their assets in the order given. All or nothing:

@@ -111,3 +111,51 @@ class HistoryRow(Base):
     state: Mapped[str] = mapped_column(String)
 
     __table_args__ = (Index("ix_history_state", "sequence_id", "state", "id"),)
+
+
+class TakeRow(Base):
+    """One generation run's result: a lossless media file in the project's media store and
+    the full recipe that re-makes it."""
+
+    __tablename__ = "takes"
+    __table_args__ = (Index("ix_takes_segment", "segment_id", "id"),
+                      {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(Integer)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    name: Mapped[str] = mapped_column(Text)
+    starred: Mapped[bool] = mapped_column(Boolean)
+    deleted: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[str] = mapped_column(String)
+    backend: Mapped[str] = mapped_column(String)
+    model: Mapped[str] = mapped_column(Text)
+    seed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    media_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    frames_hash: Mapped[str] = mapped_column(String)
+    frame_count: Mapped[int] = mapped_column(Integer)
+    fps_num: Mapped[int] = mapped_column(Integer)
+    fps_den: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    conditioning_version: Mapped[str | None] = mapped_column(String, nullable=True)
+    recipe_json: Mapped[str] = mapped_column(Text)
+    conform_json: Mapped[str] = mapped_column(Text)
+
+
+class JobRow(Base):
+    """A queued or finished generation job; the queue survives a restart."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state", "state", "id"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String)  # queued, running, done, failed, cancelled
+    spec_json: Mapped[str] = mapped_column(Text)
+    model_key: Mapped[str] = mapped_column(Text)  # jobs sharing it run back to back
+    created_at: Mapped[str] = mapped_column(String)
+    started_at: Mapped[str | None] = mapped_column(String, nullable=True)
+    finished_at: Mapped[str | None] = mapped_column(String, nullable=True)
+    steps_done: Mapped[int] = mapped_column(Integer)
+    steps_total: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    take_ids_json: Mapped[str] = mapped_column(Text)

@@ -196,6 +196,13 @@ def _item_layer(
             return None
         return _place(pic, place, size, opacity)
     if isinstance(item, GeneratedSegment):
+        # Sources that know takes (MediaFrameSource) show the active one; others, and
+        # segments with no take or a missing take file, show the pending card.
+        take_picture = getattr(source, "take_picture", None)
+        if item.active_take is not None and take_picture is not None:
+            pic = take_picture(item.active_take, n - item.start, size)
+            if pic is not None:
+                return _place(pic, Placement(size[0], size[1], 0, 0), size, opacity)
         return _pending_generation_card(size, opacity)
     return None
 

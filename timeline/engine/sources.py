@@ -28,11 +28,12 @@ import numpy as np
 
 from timeline.engine.compositor import fit
 from timeline.media.audio import AudioDecodeError, AudioReader
-from timeline.media.decode import DecodeError, VideoDecoder
+from timeline.media.decode import DecodeError, VideoDecoder, shared_probe
 from timeline.media.frame_cache import FrameCache, FrameRequest, ReadAhead
-from timeline.media.probe import MediaProbe
+from timeline.media.probe import MediaProbe, MediaProbeError
 from timeline.media.thumbnails import video_origin_samples
 from timeline.model import Clip, Sequence, spans
+from timeline.takes import Conform
 
 DEFAULT_CACHE_BYTES = 1 << 30  # 1 GiB: ~170 frames of 1080p RGB
 
@@ -58,7 +59,9 @@ class MediaFrameSource:
     def __init__(self, assets: Mapping[int, MediaProbe], *, cache: FrameCache | None = None,
                  read_ahead: ReadAhead | None = None,
                  proxies: Mapping[int, str | os.PathLike[str]] | None = None,
-                 use_proxies: bool = True) -> None:
+                 use_proxies: bool = True,
+                 takes: Mapping[int, tuple[str | os.PathLike[str], Conform]] | None = None
+                 ) -> None:
         self.assets = dict(assets)
         self.cache = cache or FrameCache(DEFAULT_CACHE_BYTES)
         self.read_ahead = read_ahead or ReadAhead(self.cache)
@@ -73,6 +76,36 @@ class MediaFrameSource:
             asset: os.fspath(path) for asset, path in (proxies or {}).items()
         }
         self.proxy_errors: dict[int, str] = {}  # asset -> why its proxy was dropped
+        self._takes: dict[int, tuple[str, Conform]] = {}
+        self.set_takes(takes or {})
+        self.take_errors: dict[int, str] = {}  # take -> why it shows the pending card
+
+    # --- generated takes
+    def set_takes(self, takes: Mapping[int, tuple[str | os.PathLike[str], Conform]]) -> None:
+        """Take id -> (lossless media file, conform): what generated segments show."""
+        with self._lock:
+            self._takes = {t: (os.fspath(path), c) for t, (path, c) in takes.items()}
+
+    def take_picture(self, take: int, offset_in_segment: int, size: tuple[int, int]
+                     ) -> np.ndarray | None:
+        """The take's picture ``offset_in_segment`` frames into its segment, conformed
+        (frame mapping, then cover-fit: scaled to fill ``size`` and centre-cropped)."""
+        entry = self._takes.get(take)
+        if entry is None:
+            return None
+        path, conform = entry
+        try:
+            probe = shared_probe(path)
+            index = conform.take_frame(offset_in_segment)
+            w, h = size
+            scale = max(w / probe.width, h / probe.height)
+            sw, sh = max(w, round(probe.width * scale)), max(h, round(probe.height * scale))
+            pic = self.read_ahead.get_frame(path, index, (sw, sh))
+        except (DecodeError, MediaProbeError) as exc:
+            self.take_errors[take] = str(exc)
+            return None
+        x, y = (sw - w) // 2, (sh - h) // 2
+        return np.ascontiguousarray(pic[y:y + h, x:x + w])
 
     # --- proxies
     @property

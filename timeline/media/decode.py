@@ -137,7 +137,7 @@ def _shared_index(path: str, build: Callable[[], FrameIndex]) -> FrameIndex:
 _PROBES: dict[tuple[str, int, int], MediaProbe] = {}
 
 
-def _shared_probe(path: str | os.PathLike[str]) -> MediaProbe:
+def shared_probe(path: str | os.PathLike[str]) -> MediaProbe:
     """``probe(path)``, once per file version: the read-ahead opens decoders by path, and a
     probe of a 4K file costs as much as its index."""
     try:
@@ -244,7 +244,7 @@ class VideoDecoder:
         fmt: OutputFormat = "rgb24",
         threads: int = 0,
     ) -> None:
-        info = source if isinstance(source, MediaProbe) else _shared_probe(source)
+        info = source if isinstance(source, MediaProbe) else shared_probe(source)
         self._path = info.path
         self._name = Path(info.path).name
         if info.kind not in ("video", "image") or not info.width or not info.height:

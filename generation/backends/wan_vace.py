@@ -1,0 +1,69 @@
+"""Wan VACE (``WanVACEPipeline``): control video (pose, depth, previz), a per-frame mask
+(white regenerates, black keeps) and reference images. The mask is what regenerates a
+sub-range with the frames around it kept as context."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from generation.backends.base import (
+    Capabilities,
+    Constraints,
+    DiffusersBackend,
+    UnsupportedRequest,
+    load_image,
+    load_video_frames,
+)
+from generation.spec import JobSpec
+
+
+class WanVaceBackend(DiffusersBackend):
+    name = "wan-vace"
+    label = "Wan VACE (control video, masks, references)"
+    pipeline_classes = ("WanVACEPipeline",)
+    capabilities = Capabilities(text=True, first_frame=True, last_frame=True,
+                                reference_images=True, control_video=True, temporal_mask=True)
+    constraints = Constraints(frame_multiple=4, frame_remainder=1, max_frames=121,
+                              size_multiple=16, native_fps=Fraction(16),
+                              default_pixels=832 * 480)
+    default_steps = 30
+    default_guidance = 5.0
+
+    def pipeline_inputs(self, spec: JobSpec) -> dict[str, Any]:
+        from PIL import Image
+
+        call = spec.call
+        n, w, h = call["num_frames"], call["width"], call["height"]
+        gray = Image.new("RGB", (w, h), (127, 127, 127))
+        # Without a control video every frame is neutral grey (VACE's "nothing here").
+        if "video" in spec.inputs:
+            video = [f.resize((w, h)) for f in load_video_frames(spec.inputs["video"]["path"])]
+            if len(video) != n:
+                raise UnsupportedRequest(
+                    f"the control video has {len(video)} frames; this job makes {n}")
+        else:
+            video = [gray] * n
+        # First/last frame conditioning = those frames given and kept (mask black).
+        regenerate = [True] * n
+        if "image" in spec.inputs:
+            video[0] = load_image(spec.inputs["image"]["path"]).resize((w, h))
+            regenerate[0] = False
+        if "last_image" in spec.inputs:
+            video[-1] = load_image(spec.inputs["last_image"]["path"]).resize((w, h))
+            regenerate[-1] = False
+        if "mask" in spec.inputs:
+            # {"keep": [[start, end), ...]} in take frames: context frames kept as they are.
+            for start, end in spec.inputs["mask"]["keep"]:
+                for i in range(max(0, start), min(n, end)):
+                    regenerate[i] = False
+        white = Image.new("L", (w, h), 255)
+        black = Image.new("L", (w, h), 0)
+        out: dict[str, Any] = {
+            "video": video,
+            "mask": [white if r else black for r in regenerate],
+        }
+        refs = spec.inputs.get("reference_images", [])
+        if refs:
+            out["reference_images"] = [load_image(r["path"]) for r in refs]
+        return out

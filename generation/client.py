@@ -1,0 +1,227 @@
+"""The editor's side of the worker: start it, send jobs, receive progress, cancel, and notice
+when it dies or hangs. Works on any asyncio loop (plain asyncio in the CLI, qasync in the
+window): a reader thread turns pipe messages into loop callbacks, so nothing blocks the loop.
+
+Failure handling: the process exiting mid-job (kill -9, segfault), a job making no progress
+for ``stall_timeout_s`` or ignoring a cancel for ``cancel_grace_s`` all end with the process
+killed and a ``WorkerFailed`` (or ``WorkerCancelled``) for the job; the next job starts a
+fresh worker. After an out-of-memory failure the worker is restarted too, so the next job
+gets a clean GPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from generation.execute import RunResult
+from generation.spec import JobSpec
+
+
+class WorkerFailed(Exception):
+    def __init__(self, kind: str, message: str, suggestion: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.suggestion = suggestion
+
+    def __str__(self) -> str:
+        return f"{self.message}. {self.suggestion}" if self.suggestion else self.message
+
+
+class WorkerCancelled(Exception):
+    pass
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "it stopped responding"
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+class WorkerClient:
+    def __init__(self, *, stall_timeout_s: float = 900.0, cancel_grace_s: float = 5.0,
+                 start_timeout_s: float = 120.0) -> None:
+        self.stall_timeout_s = stall_timeout_s
+        self.cancel_grace_s = cancel_grace_s
+        self.start_timeout_s = start_timeout_s
+        self._proc: Any = None
+        self._conn: Any = None
+        self._queue: asyncio.Queue[dict[str, Any]] | None = None
+        self._cancel_deadline: dict[int, float] = {}
+        self._sink: tuple[Any, Any] = (None, None)  # (loop, queue) the reader posts to
+        self.starts = 0  # how many worker processes this client has started
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    async def _ensure_started(self) -> asyncio.Queue[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        if self.alive and self._queue is not None:
+            if self._sink[0] is not loop:
+                # A new event loop (each CLI command runs its own): re-point the reader.
+                self._queue = asyncio.Queue()
+                self._sink = (loop, self._queue)
+            return self._queue
+        self._stop_process()
+        from generation.worker import worker_main
+
+        ctx = mp.get_context("spawn")  # no inherited CUDA state, threads or Qt
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=worker_main, args=(child,), name="takeline-worker",
+                           daemon=True)
+        proc.start()
+        child.close()
+        self.starts += 1
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._sink = (loop, queue)
+
+        def read() -> None:
+            while True:
+                try:
+                    msg = parent.recv()
+                except (EOFError, OSError):
+                    msg = {"type": "died"}
+                if self._conn is not parent and self._conn is not None:
+                    return  # a newer worker has replaced this one
+                sink_loop, sink_queue = self._sink
+                try:
+                    sink_loop.call_soon_threadsafe(sink_queue.put_nowait, msg)
+                except RuntimeError:  # that loop is closed: nobody is listening any more
+                    pass
+                if msg["type"] == "died":
+                    return
+
+        self._proc, self._conn, self._queue = proc, parent, queue
+        threading.Thread(target=read, name="takeline-worker-reader", daemon=True).start()
+        msg = await self._next(queue, self.start_timeout_s)
+        if msg is None or msg["type"] != "ready":
+            self._stop_process()
+            raise WorkerFailed("crash", "the generation worker did not start "
+                               f"({describe_exit(proc.exitcode)})",
+                               "check that torch and diffusers are installed: `make test`")
+        return queue
+
+    @staticmethod
+    async def _next(queue: asyncio.Queue[dict[str, Any]], timeout: float
+                    ) -> dict[str, Any] | None:
+        try:
+            return await asyncio.wait_for(queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def _send(self, msg: dict[str, Any]) -> None:
+        try:
+            self._conn.send(msg)
+        except (OSError, AttributeError):
+            pass  # the reader sees the death and reports it
+
+    def cancel(self, job_id: int) -> None:
+        """Ask the worker to stop the job at its next step; killed if it does not within
+        ``cancel_grace_s``."""
+        self._cancel_deadline.setdefault(job_id, time.monotonic() + self.cancel_grace_s)
+        if self._conn is not None:
+            self._send({"type": "cancel", "job": job_id})
+
+    async def run(self, job_id: int, spec: JobSpec, out_dir: Path,
+                  on_progress: Callable[[int, int], None] | None = None) -> RunResult:
+        if job_id in self._cancel_deadline:
+            self._cancel_deadline.pop(job_id)
+            raise WorkerCancelled()
+        queue = await self._ensure_started()
+        self._send({"type": "run", "job": job_id, "spec": spec.to_json(),
+                    "out_dir": str(out_dir)})
+        try:
+            return await self._await_result(job_id, queue, on_progress)
+        finally:
+            self._cancel_deadline.pop(job_id, None)
+
+    async def _await_result(self, job_id: int, queue: asyncio.Queue[dict[str, Any]],
+                            on_progress: Callable[[int, int], None] | None) -> RunResult:
+        last_message = time.monotonic()
+        while True:
+            now = time.monotonic()
+            deadline = last_message + self.stall_timeout_s
+            cancel_at = self._cancel_deadline.get(job_id)
+            if cancel_at is not None:
+                deadline = min(deadline, cancel_at)
+            msg = await self._next(queue, max(0.05, min(deadline - now, 0.5)))
+            if msg is None:
+                now = time.monotonic()
+                if cancel_at is not None and now >= cancel_at:
+                    self._stop_process()
+                    raise WorkerCancelled()
+                if now >= last_message + self.stall_timeout_s:
+                    self._stop_process()
+                    raise WorkerFailed(
+                        "hang", f"the generation worker made no progress for "
+                        f"{self.stall_timeout_s:.0f} s and was stopped",
+                        "retry the job; if it hangs again, choose a lower memory mode")
+                continue
+            last_message = time.monotonic()
+            kind = msg["type"]
+            if kind == "died":
+                code = self._reap()
+                raise WorkerFailed(
+                    "crash", f"the generation worker died mid-job ({describe_exit(code)})",
+                    "retry the job (a fresh worker is started); if it keeps crashing, "
+                    "choose a lower memory mode or a smaller size")
+            if msg.get("job") != job_id:
+                continue  # a late message about an earlier, abandoned job
+            if kind == "progress" and on_progress is not None:
+                on_progress(msg["step"], msg["total"])
+            elif kind == "finished":
+                return RunResult.from_json(msg["result"])
+            elif kind == "cancelled":
+                raise WorkerCancelled()
+            elif kind == "failed":
+                if msg["kind"] == "oom":
+                    self._stop_process()  # a fresh process gets a clean GPU
+                raise WorkerFailed(msg["kind"], msg["message"], msg.get("suggestion", ""))
+
+    def _reap(self) -> int | None:
+        proc = self._proc
+        if proc is not None:
+            proc.join(timeout=5)
+        code = proc.exitcode if proc is not None else None
+        self._proc = self._conn = self._queue = None
+        return code
+
+    def _stop_process(self) -> None:
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = self._queue = None
+        if proc is None:
+            return
+        if proc.is_alive():
+            proc.kill()
+        proc.join(timeout=10)
+        if conn is not None:
+            conn.close()
+
+    async def close(self) -> None:
+        """Ask the worker to quit (it finishes nothing further), then make sure it is gone."""
+        if self._proc is None:
+            return
+        self._send({"type": "quit"})
+        proc = self._proc
+        for _ in range(50):
+            if not proc.is_alive():
+                break
+            await asyncio.sleep(0.1)
+        self._stop_process()

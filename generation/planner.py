@@ -1,0 +1,141 @@
+"""Segment -> job specs: valid model parameters for the backend, and how the take is conformed
+back to the segment. Pure (no torch, no model loaded): every "the model cannot do that"
+error is found here, before a worker starts.
+
+Frame count: the segment's duration in seconds at the model's native rate, rounded *up* to
+the model's rule (Wan 4k+1, LTX 8k+1), so the take covers the whole segment when played at
+its own rate (conform ``native``). Size: the backend's trained pixel count at the sequence's
+aspect ratio, rounded to its size multiple (or the size asked for); the take is fitted to the
+sequence frame by cover-crop.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from generation.backends import get_backend
+from generation.backends.base import UnsupportedRequest
+from generation.spec import MEMORY_MODES, JobSpec
+from timeline.takes import Conform
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """What the planner needs to know about an installed model (see generation.models)."""
+
+    id: str
+    path: str
+    revision: str
+    pipeline_class: str
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    segment_frames: int
+    sequence_fps: Fraction
+    sequence_size: tuple[int, int]
+    prompt: str
+    backend: str = "previz"
+    negative_prompt: str = ""
+    model: ResolvedModel | None = None
+    seed: int | None = None  # None: a new random seed per take
+    takes: int = 1
+    steps: int | None = None
+    guidance: float | None = None
+    size: tuple[int, int] | None = None  # generation size; None: from the backend
+    max_sequence_length: int | None = None
+    memory_mode: str = "auto"
+    device: str = "auto"
+    dtype: str = "auto"
+    inputs: dict[str, Any] = field(default_factory=dict)
+    conditioning_version: str | None = None
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randrange(0, 2**31 - 1)
+
+
+def seeds_for(request: GenerationRequest) -> list[int]:
+    """N takes = N seeds: consecutive from a fixed seed, else fresh random ones."""
+    if request.takes < 1:
+        raise UnsupportedRequest("ask for at least one take")
+    if request.seed is None:
+        return [new_seed() for _ in range(request.takes)]
+    if not 0 <= request.seed < 2**63:
+        raise UnsupportedRequest(f"a seed is a whole number from 0 to 2^63-1, not "
+                                 f"{request.seed}")
+    return [request.seed + i for i in range(request.takes)]
+
+
+def plan(request: GenerationRequest) -> list[JobSpec]:
+    backend = get_backend(request.backend)
+    if request.segment_frames < 1:
+        raise UnsupportedRequest("the segment has no frames")
+    if request.memory_mode not in MEMORY_MODES:
+        raise UnsupportedRequest(f"memory mode must be one of {', '.join(MEMORY_MODES)}")
+    backend.check_inputs(request.inputs)
+    c = backend.constraints
+    seq_w, seq_h = request.sequence_size
+    if backend.needs_model:
+        if request.model is None:
+            raise UnsupportedRequest(
+                f"the {backend.name} backend needs a model",
+                "pass --model with a Hugging Face repo id or a local pipeline folder "
+                "(`takeline models list` shows installed ones), or use --backend previz")
+        if request.model.pipeline_class not in backend.pipeline_classes:
+            raise UnsupportedRequest(
+                f"{request.model.id} is a {request.model.pipeline_class} model; the "
+                f"{backend.name} backend needs one of {', '.join(backend.pipeline_classes)}")
+        backend.check_model(request.model.pipeline_class, request.inputs)
+        fps = c.native_fps
+        seconds = Fraction(request.segment_frames) / request.sequence_fps
+        frames = c.frames_for(max(1, math.ceil(seconds * fps)))
+        if frames > c.max_frames:
+            raise UnsupportedRequest(
+                f"the segment is {float(seconds):.2f} s; {backend.name} makes at most "
+                f"{c.max_frames} frames ({float(c.max_frames / fps):.2f} s at {fps} fps) "
+                "per take", "split the segment, or regenerate it in sub-ranges")
+        width, height = request.size or c.size_for(Fraction(seq_w, seq_h))
+        frame_map = "native"
+    else:
+        # Previz renders the segment itself: sequence size, sequence rate, frame for frame.
+        fps = request.sequence_fps
+        frames = request.segment_frames
+        width, height = request.size or (seq_w - seq_w % 2, seq_h - seq_h % 2)
+        frame_map = "retime"
+    call: dict[str, Any] = {
+        "prompt": request.prompt,
+        "height": height,
+        "width": width,
+        "num_frames": frames,
+    }
+    if backend.needs_model:
+        call["num_inference_steps"] = request.steps or backend.default_steps
+        call["negative_prompt"] = request.negative_prompt
+        call["guidance_scale"] = (backend.default_guidance if request.guidance is None
+                                  else request.guidance)
+        if request.max_sequence_length:
+            call["max_sequence_length"] = request.max_sequence_length
+        if backend.name == "ltx":
+            call["frame_rate"] = int(fps)
+    backend.check_call(call)
+    conform = Conform(frame_map=frame_map, take_frames=frames, take_fps=fps,
+                      segment_frames=request.segment_frames,
+                      sequence_fps=request.sequence_fps)
+    model = request.model
+    return [
+        JobSpec(
+            backend=backend.name, seed=seed, call=call, fps=f"{fps.numerator}/{fps.denominator}",
+            model=model.id if model else None, model_path=model.path if model else None,
+            model_revision=model.revision if model else None,
+            pipeline_class=model.pipeline_class if model else None,
+            inputs=request.inputs, memory_mode=request.memory_mode, device=request.device,
+            dtype=request.dtype, conform=conform.to_json(),
+            conditioning_version=request.conditioning_version,
+        )
+        for seed in seeds_for(request)
+    ]

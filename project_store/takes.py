@@ -1,0 +1,387 @@
+"""Takes and generation jobs in the project file, and the content-addressed media store.
+
+A take's media is a file under ``<project>.media/takes/`` named by the SHA-256 of its bytes,
+so the same result stored twice is one file and a file's name proves its content. The row
+holds everything else: the recipe that re-makes it, the hash of its decoded frames, and how
+it is conformed to its segment.
+
+Adding a take to a segment and making it active is a timeline edit (one undo step), done in
+the same transaction as the row insert, so the file and the project never disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from project_store.db import ProjectError
+from project_store.project import Project
+from timeline.model import GeneratedSegment
+from timeline.takes import Conform
+
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class TakeError(ProjectError):
+    pass
+
+
+@dataclass(frozen=True)
+class Take:
+    id: int
+    segment_id: int
+    job_id: int | None
+    name: str
+    starred: bool
+    deleted: bool
+    created_at: str
+    backend: str
+    model: str
+    seed: int | None
+    media_path: Path | None  # absolute; None once deleted
+    frames_hash: str
+    frame_count: int
+    fps: Fraction
+    width: int
+    height: int
+    conditioning_version: str | None
+    recipe: dict[str, Any]
+    conform: Conform
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "segment": self.segment_id, "job": self.job_id, "name": self.name,
+            "starred": self.starred, "deleted": self.deleted, "created_at": self.created_at,
+            "backend": self.backend, "model": self.model, "seed": self.seed,
+            "media_path": str(self.media_path) if self.media_path else None,
+            "frames_hash": self.frames_hash, "frame_count": self.frame_count,
+            "fps": f"{self.fps.numerator}/{self.fps.denominator}",
+            "width": self.width, "height": self.height,
+            "conditioning_version": self.conditioning_version,
+            "recipe": self.recipe, "conform": self.conform.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    segment_id: int
+    state: str
+    spec: dict[str, Any]
+    model_key: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    steps_done: int
+    steps_total: int
+    error: str | None
+    take_ids: tuple[int, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "segment": self.segment_id, "state": self.state,
+            "model_key": self.model_key, "created_at": self.created_at,
+            "started_at": self.started_at, "finished_at": self.finished_at,
+            "steps_done": self.steps_done, "steps_total": self.steps_total,
+            "error": self.error, "takes": list(self.take_ids),
+        }
+
+
+@dataclass(frozen=True)
+class NewTake:
+    """A finished run as the worker reports it, before it is stored."""
+
+    media_file: Path  # a file outside the store; moved in
+    frames_hash: str
+    frame_count: int
+    fps: Fraction
+    width: int
+    height: int
+    backend: str
+    model: str
+    seed: int | None
+    recipe: dict[str, Any]
+    conform: Conform
+    conditioning_version: str | None = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class MediaStore:
+    """Content-addressed files under ``<project>.media/``; paths in rows are relative."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, file: Path, kind: str = "takes") -> str:
+        """Move ``file`` into the store and return its relative path. An identical file
+        already there is kept and ``file`` removed."""
+        digest = file_sha256(file)
+        rel = f"{kind}/{digest[:2]}/{digest}{file.suffix}"
+        dest = self.root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            file.unlink()
+        else:
+            # Same folder as the destination first, so the final rename is atomic.
+            tmp = dest.with_name(dest.name + ".part")
+            shutil.move(os.fspath(file), tmp)
+            os.replace(tmp, dest)
+        return rel
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def remove(self, rel: str) -> None:
+        try:
+            (self.root / rel).unlink()
+        except FileNotFoundError:
+            pass
+
+
+class GenerationRecords:
+    """Takes and jobs of one open project."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.store = MediaStore(project.media_root)
+
+    # ------------------------------------------------------------------ takes
+    def _take(self, r: Any) -> Take:
+        return Take(
+            id=r.id, segment_id=r.segment_id, job_id=r.job_id, name=r.name,
+            starred=bool(r.starred), deleted=bool(r.deleted), created_at=r.created_at,
+            backend=r.backend, model=r.model, seed=r.seed,
+            media_path=self.store.path(r.media_path) if r.media_path else None,
+            frames_hash=r.frames_hash, frame_count=r.frame_count,
+            fps=Fraction(r.fps_num, r.fps_den), width=r.width, height=r.height,
+            conditioning_version=r.conditioning_version, recipe=json.loads(r.recipe_json),
+            conform=Conform.from_json(json.loads(r.conform_json)),
+        )
+
+    def takes(self, segment_id: int | None = None, *, include_deleted: bool = False
+              ) -> list[Take]:
+        sql = "SELECT * FROM takes WHERE 1=1"
+        params: dict[str, Any] = {}
+        if segment_id is not None:
+            sql += " AND segment_id = :s"
+            params["s"] = segment_id
+        if not include_deleted:
+            sql += " AND deleted = 0"
+        return [self._take(r) for r in self.project.query(sql + " ORDER BY id", params)]
+
+    def take(self, take_id: int) -> Take:
+        rows = self.project.query("SELECT * FROM takes WHERE id = :i", {"i": take_id})
+        if not rows:
+            raise TakeError(f"There is no take {take_id} in this project; "
+                            "`takeline takes PROJECT --segment ID` lists them.")
+        return self._take(rows[0])
+
+    def segment(self, segment_id: int) -> GeneratedSegment:
+        item = self.project.sequence.find_item(segment_id)
+        if not isinstance(item, GeneratedSegment):
+            raise TakeError(
+                f"Item {segment_id} is not a generated segment of this project; "
+                "`takeline info PROJECT` lists the items (kind \"generated\")."
+            )
+        return item
+
+    def add_takes(self, segment_id: int, new: Iterable[NewTake], *, job_id: int | None = None,
+                  make_active: bool = True) -> list[Take]:
+        """Store finished runs as takes of ``segment_id``: files into the media store, rows
+        into the file, and one undoable edit that adds them to the segment (the last one
+        becomes active)."""
+        new = list(new)
+        segment = self.segment(segment_id)
+        stored: list[tuple[NewTake, str]] = [(t, self.store.put(t.media_file)) for t in new]
+        ids: list[int] = []
+        with self.project.batch(), self.project.transaction() as c:
+            first_number = len(self.takes(segment_id, include_deleted=True)) + 1
+            for number, (t, rel) in enumerate(stored, start=first_number):
+                row = c.execute(text(
+                    "INSERT INTO takes(segment_id, job_id, name, starred, deleted, created_at, "
+                    "backend, model, seed, media_path, frames_hash, frame_count, fps_num, "
+                    "fps_den, width, height, conditioning_version, recipe_json, conform_json) "
+                    "VALUES (:s, :j, :n, 0, 0, :t, :b, :m, :seed, :p, :h, :fc, :fn, :fd, :w, "
+                    ":hh, :cv, :r, :c) RETURNING id"), {
+                    "s": segment_id, "j": job_id, "n": f"Take {number}", "t": _now(),
+                    "b": t.backend, "m": t.model, "seed": t.seed, "p": rel,
+                    "h": t.frames_hash, "fc": t.frame_count, "fn": t.fps.numerator,
+                    "fd": t.fps.denominator, "w": t.width, "hh": t.height,
+                    "cv": t.conditioning_version, "r": json.dumps(t.recipe, sort_keys=True),
+                    "c": json.dumps(t.conform.to_json()),
+                }).one()
+                ids.append(row.id)
+            if ids:
+                params: dict[str, Any] = {"op": "set", "item": segment_id,
+                                          "takes": [*segment.takes, *ids]}
+                if make_active or segment.active_take is None:
+                    params["active_take"] = ids[-1]
+                self.project.execute(params)
+        return [self.take(i) for i in ids]
+
+    def set_active(self, take_id: int) -> None:
+        take = self.take(take_id)
+        segment = self.segment(take.segment_id)
+        if take.id not in segment.takes:
+            raise TakeError(f"Take {take_id} is no longer one of segment {segment.id}'s takes "
+                            "(it was removed); undo the removal to use it again.")
+        self.project.execute({"op": "set", "item": segment.id, "active_take": take_id})
+
+    def rename(self, take_id: int, name: str) -> None:
+        self.take(take_id)
+        with self.project.transaction() as c:
+            c.execute(text("UPDATE takes SET name = :n WHERE id = :i"), {"n": name, "i": take_id})
+
+    def star(self, take_id: int, starred: bool = True) -> None:
+        self.take(take_id)
+        with self.project.transaction() as c:
+            c.execute(text("UPDATE takes SET starred = :v WHERE id = :i"),
+                      {"v": starred, "i": take_id})
+
+    def delete(self, take_id: int) -> None:
+        """Remove a take from its segment (an undoable edit; the active take passes to the
+        newest remaining one), mark its row deleted and delete its media file unless another
+        take still uses the same file. Undoing the removal brings the id back, but not the
+        media: the segment then shows it as pending."""
+        take = self.take(take_id)
+        segment = self.segment(take.segment_id)
+        remaining = [t for t in segment.takes if t != take_id]
+        with self.project.batch(), self.project.transaction() as c:
+            if take_id in segment.takes:
+                active = segment.active_take
+                if active == take_id:
+                    active = remaining[-1] if remaining else None
+                self.project.execute({"op": "set", "item": segment.id, "takes": remaining,
+                                      "active_take": active})
+            c.execute(text("UPDATE takes SET deleted = 1, media_path = NULL WHERE id = :i"),
+                      {"i": take_id})
+            rel = None if take.media_path is None else \
+                take.media_path.relative_to(self.store.root).as_posix()
+            shared = rel is not None and c.execute(
+                text("SELECT count(*) FROM takes WHERE media_path = :p AND deleted = 0"),
+                {"p": rel}).scalar()
+        if rel is not None and not shared:
+            self.store.remove(rel)
+
+    def active_take_media(self) -> dict[int, tuple[Path, Conform]]:
+        """Take id -> (media file, conform) for every active take of the sequence whose file
+        is present: what the compositor needs to show generated segments."""
+        wanted = {
+            item.active_take for item in self.project.sequence.all_items()
+            if isinstance(item, GeneratedSegment) and item.active_take
+        }
+        out: dict[int, tuple[Path, Conform]] = {}
+        for take in self.takes(include_deleted=False):
+            if take.id in wanted and take.media_path is not None and take.media_path.exists():
+                out[take.id] = (take.media_path, take.conform)
+        return out
+
+    # ------------------------------------------------------------------ jobs
+    @staticmethod
+    def _job(r: Any) -> Job:
+        return Job(
+            id=r.id, segment_id=r.segment_id, state=r.state, spec=json.loads(r.spec_json),
+            model_key=r.model_key, created_at=r.created_at, started_at=r.started_at,
+            finished_at=r.finished_at, steps_done=r.steps_done, steps_total=r.steps_total,
+            error=r.error, take_ids=tuple(json.loads(r.take_ids_json)),
+        )
+
+    def queue_job(self, segment_id: int, spec: dict[str, Any], *, model_key: str,
+                  steps_total: int) -> Job:
+        self.segment(segment_id)
+        with self.project.transaction() as c:
+            row = c.execute(text(
+                "INSERT INTO jobs(segment_id, state, spec_json, model_key, created_at, "
+                "steps_done, steps_total, take_ids_json) VALUES (:s, 'queued', :j, :k, :t, 0, "
+                ":n, '[]') RETURNING id"), {
+                "s": segment_id, "j": json.dumps(spec, sort_keys=True), "k": model_key,
+                "t": _now(), "n": steps_total}).one()
+        return self.job(row.id)
+
+    def job(self, job_id: int) -> Job:
+        rows = self.project.query("SELECT * FROM jobs WHERE id = :i", {"i": job_id})
+        if not rows:
+            raise TakeError(f"There is no job {job_id} in this project.")
+        return self._job(rows[0])
+
+    def jobs(self, states: Iterable[str] | None = None) -> list[Job]:
+        sql = "SELECT * FROM jobs"
+        params: dict[str, Any] = {}
+        if states is not None:
+            states = list(states)
+            sql += " WHERE state IN (" + ", ".join(f":s{i}" for i in range(len(states))) + ")"
+            params = {f"s{i}": s for i, s in enumerate(states)}
+        return [self._job(r) for r in self.project.query(sql + " ORDER BY id", params)]
+
+    def next_job(self, prefer_model_key: str | None = None) -> Job | None:
+        """The oldest queued job, preferring one for the model already loaded (so jobs for
+        the same model run back to back instead of reloading it)."""
+        queued = self.jobs(["queued"])
+        if not queued:
+            return None
+        for job in queued:
+            if prefer_model_key is not None and job.model_key == prefer_model_key:
+                return job
+        return queued[0]
+
+    def _set_job(self, job_id: int, **values: Any) -> None:
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        with self.project.transaction() as c:
+            c.execute(text(f"UPDATE jobs SET {sets} WHERE id = :id"), {**values, "id": job_id})
+
+    def start_job(self, job_id: int) -> None:
+        self._set_job(job_id, state="running", started_at=_now(), error=None, steps_done=0)
+
+    def job_progress(self, job_id: int, steps_done: int, steps_total: int) -> None:
+        self._set_job(job_id, steps_done=steps_done, steps_total=steps_total)
+
+    def finish_job(self, job_id: int, take_ids: Iterable[int]) -> None:
+        self._set_job(job_id, state="done", finished_at=_now(),
+                      take_ids_json=json.dumps(list(take_ids)))
+
+    def fail_job(self, job_id: int, error: str) -> None:
+        self._set_job(job_id, state="failed", finished_at=_now(), error=error)
+
+    def cancel_job(self, job_id: int) -> None:
+        job = self.job(job_id)
+        if job.state in ("done", "failed", "cancelled"):
+            raise TakeError(f"Job {job_id} is already {job.state}.")
+        self._set_job(job_id, state="cancelled", finished_at=_now())
+
+    def retry_job(self, job_id: int) -> Job:
+        """Queue a failed or cancelled job again (same spec, so the same seeds)."""
+        job = self.job(job_id)
+        if job.state not in ("failed", "cancelled"):
+            raise TakeError(f"Job {job_id} is {job.state}; only failed or cancelled jobs can "
+                            "be retried.")
+        return self.queue_job(job.segment_id, job.spec, model_key=job.model_key,
+                              steps_total=job.steps_total)
+
+    def requeue_interrupted(self) -> list[int]:
+        """Jobs left 'running' by an editor that did not close normally go back in the
+        queue (nothing was stored for them)."""
+        ids = [j.id for j in self.jobs(["running"])]
+        for job_id in ids:
+            self._set_job(job_id, state="queued", started_at=None, steps_done=0)
+        return ids

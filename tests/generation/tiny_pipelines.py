@@ -1,0 +1,392 @@
+"""Tiny, randomly initialised diffusers video pipelines, built offline for tests.
+
+Each builder constructs the real pipeline class (the one a hub checkpoint would load as) at a
+tiny size, saves it with ``save_pretrained`` and returns the folder. Loading that folder with
+``DiffusionPipeline.from_pretrained(folder, local_files_only=True, use_safetensors=True)``
+goes through the same code path as a downloaded model, with no network access.
+
+Run ``python tests/generation/tiny_pipelines.py OUTDIR`` to build all kinds, load each back
+and check that two runs with the same CPU generator seed give bit-identical frames.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+KINDS: tuple[str, ...] = ("wan-t2v", "wan-i2v", "wan-vace", "ltx-condition")
+# Wan 2.1 I2V layout with a CLIP image encoder; takes ``image`` only (see ``_build_wan_i2v``).
+EXTRA_KINDS: tuple[str, ...] = ("wan-i2v-clip",)
+
+# Shared by every kind so the frames line up: Wan wants 4k+1 frames and a multiple of 16, LTX
+# (built here with the real 32x spatial / 8x temporal compression) 8k+1 and a multiple of 32.
+HEIGHT = 32
+WIDTH = 32
+NUM_FRAMES = 9
+
+# Every text encoder below is this wide; Wan's ``text_dim`` and LTX's ``caption_channels`` must
+# match it.
+TEXT_DIM = 32
+
+# Tiny Wan VAE: 8x spatial and 4x temporal compression like the real one. ``z_dim`` must stay 16:
+# the default ``latents_mean`` / ``latents_std`` config lists have 16 entries.
+_WAN_VAE_CONFIG: dict[str, Any] = {
+    "base_dim": 3,
+    "z_dim": 16,
+    "dim_mult": [1, 1, 1, 1],
+    "num_res_blocks": 1,
+    "temperal_downsample": [False, True, True],
+}
+
+# inner_dim = 2 heads * 12 = 24; the head dim is split three ways for 3D RoPE.
+_WAN_TRANSFORMER_CONFIG: dict[str, Any] = {
+    "patch_size": (1, 2, 2),
+    "num_attention_heads": 2,
+    "attention_head_dim": 12,
+    "in_channels": 16,
+    "out_channels": 16,
+    "text_dim": TEXT_DIM,
+    "freq_dim": 256,
+    "ffn_dim": 32,
+    "num_layers": 2,
+    "cross_attn_norm": True,
+    "qk_norm": "rms_norm_across_heads",
+    "rope_max_seq_len": 32,
+}
+_WAN_INNER_DIM = 24
+
+# CLIP vision tower for Wan 2.1 I2V; the pipeline feeds its penultimate hidden state
+# (``hidden_size`` wide) to the transformer, so ``image_dim`` must equal ``hidden_size``.
+_CLIP_HIDDEN = 8
+
+
+def _tokenizer() -> Any:
+    """An in-memory Unigram T5 tokenizer: characters plus a few whole words, no download."""
+    from transformers import T5Tokenizer
+
+    # pad=0, eos=1, unk=2 must come first: T5 models rely on those ids.
+    pieces: list[tuple[str, float]] = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    words = ["▁a", "▁the", "▁red", "▁fox", "▁cat", "▁dog", "▁in", "▁of", "▁snow"]
+    pieces += [(word, -2.0) for word in words]
+    pieces += [("▁", -3.0)]
+    pieces += [(char, -4.0) for char in "abcdefghijklmnopqrstuvwxyz0123456789.,!?'-"]
+    # model_max_length as in the real repos; the default is a huge sentinel value.
+    return T5Tokenizer(vocab=pieces, extra_ids=0, model_max_length=512)
+
+
+def _umt5_encoder(vocab_size: int) -> Any:
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    config = UMT5Config(
+        vocab_size=vocab_size,
+        d_model=TEXT_DIM,
+        d_kv=8,
+        d_ff=37,
+        num_layers=2,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+        dropout_rate=0.0,
+    )
+    torch.manual_seed(0)
+    return UMT5EncoderModel(config).eval()  # eval: dropout would break determinism
+
+
+def _t5_encoder(vocab_size: int) -> Any:
+    from transformers import T5Config, T5EncoderModel
+
+    config = T5Config(
+        vocab_size=vocab_size,
+        d_model=TEXT_DIM,
+        d_kv=8,
+        d_ff=37,
+        num_layers=2,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+        dropout_rate=0.0,
+    )
+    torch.manual_seed(0)
+    return T5EncoderModel(config).eval()
+
+
+def _wan_vae() -> Any:
+    from diffusers import AutoencoderKLWan
+
+    torch.manual_seed(0)
+    return AutoencoderKLWan(**_WAN_VAE_CONFIG)
+
+
+def _wan_scheduler() -> Any:
+    from diffusers import UniPCMultistepScheduler
+
+    # The scheduler the Wan 2.1 hub repos ship.
+    return UniPCMultistepScheduler(
+        prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
+    )
+
+
+def _wan_text() -> dict[str, Any]:
+    tokenizer = _tokenizer()
+    return {"tokenizer": tokenizer, "text_encoder": _umt5_encoder(len(tokenizer))}
+
+
+def _build_wan_t2v() -> Any:
+    from diffusers import WanPipeline, WanTransformer3DModel
+
+    torch.manual_seed(0)
+    transformer = WanTransformer3DModel(**_WAN_TRANSFORMER_CONFIG)
+    return WanPipeline(
+        vae=_wan_vae(), transformer=transformer, scheduler=_wan_scheduler(), **_wan_text()
+    )
+
+
+def _build_wan_i2v() -> Any:
+    """Wan 2.2 A14B-style I2V: 36-channel transformer, no CLIP image encoder.
+
+    Wan 2.1 I2V (CLIP ``image_encoder``, ``image_dim`` set) cannot take both call shapes with
+    one set of weights: with ``last_image`` the pipeline encodes two images and the transformer
+    only accepts them when ``pos_embed_seq_len`` is set (the FLF2V variant), which in turn
+    breaks calls with ``image`` alone. This layout conditions through the VAE latents and mask
+    only, so ``image=`` and ``image=`` + ``last_image=`` both work.
+    """
+    from diffusers import WanImageToVideoPipeline, WanTransformer3DModel
+
+    torch.manual_seed(0)
+    # 16 noise + 4 mask (the 4 frames folded into each latent frame) + 16 condition channels.
+    transformer = WanTransformer3DModel(**{**_WAN_TRANSFORMER_CONFIG, "in_channels": 36})
+    return WanImageToVideoPipeline(
+        vae=_wan_vae(),
+        transformer=transformer,
+        scheduler=_wan_scheduler(),
+        image_encoder=None,
+        image_processor=None,
+        **_wan_text(),
+    )
+
+
+def _build_wan_i2v_clip() -> Any:
+    """Wan 2.1 I2V layout: CLIP vision tower + image processor, image cross-attention."""
+    from diffusers import WanImageToVideoPipeline, WanTransformer3DModel
+    from transformers import CLIPImageProcessorPil, CLIPVisionConfig, CLIPVisionModel
+
+    torch.manual_seed(0)
+    transformer = WanTransformer3DModel(
+        **{**_WAN_TRANSFORMER_CONFIG, "in_channels": 36},
+        image_dim=_CLIP_HIDDEN,
+        added_kv_proj_dim=_WAN_INNER_DIM,  # image tokens get their own K/V projections
+    )
+    clip_config = CLIPVisionConfig(
+        hidden_size=_CLIP_HIDDEN,
+        projection_dim=_CLIP_HIDDEN,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=16,
+        image_size=32,
+        patch_size=8,
+    )
+    torch.manual_seed(0)
+    # CLIPVisionModel, as in the Wan 2.1 I2V repos: the pipeline's type hint; the
+    # ...WithProjection variant loads too but logs "Expected types for image_encoder".
+    image_encoder = CLIPVisionModel(clip_config).eval()
+    return WanImageToVideoPipeline(
+        vae=_wan_vae(),
+        transformer=transformer,
+        scheduler=_wan_scheduler(),
+        image_encoder=image_encoder,
+        # The PIL backend explicitly: CLIPImageProcessor picks it only when torchvision is
+        # missing, which would make the saved folder and the frames depend on the machine.
+        image_processor=CLIPImageProcessorPil(size=32, crop_size=32),
+        **_wan_text(),
+    )
+
+
+def _build_wan_vace() -> Any:
+    from diffusers import WanVACEPipeline, WanVACETransformer3DModel
+
+    torch.manual_seed(0)
+    # vace_in_channels = 16 inactive + 16 reactive latents + 8*8 mask channels (spatial factor^2).
+    transformer = WanVACETransformer3DModel(
+        **{**_WAN_TRANSFORMER_CONFIG, "num_layers": 3},
+        vace_layers=[0, 2],
+        vace_in_channels=96,
+    )
+    return WanVACEPipeline(
+        vae=_wan_vae(), transformer=transformer, scheduler=_wan_scheduler(), **_wan_text()
+    )
+
+
+def _build_ltx_condition() -> Any:
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXConditionPipeline,
+        LTXVideoTransformer3DModel,
+    )
+
+    latent_channels = 8
+    torch.manual_seed(0)
+    # patch_size 4 and three down/up-scaling blocks give the real model's 32x spatial and 8x
+    # temporal compression, so the real frame (8k+1) and size (multiple of 32) rules apply.
+    vae = AutoencoderKLLTXVideo(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=latent_channels,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, True, False),
+        decoder_spatio_temporal_scaling=(True, True, True, False),
+        decoder_inject_noise=(False, False, False, False, False),
+        upsample_residual=(False, False, False, False),
+        upsample_factor=(1, 1, 1, 1),
+        timestep_conditioning=False,
+        patch_size=4,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    torch.manual_seed(0)
+    transformer = LTXVideoTransformer3DModel(
+        in_channels=latent_channels,
+        out_channels=latent_channels,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        cross_attention_dim=16,
+        num_layers=1,
+        caption_channels=TEXT_DIM,
+    )
+    tokenizer = _tokenizer()
+    return LTXConditionPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=_t5_encoder(len(tokenizer)),
+        tokenizer=tokenizer,
+        transformer=transformer,
+    )
+
+
+_BUILDERS: dict[str, Callable[[], Any]] = {
+    "wan-t2v": _build_wan_t2v,
+    "wan-i2v": _build_wan_i2v,
+    "wan-i2v-clip": _build_wan_i2v_clip,
+    "wan-vace": _build_wan_vace,
+    "ltx-condition": _build_ltx_condition,
+}
+
+
+def build_tiny_pipeline(kind: str, directory: Path) -> Path:
+    """Build the tiny pipeline ``kind`` with random weights and save it into ``directory``."""
+    if kind not in _BUILDERS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(_BUILDERS)}")
+    directory = Path(directory)
+    pipe = _BUILDERS[kind]()
+    pipe.save_pretrained(directory, safe_serialization=True)
+    return directory
+
+
+def _gradient(color: tuple[int, int, int]) -> Image.Image:
+    """A solid colour with a horizontal ramp, so images are not flat (flat input hides bugs)."""
+    ramp = np.linspace(0.0, 1.0, WIDTH, dtype=np.float32)[None, :, None]
+    pixels = (np.asarray(color, dtype=np.float32)[None, None, :] * (0.5 + 0.5 * ramp)).round()
+    pixels = np.broadcast_to(pixels, (HEIGHT, WIDTH, 3)).astype(np.uint8)
+    return Image.fromarray(pixels, mode="RGB")
+
+
+def tiny_call_kwargs(kind: str) -> dict[str, Any]:
+    """Minimal, fast call arguments for ``kind``; callers add ``prompt`` and ``generator``."""
+    common: dict[str, Any] = {
+        "height": HEIGHT,
+        "width": WIDTH,
+        "num_frames": NUM_FRAMES,
+        "num_inference_steps": 3,
+        "guidance_scale": 3.0,  # > 1 so the classifier-free guidance path runs
+        "max_sequence_length": 16,
+        "output_type": "np",
+    }
+    if kind == "wan-t2v":
+        return common
+    if kind == "wan-i2v":
+        return {**common, "image": _gradient((220, 40, 30)), "last_image": _gradient((30, 40, 220))}
+    if kind == "wan-i2v-clip":
+        return {**common, "image": _gradient((220, 40, 30))}
+    if kind == "wan-vace":
+        # Keep the first and last two frames, regenerate the middle (white = regenerate).
+        keep = {0, 1, NUM_FRAMES - 2, NUM_FRAMES - 1}
+        black = Image.new("RGB", (WIDTH, HEIGHT), (0, 0, 0))
+        white = Image.new("RGB", (WIDTH, HEIGHT), (255, 255, 255))
+        gray = Image.new("RGB", (WIDTH, HEIGHT), (128, 128, 128))
+        return {
+            **common,
+            "video": [_gradient((40, 160, 60)) if i in keep else gray for i in range(NUM_FRAMES)],
+            "mask": [black if i in keep else white for i in range(NUM_FRAMES)],
+            "reference_images": [_gradient((200, 120, 20))],
+        }
+    if kind == "ltx-condition":
+        from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+
+        condition = LTXVideoCondition(image=_gradient((220, 40, 30)), frame_index=0, strength=1.0)
+        return {**common, "conditions": [condition]}
+    raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(_BUILDERS)}")
+
+
+def _folder_kb(directory: Path) -> float:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 1024
+
+
+def _run(pipe: Any, kind: str, seed: int = 7) -> np.ndarray:
+    generator = torch.Generator("cpu").manual_seed(seed)  # fresh: a generator's state is consumed
+    result = pipe(prompt="a red fox", generator=generator, **tiny_call_kwargs(kind))
+    return np.asarray(result.frames)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(f"usage: {argv[0]} OUTDIR", file=sys.stderr)
+        return 2
+    import diffusers
+    import transformers
+
+    # Progress bars only: "Writing model shards", "Loading weights", "Loading pipeline ...".
+    transformers.utils.logging.disable_progress_bar()
+    diffusers.utils.logging.disable_progress_bar()
+    torch.set_num_threads(min(2, torch.get_num_threads()))  # match a 2-core CI runner
+    out_dir = Path(argv[1])
+    failures = 0
+    header = f"{'kind':<14} {'class':<24} {'KB':>5} {'output shape':<18} {'s/run':>5}"
+    print(f"{header} same seed-sensitive")
+    for kind in KINDS + EXTRA_KINDS:
+        directory = out_dir / kind
+        if directory.exists():
+            shutil.rmtree(directory)
+        build_tiny_pipeline(kind, directory)
+        pipe = diffusers.DiffusionPipeline.from_pretrained(
+            directory, local_files_only=True, use_safetensors=True
+        )
+        pipe.set_progress_bar_config(disable=True)
+        started = time.perf_counter()
+        first = _run(pipe, kind)
+        second = _run(pipe, kind)
+        per_run = (time.perf_counter() - started) / 2
+        same = bool(np.array_equal(first, second))
+        # A different seed must change the frames, or "same" above proves nothing.
+        seed_sensitive = not np.array_equal(first, _run(pipe, kind, seed=8))
+        failures += not (same and seed_sensitive)
+        print(
+            f"{kind:<14} {type(pipe).__name__:<24} {_folder_kb(directory):>5.0f} "
+            f"{str(first.shape):<18} {per_run:>5.2f} {same!s:<4} {seed_sensitive}"
+        )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
