@@ -61,6 +61,8 @@ class WorkerClient:
         self._queue: asyncio.Queue[dict[str, Any]] | None = None
         self._cancel_deadline: dict[int, float] = {}
         self._sink: tuple[Any, Any] = (None, None)  # (loop, queue) the reader posts to
+        self._runs = 0
+        self._wire_ids: dict[int, int] = {}  # job id -> run number sent to the worker
         self.starts = 0  # how many worker processes this client has started
 
     @property
@@ -136,8 +138,9 @@ class WorkerClient:
         """Ask the worker to stop the job at its next step; killed if it does not within
         ``cancel_grace_s``."""
         self._cancel_deadline.setdefault(job_id, time.monotonic() + self.cancel_grace_s)
-        if self._conn is not None:
-            self._send({"type": "cancel", "job": job_id})
+        wire = self._wire_ids.get(job_id)
+        if self._conn is not None and wire is not None:
+            self._send({"type": "cancel", "job": wire})
 
     async def run(self, job_id: int, spec: JobSpec, out_dir: Path,
                   on_progress: Callable[[int, int], None] | None = None) -> RunResult:
@@ -145,14 +148,18 @@ class WorkerClient:
             self._cancel_deadline.pop(job_id)
             raise WorkerCancelled()
         queue = await self._ensure_started()
-        self._send({"type": "run", "job": job_id, "spec": spec.to_json(),
+        # The worker hears this client's own run numbers: job ids repeat across projects.
+        self._runs += 1
+        wire = self._wire_ids[job_id] = self._runs
+        self._send({"type": "run", "job": wire, "spec": spec.to_json(),
                     "out_dir": str(out_dir)})
         try:
-            return await self._await_result(job_id, queue, on_progress)
+            return await self._await_result(job_id, wire, queue, on_progress)
         finally:
             self._cancel_deadline.pop(job_id, None)
+            self._wire_ids.pop(job_id, None)
 
-    async def _await_result(self, job_id: int, queue: asyncio.Queue[dict[str, Any]],
+    async def _await_result(self, job_id: int, wire: int, queue: asyncio.Queue[dict[str, Any]],
                             on_progress: Callable[[int, int], None] | None) -> RunResult:
         last_message = time.monotonic()
         while True:
@@ -182,7 +189,7 @@ class WorkerClient:
                     "crash", f"the generation worker died mid-job ({describe_exit(code)})",
                     "retry the job (a fresh worker is started); if it keeps crashing, "
                     "choose a lower memory mode or a smaller size")
-            if msg.get("job") != job_id:
+            if msg.get("job") != wire:
                 continue  # a late message about an earlier, abandoned job
             if kind == "progress" and on_progress is not None:
                 on_progress(msg["step"], msg["total"])

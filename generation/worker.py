@@ -81,6 +81,7 @@ def worker_main(conn: Connection) -> None:
             return
         job = msg["job"]
         if job in cancelled:
+            cancelled.discard(job)
             send({"type": "cancelled", "job": job})
             continue
         send({"type": "started", "job": job})

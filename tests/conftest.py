@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,20 @@ def testdata() -> Path:
     if folder is None:
         pytest.skip(missing_testdata_reason())
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """kind -> folder of a tiny real diffusers pipeline with random weights, built offline
+    once per session (see tests/generation/tiny_pipelines.py)."""
+    root = tmp_path_factory.mktemp("tiny-models")
+    built: dict[str, Path] = {}
+
+    def get(kind: str) -> Path:
+        if kind not in built:
+            from tests.generation.tiny_pipelines import build_tiny_pipeline
+
+            built[kind] = build_tiny_pipeline(kind, root / kind)
+        return built[kind]
+
+    return get

@@ -219,7 +219,7 @@ class DiffusersBackend(Backend):
                 "--model with the folder of a diffusers pipeline")
         try:
             pipe = diffusers.DiffusionPipeline.from_pretrained(
-                spec.model_path, torch_dtype=dtype, use_safetensors=True,
+                spec.model_path, dtype=dtype, use_safetensors=True,
                 local_files_only=True, trust_remote_code=False,
             )
         except Exception as exc:  # diffusers raises many kinds; all mean "cannot load"

@@ -1,10 +1,9 @@
-"""Fixtures for generation tests: tiny real diffusers pipelines (built once per session,
-offline, loaded through ``from_pretrained`` like a user's model) and a project with a
-generated segment."""
+"""Fixtures for generation tests: a project with a generated segment. (``tiny_model``, the
+tiny real pipelines, lives in ``tests/conftest.py``: the app tests use it too.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,21 +11,6 @@ import pytest
 
 from project_store.project import Project
 from timeline.model import SequenceSettings
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    root = tmp_path_factory.mktemp("tiny-models")
-    built: dict[str, Path] = {}
-
-    def get(kind: str) -> Path:
-        if kind not in built:
-            from tests.generation.tiny_pipelines import build_tiny_pipeline
-
-            built[kind] = build_tiny_pipeline(kind, root / kind)
-        return built[kind]
-
-    return get
 
 
 def make_project(path: Path, *, duration: int = 12, prompt: str = "a red fox in snow",
