@@ -24,16 +24,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from app import cli_generate
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.project import Project
+from project_store.takes import GenerationRecords
 from timeline.model import Clip, EditError, SequenceSettings
 from timeline.time import TimeError, parse_rate
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy",
-            "export", "presets", "otio", "open")
+            "export", "presets", "otio", "open", *cli_generate.COMMANDS)
 
 
 class Failure(Exception):
@@ -146,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--size", type=_size, help="frame size (default: the file's, or 1920x1080)")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    cli_generate.add_parsers(sub, _size)
+
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
     return ap
@@ -163,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(_dispatch(args) or 0)
-    except Failure as exc:
+    except (Failure, cli_generate.CliFailure) as exc:
         return _fail(str(exc))
     except (ProjectError, ImportMediaError, EditError) as exc:
         return _fail(str(exc))
@@ -178,6 +182,8 @@ def _fail(message: str) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int | None:
     command = args.command
+    if command in cli_generate.COMMANDS:
+        return cli_generate.dispatch(args)
     if command == "new":
         settings = SequenceSettings(fps=args.fps, width=args.size[0], height=args.size[1],
                                     sample_rate=args.sample_rate)
@@ -270,7 +276,8 @@ def _render_frame(args: argparse.Namespace) -> int:
             print(f"takeline: warning: {a.path} is {a.status}; its clips render as offline",
                   file=sys.stderr)
         source = MediaFrameSource(
-            {a.id: a.probe for a in project.assets.values() if a.status == "ok"})
+            {a.id: a.probe for a in project.assets.values() if a.status == "ok"},
+            takes=GenerationRecords(project).active_take_media())
         try:
             picture = render_frame(project.sequence, args.frame, source, size=args.size)
         finally:
@@ -376,7 +383,8 @@ def _export(args: argparse.Namespace) -> int:
                 print(f"takeline: warning: {a.path} is {a.status}; its clips export as "
                       "offline (black / silent)", file=sys.stderr)
         probes = {a.id: a.probe for a in project.assets.values() if a.status == "ok"}
-        frames = MediaFrameSource(probes, use_proxies=False)  # export: originals only
+        frames = MediaFrameSource(probes, use_proxies=False,  # export: originals only
+                                  takes=GenerationRecords(project).active_take_media())
         sound = MediaAudioSource(probes, sample_rate=project.sequence.sample_rate)
         try:
             result = export_sequence(

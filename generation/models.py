@@ -229,14 +229,37 @@ def _components(index: dict[str, Any]) -> list[str]:
 
 
 def _completeness_problems(folder: Path) -> list[str]:
-    """What keeps diffusers from loading this folder with safetensors weights."""
+    """What keeps diffusers from loading this folder with safetensors weights.
+
+    Every component model_index.json names must have its folder; a model component (one with
+    ``config.json``; schedulers and tokenizers have other configs) needs ``.safetensors``
+    weights, and a sharded one every shard its ``*.safetensors.index.json`` maps. Broken
+    links (blobs missing from the cache) count as missing files.
+    """
     problems = []
     for name in _components(_read_index(folder, str(folder))):
         sub = folder / name
         if not sub.is_dir():
             problems.append(f"component folder '{name}' is missing")
-        elif (sub / "config.json").is_file() and not any(sub.glob("*.safetensors")):
+            continue
+        if not (sub / "config.json").is_file():
+            continue
+        if not any(p.is_file() for p in sub.glob("*.safetensors")):
             problems.append(f"component '{name}' has no .safetensors weights")
+            continue
+        missing: set[str] = set()
+        for shard_index in sub.glob("*.safetensors.index.json"):
+            try:
+                weight_map = json.loads(shard_index.read_text(encoding="utf-8"))["weight_map"]
+                shards = {str(shard) for shard in weight_map.values()}
+            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError,
+                    AttributeError):
+                problems.append(f"{name}/{shard_index.name} is unreadable")
+                continue
+            missing.update(shard for shard in shards if not (sub / shard).is_file())
+        if missing:
+            problems.append(f"component '{name}' misses weight shards "
+                            f"{', '.join(sorted(missing))}")
     return problems
 
 
@@ -352,8 +375,12 @@ def _resolve_cached(
     )
 
     try:
+        # Only model_index.json is required here: a Takeline pull fetches part of a repo by
+        # design, so huggingface_hub's check against the whole repo's listing would call it
+        # incomplete. _check_usable checks the components the index names instead.
         snapshot = Path(snapshot_download(
             repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True,
+            allow_patterns=[_MODEL_INDEX],
         ))
     except IncompleteSnapshotError:
         raise ModelError(
@@ -479,7 +506,34 @@ def _host(endpoint: str | None) -> str:
     return urlparse(endpoint or constants.ENDPOINT).netloc or "huggingface.co"
 
 
+def _can_connect(endpoint: str | None, timeout: float = 5.0) -> bool:
+    """Whether the Hub's host accepts a TCP connection (True when a proxy is configured).
+
+    Without this, a machine with no network waits ~25 s in huggingface_hub's retries (five,
+    with exponential backoff) before the error comes.
+    """
+    import socket
+    import urllib.request
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if any(key in urllib.request.getproxies() for key in ("http", "https", "all")):
+        return True
+    url = urlparse(endpoint or constants.ENDPOINT)
+    if not url.hostname:
+        return True
+    port = url.port or (80 if url.scheme == "http" else 443)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _no_network(endpoint: str | None, cause: BaseException | None = None) -> ModelError:
+    if cause is not None and cause.__cause__ is not None:
+        cause = cause.__cause__  # huggingface_hub wraps the connection error it got
     why = f" ({type(cause).__name__})" if cause is not None else ""
     return ModelError(
         f"cannot reach {_host(endpoint)}: no network (or HF_HUB_OFFLINE=1){why}. Download on a "
@@ -550,10 +604,9 @@ def _progress_tqdm(progress: Callable[[int, int], None], total: int) -> type:
                 self._tl_add(initial)
 
         def _tl_add(self, n: int) -> None:
-            with lock:
+            with lock:  # report in order: the callback sees bytes_done never decrease
                 state["done"] += n
-                done = min(state["done"], total)
-            progress(done, total)
+                progress(min(state["done"], total), total)
 
         def update(self, n: float | None = 1) -> bool | None:
             if getattr(self, "_tl_counts", False) and n:
@@ -599,6 +652,8 @@ def pull_model(
         raise ModelError(
             f"{repo_id!r} is not a Hugging Face repo id (like Wan-AI/Wan2.1-T2V-1.3B-Diffusers)."
         )
+    if not _can_connect(endpoint):
+        raise _no_network(endpoint)
 
     try:
         index_file = Path(hf_hub_download(

@@ -38,6 +38,21 @@ def _fault() -> tuple[str, int] | None:
     return kind, int(step or 1)
 
 
+def _quiet_libraries() -> None:
+    """Loading bars and per-call log lines from diffusers/transformers would interleave with
+    the editor's own progress on the terminal; the worker reports progress itself."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        import diffusers.utils.logging as dlog
+        import transformers.utils.logging as tlog
+    except ImportError:
+        return
+    dlog.disable_progress_bar()
+    dlog.set_verbosity_error()
+    tlog.disable_progress_bar()
+    tlog.set_verbosity_error()
+
+
 def worker_main(conn: Connection) -> None:
     from generation.backends.base import GenerationError, JobCancelled, OutOfMemory
     from generation.execute import run_spec
@@ -69,6 +84,7 @@ def worker_main(conn: Connection) -> None:
                 return
 
     threading.Thread(target=listen, name="takeline-worker-listen", daemon=True).start()
+    _quiet_libraries()
     send({"type": "ready", "pid": os.getpid()})
     cache: dict[str, Any] = {}
     fault = _fault()

@@ -1,0 +1,355 @@
+"""The generation commands of ``takeline``:
+
+    takeline generate PROJECT --segment ID [--backend previz|wan|wan-vace|ltx] [--model ID]
+                      [--seed N] [--takes N] [--steps N] [--guidance X] [--size WxH]
+                      [--memory-mode M] [--device D] [--dtype T] [--json]
+    takeline takes PROJECT --segment ID [--json]   (also --activate / --star / --rename /
+                                                    --delete TAKE)
+    takeline rerun PROJECT --take ID [--verify]
+    takeline jobs PROJECT [--run] [--cancel ID] [--retry ID] [--json]
+    takeline models list [--json] / takeline models pull ID [--revision R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from app.generation_runner import GenerationRunner, JobUpdate
+from generation.backends import BACKENDS
+from generation.backends.base import GenerationError
+from generation.models import ModelError, format_size, list_installed, pull_model, resolve_model
+from generation.planner import GenerationRequest, ResolvedModel
+from generation.spec import MEMORY_MODES
+from generation.take_media import frames_hash, read_take
+from project_store.project import Project
+from project_store.takes import GenerationRecords, TakeError
+from timeline.model import GeneratedSegment
+
+COMMANDS = ("generate", "takes", "rerun", "jobs", "models")
+
+
+class CliFailure(Exception):
+    pass
+
+
+def add_parsers(sub: Any, size_type: Any) -> None:
+    p = sub.add_parser("generate", help="generate takes for a generated segment")
+    p.add_argument("project", type=Path)
+    p.add_argument("--segment", type=int, required=True, help="the segment's item id")
+    p.add_argument("--backend", choices=list(BACKENDS), help="default: previz without "
+                   "--model, else the backend that fits the model")
+    p.add_argument("--model", help="Hugging Face repo id or a local pipeline folder")
+    p.add_argument("--seed", type=int, help="fixed seed (N takes use seed, seed+1, ...); "
+                   "default: the segment's seed, else random")
+    p.add_argument("--takes", type=int, default=1, help="how many takes (one seed each)")
+    p.add_argument("--steps", type=int, help="denoising steps (num_inference_steps)")
+    p.add_argument("--guidance", type=float, help="guidance_scale")
+    p.add_argument("--size", type=size_type, help="generation size WxH (default: from the "
+                   "model and the sequence's aspect)")
+    p.add_argument("--max-sequence-length", type=int, help="text encoder token limit")
+    p.add_argument("--memory-mode", choices=MEMORY_MODES, default="auto")
+    p.add_argument("--device", default="auto", help="cuda, cuda:1, cpu (default: auto)")
+    p.add_argument("--dtype", default="auto", help="bfloat16, float16, float32")
+    p.add_argument("--first-frame", type=Path, help="image for the first frame")
+    p.add_argument("--last-frame", type=Path, help="image for the last frame")
+    p.add_argument("--queue-only", action="store_true",
+                   help="queue the jobs without running them (`takeline jobs --run`)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("takes", help="list or manage a segment's takes")
+    p.add_argument("project", type=Path)
+    p.add_argument("--segment", type=int, required=True)
+    p.add_argument("--activate", type=int, metavar="TAKE")
+    p.add_argument("--star", type=int, metavar="TAKE")
+    p.add_argument("--unstar", type=int, metavar="TAKE")
+    p.add_argument("--rename", nargs=2, metavar=("TAKE", "NAME"))
+    p.add_argument("--delete", type=int, metavar="TAKE")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("rerun", help="re-make a take from its recipe alone")
+    p.add_argument("project", type=Path)
+    p.add_argument("--take", type=int, required=True)
+    p.add_argument("--verify", action="store_true",
+                   help="compare with the stored take: exit 0 and 'identical', or exit 1")
+
+    p = sub.add_parser("jobs", help="the generation queue: list, run, cancel, retry")
+    p.add_argument("project", type=Path)
+    p.add_argument("--run", action="store_true", help="run every queued job")
+    p.add_argument("--cancel", type=int, metavar="JOB")
+    p.add_argument("--retry", type=int, metavar="JOB")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("models", help="installed generation models")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    q = msub.add_parser("list", help="models in the Hugging Face cache (and --folder)")
+    q.add_argument("--folder", type=Path, action="append", default=[],
+                   help="also look in this folder of pipeline folders")
+    q.add_argument("--json", action="store_true")
+    q = msub.add_parser("pull", help="download a model (needs a network)")
+    q.add_argument("model", metavar="ID")
+    q.add_argument("--revision")
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    try:
+        return {
+            "generate": _generate, "takes": _takes, "rerun": _rerun, "jobs": _jobs,
+            "models": _models,
+        }[args.command](args)
+    except (ModelError, GenerationError, TakeError) as exc:
+        suggestion = getattr(exc, "suggestion", "")
+        raise CliFailure(f"{exc}. {suggestion}" if suggestion else str(exc)) from None
+
+
+class _ProgressBar:
+    """One line on stderr per running job: a bar, steps and the elapsed time."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.started: dict[int, float] = {}
+
+    def __call__(self, u: JobUpdate) -> None:
+        if self.quiet:
+            return
+        if u.state == "running":
+            t0 = self.started.setdefault(u.job_id, time.monotonic())
+            width = 30
+            filled = width * u.steps_done // max(1, u.steps_total)
+            print(f"\rjob {u.job_id} [{'#' * filled}{'.' * (width - filled)}] "
+                  f"{u.steps_done}/{u.steps_total} {time.monotonic() - t0:5.1f} s",
+                  end="", file=sys.stderr, flush=True)
+        elif u.state in ("done", "failed", "cancelled"):
+            t0 = self.started.pop(u.job_id, None)
+            took = f" in {time.monotonic() - t0:.1f} s" if t0 is not None else ""
+            detail = f": {u.error}" if u.error else (
+                f": take {', '.join(map(str, u.take_ids))}" if u.take_ids else "")
+            print(f"\rjob {u.job_id} {u.state}{took}{detail}" + " " * 20, file=sys.stderr)
+
+
+def _resolve(model: str | None, backend: str | None) -> tuple[str, ResolvedModel | None]:
+    if model is None:
+        if backend not in (None, "previz"):
+            raise CliFailure(f"the {backend} backend needs --model (a Hugging Face repo id or "
+                             "a pipeline folder; `takeline models list` shows installed ones)")
+        return "previz", None
+    installed = resolve_model(model, backend=backend if backend != "previz" else None)
+    if backend is None:
+        if not installed.backends:
+            raise CliFailure(f"{model} is a {installed.pipeline_class} model, which no "
+                             f"backend drives (backends: {', '.join(BACKENDS)})")
+        backend = installed.backends[0]
+    return backend, ResolvedModel(id=installed.id, path=str(installed.path),
+                                  revision=installed.revision,
+                                  pipeline_class=installed.pipeline_class)
+
+
+def _image_input(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    if not path.is_file():
+        raise CliFailure(f"no image at {path}")
+    from project_store.takes import file_sha256
+
+    return {"path": str(path.absolute()), "sha256": file_sha256(path)}
+
+
+def _generate(args: argparse.Namespace) -> int:
+    backend, model = _resolve(args.model, args.backend)
+    with Project.open(args.project) as project:
+        records = GenerationRecords(project)
+        segment = records.segment(args.segment)
+        inputs: dict[str, Any] = {}
+        for key, path in (("image", args.first_frame), ("last_image", args.last_frame)):
+            value = _image_input(path)
+            if value is not None:
+                inputs[key] = value
+        seq = project.sequence
+        request = GenerationRequest(
+            segment_frames=segment.duration, sequence_fps=seq.fps,
+            sequence_size=(seq.settings.width, seq.settings.height), prompt=segment.prompt,
+            negative_prompt=segment.negative_prompt, backend=backend, model=model,
+            seed=args.seed if args.seed is not None else segment.seed, takes=args.takes,
+            steps=args.steps, guidance=args.guidance, size=args.size,
+            max_sequence_length=args.max_sequence_length, memory_mode=args.memory_mode,
+            device=args.device, dtype=args.dtype, inputs=inputs,
+        )
+        runner = GenerationRunner(project, on_update=_ProgressBar(args.json))
+        jobs = runner.queue(segment.id, request)
+        if args.queue_only:
+            print(f"Queued job{'s' if len(jobs) > 1 else ''} "
+                  f"{', '.join(str(j.id) for j in jobs)}; run with `takeline jobs "
+                  f"{args.project} --run`")
+            return 0
+        finished = _run(runner, {j.id for j in jobs})
+        takes = [records.take(t) for j in finished for t in j.take_ids]
+        if args.json:
+            print(json.dumps({"jobs": [j.to_json() for j in finished],
+                              "takes": [t.to_json() for t in takes]}, indent=2))
+        else:
+            for t in takes:
+                print(f"take {t.id} ({t.name}): {t.backend} seed {t.seed}, {t.frame_count} "
+                      f"frames {t.width}x{t.height} @ {t.fps} fps -> {t.media_path}")
+        failed = [j for j in finished if j.state != "done"]
+        for j in failed:
+            print(f"takeline: job {j.id} {j.state}: {j.error or ''}".rstrip(": "),
+                  file=sys.stderr)
+        return 1 if failed else 0
+
+
+def _run(runner: GenerationRunner, only: set[int] | None) -> list[Any]:
+    async def go() -> list[Any]:
+        try:
+            return await runner.run_queue(only=only)
+        finally:
+            await runner.close()
+
+    return asyncio.run(go())
+
+
+def _takes(args: argparse.Namespace) -> int:
+    with Project.open(args.project) as project:
+        records = GenerationRecords(project)
+        segment: GeneratedSegment = records.segment(args.segment)
+        if args.activate is not None:
+            records.set_active(args.activate)
+        if args.star is not None:
+            records.star(args.star, True)
+        if args.unstar is not None:
+            records.star(args.unstar, False)
+        if args.rename is not None:
+            records.rename(int(args.rename[0]), args.rename[1])
+        if args.delete is not None:
+            records.delete(args.delete)
+        segment = records.segment(args.segment)
+        takes = records.takes(segment.id)
+        if args.json:
+            print(json.dumps({"segment": segment.id, "active_take": segment.active_take,
+                              "takes": [t.to_json() for t in takes]}, indent=2))
+            return 0
+        if not takes:
+            print(f"Segment {segment.id} has no takes yet: `takeline generate "
+                  f"{args.project} --segment {segment.id}`")
+        for t in takes:
+            mark = "*" if t.id == segment.active_take else " "
+            star = " [starred]" if t.starred else ""
+            missing = "" if t.media_path and t.media_path.exists() else " (media missing)"
+            print(f"{mark} take {t.id} {t.name!r}{star}: {t.backend} {t.model} seed {t.seed}, "
+                  f"{t.frame_count} frames {t.width}x{t.height} @ {t.fps} fps, conditioning "
+                  f"{t.conditioning_version or '-'}, frames {t.frames_hash[:12]}{missing}\n"
+                  f"    {t.media_path}")
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    with Project.open(args.project) as project:
+        runner = GenerationRunner(project)
+        take = runner.records.take(args.take)
+
+        async def go() -> Any:
+            try:
+                return await runner.rerun(take)
+            finally:
+                await runner.close()
+
+        try:
+            result = asyncio.run(go())
+        except Exception as exc:
+            raise CliFailure(f"could not re-make take {take.id}: {exc}") from None
+        made = Path(result.media_file)
+        try:
+            if not args.verify:
+                print(f"Re-made take {take.id}: {result.frame_count} frames, frames hash "
+                      f"{result.frames_hash} -> {made}")
+                return 0
+            if result.frames_hash == take.frames_hash:
+                print(f"identical: take {take.id} re-made bit for bit ({result.frame_count} "
+                      f"frames, {result.frames_hash[:16]})")
+                made.unlink(missing_ok=True)
+                return 0
+            print(_difference(take, made, result), file=sys.stdout)
+            return 1
+        except BaseException:
+            raise
+
+
+def _difference(take: Any, made: Path, result: Any) -> str:
+    """How far a re-made take is from the stored one."""
+    if take.media_path is None or not take.media_path.exists():
+        return (f"different: the stored media of take {take.id} is missing; the re-made "
+                f"frames hash {result.frames_hash} differs from the recorded "
+                f"{take.frames_hash}. Re-made file: {made}")
+    import numpy as np
+
+    old = list(read_take(take.media_path))
+    new = list(read_take(made))
+    if frames_hash(old) != take.frames_hash:
+        return (f"different: the stored media of take {take.id} no longer matches its "
+                "recorded hash (the file was changed on disk)")
+    if len(old) != len(new) or old[0].shape != new[0].shape:
+        return (f"different: {len(new)} frames of {new[0].shape[1]}x{new[0].shape[0]} "
+                f"re-made, {len(old)} of {old[0].shape[1]}x{old[0].shape[0]} stored")
+    diffs = [np.abs(a.astype(np.int16) - b.astype(np.int16)) for a, b in zip(old, new,
+                                                                            strict=True)]
+    changed = sum(1 for d in diffs if d.any())
+    mean = float(np.mean([d.mean() for d in diffs]))
+    peak = int(max(d.max() for d in diffs))
+    return (f"different: {changed}/{len(old)} frames differ; mean |difference| {mean:.3f}, "
+            f"max {peak} (of 255). Re-made file: {made}")
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    with Project.open(args.project) as project:
+        runner = GenerationRunner(project, on_update=_ProgressBar(args.json))
+        records = runner.records
+        if args.cancel is not None:
+            runner.cancel(args.cancel)
+        if args.retry is not None:
+            job = records.retry_job(args.retry)
+            print(f"Job {args.retry} queued again as job {job.id}",
+                  file=sys.stderr if args.json else sys.stdout)
+        if args.run:
+            requeued = records.requeue_interrupted()
+            if requeued:
+                print(f"Re-queued interrupted job(s) {', '.join(map(str, requeued))}",
+                      file=sys.stderr)
+            _run(runner, None)
+        jobs = records.jobs()
+        if args.json:
+            print(json.dumps([j.to_json() for j in jobs], indent=2))
+            return 0
+        for j in jobs:
+            error = f" — {j.error}" if j.error else ""
+            takes = f" takes {list(j.take_ids)}" if j.take_ids else ""
+            print(f"job {j.id} segment {j.segment_id} {j.state} {j.steps_done}/{j.steps_total}"
+                  f"{takes}{error}")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    if args.models_command == "list":
+        models = list_installed(extra_folders=args.folder)
+        if args.json:
+            print(json.dumps([m.to_dict() for m in models], indent=2))
+            return 0
+        print("previz  (built in, no model)  backend previz")
+        for m in models:
+            print(f"{m.id}  rev {m.revision[:12]}  {format_size(m.size_bytes)}  "
+                  f"{m.pipeline_class}  backends {', '.join(m.backends) or '-'}"
+                  + ("" if m.safetensors_only else "  (not safetensors: refused)"))
+        return 0
+
+    def show(done: int, total: int) -> None:
+        pct = 100 * done // total if total else 0
+        print(f"\r{args.model}: {format_size(done)} / {format_size(total)} ({pct}%)",
+              end="", file=sys.stderr, flush=True)
+
+    model = pull_model(args.model, revision=args.revision, progress=show)
+    print(f"\nInstalled {model.id} rev {model.revision} ({format_size(model.size_bytes)}) at "
+          f"{model.path}")
+    return 0

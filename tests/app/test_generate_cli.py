@@ -1,0 +1,114 @@
+"""`takeline generate / takes / rerun / jobs / models` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+
+def _project(tmp_path: Path) -> Path:
+    p = tmp_path / "p.takeline"
+    assert main(["new", str(p), "--fps", "24", "--size", "64x36"]) == 0
+    edits = tmp_path / "e.json"
+    edits.write_text(json.dumps([{"op": "add_generated", "track": "V1", "at": 0,
+                                  "duration": 12, "prompt": "a red fox"}]))
+    assert main(["apply", str(p), str(edits)]) == 0
+    return p
+
+
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict:
+    capsys.readouterr()
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_previz_generate_list_render_and_verify(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    p = _project(tmp_path)
+    out = _json(capsys, ["generate", str(p), "--segment", "1", "--takes", "2", "--seed", "5",
+                         "--json"])
+    assert [t["seed"] for t in out["takes"]] == [5, 6]
+    assert all(j["state"] == "done" for j in out["jobs"])
+    listed = _json(capsys, ["takes", str(p), "--segment", "1", "--json"])
+    assert listed["active_take"] == out["takes"][-1]["id"]
+    first = listed["takes"][0]
+    assert first["backend"] == "previz" and Path(first["media_path"]).is_file()
+    assert first["recipe"]["call"]["num_frames"] == 12 and first["frames_hash"]
+    # The frame command shows the active take, not the pending card.
+    png = tmp_path / "f.png"
+    assert main(["frame", str(p), "3", "-o", str(png)]) == 0 and png.stat().st_size > 0
+    capsys.readouterr()
+    assert main(["rerun", str(p), "--take", str(first["id"]), "--verify"]) == 0
+    assert "identical" in capsys.readouterr().out
+    # A recorded hash that no longer matches: verify says so and exits 1.
+    with sqlite3.connect(p) as db:
+        db.execute("UPDATE takes SET frames_hash = :h WHERE id = :i",
+                   {"h": "0" * 64, "i": first["id"]})
+    assert main(["rerun", str(p), "--take", str(first["id"]), "--verify"]) == 1
+    assert "different" in capsys.readouterr().out
+    # Switch, star, rename, delete through the CLI.
+    listed = _json(capsys, ["takes", str(p), "--segment", "1", "--activate",
+                            str(first["id"]), "--star", str(first["id"]), "--rename",
+                            str(first["id"]), "hero", "--json"])
+    assert listed["active_take"] == first["id"]
+    assert listed["takes"][0]["starred"] and listed["takes"][0]["name"] == "hero"
+    listed = _json(capsys, ["takes", str(p), "--segment", "1", "--delete", str(first["id"]),
+                            "--json"])
+    assert [t["id"] for t in listed["takes"]] == [out["takes"][1]["id"]]
+    assert not Path(first["media_path"]).exists()
+
+
+def test_model_generate_and_verify(tmp_path: Path, tiny_model: Callable[[str], Path],
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    p = _project(tmp_path)
+    model = tiny_model("wan-t2v")
+    out = _json(capsys, ["generate", str(p), "--segment", "1", "--model", str(model),
+                         "--size", "32x32", "--steps", "2", "--max-sequence-length", "16",
+                         "--seed", "9", "--json"])
+    [take] = out["takes"]
+    assert take["backend"] == "wan" and take["frame_count"] == 9 and take["fps"] == "16/1"
+    assert take["recipe"]["model_revision"] and take["recipe"]["pipeline_class"] == \
+        "WanPipeline"
+    capsys.readouterr()
+    assert main(["rerun", str(p), "--take", str(take["id"]), "--verify"]) == 0
+    assert "identical" in capsys.readouterr().out
+    listed = _json(capsys, ["models", "list", "--folder", str(model.parent), "--json"])
+    assert any(m["pipeline_class"] == "WanPipeline" and "wan" in m["backends"]
+               for m in listed)
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--model", "Org/Not-Here"], "not installed"),
+    (["--backend", "wan"], "needs --model"),
+    (["--model", "{wan}", "--backend", "ltx"], "WanPipeline model"),
+    (["--first-frame", "/no/such.png"], "no image at"),
+])
+def test_generate_refuses_clearly(tmp_path: Path, tiny_model: Callable[[str], Path],
+                                  capsys: pytest.CaptureFixture[str], extra: list[str],
+                                  words: str) -> None:
+    p = _project(tmp_path)
+    extra = [str(tiny_model("wan-t2v")) if a == "{wan}" else a for a in extra]
+    capsys.readouterr()
+    assert main(["generate", str(p), "--segment", "1", *extra]) == 1
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert main(["generate", str(p), "--segment", "99"]) == 1
+    assert "not a generated segment" in capsys.readouterr().err
+
+
+def test_queued_jobs_run_later(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = _project(tmp_path)
+    assert main(["generate", str(p), "--segment", "1", "--queue-only", "--takes", "2"]) == 0
+    jobs = _json(capsys, ["jobs", str(p), "--json"])
+    assert [j["state"] for j in jobs] == ["queued", "queued"]
+    assert main(["jobs", str(p), "--cancel", str(jobs[0]["id"])]) == 0
+    jobs = _json(capsys, ["jobs", str(p), "--run", "--json"])
+    assert [j["state"] for j in jobs] == ["cancelled", "done"]
+    jobs = _json(capsys, ["jobs", str(p), "--retry", str(jobs[0]["id"]), "--run", "--json"])
+    assert [j["state"] for j in jobs] == ["cancelled", "done", "done"]
