@@ -17,6 +17,7 @@ import asyncio
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from generation.backends.base import GenerationError
 from generation.models import ModelError, format_size, list_installed, pull_model, resolve_model
 from generation.planner import GenerationRequest, ResolvedModel
 from generation.spec import MEMORY_MODES
+from generation.subrange import SubRange
 from generation.take_media import frames_hash, read_take
 from project_store.project import Project
 from project_store.takes import GenerationRecords, TakeError
@@ -58,6 +60,14 @@ def add_parsers(sub: Any, size_type: Any) -> None:
     p.add_argument("--dtype", default="auto", help="bfloat16, float16, float32")
     p.add_argument("--first-frame", type=Path, help="image for the first frame")
     p.add_argument("--last-frame", type=Path, help="image for the last frame")
+    p.add_argument("--range", dest="frame_range", metavar="IN:OUT",
+                   help="regenerate only segment frames [IN, OUT) over the active take")
+    p.add_argument("--handles", type=int, default=8,
+                   help="context frames kept each side of --range (default 8)")
+    p.add_argument("--crossfade", type=int, default=0,
+                   help="frames of crossfade at each seam of --range (default 0)")
+    p.add_argument("--continuity", choices=["before", "after", "both"],
+                   help="condition on the last frame before / first frame after the segment")
     p.add_argument("--queue-only", action="store_true",
                    help="queue the jobs without running them (`takeline jobs --run`)")
     p.add_argument("--json", action="store_true")
@@ -149,14 +159,17 @@ def _resolve(model: str | None, backend: str | None) -> tuple[str, ResolvedModel
                                   pipeline_class=installed.pipeline_class)
 
 
-def _image_input(path: Path | None) -> dict[str, Any] | None:
-    if path is None:
-        return None
+def _check_image(path: Path) -> None:
+    from PIL import Image, UnidentifiedImageError
+
     if not path.is_file():
         raise CliFailure(f"no image at {path}")
-    from project_store.takes import file_sha256
-
-    return {"path": str(path.absolute()), "sha256": file_sha256(path)}
+    try:
+        with Image.open(path) as im:
+            im.verify()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise CliFailure(f"{path} is not a readable image ({exc}); use a PNG or JPEG"
+                         ) from None
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -164,11 +177,12 @@ def _generate(args: argparse.Namespace) -> int:
     with Project.open(args.project) as project:
         records = GenerationRecords(project)
         segment = records.segment(args.segment)
+        runner = GenerationRunner(project, on_update=_ProgressBar(args.json))
         inputs: dict[str, Any] = {}
         for key, path in (("image", args.first_frame), ("last_image", args.last_frame)):
-            value = _image_input(path)
-            if value is not None:
-                inputs[key] = value
+            if path is not None:
+                _check_image(path)
+                inputs[key] = runner.store_input(path)
         seq = project.sequence
         request = GenerationRequest(
             segment_frames=segment.duration, sequence_fps=seq.fps,
@@ -179,8 +193,15 @@ def _generate(args: argparse.Namespace) -> int:
             max_sequence_length=args.max_sequence_length, memory_mode=args.memory_mode,
             device=args.device, dtype=args.dtype, inputs=inputs,
         )
-        runner = GenerationRunner(project, on_update=_ProgressBar(args.json))
-        jobs = runner.queue(segment.id, request)
+        if args.continuity:
+            request = replace(request, inputs={
+                **runner.continuity_inputs(segment.id, args.continuity), **inputs})
+        if args.frame_range:
+            start, end = _range(args.frame_range)
+            jobs = runner.queue_range(segment.id, request, SubRange(
+                start, end, handles=args.handles, crossfade=args.crossfade))
+        else:
+            jobs = runner.queue(segment.id, request)
         if args.queue_only:
             print(f"Queued job{'s' if len(jobs) > 1 else ''} "
                   f"{', '.join(str(j.id) for j in jobs)}; run with `takeline jobs "
@@ -195,11 +216,25 @@ def _generate(args: argparse.Namespace) -> int:
             for t in takes:
                 print(f"take {t.id} ({t.name}): {t.backend} seed {t.seed}, {t.frame_count} "
                       f"frames {t.width}x{t.height} @ {t.fps} fps -> {t.media_path}")
+                seams = t.recipe.get("seams")
+                if seams:
+                    print("  seams (mean |difference| across the cut; typical "
+                          f"frame-to-frame {seams['typical']}): "
+                          + ", ".join(f"{k} {v}" for k, v in seams.items() if k != "typical"))
         failed = [j for j in finished if j.state != "done"]
         for j in failed:
             print(f"takeline: job {j.id} {j.state}: {j.error or ''}".rstrip(": "),
                   file=sys.stderr)
         return 1 if failed else 0
+
+
+def _range(text: str) -> tuple[int, int]:
+    try:
+        a, b = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise CliFailure(f"--range takes IN:OUT segment frames, e.g. 12:30, not {text!r}"
+                         ) from None
+    return a, b
 
 
 def _run(runner: GenerationRunner, only: set[int] | None) -> list[Any]:

@@ -9,9 +9,10 @@ and ``project_store`` (jobs, takes, media store), which do not know each other.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from generation.client import WorkerCancelled, WorkerClient, WorkerFailed
 from generation.execute import RunResult, run_spec
 from generation.planner import GenerationRequest, plan
 from generation.spec import JobSpec
+from generation.subrange import SubRange, conformed_frames, prepare, window_for
 from project_store.project import Project
 from project_store.takes import GenerationRecords, Job, NewTake, Take
 from timeline.takes import Conform
@@ -75,6 +77,7 @@ def recipe_for(spec: JobSpec, result: RunResult) -> dict[str, Any]:
         "frames_hash": result.frames_hash,
         "seconds": facts.get("seconds"),
         "cuda_peak_bytes": facts.get("cuda_peak_bytes"),
+        "seams": facts.get("seams"),
         "spec": as_run.to_json(),
     }
 
@@ -95,7 +98,9 @@ class GenerationRunner:
     def queue(self, segment_id: int, request: GenerationRequest) -> list[Job]:
         """Plan and queue one job per take (N takes = N seeds). Planning errors surface
         here, before anything is queued or loaded."""
-        specs = plan(request)
+        return self._queue_specs(segment_id, plan(request))
+
+    def _queue_specs(self, segment_id: int, specs: list[JobSpec]) -> list[Job]:
         jobs = [
             self.records.queue_job(segment_id, s.to_json(), model_key=s.model_key,
                                    steps_total=get_backend(s.backend).steps_total(s.call))
@@ -104,6 +109,107 @@ class GenerationRunner:
         for job in jobs:
             self._emit(JobUpdate(job.id, "queued", 0, job.steps_total))
         return jobs
+
+    def queue_range(self, segment_id: int, request: GenerationRequest, sub: SubRange
+                    ) -> list[Job]:
+        """Queue regenerating frames [sub.start, sub.end) of the segment over its active
+        take, which stays untouched (the result is a new take)."""
+        segment = self.records.segment(segment_id)
+        if segment.active_take is None:
+            raise GenerationError("the segment has no take to keep as context",
+                                  "generate the whole segment first")
+        base = self.records.take(segment.active_take)
+        if base.media_path is None or not base.media_path.is_file():
+            raise GenerationError(f"the media of take {base.id} is missing",
+                                  "regenerate the whole segment instead")
+        backend = get_backend(request.backend)
+        if not backend.needs_model:
+            raise GenerationError("previz renders whole segments; regenerating a range needs "
+                                  "a model", "use --backend wan-vace, wan or ltx")
+        frames = conformed_frames(base.media_path, base.conform)
+        window = window_for(sub, len(frames))
+        specs = plan(replace(request, segment_frames=window[1] - window[0]),
+                     inputs_pending=True)
+        first = specs[0]
+        size = (first.call["width"], first.call["height"])
+        n, inputs = prepare(
+            sub, frames, model_fps=first.frame_rate, sequence_fps=request.sequence_fps,
+            frames_rule=backend.constraints.frames_for, size=size,
+            temporal_mask=backend.capabilities.temporal_mask,
+            first_last=first.pipeline_class != "WanPipeline"
+            and backend.capabilities.first_frame, work_dir=self.work_dir)
+        # Context files go into the media store, so a re-run finds them by content.
+        for value in inputs.values():
+            if isinstance(value, dict) and "path" in value:
+                value["path"] = str(self.records.store.path(
+                    self.records.store.put(Path(value["path"]), kind="inputs")))
+        seq_fps = request.sequence_fps
+        splice_info = {
+            "base": {"take": base.id, "path": str(base.media_path),
+                     "frames_hash": base.frames_hash},
+            "base_conform": base.conform.to_json(), "range": [sub.start, sub.end],
+            "window": list(window), "crossfade": sub.crossfade,
+            "sequence_fps": f"{seq_fps.numerator}/{seq_fps.denominator}",
+        }
+        conform = Conform(frame_map="retime", take_frames=len(frames), take_fps=seq_fps,
+                          segment_frames=len(frames), sequence_fps=seq_fps)
+        specs = [replace(s, call={**s.call, "num_frames": n},
+                         inputs={**request.inputs, **inputs, "splice": splice_info},
+                         conform=conform.to_json()) for s in specs]
+        for s in specs:
+            backend.check_inputs(s.inputs)
+            backend.check_model(s.pipeline_class or "", s.inputs)
+            backend.check_call(s.call)
+        return self._queue_specs(segment_id, specs)
+
+    def store_input(self, path: Path) -> dict[str, Any]:
+        """A copy of a user's conditioning file in the media store (the original may move
+        or change; a re-run must find the very same bytes)."""
+        import shutil
+
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        copy = self.work_dir / f"input-{os.getpid()}{path.suffix}"
+        shutil.copyfile(path, copy)
+        rel = self.records.store.put(copy, kind="inputs")
+        return {"path": str(self.records.store.path(rel)), "source": str(path),
+                "sha256": Path(rel).stem}
+
+    def continuity_inputs(self, segment_id: int, which: str) -> dict[str, Any]:
+        """First/last-frame conditioning from the neighbours: the sequence frame just before
+        the segment (``before``), just after it (``after``) or both, as the viewer shows
+        them, stored as PNGs in the media store."""
+        from timeline.engine.compositor import render_frame
+        from timeline.engine.sources import MediaFrameSource
+        from timeline.media.images import write_png
+
+        segment = self.records.segment(segment_id)
+        seq = self.project.sequence
+        wanted = {"before": ["image"], "after": ["last_image"],
+                  "both": ["image", "last_image"]}[which]
+        frames = {"image": segment.start - 1, "last_image": segment.end}
+        source = MediaFrameSource(
+            {a.id: a.probe for a in self.project.assets.values() if a.status == "ok"},
+            takes=self.records.active_take_media(), use_proxies=False)
+        out: dict[str, Any] = {}
+        try:
+            for key in wanted:
+                n = frames[key]
+                track = seq.tracks[segment.track]
+                if n < 0 or track.item_at(n) is None:
+                    raise GenerationError(
+                        f"there is no clip {'before' if key == 'image' else 'after'} "
+                        f"segment {segment_id} on {segment.track} to continue from",
+                        "drop --continuity, or place the segment next to a clip")
+                picture = render_frame(seq, n, source, size=(seq.settings.width,
+                                                             seq.settings.height))
+                self.work_dir.mkdir(parents=True, exist_ok=True)
+                png = self.work_dir / f"continuity-{segment_id}-{key}.png"
+                write_png(png, picture[..., :3])
+                rel = self.records.store.put(png, kind="inputs")
+                out[key] = {"path": str(self.records.store.path(rel)), "sequence_frame": n}
+        finally:
+            source.close()
+        return out
 
     def cancel(self, job_id: int) -> None:
         """Cancel a queued job at once, a running one at its next step."""

@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,34 @@ def run_spec(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Canc
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     output = backend.run(spec, progress, cancelled, cache)
-    path = out_dir / f"take-{os.getpid()}-{uuid.uuid4().hex[:12]}.mkv"
-    written = write_take(output.frames, spec.frame_rate, path)
     facts = dict(output.facts)
+    frames, fps = output.frames, spec.frame_rate
+    splice_info = spec.inputs.get("splice")
+    if splice_info is not None:
+        frames, facts["seams"] = _splice(list(frames), splice_info, spec.frame_rate)
+        fps = Fraction(splice_info["sequence_fps"])
+    path = out_dir / f"take-{os.getpid()}-{uuid.uuid4().hex[:12]}.mkv"
+    written = write_take(frames, fps, path)
     facts.setdefault("seconds", {})["total"] = round(time.perf_counter() - t0, 3)
     return RunResult(media_file=str(written.path), frames_hash=written.frames_hash,
                      frame_count=written.frame_count, width=written.width,
-                     height=written.height, fps=spec.fps, facts=facts)
+                     height=written.height, fps=f"{fps.numerator}/{fps.denominator}",
+                     facts=facts)
+
+
+def _splice(generated: list[Any], info: dict[str, Any], model_fps: Fraction
+            ) -> tuple[list[Any], dict[str, float]]:
+    from generation.backends.base import GenerationError
+    from generation.subrange import SubRange, conformed_frames, splice
+    from timeline.takes import Conform
+
+    base_path = Path(info["base"]["path"])
+    if not base_path.is_file():
+        raise GenerationError(
+            f"the take this range was regenerated over is gone ({base_path})",
+            "regenerate the whole segment instead")
+    base = conformed_frames(base_path, Conform.from_json(info["base_conform"]))
+    start, end = info["range"]
+    sub = SubRange(start, end, crossfade=info.get("crossfade", 0))
+    return splice(base, generated, sub, window_start=info["window"][0], model_fps=model_fps,
+                  sequence_fps=Fraction(info["sequence_fps"]))

@@ -71,7 +71,9 @@ def seeds_for(request: GenerationRequest) -> list[int]:
     return [request.seed + i for i in range(request.takes)]
 
 
-def plan(request: GenerationRequest) -> list[JobSpec]:
+def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[JobSpec]:
+    """``inputs_pending``: context inputs are added after planning (sub-range
+    regeneration), so the model-specific input check is left to the caller."""
     backend = get_backend(request.backend)
     if request.segment_frames < 1:
         raise UnsupportedRequest("the segment has no frames")
@@ -90,7 +92,8 @@ def plan(request: GenerationRequest) -> list[JobSpec]:
             raise UnsupportedRequest(
                 f"{request.model.id} is a {request.model.pipeline_class} model; the "
                 f"{backend.name} backend needs one of {', '.join(backend.pipeline_classes)}")
-        backend.check_model(request.model.pipeline_class, request.inputs)
+        if not inputs_pending:
+            backend.check_model(request.model.pipeline_class, request.inputs)
         fps = c.native_fps
         seconds = Fraction(request.segment_frames) / request.sequence_fps
         frames = c.frames_for(max(1, math.ceil(seconds * fps)))

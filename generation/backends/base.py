@@ -128,6 +128,8 @@ class Backend:
             "mask": "temporal_mask", "conditions": "first_frame",
         }
         for key in inputs:
+            if key == "splice":
+                continue  # applied after the model ran (generation.subrange)
             cap = wanted.get(key)
             if cap is None:
                 raise UnsupportedRequest(f"unknown conditioning input {key!r}")

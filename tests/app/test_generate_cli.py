@@ -112,3 +112,50 @@ def test_queued_jobs_run_later(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert [j["state"] for j in jobs] == ["cancelled", "done"]
     jobs = _json(capsys, ["jobs", str(p), "--retry", str(jobs[0]["id"]), "--run", "--json"])
     assert [j["state"] for j in jobs] == ["cancelled", "done", "done"]
+
+
+def test_continuity_and_sub_range_regeneration(tmp_path: Path,
+                                               tiny_model: Callable[[str], Path],
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from generation.take_media import read_take
+
+    p = _project(tmp_path)  # segment 1: frames [0, 12)
+    edits = tmp_path / "e2.json"
+    edits.write_text(json.dumps([{"op": "add_generated", "track": "V1", "at": 12,
+                                  "duration": 24, "prompt": "the fox runs"}]))
+    assert main(["apply", str(p), str(edits)]) == 0
+    [before] = _json(capsys, ["generate", str(p), "--segment", "1", "--seed", "1",
+                              "--json"])["takes"]
+    model = ["--model", str(tiny_model("wan-vace")), "--size", "32x32", "--steps", "2",
+             "--max-sequence-length", "16"]
+    [base] = _json(capsys, ["generate", str(p), "--segment", "2", *model, "--seed", "3",
+                            "--continuity", "before", "--json"])["takes"]
+    first = base["recipe"]["inputs"]["image"]
+    assert first["sequence_frame"] == 11
+    # The conditioning frame is what the viewer shows at frame 11: the previz take's frame.
+    shown = np.asarray(Image.open(first["path"]).convert("RGB"))
+    assert np.array_equal(shown, list(read_take(Path(before["media_path"])))[11])
+
+    [spliced] = _json(capsys, ["generate", str(p), "--segment", "2", *model, "--seed", "4",
+                               "--range", "8:16", "--handles", "4", "--crossfade", "2",
+                               "--json"])["takes"]
+    assert (spliced["frame_count"], spliced["fps"]) == (24, "24/1")  # one per sequence frame
+    assert spliced["recipe"]["inputs"]["mask"]["keep"]  # context frames kept by VACE
+    assert set(spliced["recipe"]["seams"]) == {"typical", "in", "out"}
+    old = list(read_take(Path(base["media_path"])))
+    conform = base["conform"]
+    assert conform["frame_map"] == "native"
+    base_seg = [old[min(len(old) - 1, i * 16 // 24)] for i in range(24)]
+    new = list(read_take(Path(spliced["media_path"])))
+    # Outside the range the take is the base, untouched; inside it is new.
+    assert all(np.array_equal(new[i], base_seg[i]) for i in [*range(8), *range(16, 24)])
+    assert not all(np.array_equal(new[i], base_seg[i]) for i in range(8, 16))
+    capsys.readouterr()
+    assert main(["rerun", str(p), "--take", str(spliced["id"]), "--verify"]) == 0
+    # A text-to-video model cannot keep context: refused before anything runs.
+    assert main(["generate", str(p), "--segment", "2", "--model",
+                 str(tiny_model("wan-t2v")), "--size", "32x32", "--range", "8:16"]) == 1
+    assert "keeps context" in capsys.readouterr().err
