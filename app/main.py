@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.export_panel import ExportDialog, ExportQueuePanel
+from app.generation_panel import GenerationPanel
 from app.media_cache import MediaCacheLoader
 from app.proxies import ProxyBuilder
 from app.timeline_view import TimelineView
@@ -113,6 +114,19 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
         self.exports_dock = dock
+        self.generation = GenerationPanel(
+            project, parent=self,
+            report=lambda message: self.statusBar().showMessage(message, 15000))
+        dock = QDockWidget("Generate", self)
+        dock.setObjectName("generate")
+        dock.setWidget(self.generation)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.generation_dock = dock
+        self.generation.takes_changed.connect(self._on_takes_changed)
+        self.generation.edited.connect(self.refresh)
+        self.timeline.selection_changed.connect(
+            lambda item_id: self.generation.show_segment(
+                self.project.sequence.find_item(item_id) if item_id else None))
         self._build_menus()
         self.refresh()
         self._scrub_to(self.timeline.playhead)
@@ -518,7 +532,15 @@ class MainWindow(QMainWindow):
                      "trim · M marker · I/O in/out · Ctrl+Z / Ctrl+Shift+Z · Ctrl+wheel zoom</i>")
         self.details.setText("<br>".join(lines))
 
+    def _on_takes_changed(self) -> None:
+        """A take was made or switched: the viewer shows it from now on."""
+        if self._source is not None:
+            self._source.set_takes(GenerationRecords(self.project).active_take_media())
+        self.refresh()
+        self._scrub_to(self.timeline.playhead)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.generation.shutdown()
         self.exports.close_queue()
         self.jobs.close()
         self._stop_engines()
@@ -541,7 +563,20 @@ def run_editor(project_path: Path | None) -> int:
         print(f"takeline: error: {exc}", file=sys.stderr)
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
+    import asyncio
+
+    import qasync
+
+    # The Qt event loop doubles as the asyncio loop: generation jobs are coroutines that
+    # run between paints, never blocking them.
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
     window = MainWindow(project)
     window.show()
     window.timeline.fit()
-    return int(app.exec())
+    with loop:
+        window.generation.resume_queue()
+        loop.run_until_complete(closed.wait())
+    return 0

@@ -221,6 +221,10 @@ class WorkerClient:
         if conn is not None:
             conn.close()
 
+    def terminate(self) -> None:
+        """Kill the worker now (the editor is closing); for use outside the event loop."""
+        self._stop_process()
+
     async def close(self) -> None:
         """Ask the worker to quit (it finishes nothing further), then make sure it is gone."""
         if self._proc is None:

@@ -139,3 +139,49 @@ def test_export_from_the_window_runs_in_the_queue(qtbot, project_path: Path,  # 
     assert failing is None  # refused before queueing
     assert "does not exist" in window.statusBar().currentMessage()
     window.close()
+
+
+def test_generate_a_previz_take_from_the_window_on_the_qasync_loop(qtbot, project_path: Path  # type: ignore[no-untyped-def]
+                                                                   ) -> None:
+    import asyncio
+
+    import qasync
+
+    from project_store.takes import GenerationRecords
+
+    with Project.open(project_path) as p:
+        p.execute({"op": "add_generated", "track": "V1", "at": 80, "duration": 20,
+                   "prompt": "wide shot"})
+    window = MainWindow(Project.open(project_path), use_audio_device=False)
+    qtbot.addWidget(window)
+    seg = next(i for i in window.project.sequence.all_items() if i.kind == "generated")
+    window.timeline.selected = seg.id
+    window.timeline.selection_changed.emit(seg.id)
+    panel = window.generation
+    assert panel.generate_button.isEnabled() and panel.prompt.text() == "wide shot"
+    panel.prompt.setText("wide shot, dusk")
+    panel.count.setValue(2)
+    from PySide6.QtWidgets import QApplication
+
+    loop = qasync.QEventLoop(QApplication.instance())
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            jobs = panel.generate()
+            assert len(jobs) == 2
+            task = panel._task
+            assert task is not None
+            loop.run_until_complete(asyncio.wait_for(task, 60))
+    finally:
+        asyncio.set_event_loop(None)
+    takes = GenerationRecords(window.project).takes(seg.id)
+    assert len(takes) == 2 and all(t.backend == "previz" for t in takes)
+    seg = window.project.sequence.item(seg.id)
+    assert seg.prompt == "wide shot, dusk"  # the prompt edit was committed first
+    assert seg.active_take == takes[-1].id
+    assert panel.takes.count() == 2
+    # The viewer now shows the take (no longer the pending card).
+    window.timeline.set_playhead(85)
+    qtbot.waitUntil(lambda: window.viewer.shown_frame == 85, timeout=5000)
+    assert window._source is not None and set(window._source._takes) == {takes[-1].id}
+    window.close()

@@ -1,0 +1,224 @@
+"""The window's generation dock: the selected segment's prompt, backend/model, seed and take
+count with a Generate button, its takes (switch the active one), and the job queue with
+progress and cancel.
+
+Jobs run on the window's asyncio loop (qasync: the Qt event loop *is* the asyncio loop), so
+project writes stay on the UI thread while inference runs in the worker process and previz
+in a thread: the window never waits for a job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.generation_runner import GenerationRunner, JobUpdate
+from generation.backends.base import GenerationError
+from generation.planner import GenerationRequest, ResolvedModel
+from project_store.db import ProjectError
+from project_store.project import Project
+from timeline.model import GeneratedSegment
+
+
+class GenerationPanel(QWidget):
+    takes_changed = Signal()  # a take was added or made active: re-render
+    edited = Signal()  # the segment's prompt changed (an undoable edit)
+
+    def __init__(self, project: Project, *, report: Callable[[str], None] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.report = report or (lambda _m: None)
+        self.runner = GenerationRunner(project, on_update=self._on_update)
+        self.segment_id: int | None = None
+        self._task: asyncio.Future[Any] | None = None
+        self._rows: dict[int, tuple[QLabel, QProgressBar, QPushButton]] = {}
+
+        self.title = QLabel("Select a generated segment")
+        self.prompt = QLineEdit()
+        self.prompt.setPlaceholderText("Describe the shot…")
+        self.prompt.editingFinished.connect(self._commit_prompt)
+        self.model = QComboBox()
+        self.model.addItem("Previz (no model)", None)
+        self.seed = QSpinBox()
+        self.seed.setRange(-1, 2**31 - 1)
+        self.seed.setSpecialValueText("new per run")
+        self.seed.setValue(-1)
+        self.count = QSpinBox()
+        self.count.setRange(1, 16)
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.clicked.connect(self.generate)
+        self.takes = QComboBox()
+        self.takes.activated.connect(self._activate_take)
+        form = QFormLayout()
+        form.addRow(self.title)
+        form.addRow("Prompt", self.prompt)
+        form.addRow("Model", self.model)
+        form.addRow("Seed", self.seed)
+        form.addRow("Takes", self.count)
+        form.addRow(self.generate_button)
+        form.addRow("Active take", self.takes)
+        self.queue = QListWidget()
+        self.queue_box = QVBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Jobs"))
+        layout.addLayout(self.queue_box)
+        layout.addStretch(1)
+        self.load_models()
+        self.show_segment(None)
+
+    def load_models(self) -> None:
+        """Installed models (HF cache); listing touches only the disk."""
+        from generation.models import list_installed
+
+        try:
+            models = list_installed()
+        except Exception as exc:  # a broken cache must not stop the window opening
+            self.report(f"Could not list installed models: {exc}")
+            return
+        for m in models:
+            if m.backends and m.safetensors_only:
+                self.model.addItem(f"{m.id} ({m.pipeline_class})", m)
+
+    # ------------------------------------------------------------------ segment
+    def show_segment(self, item: Any) -> None:
+        seg = item if isinstance(item, GeneratedSegment) else None
+        self.segment_id = seg.id if seg else None
+        for w in (self.prompt, self.model, self.seed, self.count, self.generate_button,
+                  self.takes):
+            w.setEnabled(seg is not None)
+        self.takes.clear()
+        if seg is None:
+            self.title.setText("Select a generated segment")
+            self.prompt.setText("")
+            return
+        self.title.setText(f"Segment {seg.id} on {seg.track}: {seg.duration} frames")
+        self.prompt.setText(seg.prompt)
+        for take in self.runner.records.takes(seg.id):
+            self.takes.addItem(f"{take.name} — {take.backend}, seed {take.seed}", take.id)
+            if take.id == seg.active_take:
+                self.takes.setCurrentIndex(self.takes.count() - 1)
+
+    def _segment(self) -> GeneratedSegment | None:
+        if self.segment_id is None:
+            return None
+        item = self.project.sequence.find_item(self.segment_id)
+        return item if isinstance(item, GeneratedSegment) else None
+
+    def _commit_prompt(self) -> None:
+        seg = self._segment()
+        if seg is None or self.prompt.text() == seg.prompt:
+            return
+        self.project.execute({"op": "set", "item": seg.id, "prompt": self.prompt.text()})
+        self.edited.emit()
+
+    def _activate_take(self, index: int) -> None:
+        take_id = self.takes.itemData(index)
+        if take_id is None:
+            return
+        try:
+            self.runner.records.set_active(int(take_id))
+        except ProjectError as exc:
+            self.report(str(exc))
+            return
+        self.takes_changed.emit()
+
+    # ------------------------------------------------------------------ jobs
+    def generate(self) -> list[int]:
+        """Queue takes for the selected segment and start the queue; returns job ids."""
+        seg = self._segment()
+        if seg is None:
+            return []
+        self._commit_prompt()
+        seg = self._segment()
+        assert seg is not None
+        chosen = self.model.currentData()
+        model = None if chosen is None else ResolvedModel(
+            id=chosen.id, path=str(chosen.path), revision=chosen.revision,
+            pipeline_class=chosen.pipeline_class)
+        seq = self.project.sequence
+        request = GenerationRequest(
+            segment_frames=seg.duration, sequence_fps=seq.fps,
+            sequence_size=(seq.settings.width, seq.settings.height), prompt=seg.prompt,
+            negative_prompt=seg.negative_prompt,
+            backend=chosen.backends[0] if chosen is not None else "previz", model=model,
+            seed=None if self.seed.value() < 0 else self.seed.value(),
+            takes=self.count.value())
+        try:
+            jobs = self.runner.queue(seg.id, request)
+        except GenerationError as exc:
+            message = f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
+            self.report(message)
+            return []
+        self.start_queue()
+        return [j.id for j in jobs]
+
+    def start_queue(self) -> asyncio.Future[Any] | None:
+        if self._task is not None and not self._task.done():
+            return self._task  # the running loop picks the new jobs up
+        try:
+            self._task = asyncio.ensure_future(self.runner.run_queue())
+        except RuntimeError:
+            self.report("Generation needs the editor's event loop (start it with "
+                        "`takeline PROJECT`).")
+            return None
+        return self._task
+
+    def _on_update(self, u: JobUpdate) -> None:
+        row = self._rows.get(u.job_id)
+        if row is None:
+            label, bar, cancel = QLabel(), QProgressBar(), QPushButton("Cancel")
+            cancel.clicked.connect(lambda _=False, j=u.job_id: self.runner.cancel(j))
+            line = QHBoxLayout()
+            line.addWidget(label, 1)
+            line.addWidget(bar, 2)
+            line.addWidget(cancel)
+            self.queue_box.addLayout(line)
+            row = self._rows[u.job_id] = (label, bar, cancel)
+        label, bar, cancel = row
+        label.setText(f"Job {u.job_id}: {u.state}")
+        bar.setMaximum(max(1, u.steps_total))
+        bar.setValue(u.steps_done)
+        if u.state in ("done", "failed", "cancelled"):
+            cancel.setEnabled(False)
+        if u.error:
+            label.setToolTip(u.error)
+            self.report(f"Job {u.job_id} failed: {u.error}")
+        if u.state == "done":
+            self.takes_changed.emit()
+            seg = self._segment()
+            self.show_segment(seg)
+
+    def resume_queue(self) -> None:
+        """At open: jobs a previous session left running go back in the queue, and queued
+        jobs start (the user asked for them; the queue survives restarts)."""
+        requeued = self.runner.records.requeue_interrupted()
+        queued = self.runner.records.jobs(["queued"])
+        if queued:
+            self.report(f"Resuming {len(queued)} queued generation job(s)"
+                        + (f" ({len(requeued)} interrupted last time)" if requeued else ""))
+            self.start_queue()
+
+    def shutdown(self) -> None:
+        """Window closing: stop at once. A running job stays 'running' in the project and is
+        queued again next time (nothing of it was stored); queued jobs stay queued."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self.runner.client.terminate()
