@@ -83,6 +83,7 @@ class GenerationPanel(QWidget):
         layout.addStretch(1)
         self.load_models()
         self.show_segment(None)
+        self.show_recent_jobs()
 
     def load_models(self) -> None:
         """Installed models (HF cache); listing touches only the disk."""
@@ -181,7 +182,22 @@ class GenerationPanel(QWidget):
             return None
         return self._task
 
+    def show_recent_jobs(self, count: int = 10) -> None:
+        """Rows for the project's latest jobs (failed ones keep their error as a tooltip),
+        so a queue or a failure from an earlier session is visible."""
+        for job in self.runner.records.jobs()[-count:]:
+            self._show_row(JobUpdate(job.id, job.state, job.steps_done, job.steps_total,
+                                     job.error, job.take_ids))
+
     def _on_update(self, u: JobUpdate) -> None:
+        self._show_row(u)
+        if u.error:
+            self.report(f"Job {u.job_id} failed: {u.error}")
+        if u.state == "done":
+            self.takes_changed.emit()
+            self.show_segment(self._segment())
+
+    def _show_row(self, u: JobUpdate) -> None:
         row = self._rows.get(u.job_id)
         if row is None:
             label, bar, cancel = QLabel(), QProgressBar(), QPushButton("Cancel")
@@ -200,11 +216,6 @@ class GenerationPanel(QWidget):
             cancel.setEnabled(False)
         if u.error:
             label.setToolTip(u.error)
-            self.report(f"Job {u.job_id} failed: {u.error}")
-        if u.state == "done":
-            self.takes_changed.emit()
-            seg = self._segment()
-            self.show_segment(seg)
 
     def resume_queue(self) -> None:
         """At open: jobs a previous session left running go back in the queue, and queued

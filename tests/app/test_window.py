@@ -185,3 +185,9 @@ def test_generate_a_previz_take_from_the_window_on_the_qasync_loop(qtbot, projec
     qtbot.waitUntil(lambda: window.viewer.shown_frame == 85, timeout=5000)
     assert window._source is not None and set(window._source._takes) == {takes[-1].id}
     window.close()
+    # Reopened, the panel lists the jobs of the earlier session.
+    again = MainWindow(Project.open(project_path), use_audio_device=False)
+    qtbot.addWidget(again)
+    assert sorted(again.generation._rows) == sorted(jobs)
+    assert all("done" in label.text() for label, _b, _c in again.generation._rows.values())
+    again.close()
