@@ -25,7 +25,7 @@ from app.generation_runner import GenerationRunner, JobUpdate
 from generation.backends import BACKENDS
 from generation.backends.base import GenerationError
 from generation.models import ModelError, format_size, list_installed, pull_model, resolve_model
-from generation.planner import GenerationRequest, ResolvedModel
+from generation.planner import ResolvedModel
 from generation.spec import MEMORY_MODES
 from generation.subrange import SubRange
 from generation.take_media import frames_hash, read_take
@@ -183,16 +183,14 @@ def _generate(args: argparse.Namespace) -> int:
             if path is not None:
                 _check_image(path)
                 inputs[key] = runner.store_input(path)
-        seq = project.sequence
-        request = GenerationRequest(
-            segment_frames=segment.duration, sequence_fps=seq.fps,
-            sequence_size=(seq.settings.width, seq.settings.height), prompt=segment.prompt,
-            negative_prompt=segment.negative_prompt, backend=backend, model=model,
-            seed=args.seed if args.seed is not None else segment.seed, takes=args.takes,
-            steps=args.steps, guidance=args.guidance, size=args.size,
+        choices: dict[str, Any] = dict(
+            backend=backend, model=model, takes=args.takes, steps=args.steps,
+            guidance=args.guidance, size=args.size,
             max_sequence_length=args.max_sequence_length, memory_mode=args.memory_mode,
-            device=args.device, dtype=args.dtype, inputs=inputs,
-        )
+            device=args.device, dtype=args.dtype, inputs=inputs)
+        if args.seed is not None:
+            choices["seed"] = args.seed
+        request = runner.request_for(segment.id, **choices)
         if args.continuity:
             request = replace(request, inputs={
                 **runner.continuity_inputs(segment.id, args.continuity), **inputs})

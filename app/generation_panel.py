@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.generation_runner import GenerationRunner, JobUpdate
 from generation.backends.base import GenerationError
-from generation.planner import GenerationRequest, ResolvedModel
+from generation.planner import ResolvedModel
 from project_store.db import ProjectError
 from project_store.project import Project
 from timeline.model import GeneratedSegment
@@ -154,15 +154,11 @@ class GenerationPanel(QWidget):
         model = None if chosen is None else ResolvedModel(
             id=chosen.id, path=str(chosen.path), revision=chosen.revision,
             pipeline_class=chosen.pipeline_class)
-        seq = self.project.sequence
-        request = GenerationRequest(
-            segment_frames=seg.duration, sequence_fps=seq.fps,
-            sequence_size=(seq.settings.width, seq.settings.height), prompt=seg.prompt,
-            negative_prompt=seg.negative_prompt,
-            backend=chosen.backends[0] if chosen is not None else "previz", model=model,
-            seed=None if self.seed.value() < 0 else self.seed.value(),
-            takes=self.count.value())
         try:
+            request = self.runner.request_for(
+                seg.id, backend=chosen.backends[0] if chosen is not None else "previz",
+                model=model, seed=None if self.seed.value() < 0 else self.seed.value(),
+                takes=self.count.value())
             jobs = self.runner.queue(seg.id, request)
         except GenerationError as exc:
             message = f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)

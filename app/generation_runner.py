@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -110,6 +111,17 @@ class GenerationRunner:
             self._emit(JobUpdate(job.id, "queued", 0, job.steps_total))
         return jobs
 
+    def request_for(self, segment_id: int, **choices: Any) -> GenerationRequest:
+        """A request for the segment as it stands (duration, sequence rate and size, prompt,
+        negative prompt, its seed unless one is chosen) plus the caller's choices."""
+        segment = self.records.segment(segment_id)
+        seq = self.project.sequence
+        choices.setdefault("seed", segment.seed)
+        return GenerationRequest(
+            segment_frames=segment.duration, sequence_fps=seq.fps,
+            sequence_size=(seq.settings.width, seq.settings.height), prompt=segment.prompt,
+            negative_prompt=segment.negative_prompt, **choices)
+
     def queue_range(self, segment_id: int, request: GenerationRequest, sub: SubRange
                     ) -> list[Job]:
         """Queue regenerating frames [sub.start, sub.end) of the segment over its active
@@ -132,9 +144,10 @@ class GenerationRunner:
                      inputs_pending=True)
         first = specs[0]
         size = (first.call["width"], first.call["height"])
-        n, inputs = prepare(
-            sub, frames, model_fps=first.frame_rate, sequence_fps=request.sequence_fps,
-            frames_rule=backend.constraints.frames_for, size=size,
+        n = first.call["num_frames"]  # the planner's frame rule, applied to the window
+        inputs = prepare(
+            sub, frames, n=n, model_fps=first.frame_rate, sequence_fps=request.sequence_fps,
+            size=size,
             temporal_mask=backend.capabilities.temporal_mask,
             first_last=first.pipeline_class != "WanPipeline"
             and backend.capabilities.first_frame, work_dir=self.work_dir)
@@ -153,8 +166,7 @@ class GenerationRunner:
         }
         conform = Conform(frame_map="retime", take_frames=len(frames), take_fps=seq_fps,
                           segment_frames=len(frames), sequence_fps=seq_fps)
-        specs = [replace(s, call={**s.call, "num_frames": n},
-                         inputs={**request.inputs, **inputs, "splice": splice_info},
+        specs = [replace(s, inputs={**request.inputs, **inputs, "splice": splice_info},
                          conform=conform.to_json()) for s in specs]
         for s in specs:
             backend.check_inputs(s.inputs)
@@ -240,8 +252,15 @@ class GenerationRunner:
         self._local_cancel.clear()
         self._emit(JobUpdate(job.id, "running", 0, job.steps_total))
 
+        last_write = [0.0]
+
         def progress(step: int, total: int) -> None:
-            self.records.job_progress(job.id, step, total)
+            # Listeners hear every step; the file (a synchronous commit) at most twice a
+            # second and at the last step.
+            now = time.monotonic()
+            if step >= total or now - last_write[0] >= 0.5:
+                self.records.job_progress(job.id, step, total)
+                last_write[0] = now
             self._emit(JobUpdate(job.id, "running", step, total))
 
         try:

@@ -16,7 +16,6 @@ so a bad join shows up as a number in the take's recipe.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -61,15 +60,14 @@ def model_to_segment(j: int, window_start: int, model_fps: Fraction,
     return window_start + int(Fraction(j) * sequence_fps / model_fps)
 
 
-def prepare(sub: SubRange, base: list[np.ndarray], *, model_fps: Fraction,
-            sequence_fps: Fraction, frames_rule: Any, size: tuple[int, int],
-            temporal_mask: bool, first_last: bool, work_dir: Path) -> tuple[int, dict]:
-    """-> (model frame count, conditioning inputs) for regenerating ``sub`` over ``base``."""
+def prepare(sub: SubRange, base: list[np.ndarray], *, n: int, model_fps: Fraction,
+            sequence_fps: Fraction, size: tuple[int, int], temporal_mask: bool,
+            first_last: bool, work_dir: Path) -> dict[str, Any]:
+    """Conditioning inputs for regenerating ``sub`` over ``base`` with a model run of ``n``
+    frames (as the planner chose for the window)."""
     from PIL import Image
 
     window = window_for(sub, len(base))
-    seconds = Fraction(window[1] - window[0]) / sequence_fps
-    n = frames_rule(max(1, math.ceil(seconds * model_fps)))
     work_dir.mkdir(parents=True, exist_ok=True)
     w, h = size
 
@@ -91,8 +89,8 @@ def prepare(sub: SubRange, base: list[np.ndarray], *, model_fps: Fraction,
                 run_start = None
         if run_start is not None:
             keep.append([run_start, n])
-        return n, {"video": {"path": str(control.path), "frames_hash": control.frames_hash},
-                   "mask": {"keep": keep}}
+        return {"video": {"path": str(control.path), "frames_hash": control.frames_hash},
+                "mask": {"keep": keep}}
     if not first_last:
         raise UnsupportedRequest(
             "regenerating a range needs a model that keeps context: a VACE model (temporal "
@@ -107,7 +105,7 @@ def prepare(sub: SubRange, base: list[np.ndarray], *, model_fps: Fraction,
         p = work_dir / f"after-{sub.end}.png"
         Image.fromarray(base[sub.end]).save(p)
         inputs["last_image"] = {"path": str(p)}
-    return n, inputs
+    return inputs
 
 
 def splice(base: Sequence[np.ndarray], generated: Sequence[np.ndarray], sub: SubRange, *,

@@ -56,7 +56,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from types import TracebackType
 
 import av
 import av.error
@@ -67,6 +66,7 @@ from av.audio.resampler import AudioResampler
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 
+from timeline.media.closing import ClosesOnExit
 from timeline.media.probe import MediaProbeError
 
 __all__ = [
@@ -281,7 +281,7 @@ _index_lock = threading.Lock()
 # The reader
 
 
-class AudioReader:
+class AudioReader(ClosesOnExit):
     """Float32 samples of a file's first audio stream at ``sample_rate`` and ``channels``.
 
     ``read(first, count)`` returns ``(count, channels)``; see the module docstring for the
@@ -438,17 +438,6 @@ class AudioReader:
             if self._container is not None:
                 self._container.close()
                 self._container = None
-
-    def __enter__(self) -> AudioReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return (

@@ -45,7 +45,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
 import av
@@ -57,6 +56,7 @@ from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 from av.video.stream import VideoStream
 
+from timeline.media.closing import ClosesOnExit
 from timeline.media.probe import MediaProbe, MediaProbeError, UnsupportedMediaError, probe
 
 __all__ = [
@@ -225,7 +225,7 @@ def _pick_video_stream(container: InputContainer) -> VideoStream | None:
     return None
 
 
-class VideoDecoder:
+class VideoDecoder(ClosesOnExit):
     """Frame-accurate random access to the first video stream of a file.
 
     ``source`` is a path or the file's :class:`MediaProbe` (saves probing again). ``size``
@@ -392,17 +392,6 @@ class VideoDecoder:
         """Release the file and the decoder. Closing twice is harmless."""
         self._closed = True
         self._drop_container()
-
-    def __enter__(self) -> VideoDecoder:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"VideoDecoder({self._path!r}, size={self.size}, fmt={self.fmt!r})"

@@ -20,11 +20,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import NamedTuple
 
 import numpy as np
 
+from timeline.media.closing import ClosesOnExit
 from timeline.media.decode import OutputFormat, VideoDecoder
 
 __all__ = ["CacheStats", "FrameCache", "FrameKey", "FrameRequest", "ReadAhead"]
@@ -189,7 +189,7 @@ class _DecoderPool:
             decoder.close()
 
 
-class ReadAhead:
+class ReadAhead(ClosesOnExit):
     """Decodes requested frames into a :class:`FrameCache` on a background thread.
 
     One worker thread decodes with its own decoders; ``get_frame`` callers that miss the
@@ -340,17 +340,6 @@ class ReadAhead:
         self._worker_decoders.close()
         with self._caller_lock:
             self._caller_decoders.close()
-
-    def __enter__(self) -> ReadAhead:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _check_open(self) -> None:
         if self._closed:
