@@ -35,6 +35,7 @@ from project_store.db import (
     ProjectNotFoundError,
 )
 from timeline.changes import (
+    CastOp,
     Change,
     InOutOp,
     ItemOp,
@@ -43,10 +44,18 @@ from timeline.changes import (
     TrackOp,
     TransitionOp,
 )
+from timeline.conditioning.references import CastMember
+from timeline.conditioning.version import (
+    canonical_json,
+    conditioning_payload,
+    segments_using,
+    version_id,
+)
 from timeline.editor import ChangeKind, Timeline
 from timeline.media.probe import MediaProbe, MediaProbeError, probe
 from timeline.model import (
     EditError,
+    GeneratedSegment,
     Item,
     Marker,
     Sequence,
@@ -258,6 +267,10 @@ class Project:
         ):
             seq.markers[r.id] = Marker(id=r.id, frame=r.frame, duration=r.duration,
                                        name=r.name, color=r.color, note=r.note)
+        for r in c.execute(text("SELECT props_json FROM cast_members WHERE sequence_id = :s"),
+                           {"s": self.sequence_id}):
+            member = CastMember.from_dict(json.loads(r.props_json))
+            seq.cast[member.id] = member
         self.assets = {}
         for r in c.execute(
             text("SELECT id, path, size, identity, probe_json, added_at FROM assets ORDER BY id")
@@ -424,6 +437,7 @@ class Project:
         ops = change.ops if kind != "undo" else change.inverted().ops
         for op in ops:
             _write_op(c, s, op)
+        self._log_conditioning(c, _conditioning_touched(ops, timeline.sequence))
         if kind == "do":
             c.execute(text("DELETE FROM history WHERE sequence_id = :s AND state = 'undone'"),
                       {"s": s})
@@ -443,6 +457,52 @@ class Project:
             c.execute(
                 text("UPDATE history SET state = 'done' WHERE id = (SELECT min(id) FROM history "
                      "WHERE sequence_id = :s AND state = 'undone')"), {"s": s})
+
+    # ------------------------------------------------------------------ conditioning
+    def _log_conditioning(self, c: Connection, segment_ids: Iterable[int]) -> dict[int, str]:
+        """Snapshot each segment's conditioning as a version when it differs from the one
+        last logged for it (the database keeps every version; undo logs the old one again
+        as current)."""
+        seq = self.sequence
+        out: dict[int, str] = {}
+        for segment_id in sorted(set(segment_ids)):
+            segment = seq.find_item(segment_id)
+            if not isinstance(segment, GeneratedSegment):
+                continue
+            payload = conditioning_payload(segment, seq.cast)
+            vid = version_id(payload)
+            out[segment_id] = vid
+            last = c.execute(text("SELECT version FROM conditioning_log WHERE segment_id = :g "
+                                  "ORDER BY id DESC LIMIT 1"), {"g": segment_id}).scalar()
+            if last == vid:
+                continue
+            now = _now()
+            c.execute(text("INSERT OR IGNORE INTO conditioning_versions(id, payload_json, "
+                           "created_at) VALUES (:id, :p, :t)"),
+                      {"id": vid, "p": canonical_json(payload), "t": now})
+            c.execute(text("INSERT INTO conditioning_log(segment_id, version, created_at) "
+                           "VALUES (:g, :v, :t)"), {"g": segment_id, "v": vid, "t": now})
+        return out
+
+    def conditioning_version(self, segment_id: int) -> str:
+        """The id of the segment's current conditioning version, recorded if it is not yet
+        (segments from before versions existed, or never edited since)."""
+        with self.transaction() as c:
+            versions = self._log_conditioning(c, [segment_id])
+        if segment_id not in versions:
+            raise EditError(f"item {segment_id} is not a generated segment")
+        return versions[segment_id]
+
+    def conditioning_payload(self, version: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT payload_json FROM conditioning_versions WHERE id = :v",
+                          {"v": version})
+        return json.loads(rows[0].payload_json) if rows else None
+
+    def conditioning_history(self, segment_id: int) -> list[tuple[str, str]]:
+        """(version id, when it became current), oldest first."""
+        return [(r.version, r.created_at) for r in self.query(
+            "SELECT version, created_at FROM conditioning_log WHERE segment_id = :g "
+            "ORDER BY id", {"g": segment_id})]
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -697,6 +757,14 @@ def _write_op(c: Connection, s: int, op: Any) -> None:
                            "note) VALUES (:id, :s, :f, :d, :n, :c, :note)"),
                       {"id": m.id, "s": s, "f": m.frame, "d": m.duration, "n": m.name,
                        "c": m.color, "note": m.note})
+    elif isinstance(op, CastOp):
+        if op.before is not None:
+            c.execute(text("DELETE FROM cast_members WHERE id=:id"), {"id": op.before.id})
+        if op.after is not None:
+            c.execute(text("INSERT INTO cast_members(id, sequence_id, props_json) "
+                           "VALUES (:id, :s, :p)"),
+                      {"id": op.after.id, "s": s,
+                       "p": json.dumps(op.after.to_dict(), separators=(",", ":"))})
     elif isinstance(op, TrackOp):
         if op.before is not None:
             c.execute(text("DELETE FROM tracks WHERE sequence_id=:s AND name=:n"),
@@ -708,6 +776,20 @@ def _write_op(c: Connection, s: int, op: Any) -> None:
                   {"i": op.after[0], "o": op.after[1], "s": s})
     else:  # pragma: no cover - exhaustive over timeline.changes.Op
         raise TypeError(f"unknown op {op!r}")
+
+
+def _conditioning_touched(ops: Iterable[Any], seq: Sequence) -> set[int]:
+    """Segments whose conditioning an edit may have changed: generated items it wrote, and
+    every segment linked to a cast member it changed."""
+    ids: set[int] = set()
+    for op in ops:
+        if isinstance(op, ItemOp) and isinstance(op.after, GeneratedSegment):
+            ids.add(op.after.id)
+        elif isinstance(op, CastOp):
+            for member in (op.before, op.after):
+                if member is not None:
+                    ids.update(i.id for i in segments_using(member.id, seq.all_items()))
+    return ids
 
 
 def _item_row(item: Item, s: int) -> dict[str, Any]:

@@ -159,3 +159,33 @@ class JobRow(Base):
     steps_total: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     take_ids_json: Mapped[str] = mapped_column(Text)
+
+
+class CastMemberRow(Base):
+    """A character, prop or location of the project (timeline.conditioning.CastMember)."""
+
+    __tablename__ = "cast_members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id"))
+    props_json: Mapped[str] = mapped_column(Text)
+
+
+class ConditioningVersionRow(Base):
+    """An immutable conditioning version, keyed by the sha256 of its canonical JSON."""
+
+    __tablename__ = "conditioning_versions"
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    payload_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String)
+
+
+class ConditioningLogRow(Base):
+    """Each segment's versions in the order they were current."""
+
+    __tablename__ = "conditioning_log"
+    __table_args__ = (Index("ix_conditioning_log_segment", "segment_id", "id"),
+                      {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(ForeignKey("conditioning_versions.id"))
+    created_at: Mapped[str] = mapped_column(String)

@@ -284,6 +284,26 @@ class GenerationRecords:
         if rel is not None and not shared:
             self.store.remove(rel)
 
+    # ------------------------------------------------------------------ staleness
+    def staleness(self, segment_id: int) -> dict[str, Any]:
+        """Whether the segment's active take was made from its current conditioning:
+        ``{"stale": bool, "current": version, "take_version": version or None}``. A take
+        made before conditioning versions existed counts as stale (unknown brief)."""
+        segment = self.segment(segment_id)
+        current = self.project.conditioning_version(segment_id)
+        if segment.active_take is None:
+            return {"stale": False, "current": current, "take_version": None,
+                    "active_take": None}
+        take = self.take(segment.active_take)
+        return {"stale": take.conditioning_version != current, "current": current,
+                "take_version": take.conditioning_version, "active_take": take.id}
+
+    def stale_segments(self) -> list[int]:
+        """Ids of segments whose active take no longer matches their conditioning."""
+        return [item.id for item in self.project.sequence.all_items()
+                if isinstance(item, GeneratedSegment) and item.active_take is not None
+                and self.staleness(item.id)["stale"]]
+
     def active_take_media(self) -> dict[int, tuple[Path, Conform]]:
         """Take id -> (media file, conform) for every active take of the sequence whose file
         is present: what the compositor needs to show generated segments."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from timeline.conditioning.references import CastMember
 from timeline.model import (
     Item,
     Marker,
@@ -68,6 +69,17 @@ class MarkerOp:
 
 
 @dataclass(frozen=True)
+class CastOp:
+    """Add, change or remove a cast member of the sequence."""
+
+    before: CastMember | None
+    after: CastMember | None
+
+    def inverted(self) -> CastOp:
+        return CastOp(self.after, self.before)
+
+
+@dataclass(frozen=True)
 class TrackOp:
     before: TrackInfo | None
     after: TrackInfo | None
@@ -85,7 +97,7 @@ class InOutOp:
         return InOutOp(self.after, self.before)
 
 
-Op = ItemOp | ShiftOp | TransitionOp | MarkerOp | TrackOp | InOutOp
+Op = ItemOp | ShiftOp | TransitionOp | MarkerOp | CastOp | TrackOp | InOutOp
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,11 @@ def apply_op(seq: Sequence, op: Op) -> None:
             del seq.markers[op.before.id]
         if op.after is not None:
             seq.markers[op.after.id] = op.after
+    elif isinstance(op, CastOp):
+        if op.before is not None:
+            del seq.cast[op.before.id]
+        if op.after is not None:
+            seq.cast[op.after.id] = op.after
     elif isinstance(op, TrackOp):
         if op.before is not None and op.after is not None:
             seq.tracks[op.after.name].info = op.after
@@ -178,9 +195,8 @@ def op_to_json(op: Op) -> dict[str, Any]:
         return {"t": "shift", "track": op.track, "from": op.from_frame, "delta": op.delta}
     if isinstance(op, InOutOp):
         return {"t": "inout", "before": list(op.before), "after": list(op.after)}
-    tag = {ItemOp: "item", TransitionOp: "transition", MarkerOp: "marker", TrackOp: "track"}[
-        type(op)
-    ]
+    tag = {ItemOp: "item", TransitionOp: "transition", MarkerOp: "marker", CastOp: "cast",
+           TrackOp: "track"}[type(op)]
     return {
         "t": tag,
         "before": None if op.before is None else op.before.to_dict(),
@@ -192,6 +208,7 @@ _DECODERS = {
     "item": (ItemOp, item_from_dict),
     "transition": (TransitionOp, Transition.from_dict),
     "marker": (MarkerOp, Marker.from_dict),
+    "cast": (CastOp, CastMember.from_dict),
     "track": (TrackOp, TrackInfo.from_dict),
 }
 

@@ -24,6 +24,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from timeline.changes import (
+    CastOp,
     Change,
     InOutOp,
     ItemOp,
@@ -33,6 +34,15 @@ from timeline.changes import (
     TrackOp,
     TransitionOp,
     apply_op,
+)
+from timeline.conditioning.camera import CameraError, CameraPath
+from timeline.conditioning.pose import PoseError, PoseTrack, validate_pose_track
+from timeline.conditioning.references import (
+    CastMember,
+    Reference,
+    ReferenceAssetError,
+    check_cast_member,
+    check_references,
 )
 from timeline.model import (
     EASINGS,
@@ -475,8 +485,40 @@ def op_add_generated(s: EditSession, media: dict[int, MediaInfo], *, track: str,
 _SETTABLE = {
     "clip": {"gain_db", "opacity", "fade_in", "fade_out", "transform", "use_proxy"},
     "generated": {"prompt", "negative_prompt", "seed", "model", "takes", "active_take",
-                  "opacity"},
+                  "opacity", "references", "camera", "poses", "cast"},
 }
+
+
+def _check_conditioning(s: EditSession, item: Item, props: dict[str, Any]) -> None:
+    """Conditioning arrives as JSON (CLI, scripts, history) and is stored as values."""
+    try:
+        if "references" in props:
+            refs = props["references"]
+            if not isinstance(refs, list | tuple):
+                raise EditError("references must be a list")
+            props["references"] = tuple(r if isinstance(r, Reference) else
+                                        Reference.from_json(r) for r in refs)
+            check_references(props["references"])
+        if "camera" in props and props["camera"] is not None and not isinstance(
+                props["camera"], CameraPath):
+            props["camera"] = CameraPath.from_json(props["camera"])
+        if "poses" in props and props["poses"] is not None:
+            if not isinstance(props["poses"], PoseTrack):
+                props["poses"] = PoseTrack.from_json(props["poses"])
+            validate_pose_track(props["poses"], item.duration)
+    except (ReferenceAssetError, CameraError, PoseError) as exc:
+        raise EditError(str(exc)) from None
+    if "cast" in props:
+        cast = props["cast"]
+        if not isinstance(cast, list | tuple) or not all(
+                isinstance(c, int) and not isinstance(c, bool) for c in cast) or len(
+                set(cast)) != len(cast):
+            raise EditError(f"cast must be a list of distinct cast member ids, not {cast!r}")
+        missing = [c for c in cast if c not in s.seq.cast]
+        if missing:
+            raise EditError(f"no cast member with id {missing[0]}; `takeline cast PROJECT` "
+                            "lists them")
+        props["cast"] = tuple(cast)
 
 
 def _transform_keys(raw: Any, duration: int) -> tuple[TransformKey, ...]:
@@ -556,7 +598,65 @@ def op_set(s: EditSession, media: dict[int, MediaInfo], *, item: int, **props: A
     if unknown:
         raise EditError(f"Cannot set {sorted(unknown)} on a {it.kind}; settable: {sorted(allowed)}")
     _check_props(it, props)
+    _check_conditioning(s, it, props)
     s.update(it, **props)
+
+
+def _cast_member(s: EditSession, member_id: int) -> CastMember:
+    try:
+        return s.seq.cast[member_id]
+    except KeyError:
+        raise EditError(f"No cast member with id {member_id}") from None
+
+
+def _new_cast_member(member: CastMember) -> CastMember:
+    try:
+        check_cast_member(member)
+    except ReferenceAssetError as exc:
+        raise EditError(str(exc)) from None
+    return member
+
+
+def op_add_cast(s: EditSession, media: dict[int, MediaInfo], *, name: str,
+                kind: str = "character", description: str = "",
+                references: list[Any] | None = None) -> None:
+    if any(m.name.casefold() == name.strip().casefold() for m in s.seq.cast.values()):
+        raise EditError(f"the cast already has a member called {name!r}")
+    try:
+        refs = tuple(Reference.from_json(r) for r in references or ())
+    except ReferenceAssetError as exc:
+        raise EditError(str(exc)) from None
+    s._do(CastOp(None, _new_cast_member(CastMember(
+        id=s.new_id(), name=name.strip(), kind=kind, description=description,
+        references=refs))))
+
+
+def op_set_cast(s: EditSession, media: dict[int, MediaInfo], *, member: int,
+                name: str | None = None, kind: str | None = None,
+                description: str | None = None, references: list[Any] | None = None) -> None:
+    old = _cast_member(s, member)
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = name.strip()
+    if kind is not None:
+        changes["kind"] = kind
+    if description is not None:
+        changes["description"] = description
+    if references is not None:
+        try:
+            changes["references"] = tuple(Reference.from_json(r) for r in references)
+        except ReferenceAssetError as exc:
+            raise EditError(str(exc)) from None
+    s._do(CastOp(old, _new_cast_member(replace(old, **changes))))
+
+
+def op_remove_cast(s: EditSession, media: dict[int, MediaInfo], *, member: int) -> None:
+    """Unlinks the member from every segment in the same undo step."""
+    old = _cast_member(s, member)
+    for item in list(s.seq.all_items()):
+        if isinstance(item, GeneratedSegment) and member in item.cast:
+            s.update(item, cast=tuple(c for c in item.cast if c != member))
+    s._do(CastOp(old, None))
 
 
 def op_add_transition(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int,
@@ -619,6 +719,9 @@ OPERATIONS = {
     "remove_transition": op_remove_transition,
     "add_track": op_add_track,
     "set_track": op_set_track,
+    "add_cast": op_add_cast,
+    "set_cast": op_set_cast,
+    "remove_cast": op_remove_cast,
 }
 
 LABELS = {
@@ -628,7 +731,8 @@ LABELS = {
     "remove_marker": "Remove Marker", "move_marker": "Move Marker", "set_in_out": "Set In/Out",
     "add_generated": "Add Generated Segment", "set": "Change Properties",
     "add_transition": "Add Dissolve", "remove_transition": "Remove Dissolve",
-    "add_track": "Add Track", "set_track": "Track Switch",
+    "add_track": "Add Track", "set_track": "Track Switch", "add_cast": "Add Cast Member",
+    "set_cast": "Change Cast Member", "remove_cast": "Remove Cast Member",
 }
 
 # Edits that touch locked tracks are refused; these name the track(s) they touch.

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Any, Literal, NamedTuple
 
+from timeline.conditioning.camera import CameraPath
+from timeline.conditioning.pose import PoseTrack
+from timeline.conditioning.references import CastMember, Reference
 from timeline.time import FrameRange, format_rate, parse_rate
 
 TrackKind = Literal["video", "audio"]
@@ -118,8 +121,21 @@ class GeneratedSegment(Item):
     takes: tuple[int, ...] = ()
     active_take: int | None = None
     opacity: float = 1.0
+    # Conditioning (timeline.conditioning): references with roles, a keyframed camera,
+    # pose keyframes and links to the sequence's cast members.
+    references: tuple[Reference, ...] = ()
+    camera: CameraPath | None = None
+    poses: PoseTrack | None = None
+    cast: tuple[int, ...] = ()
 
     kind = "generated"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["references"] = [r.to_json() for r in self.references]
+        d["camera"] = None if self.camera is None else self.camera.to_json()
+        d["poses"] = None if self.poses is None else self.poses.to_json()
+        return d
 
 
 ITEM_TYPES: dict[str, type[Item]] = {"clip": Clip, "generated": GeneratedSegment}
@@ -132,6 +148,14 @@ def item_from_dict(d: dict[str, Any]) -> Item:
         d["takes"] = tuple(d["takes"])
     if "transform" in d:
         d["transform"] = tuple(TransformKey(*k) for k in d["transform"])
+    if "references" in d:
+        d["references"] = tuple(Reference.from_json(r) for r in d["references"])
+    if d.get("camera") is not None:
+        d["camera"] = CameraPath.from_json(d["camera"])
+    if d.get("poses") is not None:
+        d["poses"] = PoseTrack.from_json(d["poses"])
+    if "cast" in d:
+        d["cast"] = tuple(d["cast"])
     return cls(**d)
 
 
@@ -382,6 +406,7 @@ class Sequence:
         self.settings = settings
         self.tracks: dict[str, Track] = {}
         self.markers: dict[int, Marker] = {}
+        self.cast: dict[int, CastMember] = {}  # the project's characters, props, locations
         self.in_point: int | None = None
         self.out_point: int | None = None
         self._items_by_id: dict[int, Item] = {}
@@ -452,6 +477,7 @@ class Sequence:
                 for t in self.tracks.values()
             ],
             "markers": sorted((m.to_dict() for m in self.markers.values()), key=lambda d: d["id"]),
+            "cast": [self.cast[k].to_dict() for k in sorted(self.cast)],
             "in_point": self.in_point,
             "out_point": self.out_point,
         }

@@ -375,7 +375,9 @@ def test_projects_written_by_schema_0001_still_open(tmp_path: Path) -> None:
     expected = json.loads((FIXTURES / "schema_0001.snapshot.json").read_text())
     # Item fields added since that file was written read back as their defaults.
     added_since: dict[str, dict[str, object]] = {
-        "clip": {"fade_in": 0, "fade_out": 0, "transform": [], "use_proxy": False}}
+        "clip": {"fade_in": 0, "fade_out": 0, "transform": [], "use_proxy": False},
+        "generated": {"references": [], "camera": None, "poses": None, "cast": []}}
+    expected.setdefault("cast", [])  # the sequence's cast (schema 0003)
     for track in expected["tracks"]:
         for item in track["items"]:
             for key, value in added_since.get(item["kind"], {}).items():

@@ -100,6 +100,7 @@ def test_every_operation_is_covered_here() -> None:
         "slip", "slide", "move", "add_marker", "remove_marker", "move_marker", "set_in_out",
         "add_generated", "set", "add_transition", "remove_transition", "add_track",
         "set_track",
+        "add_cast", "set_cast", "remove_cast",  # tests/timeline/test_conditioning.py
     }
     assert set(OPERATIONS) == covered
 

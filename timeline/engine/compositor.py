@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from timeline.conditioning.easing import ease
 from timeline.model import (
     Clip,
     GeneratedSegment,
@@ -296,18 +297,6 @@ def _pending_generation_card(
 # --- keyframed transform ------------------------------------------------------------------
 
 
-def _ease(t: float, easing: str) -> float:
-    if easing == "hold":
-        return 0.0
-    if easing == "ease_in":
-        return t * t
-    if easing == "ease_out":
-        return 1 - (1 - t) * (1 - t)
-    if easing == "ease_in_out":
-        return t * t * (3 - 2 * t)
-    return t
-
-
 def evaluate_transform(keys: tuple[TransformKey, ...], k: int) -> TransformKey:
     """The transform ``k`` frames into the clip: held before the first and after the last
     keyframe, interpolated between them with the earlier keyframe's easing."""
@@ -317,7 +306,7 @@ def evaluate_transform(keys: tuple[TransformKey, ...], k: int) -> TransformKey:
         return keys[-1]
     for a, b in zip(keys, keys[1:], strict=False):
         if a.frame <= k < b.frame:
-            t = _ease((k - a.frame) / (b.frame - a.frame), a.easing)
+            t = ease((k - a.frame) / (b.frame - a.frame), a.easing)
             return TransformKey(
                 k,
                 a.x + (b.x - a.x) * t,

@@ -1,0 +1,109 @@
+"""The previz scene: the reference picture as a plate on the plane z = ``distance``, seen
+through each frame's camera.
+
+Pixel coordinates are continuous with pixel ``i``'s centre at ``i + 0.5`` (the image spans
+[0, width] x [0, height]), the convention ``plate_homography`` uses. The plate is the
+reference image cover-fitted to the output size, i.e. exactly what a camera at the origin
+with the path's first focal length sees; beyond its edges it continues mirrored, so a pan
+or a dolly-out still shows a continuous textured plane (a flat grey outside would hide the
+move and leave nothing for the estimator to lock onto).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from timeline.conditioning.camera import CameraState, plate_homography
+
+
+def fit_plate(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Cover-fit an (H, W, 3) uint8 picture to ``width`` x ``height`` (centre crop)."""
+    from PIL import Image, ImageOps
+
+    im = Image.fromarray(np.ascontiguousarray(image[..., :3]))
+    fitted = ImageOps.fit(im, (width, height), Image.Resampling.BICUBIC)
+    return np.asarray(fitted, dtype=np.uint8).copy()
+
+
+def default_plate(width: int, height: int) -> np.ndarray:
+    """A studio backdrop for segments without a reference picture: a soft blue-grey wash,
+    a metre-like grid and smooth blobs, so camera moves read clearly (and can be measured
+    back) without suggesting any content."""
+    rng = np.random.default_rng(7)
+    small = rng.normal(0.0, 1.0, size=(max(4, height // 24), max(4, width // 24), 3))
+    from PIL import Image
+
+    blobs = np.stack([
+        np.asarray(Image.fromarray(small[..., c].astype(np.float32)).resize(
+            (width, height), Image.Resampling.BICUBIC)) for c in range(3)], axis=-1)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = np.array([70.0, 78.0, 92.0]) + 18.0 * blobs
+    base += (20.0 * (yy / height))[..., None]
+    step = max(8, width // 16)
+    grid = ((xx % step) < max(1, step // 12)) | ((yy % step) < max(1, step // 12))
+    base[grid] += 45.0
+    return np.clip(base, 0, 255).astype(np.uint8)
+
+
+def _reflect(i: np.ndarray, n: int) -> np.ndarray:
+    m = np.mod(i, 2 * n)
+    return np.where(m >= n, 2 * n - 1 - m, m)
+
+
+def sample_bilinear(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Sample ``image`` (H, W[, C]) at continuous index coordinates (``xs``, ``ys``) with
+    mirrored borders; returns float32 of shape xs.shape (+ (C,))."""
+    h, w = image.shape[:2]
+    x0 = np.floor(xs)
+    y0 = np.floor(ys)
+    fx = (xs - x0).astype(np.float32)
+    fy = (ys - y0).astype(np.float32)
+    x0 = x0.astype(np.int64)
+    y0 = y0.astype(np.int64)
+    xa, xb = _reflect(x0, w), _reflect(x0 + 1, w)
+    ya, yb = _reflect(y0, h), _reflect(y0 + 1, h)
+    img = image.astype(np.float32, copy=False)
+    if img.ndim == 3:
+        fx, fy = fx[..., None], fy[..., None]
+    top = img[ya, xa] * (1 - fx) + img[ya, xb] * fx
+    bottom = img[yb, xa] * (1 - fx) + img[yb, xb] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def render_plate_view(plate: np.ndarray, cam: CameraState, *, reference_focal: float,
+                      distance: float) -> np.ndarray:
+    """What ``cam`` sees of the plate (same size as the plate), (H, W, 3) uint8. Rays that
+    never meet the plate (looking away from it) are black."""
+    height, width = plate.shape[:2]
+    hom = plate_homography(cam, reference_focal=reference_focal, distance=distance,
+                           width=width, height=height)
+    inv = np.linalg.inv(hom)
+    xs = np.arange(width, dtype=np.float64) + 0.5
+    ys = np.arange(height, dtype=np.float64) + 0.5
+    gx, gy = np.meshgrid(xs, ys)
+    u = inv[0, 0] * gx + inv[0, 1] * gy + inv[0, 2]
+    v = inv[1, 0] * gx + inv[1, 1] * gy + inv[1, 2]
+    w = inv[2, 0] * gx + inv[2, 1] * gy + inv[2, 2]
+    # A pixel sees the plate when its ray meets z = distance in front of the camera.
+    k_inv = np.linalg.inv(cam.intrinsics(width, height))
+    r = cam.rotation()
+    dz = (r[2] @ k_inv) @ np.stack([gx.ravel(), gy.ravel(), np.ones(gx.size)])
+    ahead = ((distance - cam.z) / np.where(np.abs(dz) < 1e-12, 1e-12, dz)).reshape(gx.shape)
+    valid = (ahead > 0) & (np.abs(w) > 1e-12)
+    w = np.where(valid, w, 1.0)
+    out = sample_bilinear(plate, u / w - 0.5, v / w - 0.5)
+    out[~valid] = 0.0
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def overlay(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """Paint the non-black pixels of ``layer`` (a pose map) over ``base``."""
+    mask = layer.max(axis=-1, keepdims=True) > 0
+    return np.where(mask, layer, base)
+
+
+def field_of_view(focal: float) -> float:
+    """Horizontal field of view in degrees for a focal length (36 mm wide sensor)."""
+    return math.degrees(2 * math.atan(18.0 / focal))
