@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app import cli_generate
+from app import cli_conditioning, cli_generate
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.project import Project
@@ -35,7 +35,8 @@ from timeline.time import TimeError, parse_rate
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy",
-            "export", "presets", "otio", "open", *cli_generate.COMMANDS)
+            "export", "presets", "otio", "open", *cli_generate.COMMANDS,
+            *cli_conditioning.COMMANDS)
 
 
 class Failure(Exception):
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="print the report as JSON")
 
     cli_generate.add_parsers(sub, _size)
+    cli_conditioning.add_parsers(sub)
 
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
@@ -167,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(_dispatch(args) or 0)
-    except (Failure, cli_generate.CliFailure) as exc:
+    except (Failure, cli_generate.CliFailure, cli_conditioning.ConditioningFailure) as exc:
         return _fail(str(exc))
     except (ProjectError, ImportMediaError, EditError) as exc:
         return _fail(str(exc))
@@ -184,6 +186,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
     command = args.command
     if command in cli_generate.COMMANDS:
         return cli_generate.dispatch(args)
+    if command in cli_conditioning.COMMANDS:
+        return cli_conditioning.dispatch(args)
     if command == "new":
         settings = SequenceSettings(fps=args.fps, width=args.size[0], height=args.size[1],
                                     sample_rate=args.sample_rate)
@@ -221,6 +225,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
     if command == "info":
         with Project.open(args.project) as project:
             info = project.info()
+            # Segments whose active take was made from another conditioning version.
+            info["stale_segments"] = GenerationRecords(project).stale_segments()
             if args.json:
                 print(json.dumps(info, indent=2))
             else:
@@ -493,6 +499,9 @@ def _format_info(info: dict[str, Any]) -> str:
         if a["duration"] is not None:
             facts.append(f"{a['duration']:.3f} s")
         lines.append(f"  {a['id']:>4}  {a['path']}  ({', '.join(facts)}){status}")
+    if info.get("stale_segments"):
+        lines.append("Stale (conditioning changed since the active take): segments "
+                     + ", ".join(str(s) for s in info["stale_segments"]))
     hist = info["history"]
     lines.append(f"Undo: {hist['undo'] or '-'}   Redo: {hist['redo'] or '-'}")
     return "\n".join(lines)

@@ -9,6 +9,7 @@ and ``project_store`` (jobs, takes, media store), which do not know each other.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 import time
@@ -21,12 +22,16 @@ from typing import Any
 from generation.backends import get_backend
 from generation.backends.base import GenerationError, JobCancelled
 from generation.client import WorkerCancelled, WorkerClient, WorkerFailed
+from generation.conditioning import compile_brief, estimate_clip_camera, render_control_video
 from generation.execute import RunResult, run_spec
 from generation.planner import GenerationRequest, plan
 from generation.spec import JobSpec
 from generation.subrange import SubRange, conformed_frames, prepare, window_for
 from project_store.project import Project
+from project_store.references import reference_path
 from project_store.takes import GenerationRecords, Job, NewTake, Take
+from timeline.conditioning.camera import CameraPath
+from timeline.model import GeneratedSegment
 from timeline.takes import Conform
 
 
@@ -99,7 +104,7 @@ class GenerationRunner:
     def queue(self, segment_id: int, request: GenerationRequest) -> list[Job]:
         """Plan and queue one job per take (N takes = N seeds). Planning errors surface
         here, before anything is queued or loaded."""
-        return self._queue_specs(segment_id, plan(request))
+        return self._queue_specs(segment_id, self._render_controls(segment_id, plan(request)))
 
     def _queue_specs(self, segment_id: int, specs: list[JobSpec]) -> list[Job]:
         jobs = [
@@ -112,15 +117,62 @@ class GenerationRunner:
         return jobs
 
     def request_for(self, segment_id: int, **choices: Any) -> GenerationRequest:
-        """A request for the segment as it stands (duration, sequence rate and size, prompt,
-        negative prompt, its seed unless one is chosen) plus the caller's choices."""
+        """A request for the segment as it stands (duration, sequence rate and size, its
+        conditioning compiled for the chosen backend, its seed unless one is chosen) plus
+        the caller's choices. Inputs the caller passes (``--first-frame``) win over the
+        segment's references. Refuses what the backend cannot take, before any load."""
         segment = self.records.segment(segment_id)
         seq = self.project.sequence
         choices.setdefault("seed", segment.seed)
+        model = choices.get("model")
+        brief = compile_brief(
+            segment, seq.cast, backend=choices.get("backend", "previz"),
+            pipeline_class=model.pipeline_class if model is not None else None,
+            resolve=lambda ref: reference_path(self.project, ref),
+            camera=self.motion_camera(segment), sequence_fps=seq.fps)
+        inputs = {**brief.inputs, **choices.pop("inputs", {})}
         return GenerationRequest(
             segment_frames=segment.duration, sequence_fps=seq.fps,
-            sequence_size=(seq.settings.width, seq.settings.height), prompt=segment.prompt,
-            negative_prompt=segment.negative_prompt, **choices)
+            sequence_size=(seq.settings.width, seq.settings.height), prompt=brief.prompt,
+            negative_prompt=brief.negative_prompt, inputs=inputs,
+            conditioning_version=self.project.conditioning_version(segment_id), **choices)
+
+    def motion_camera(self, segment: GeneratedSegment) -> CameraPath | None:
+        """The camera move copied from the segment's motion clip, when it has one and no
+        camera path of its own (estimated once per clip and kept in the media store)."""
+        if segment.camera is not None:
+            return None
+        ref = next((r for r in segment.references if r.role == "motion"), None)
+        if ref is None:
+            return None
+        cache = self.project.media_root / "cache" / f"motion-{ref.sha256[:16]}.json"
+        if cache.is_file():
+            path = CameraPath.from_json(json.loads(cache.read_text()))
+        else:
+            path = estimate_clip_camera(reference_path(self.project, ref),
+                                        seconds=float(segment.duration / self.project.sequence.fps))
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(path.to_json()))
+        return path.scaled_to(segment.duration)
+
+    def _render_controls(self, segment_id: int, specs: list[JobSpec]) -> list[JobSpec]:
+        """Render the control video a brief asked for (pose maps or the previz plate
+        through the camera) at the planned size and rate, into the media store."""
+        want = specs[0].inputs.get("video", {}) if specs else {}
+        kind = want.get("control") if "path" not in want else None
+        if kind is None:
+            return specs
+        segment = self.records.segment(segment_id)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        out = render_control_video(
+            kind, segment, specs[0], sequence_fps=self.project.sequence.fps,
+            resolve=lambda ref: reference_path(self.project, ref),
+            out=self.work_dir / f"control-{segment_id}-{os.getpid()}.mkv",
+            camera=self.motion_camera(segment))
+        rel = self.records.store.put(out, kind="inputs")
+        video = {"path": str(self.records.store.path(rel)), "sha256": Path(rel).stem,
+                 "control": kind}
+        return [replace(s, inputs={**s.inputs, "video": video}) for s in specs]
 
     def queue_range(self, segment_id: int, request: GenerationRequest, sub: SubRange
                     ) -> list[Job]:
@@ -138,6 +190,11 @@ class GenerationRunner:
         if not backend.needs_model:
             raise GenerationError("previz renders whole segments; regenerating a range needs "
                                   "a model", "use --backend wan-vace, wan or ltx")
+        # The kept context frames are the control video of a range; a pose/camera control
+        # for the whole segment does not apply.
+        if "path" not in request.inputs.get("video", {"path": ""}):
+            request = replace(request, inputs={k: v for k, v in request.inputs.items()
+                                               if k != "video"})
         frames = conformed_frames(base.media_path, base.conform)
         window = window_for(sub, len(frames))
         specs = plan(replace(request, segment_frames=window[1] - window[0]),

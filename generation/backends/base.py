@@ -61,6 +61,7 @@ class Capabilities:
     control_video: bool = False
     temporal_mask: bool = False
     audio_out: bool = False
+    scene: bool = False  # draws camera paths and poses itself (previz)
 
     def names(self) -> list[str]:
         return [k for k, v in self.__dict__.items() if v]
@@ -125,7 +126,7 @@ class Backend:
         wanted = {
             "image": "first_frame", "last_image": "last_frame",
             "reference_images": "reference_images", "video": "control_video",
-            "mask": "temporal_mask", "conditions": "first_frame",
+            "mask": "temporal_mask", "conditions": "first_frame", "scene": "scene",
         }
         for key in inputs:
             if key == "splice":

@@ -1,5 +1,7 @@
-"""Previz: no model. Renders the segment's brief at the sequence size and rate: the reference
-still (first frame, else the first reference image) filling the frame, else a neutral grey
+"""Previz: no model. Renders the segment's brief at the sequence size and rate: the plate
+(the first frame, else a style or character picture, else a studio backdrop) seen through
+the segment's camera path, its pose keyframes drawn as skeletons on top (a ``scene`` input,
+see ``generation.conditioning``); without a scene, the reference still or a neutral grey
 gradient; a slate with the prompt, the seed and a frame counter; a "PREVIZ" tag so nobody
 mistakes it for a generated shot. Instant, deterministic, and always available.
 
@@ -50,12 +52,32 @@ def _background(spec: JobSpec, w: int, h: int) -> np.ndarray:
     return np.broadcast_to(ramp, (h, w, 3)).astype(np.uint8).copy()
 
 
+def _backgrounds(spec: JobSpec, n: int, w: int, h: int) -> Iterator[np.ndarray]:
+    scene = spec.inputs.get("scene")
+    if scene is None:
+        base = _background(spec, w, h)
+        while True:
+            yield base
+    from generation.conditioning import load_plate, scene_frames
+    from timeline.conditioning.camera import CameraPath
+    from timeline.conditioning.pose import PoseTrack
+
+    camera = None if scene.get("camera") is None else CameraPath.from_json(scene["camera"])
+    poses = None if scene.get("poses") is None else PoseTrack.from_json(scene["poses"])
+    seq_fps = Fraction(scene.get("sequence_fps", spec.fps))
+    # Previz frame i is sequence frame i when it runs at the sequence rate (it does).
+    times = [float(Fraction(i) * seq_fps / spec.frame_rate) for i in range(n)]
+    yield from scene_frames(camera=camera, poses=poses,
+                            plate=load_plate(scene.get("plate"), w, h) if scene.get("plate")
+                            else None, times=times, fps=float(seq_fps), width=w, height=h)
+
+
 class PrevizBackend(Backend):
     name = "previz"
     label = "Previz (no model)"
     pipeline_classes = ()
     capabilities = Capabilities(text=True, first_frame=True, last_frame=True,
-                                reference_images=True)
+                                reference_images=True, scene=True)
     constraints = Constraints(frame_multiple=1, frame_remainder=0, size_multiple=2,
                               native_fps=Fraction(24))
     default_steps = 1
@@ -71,7 +93,7 @@ class PrevizBackend(Backend):
 
         call = spec.call
         n, w, h = call["num_frames"], call["width"], call["height"]
-        base = _background(spec, w, h)
+        backgrounds = _backgrounds(spec, n, w, h)
         scale = max(0.5, h / 540)
         big, small = _font(round(26 * scale)), _font(round(18 * scale))
         lines = textwrap.wrap(call.get("prompt", "") or "(no prompt)", width=60)[:3]
@@ -80,7 +102,7 @@ class PrevizBackend(Backend):
         for i in range(n):
             if cancelled():
                 raise JobCancelled()
-            im = Image.fromarray(base)
+            im = Image.fromarray(next(backgrounds))
             d = ImageDraw.Draw(im, "RGBA")
             d.rectangle((0, h - slate_h, w, h), fill=(0, 0, 0, 170))
             y = h - slate_h + round(8 * scale)

@@ -1,0 +1,281 @@
+"""Compile a segment's conditioning (references, cast, camera path, poses) into what one
+backend takes, or refuse before anything is loaded.
+
+Per backend family:
+- previz: everything is drawn: the plate (first frame, else a style / character picture,
+  else a studio backdrop) through the camera path, skeletons on top (a ``scene`` input).
+- Wan VACE (control video, masks, references): poses -> OpenPose-style pose maps as the
+  control video (the camera move is then said in the prompt); otherwise a camera path ->
+  the previz plate re-projected through each frame's camera as the control video;
+  character / style pictures and the cast's pictures -> ``reference_images``; first / last
+  frame -> kept frames.
+- image-to-video (Wan I2V, LTX): first / last frame pictures; the camera move is said in
+  the prompt; pictures of characters, poses and audio are refused.
+- text-to-video: the camera move and the cast's descriptions are said in the prompt.
+
+Every refusal names what the model cannot take and what to do instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from generation.backends import get_backend
+from generation.backends.base import UnsupportedRequest
+from generation.spec import JobSpec
+from timeline.conditioning.camera import CameraPath, describe
+from timeline.conditioning.pose import PoseTrack, render_pose_map
+from timeline.conditioning.references import CastMember, Reference
+from timeline.conditioning.scene import (
+    default_plate,
+    fit_plate,
+    overlay,
+    render_plate_view,
+)
+
+ResolveFn = Callable[[Reference], Path]
+
+
+@dataclass
+class Brief:
+    """The conditioning as one backend will take it, before the job is planned."""
+
+    prompt: str
+    negative_prompt: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    control: str | None = None  # "pose" or "camera": a control video to render per plan
+    notes: list[str] = field(default_factory=list)  # how each part is used, for the user
+
+
+def _ref_input(ref: Reference, resolve: ResolveFn) -> dict[str, Any]:
+    path = resolve(ref)
+    if not path.is_file():
+        raise UnsupportedRequest(
+            f"reference {ref.name or ref.sha256[:12]} is missing from the media store "
+            f"({path})", "add the file again with `takeline conditioning ... --add-ref`")
+    return {"path": str(path), "sha256": ref.sha256, "source": ref.source, "role": ref.role}
+
+
+def plate_reference(refs: tuple[Reference, ...]) -> Reference | None:
+    """The picture the previz plate shows: the first frame, else a style, else a
+    character picture."""
+    for role in ("first_frame", "style", "character"):
+        for r in refs:
+            if r.role == role and r.kind == "image":
+                return r
+    return None
+
+
+def _cast_text(members: list[CastMember]) -> str:
+    parts = [f"{m.name}, {m.description}" if m.description else m.name for m in members]
+    return "; ".join(parts)
+
+
+def compile_brief(segment: Any, cast: Mapping[int, CastMember], *, backend: str,
+                  pipeline_class: str | None, resolve: ResolveFn,
+                  camera: CameraPath | None = None, sequence_fps: Fraction = Fraction(24)
+                  ) -> Brief:
+    """``segment`` is a ``GeneratedSegment``; ``camera`` overrides its camera path (a move
+    copied from a motion reference). Raises ``UnsupportedRequest`` for what the chosen
+    backend / model cannot take."""
+    b = get_backend(backend)
+    caps = b.capabilities
+    model_name = pipeline_class or b.label
+    members = [cast[c] for c in segment.cast if c in cast]
+    refs = tuple(segment.references)
+    camera = camera if camera is not None else segment.camera
+    poses: PoseTrack | None = segment.poses
+    brief = Brief(prompt=segment.prompt, negative_prompt=segment.negative_prompt)
+
+    def refuse(what: str, instead: str) -> UnsupportedRequest:
+        return UnsupportedRequest(f"the {b.name} backend ({model_name}) cannot take {what}",
+                                  instead)
+
+    audio = [r for r in refs if r.kind == "audio"]
+    videos = [r for r in refs if r.kind == "video" and r.role != "motion"]
+    looks = [r for r in refs if r.kind == "image" and r.role in ("character", "style")]
+    cast_pictures = [r for m in members for r in m.references]
+
+    if backend == "previz":
+        plate = plate_reference(refs) or next(iter(cast_pictures), None)
+        brief.inputs["scene"] = {
+            "plate": _ref_input(plate, resolve) if plate else None,
+            "camera": None if camera is None else camera.to_json(),
+            "poses": None if poses is None else poses.to_json(),
+            "sequence_fps": f"{sequence_fps.numerator}/{sequence_fps.denominator}",
+        }
+        if audio:
+            brief.notes.append("previz does not play audio references; they are kept for "
+                               "models that take audio")
+        if members:
+            brief.prompt = _join(brief.prompt, f"Cast: {_cast_text(members)}")
+        return brief
+
+    if audio:
+        raise refuse(f"audio references ({', '.join(r.name or r.role for r in audio)})",
+                     "remove them for this model; no installed backend generates to audio yet")
+    if videos:
+        raise refuse(f"video clips as {videos[0].role} references",
+                     "use a picture for a look; a clip can be a motion reference (its camera "
+                     "move is copied)")
+    for role, key in (("first_frame", "image"), ("last_frame", "last_image")):
+        ref = next((r for r in refs if r.role == role), None)
+        if ref is None:
+            continue
+        if not getattr(caps, role):
+            raise refuse(f"a {role.replace('_', ' ')}", "remove it, or choose an "
+                         "image-to-video or VACE model")
+        if pipeline_class == "WanPipeline":
+            raise refuse(f"a {role.replace('_', ' ')} (it is text-to-video)",
+                         "use a Wan image-to-video or VACE model, or remove the reference")
+        brief.inputs[key] = _ref_input(ref, resolve)
+    if looks or cast_pictures:
+        if not caps.reference_images:
+            names = [r.name or r.role for r in looks] + [
+                m.name for m in members if m.references]
+            raise refuse(f"character / style reference pictures ({', '.join(names)})",
+                         "use a Wan VACE model, or remove the pictures (a cast member's "
+                         "description still goes into the prompt)")
+        brief.inputs["reference_images"] = [_ref_input(r, resolve)
+                                            for r in [*looks, *cast_pictures]]
+    if poses is not None and poses.people:
+        if not caps.control_video:
+            raise refuse("pose keyframes", "use a Wan VACE model (pose maps as its control "
+                         "video), or clear the poses")
+        brief.control = "pose"
+        brief.notes.append("poses: OpenPose maps as the control video")
+    if camera is not None and len(camera.keys) > 1 or (camera is not None and camera.handheld):
+        if caps.control_video and brief.control is None:
+            brief.control = "camera"
+            brief.notes.append("camera: the previz plate through the path as the control "
+                               "video")
+        text = describe(camera, float(sequence_fps))
+        if brief.control != "camera":
+            brief.prompt = _join(brief.prompt, f"Camera: {text}.")
+            brief.notes.append(f"camera: said in the prompt ({text})")
+    if members:
+        brief.prompt = _join(brief.prompt, f"Cast: {_cast_text(members)}.")
+    if brief.control is not None:
+        brief.inputs["video"] = {"control": brief.control}  # rendered once the job is planned
+    return brief
+
+
+def _join(prompt: str, extra: str) -> str:
+    prompt = prompt.strip()
+    if not prompt:
+        return extra
+    return f"{prompt}{'' if prompt.endswith('.') else '.'} {extra}"
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def take_frame_times(n: int, take_fps: Fraction, sequence_fps: Fraction) -> list[float]:
+    """Take frame i happens at sequence frame i * sequence_fps / take_fps (fractional)."""
+    return [float(Fraction(i) * sequence_fps / take_fps) for i in range(n)]
+
+
+def load_plate(plate: Mapping[str, Any] | None, width: int, height: int) -> np.ndarray:
+    if plate is None:
+        return default_plate(width, height)
+    from PIL import Image
+
+    with Image.open(plate["path"]) as im:
+        return fit_plate(np.asarray(im.convert("RGB")), width, height)
+
+
+def scene_frames(*, camera: CameraPath | None, poses: PoseTrack | None,
+                 plate: np.ndarray | None, times: list[float], fps: float, width: int,
+                 height: int, pose_only: bool = False, max_width: int = 960):
+    """Yield (H, W, 3) uint8 frames: the plate through each time's camera with the
+    skeletons on top, or the pose maps alone (``pose_only``: a VACE control video). The
+    plate is re-projected at most ``max_width`` wide and scaled up: the previz is a sketch,
+    and re-projection is the expensive part."""
+    from PIL import Image
+
+    rw, rh = width, height
+    if width > max_width:
+        rw, rh = max_width, max(2, round(height * max_width / width))
+    small = None if pose_only else (
+        fit_plate(plate, rw, rh) if plate is not None else default_plate(rw, rh))
+    for t in times:
+        if pose_only:
+            frame = np.zeros((height, width, 3), np.uint8)
+        else:
+            assert small is not None
+            if camera is None:
+                view = small
+            else:
+                view = render_plate_view(small, camera.at(t, fps),
+                                         reference_focal=camera.reference_focal,
+                                         distance=camera.distance)
+            frame = view if (rw, rh) == (width, height) else np.asarray(
+                Image.fromarray(view).resize((width, height), Image.Resampling.BILINEAR))
+        if poses is not None and poses.people:
+            skeletons = poses.at(t)
+            if skeletons:
+                frame = overlay(frame, render_pose_map(skeletons, width, height))
+        yield frame
+
+
+def render_control_video(brief_control: str, segment: Any, spec: JobSpec, *,
+                         sequence_fps: Fraction, resolve: ResolveFn, out: Path,
+                         camera: CameraPath | None = None) -> Path:
+    """The VACE control video for a planned job, at the job's size, rate and frame count,
+    written losslessly (FFV1) so a re-run reads the same pixels."""
+    from generation.take_media import write_take
+
+    call = spec.call
+    n, w, h = call["num_frames"], call["width"], call["height"]
+    take_fps = spec.frame_rate
+    times = take_frame_times(n, take_fps, sequence_fps)
+    camera = camera if camera is not None else segment.camera
+    plate_ref = plate_reference(tuple(segment.references))
+    plate = None
+    if brief_control == "camera" and plate_ref is not None:
+        plate = load_plate(_ref_input(plate_ref, resolve), w, h)
+    frames = scene_frames(camera=camera if brief_control == "camera" else None,
+                          poses=segment.poses if brief_control == "pose" else None,
+                          plate=plate, times=times, fps=float(sequence_fps), width=w, height=h,
+                          pose_only=brief_control == "pose")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return write_take(frames, take_fps, out).path
+
+
+# --- motion references ----------------------------------------------------------------------
+
+
+def estimate_clip_camera(path: Path, *, seconds: float, work_width: int = 320,
+                         max_frames: int = 96) -> CameraPath:
+    """Copy the camera move of a reference clip: its first ``seconds`` (at most
+    ``max_frames`` frames, evenly sampled) estimated frame to frame. Real footage is not a
+    plane, so the move is read as a tripod move (pan, tilt, roll, zoom), the part that
+    carries across from any scene; keys land on the clip's own frame times."""
+    from PIL import Image
+
+    from timeline.conditioning.estimate import estimate_camera_path
+    from timeline.media.decode import VideoDecoder
+
+    with VideoDecoder(str(path)) as dec:
+        fps = float(dec.frame_count / dec.duration) if dec.duration else 24.0
+        wanted = min(dec.frame_count, max(2, round(seconds * fps)))
+        step = max(1, wanted // max_frames)
+        frames = []
+        for i in range(0, wanted, step):
+            f = dec.frame(i)
+            h, w = f.shape[:2]
+            size = (work_width, max(2, round(h * work_width / w)))
+            frames.append(np.asarray(Image.fromarray(f[..., :3]).resize(
+                size, Image.Resampling.BOX)))
+    if len(frames) < 2:
+        raise UnsupportedRequest(f"{path.name} is too short to copy a camera move from")
+    est = estimate_camera_path(frames, fps / step, distance=4.0, reference_focal=35.0,
+                               mode="tripod")
+    # Frame i of the samples is clip time i*step/fps; the caller rescales to its segment.
+    return est.path
