@@ -129,6 +129,9 @@ class CameraKey:
     def at(cls, frame: int, state: CameraState, easing: str = "ease_in_out") -> CameraKey:
         return cls(frame, *(float(v) for v in state.channels()), easing=easing)
 
+    def channels(self) -> tuple[float, ...]:
+        return (self.x, self.y, self.z, self.pan, self.tilt, self.roll, self.focal)
+
     def channels_for_eval(self) -> tuple[float, ...]:
         # Focal is interpolated in log space: a zoom from 35 to 70 mm then feels as even as
         # one from 70 to 140 mm (perceived magnification is multiplicative).
@@ -179,10 +182,15 @@ class CameraPath:
         """The camera at a (fractional) sequence frame: held before the first key and
         after the last, eased or splined in between; shake added on top."""
         keys = self.keys
+        exact = None
         if frame <= keys[0].frame or len(keys) == 1:
-            base = keys[0].channels_for_eval()
+            exact = keys[0]
         elif frame >= keys[-1].frame:
-            base = keys[-1].channels_for_eval()
+            exact = keys[-1]
+        else:
+            exact = next((k for k in keys if k.frame == frame), None)
+        if exact is not None:  # on a key: its values exactly (no log/exp round trip)
+            base = (*exact.channels()[:6], math.log(exact.focal))
         else:
             i = max(j for j, k in enumerate(keys) if k.frame <= frame)
             a, b = keys[i], keys[i + 1]
@@ -196,11 +204,15 @@ class CameraPath:
                 s = ease(t, a.easing)
                 base = tuple(u + (v - u) * s for u, v in zip(pa, pb, strict=True))
         x, y, z, pan, tilt, roll, log_focal = base
+        focal = exact.focal if exact is not None else math.exp(log_focal)
+        if exact is None and a.focal == b.focal and (a.easing != "smooth" or len(
+                {k.focal for k in keys}) == 1):
+            focal = a.focal  # an unchanged lens stays exactly the same
         if self.handheld is not None:
             dx, dy, dz, dpan, dtilt, droll = self.handheld.offset(frame, fps)
             x, y, z, pan, tilt, roll = x + dx, y + dy, z + dz, pan + dpan, tilt + dtilt, \
                 roll + droll
-        return CameraState(x, y, z, pan, tilt, roll, math.exp(log_focal))
+        return CameraState(x, y, z, pan, tilt, roll, focal)
 
     def cameras(self, frames: Iterable[float], fps: float = 24.0) -> list[CameraState]:
         return [self.at(f, fps) for f in frames]
