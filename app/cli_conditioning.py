@@ -300,10 +300,11 @@ def check_camera(project: Project, segment_id: int) -> dict[str, Any]:
     h, w = small[0].shape[:2]
     est = estimate_camera_path(small, float(seq_fps), distance=cam.distance,
                                reference_focal=cam.reference_focal,
-                               mode="tripod" if _zooms(cam) else "free")
+                               mode="tripod" if _zooms(cam) else "free",
+                               start=cam.at(0, float(seq_fps)))
     err = path_error(cam, est.cameras, times, float(seq_fps), width=w, height=h)
-    return {"take": take.id, "frames": len(frames), "mode": "tripod" if _zooms(cam)
-            else "free", "residual_px": est.residual_px, **err}
+    return {**err, "take": take.id, "frames": len(frames),
+            "mode": "tripod" if _zooms(cam) else "free", "residual_px": est.residual_px}
 
 
 def _zooms(path: CameraPath) -> bool:
