@@ -3,6 +3,7 @@
 #   make run     build .venv if needed, then open the editor on the demo project
 #   make test    build .venv if needed, then ruff, import-linter and pytest (Qt offscreen)
 #   make bench   run every benchmarks/bench_*.py
+#   make screenshots  docs/screenshots/*.png of the editor on the demo (under Xvfb)
 #   make deps    check/install the system packages (scripts/system_deps.sh)
 #   make clean   remove .venv and caches;  make distclean  also removes demo/
 #
@@ -41,10 +42,12 @@ else
 PYTEST_CI_ARGS :=
 endif
 
-.PHONY: help venv deps check-python run test lint imports pytest bench clean distclean
+.PHONY: help venv deps check-python run test lint imports pytest bench screenshots clean \
+        distclean
 
 help:
-	@echo "make run | test | bench | deps | venv | lint | imports | pytest | clean | distclean"
+	@echo "make run | test | bench | screenshots | deps | venv | lint | imports | pytest |" \
+	      "clean | distclean"
 
 # Fails clearly when the interpreter that would create the venv is missing or older than 3.11.
 define CHECK_PYTHON
@@ -112,6 +115,11 @@ bench: $(STAMP)
 	    QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(VPY) "$$b" || failed="$$failed $$b"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make bench: FAILED:$$failed" >&2; exit 1; fi
+
+# The real window on a private Xvfb display (the script starts it, and installs xvfb with
+# apt when run as root); the demo project is built in a temporary folder.
+screenshots: $(STAMP)
+	$(VPY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis \

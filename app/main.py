@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import session
+from app.brief_panel import BriefPanel
 from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
 from app.media_cache import MediaCacheLoader
@@ -127,7 +129,23 @@ class MainWindow(QMainWindow):
         self.timeline.selection_changed.connect(
             lambda item_id: self.generation.show_segment(
                 self.project.sequence.find_item(item_id) if item_id else None))
+        self.brief = BriefPanel(
+            lambda: self.project, parent=self,
+            report=lambda message: self.statusBar().showMessage(message, 15000))
+        dock = QDockWidget("Brief", self)
+        dock.setObjectName("brief")
+        dock.setWidget(self.brief)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        # Beside Generate as a tab: both inspect the selected segment, one at a time.
+        self.tabifyDockWidget(self.generation_dock, dock)
+        self.brief_dock = dock
+        self.brief.edited.connect(self.refresh)
+        self.timeline.selection_changed.connect(
+            lambda item_id: self.brief.show_segment(
+                self.project.sequence.find_item(item_id) if item_id else None))
+        self.recovery_notice: QMessageBox | None = None
         self._build_menus()
+        self._begin_session()
         self.refresh()
         self._scrub_to(self.timeline.playhead)
         if project.missing_assets:
@@ -151,6 +169,9 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         action(file_menu, "&Import Media…", "Ctrl+I", self.import_media)
         action(file_menu, "&Open Project…", "Ctrl+O", self.open_project)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        # Built when shown, so it always matches recent.json (another window may add to it).
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         action(file_menu, "&Export…", "Ctrl+M", self.export_dialog)
         file_menu.addSeparator()
         action(file_menu, "&Quit", "Ctrl+Q", self.close)
@@ -284,21 +305,59 @@ class MainWindow(QMainWindow):
     def open_project(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open project", "",
                                               "Takeline projects (*.takeline)")
-        if not path:
-            return
+        if path:
+            self.open_project_path(Path(path))
+
+    def open_project_path(self, path: Path) -> bool:
         try:
             project = Project.open(path)
         except ProjectError as exc:
             QMessageBox.critical(self, APP_NAME, str(exc))
-            return
+            return False
         self._stop_engines()
+        session.end_session(self.project.path)
         self.project.close()
         self.project = project
         self._start_engines()
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.timeline.selected = None
         self.timeline.set_playhead(0)
+        self.brief.show_segment(None)
+        self._begin_session()
+        session.add_recent(project.path)
         self.refresh()
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = session.recent_projects()
+        for path in recent:
+            act = self.recent_menu.addAction(f"{path.stem}  —  {path.parent}")
+            act.setToolTip(str(path))
+            act.triggered.connect(lambda _=False, p=path: self.open_project_path(p))
+        if not recent:
+            self.recent_menu.addAction("No recent projects").setEnabled(False)
+            return
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear Recent", session.clear_recent)
+
+    def _begin_session(self) -> None:
+        """Mark the project open; tell the user (without blocking) if the last run did not
+        close it."""
+        found = session.begin_session(self.project.path)
+        if found.crashed:
+            self.statusBar().showMessage(session.CRASH_NOTICE, 30000)
+            notice = QMessageBox(QMessageBox.Icon.Information, APP_NAME, session.CRASH_NOTICE,
+                                 QMessageBox.StandardButton.Ok, self)
+            notice.setWindowModality(Qt.WindowModality.NonModal)
+            notice.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            notice.finished.connect(lambda _r: setattr(self, "recovery_notice", None))
+            notice.show()  # not exec(): the window and its queue keep running
+            self.recovery_notice = notice
+        elif found.other_pid is not None:
+            self.statusBar().showMessage(
+                f"This project is also open in another Takeline (process {found.other_pid}); "
+                "edits from both are saved, but each window shows only its own.", 15000)
 
     # --- viewer and playback
     def _preview_size(self) -> tuple[int, int]:
@@ -471,6 +530,17 @@ class MainWindow(QMainWindow):
             entry = QListWidgetItem(f"{asset.id}  {asset.name}{flag}")
             entry.setData(Qt.ItemDataRole.UserRole, asset.id)
             self.bin.addItem(entry)
+        # Staleness once per refresh, not per paint: it reads the project's version log.
+        try:
+            self.timeline.set_stale(GenerationRecords(self.project).stale_segments())
+        except ProjectError as exc:
+            self.statusBar().showMessage(f"Cannot check takes: {exc}", 8000)
+        self.brief.refresh()
+        # The Generate panel commits its prompt field before generating: keep it current,
+        # or a prompt changed in the Brief would be put back.
+        prompt = self.generation.prompt
+        if not (prompt.hasFocus() and prompt.isModified()):  # never under the user's typing
+            self.generation.show_segment(self.generation._segment())
         tl = self.project.timeline
         self.undo_action.setEnabled(tl.can_undo or not self.project._history_exhausted)
         self.undo_action.setText(f"Undo {tl.undo_label}" if tl.undo_label else "Undo")
@@ -544,6 +614,9 @@ class MainWindow(QMainWindow):
         self.exports.close_queue()
         self.jobs.close()
         self._stop_engines()
+        if self.recovery_notice is not None:
+            self.recovery_notice.close()
+        session.end_session(self.project.path)
         self.project.close()
         event.accept()
 
@@ -563,6 +636,7 @@ def run_editor(project_path: Path | None) -> int:
         print(f"takeline: error: {exc}", file=sys.stderr)
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
+    session.add_recent(project.path)
     import asyncio
 
     import qasync
@@ -580,3 +654,53 @@ def run_editor(project_path: Path | None) -> int:
         window.generation.resume_queue()
         loop.run_until_complete(closed.wait())
     return 0
+
+
+def _wait(app: QApplication, done: Callable[[], object], seconds: float) -> bool:
+    """Run the event loop until ``done()`` or ``seconds`` pass (no asyncio here: nothing
+    generates while screenshots are taken)."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        if done():
+            return True
+        time.sleep(0.02)
+    app.processEvents()
+    return bool(done())
+
+
+def capture_screenshots(project_path: Path, out_dir: Path, *,
+                        prepare: Callable[[MainWindow], None] | None = None,
+                        size: tuple[int, int] = (1600, 1000)) -> list[Path]:
+    """Open the editor on ``project_path`` as a user would, let ``prepare`` set it up, and
+    save ``main-window.png`` and ``brief-panel.png`` in ``out_dir`` (``make screenshots``).
+    Kept here so the script that drives it needs no Qt of its own."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    window = MainWindow(Project.open(project_path), use_audio_device=False)
+    try:
+        window.resize(*size)
+        window.show()
+        _wait(app, window.isVisible, 5)
+        _wait(app, lambda: False, 0.3)  # let the window manager-less X server map it
+        window.timeline.fit()
+        if prepare is not None:
+            prepare(window)
+        window.brief_dock.raise_()
+        # Thumbnails come from background jobs, the viewer's picture from the scrub thread.
+        _wait(app, lambda: bool(window.timeline.filmstrips)
+              and window.viewer.shown_frame == window.timeline.playhead, 20)
+        _wait(app, lambda: False, 0.5)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shots = [(out_dir / "main-window.png", window),
+                 (out_dir / "brief-panel.png", window.brief_dock)]
+        for path, widget in shots:
+            if not widget.grab().save(str(path)):
+                raise OSError(f"could not write {path}")
+        return [path for path, _ in shots]
+    finally:
+        window.close()
+        app.processEvents()

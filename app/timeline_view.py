@@ -11,7 +11,7 @@ per pixel. Until then clips are painted as plain boxes."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,8 @@ CLIP_AUDIO = QColor(60, 140, 100)
 CLIP_STILL = QColor(150, 110, 60)
 GENERATED = QColor(140, 80, 170)
 SELECTED = QColor(245, 200, 60)
+STALE_BADGE = QColor(198, 40, 40)
+TAKES_BADGE = QColor(0, 0, 0, 140)
 WAVE_COLOUR = QColor(170, 235, 195)
 WAVE_BAND = QColor(20, 40, 30, 170)
 LABEL_BACKDROP = QColor(0, 0, 0, 120)
@@ -67,6 +69,9 @@ class TimelineView(QWidget):
         self.scroll_frames = 0
         self.playhead = 0
         self.selected: int | None = None
+        # Generated segments whose active take no longer matches their brief; the window
+        # sets it once per refresh (it reads the project), never per paint.
+        self.stale: frozenset[int] = frozenset()
         self.filmstrips: dict[int, Filmstrip] = {}
         self.waveforms: dict[int, Waveform] = {}
         # asset -> (the filmstrip they came from, tile height, its thumbnails as QImages)
@@ -115,6 +120,12 @@ class TimelineView(QWidget):
         self.scroll_frames = 0
         self.pixels_per_frame = max(0.05, (self.width() - HEADER_W - 20) / duration)
         self.update()
+
+    def set_stale(self, segment_ids: Iterable[int]) -> None:
+        stale = frozenset(segment_ids)
+        if stale != self.stale:
+            self.stale = stale
+            self.update()
 
     # --- media caches
     def set_media_caches(self, filmstrips: Mapping[int, Filmstrip],
@@ -277,6 +288,31 @@ class TimelineView(QWidget):
                               min(text_box.width() + 2, bounds.width() + 6), bounds.height() + 2)
             p.fillRect(backdrop, LABEL_BACKDROP)
         p.drawText(text_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
+        if item.kind == "generated":
+            self._paint_generated_badges(p, item, box)
+
+    def _paint_generated_badges(self, p: QPainter, item: Item, box: QRectF) -> None:
+        """Bottom-right of the segment: its take count and, when its active take was made
+        from another brief, a red STALE badge (kept over the count when the box is narrow)."""
+        takes = len(getattr(item, "takes", ()))
+        badges = [(f"{takes} take{'s' if takes != 1 else ''}", TAKES_BADGE)]
+        if item.id in self.stale:
+            badges.append(("STALE", STALE_BADGE))
+        metrics = p.fontMetrics()
+        right = box.right() - 3
+        bottom = box.bottom() - 3
+        for text, colour in reversed(badges):
+            w = metrics.horizontalAdvance(text) + 8
+            h = metrics.height() + 2
+            if right - w < box.left() + 3 or h > box.height() - 4:
+                continue
+            badge = QRectF(right - w, bottom - h, w, h)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            p.drawRoundedRect(badge, 3, 3)
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+            right = badge.left() - 4
 
     def _paint_media(self, p: QPainter, clip: Clip, box: QRectF, on_audio_track: bool) -> bool:
         """Thumbnails and/or waveform of a clip inside ``box``; False if there were none."""

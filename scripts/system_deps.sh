@@ -16,6 +16,8 @@
 #            Missing -> warning, exit 0.
 #   audio    libportaudio2: sounddevice's Linux wheels do not bundle PortAudio, and
 #            `import sounddevice` raises OSError without it. Missing -> warning, exit 0.
+#   tools    xvfb: the private X server `make screenshots` opens the real window on.
+#            Missing -> warning, exit 0.
 #
 # Missing packages are installed with apt-get when running as root or with passwordless sudo;
 # `apt-get update` runs only if the first install attempt fails. Otherwise the exact
@@ -66,6 +68,10 @@ DISPLAY_LIBS=(
 )
 AUDIO_LIBS=(
     "libportaudio2:libportaudio.so.2"
+)
+# "install-name:command" - programs, checked on PATH where there is no dpkg.
+TOOLS=(
+    "xvfb:Xvfb"
 )
 
 say()  { printf 'system_deps: %s\n' "$*"; }
@@ -137,11 +143,15 @@ if ! have_dpkg; then
     else
         warn "cannot check; Takeline needs these libraries: $(for e in "${QT_CORE[@]}" "${DISPLAY_LIBS[@]}" "${AUDIO_LIBS[@]}"; do printf '%s ' "${e##*:}"; done)"
     fi
+    for entry in "${TOOLS[@]}"; do
+        command -v "${entry##*:}" >/dev/null 2>&1 || \
+            warn "${entry##*:} not found (package ${entry%%:*}); \`make screenshots\` needs it."
+    done
     exit 0
 fi
 
 # --- Debian/Ubuntu: find what is missing ------------------------------------------------------
-declare -a MISSING_HARD=() MISSING_CORE=() MISSING_DISPLAY=() MISSING_AUDIO=()
+declare -a MISSING_HARD=() MISSING_CORE=() MISSING_DISPLAY=() MISSING_AUDIO=() MISSING_TOOLS=()
 collect() {  # collect ARRAY_NAME entries...
     local -n out="$1"; shift
     local entry pkgs
@@ -151,15 +161,17 @@ collect() {  # collect ARRAY_NAME entries...
     done
 }
 recheck() {
-    MISSING_HARD=(); MISSING_CORE=(); MISSING_DISPLAY=(); MISSING_AUDIO=()
+    MISSING_HARD=(); MISSING_CORE=(); MISSING_DISPLAY=(); MISSING_AUDIO=(); MISSING_TOOLS=()
     collect MISSING_HARD "${HARD[@]+"${HARD[@]}"}"
     collect MISSING_CORE "${QT_CORE[@]}"
     collect MISSING_DISPLAY "${DISPLAY_LIBS[@]}"
     collect MISSING_AUDIO "${AUDIO_LIBS[@]}"
+    collect MISSING_TOOLS "${TOOLS[@]}"
 }
 recheck
 ALL_MISSING=("${MISSING_HARD[@]+"${MISSING_HARD[@]}"}" "${MISSING_CORE[@]+"${MISSING_CORE[@]}"}" \
-             "${MISSING_DISPLAY[@]+"${MISSING_DISPLAY[@]}"}" "${MISSING_AUDIO[@]+"${MISSING_AUDIO[@]}"}")
+             "${MISSING_DISPLAY[@]+"${MISSING_DISPLAY[@]}"}" "${MISSING_AUDIO[@]+"${MISSING_AUDIO[@]}"}" \
+             "${MISSING_TOOLS[@]+"${MISSING_TOOLS[@]}"}")
 
 if [ "${#ALL_MISSING[@]}" -eq 0 ]; then
     say "all system packages present."
@@ -198,7 +210,8 @@ fi
 
 # --- report -----------------------------------------------------------------------------------
 STILL=("${MISSING_HARD[@]+"${MISSING_HARD[@]}"}" "${MISSING_CORE[@]+"${MISSING_CORE[@]}"}" \
-       "${MISSING_DISPLAY[@]+"${MISSING_DISPLAY[@]}"}" "${MISSING_AUDIO[@]+"${MISSING_AUDIO[@]}"}")
+       "${MISSING_DISPLAY[@]+"${MISSING_DISPLAY[@]}"}" "${MISSING_AUDIO[@]+"${MISSING_AUDIO[@]}"}" \
+       "${MISSING_TOOLS[@]+"${MISSING_TOOLS[@]}"}")
 if [ "${#STILL[@]}" -eq 0 ]; then
     say "all system packages present."
     exit 0
@@ -213,6 +226,8 @@ printf '\n    sudo apt-get install -y --no-install-recommends %s\n\n' "${STILL[*
     warn "no Qt window (xcb) without ${MISSING_DISPLAY[*]}; offscreen tests still work."
 [ "${#MISSING_AUDIO[@]}" -gt 0 ] && \
     warn "no audio playback without ${MISSING_AUDIO[*]} ('import sounddevice' raises OSError)."
+[ "${#MISSING_TOOLS[@]}" -gt 0 ] && \
+    warn "no \`make screenshots\` without ${MISSING_TOOLS[*]} (it opens the window on Xvfb)."
 if [ "${#MISSING_HARD[@]}" -gt 0 ]; then
     err "Python $PY_VER cannot create the virtual environment without ${MISSING_HARD[*]}."
     exit 1

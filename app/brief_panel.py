@@ -1,0 +1,639 @@
+"""The window's Brief dock: an inspector for the selected generated segment's conditioning.
+
+It shows and edits what the segment will be generated from: prompt and negative prompt,
+reference files with their roles (files dropped from the desktop are added with a role
+picked from their kind), the camera path (preset or stages, with its plain-language
+description), poses from OpenPose JSON and the linked cast members. The current
+conditioning version is shown with a STALE badge when the active take was made from another
+one. Every change is one ``project.execute({"op": "set", ...})`` (one undo step, committed
+at once), as ``takeline conditioning`` does it; refusals appear in red in the panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from project_store.db import ProjectError
+from project_store.project import Project
+from project_store.references import store_reference
+from project_store.takes import GenerationRecords
+from timeline.conditioning.camera import (
+    PRESETS,
+    CameraError,
+    build_path,
+    describe,
+    parse_stages,
+)
+from timeline.conditioning.pose import PoseError, load_pose_file
+from timeline.conditioning.references import (
+    KIND_ROLES,
+    Reference,
+    ReferenceAssetError,
+    kind_for_path,
+)
+from timeline.model import EditError, GeneratedSegment
+
+# The role a dropped file gets from its kind (change it afterwards in the role combo).
+DROP_ROLES = {"image": "character", "video": "motion", "audio": "audio"}
+BRIEF_ERRORS = (ReferenceAssetError, CameraError, PoseError, EditError, ProjectError)
+STALE_STYLE = ("QLabel { background: #c62828; color: white; font-weight: bold; "
+               "border-radius: 3px; padding: 1px 6px; }")
+ERROR_STYLE = "QLabel { color: #e53935; }"
+
+
+class ElidedLabel(QLabel):
+    """A label that shrinks with its row and elides the middle of a long file name."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._full = text
+        self.setMinimumWidth(40)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle,
+                                                   max(10, self.width())))
+
+    def full_text(self) -> str:
+        return self._full
+
+
+class ReferenceList(QListWidget):
+    """The reference slots; accepts files dragged from the desktop or a file manager."""
+
+    files_dropped = Signal(list)  # list[str] of local paths
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QListWidget.DragDropMode.DropOnly)
+        self.setToolTip("Drop pictures, clips or audio here to add them as references")
+
+    @staticmethod
+    def _local_files(mime: QMimeData) -> list[str]:
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self._local_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        # QAbstractItemView refuses drops its model does not know; files are ours to take.
+        if self._local_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        files = self._local_files(event.mimeData())
+        if not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.files_dropped.emit(files)
+
+
+class BriefPanel(QWidget):
+    edited = Signal()  # an undoable edit was committed: the window refreshes
+
+    def __init__(self, project: Callable[[], Project], *,
+                 report: Callable[[str], None] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # A getter, not the project: File > Open swaps the window's project.
+        self._project = project
+        self.report = report or (lambda _m: None)
+        self.segment_id: int | None = None
+        self._loading = False
+
+        self.title = QLabel("Select a generated segment")
+        self.title.setWordWrap(True)
+        self.version = QLabel()
+        self.version.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stale_badge = QLabel("STALE")
+        self.stale_badge.setStyleSheet(STALE_STYLE)
+        self.stale_badge.setToolTip("The active take was made from another version of this "
+                                    "brief; generate again to match it")
+        self.stale_badge.hide()
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+
+        self.prompt = QLineEdit()
+        self.prompt.setPlaceholderText("Describe the shot…")
+        self.negative = QLineEdit()
+        self.negative.setPlaceholderText("What to avoid…")
+        for line in (self.prompt, self.negative):
+            line.editingFinished.connect(self.commit_prompts)
+
+        # References
+        self.references = ReferenceList()
+        self.references.setMinimumHeight(60)
+        self.references.setMaximumHeight(150)
+        # Rows fit the dock's width (names elide) instead of scrolling sideways.
+        self.references.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.references.files_dropped.connect(self.add_reference_files)
+        self.add_ref_button = QPushButton("Add reference…")
+        self.add_ref_button.clicked.connect(self._choose_reference)
+
+        # Camera
+        self.camera_preset = QComboBox()
+        for name, (amount, unit, meaning) in PRESETS.items():
+            self.camera_preset.addItem(name, name)
+            self.camera_preset.setItemData(self.camera_preset.count() - 1,
+                                           f"{meaning} (default {amount:g} {unit})".strip(),
+                                           Qt.ItemDataRole.ToolTipRole)
+        self.camera_amount = QDoubleSpinBox()
+        self.camera_amount.setRange(-3600.0, 3600.0)
+        self.camera_amount.setDecimals(2)
+        self.camera_preset.currentIndexChanged.connect(self._preset_default)
+        self.camera_stages = QLineEdit()
+        self.camera_stages.setPlaceholderText("stages, e.g. static,dolly-in:0.5,orbit:90")
+        self.camera_stages.setToolTip("Several moves one after another share the segment "
+                                      "equally; when set, this wins over the preset")
+        self.camera_apply = QPushButton("Apply")
+        self.camera_apply.clicked.connect(self._apply_camera_from_fields)
+        self.camera_clear = QPushButton("Clear")
+        self.camera_clear.clicked.connect(self.clear_camera)
+        self.camera_text = QLabel("No camera move")
+        self.camera_text.setWordWrap(True)
+        self._preset_default()
+
+        # Poses
+        self.pose_import = QPushButton("Import OpenPose JSON…")
+        self.pose_import.clicked.connect(self._choose_poses)
+        self.pose_clear = QPushButton("Clear")
+        self.pose_clear.clicked.connect(self.clear_poses)
+        self.pose_text = QLabel("No poses")
+
+        # Cast
+        self.cast = QListWidget()
+        self.cast.setMinimumHeight(60)
+        self.cast.setMaximumHeight(160)
+        self.cast.itemChanged.connect(self._cast_toggled)
+        self.new_cast_button = QPushButton("New cast member…")
+        self.new_cast_button.clicked.connect(self._new_cast_member)
+
+        self._build_layout()
+        self.show_segment(None)
+
+    def _build_layout(self) -> None:
+        head = QHBoxLayout()
+        head.addWidget(self.version, 1)
+        head.addWidget(self.stale_badge)
+        form = QFormLayout()
+        form.addRow("Prompt", self.prompt)
+        form.addRow("Negative", self.negative)
+
+        refs = QGroupBox("References")
+        lay = QVBoxLayout(refs)
+        lay.addWidget(self.references)
+        lay.addWidget(self.add_ref_button)
+
+        cam = QGroupBox("Camera")
+        lay = QVBoxLayout(cam)
+        row = QHBoxLayout()
+        row.addWidget(self.camera_preset, 1)
+        row.addWidget(self.camera_amount)
+        lay.addLayout(row)
+        lay.addWidget(self.camera_stages)
+        row = QHBoxLayout()
+        row.addWidget(self.camera_apply)
+        row.addWidget(self.camera_clear)
+        lay.addLayout(row)
+        lay.addWidget(self.camera_text)
+
+        poses = QGroupBox("Poses")
+        lay = QVBoxLayout(poses)
+        row = QHBoxLayout()
+        row.addWidget(self.pose_import, 1)
+        row.addWidget(self.pose_clear)
+        lay.addLayout(row)
+        lay.addWidget(self.pose_text)
+
+        cast = QGroupBox("Cast")
+        lay = QVBoxLayout(cast)
+        lay.addWidget(self.cast)
+        lay.addWidget(self.new_cast_button)
+
+        self.setMinimumWidth(320)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(head)
+        layout.addWidget(self.error)
+        layout.addLayout(form)
+        for box in (refs, cam, poses, cast):
+            layout.addWidget(box)
+        layout.addStretch(1)
+        self._editors = [self.prompt, self.negative, self.references, self.add_ref_button,
+                         self.camera_preset, self.camera_amount, self.camera_stages,
+                         self.camera_apply, self.camera_clear, self.pose_import,
+                         self.pose_clear, self.cast, self.new_cast_button]
+
+    # ------------------------------------------------------------------ showing
+    @property
+    def project(self) -> Project:
+        return self._project()
+
+    def segment(self) -> GeneratedSegment | None:
+        if self.segment_id is None:
+            return None
+        item = self.project.sequence.find_item(self.segment_id)
+        return item if isinstance(item, GeneratedSegment) else None
+
+    def show_segment(self, item: Any) -> None:
+        seg = item if isinstance(item, GeneratedSegment) else None
+        if (seg.id if seg else None) != self.segment_id:
+            self.show_error("")
+        self.segment_id = seg.id if seg else None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the segment as the project has it now (after an edit, undo or a new take)."""
+        seg = self.segment()
+        if seg is None:
+            self.segment_id = None
+        self._loading = True
+        try:
+            for w in self._editors:
+                w.setEnabled(seg is not None)
+            self._show_prompts(seg)
+            self._show_version(seg)
+            self._show_references(seg)
+            self._show_camera(seg)
+            self._show_poses(seg)
+            self._show_cast(seg)
+        finally:
+            self._loading = False
+
+    def _show_prompts(self, seg: GeneratedSegment | None) -> None:
+        for line, text in ((self.prompt, seg.prompt if seg else ""),
+                           (self.negative, seg.negative_prompt if seg else "")):
+            # Keep what the user is typing; otherwise follow the model (undo, other panels).
+            if line.text() != text and not (line.isModified() and line.hasFocus()):
+                line.setText(text)
+                line.setCursorPosition(0)  # show the start of a long prompt
+                line.setModified(False)
+
+    def _show_version(self, seg: GeneratedSegment | None) -> None:
+        if seg is None:
+            self.title.setText("Select a generated segment")
+            self.version.setText("")
+            self.stale_badge.hide()
+            return
+        fps = self.project.sequence.fps
+        self.title.setText(f"<b>Segment {seg.id}</b> on {seg.track}: {seg.duration} frames "
+                           f"({float(seg.duration / fps):.2f} s) · {len(seg.takes)} "
+                           f"take{'s' if len(seg.takes) != 1 else ''}")
+        try:
+            state = GenerationRecords(self.project).staleness(seg.id)
+        except BRIEF_ERRORS as exc:
+            self.version.setText("Version unknown")
+            self.show_error(str(exc))
+            self.stale_badge.hide()
+            return
+        self.version.setText(f"Version <code>{state['current'][:12]}</code>")
+        self.version.setToolTip(state["current"])
+        self.stale_badge.setVisible(bool(state["stale"]))
+
+    def _show_references(self, seg: GeneratedSegment | None) -> None:
+        self.references.clear()
+        for index, ref in enumerate(seg.references if seg else ()):
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, index)
+            item.setToolTip(f"{ref.source}\nsha256 {ref.sha256}")
+            # Two lines: the file's name across the row, then kind, role and Remove.
+            row = QWidget()
+            outer = QVBoxLayout(row)
+            outer.setContentsMargins(4, 2, 4, 2)
+            outer.setSpacing(1)
+            name = ElidedLabel(f"{index + 1}. {ref.name or ref.sha256[:12]}")
+            name.setToolTip(ref.source)
+            outer.addWidget(name)
+            lay = QHBoxLayout()
+            outer.addLayout(lay)
+            lay.addWidget(QLabel(ref.kind), 1)
+            role = QComboBox()
+            for r in KIND_ROLES.get(ref.kind, (ref.role,)):
+                role.addItem(r.replace("_", " "), r)
+            role.setCurrentIndex(max(0, role.findData(ref.role)))
+            role.currentIndexChanged.connect(
+                lambda _i, i=index, combo=role: self.set_reference_role(i, combo.currentData()))
+            lay.addWidget(role)
+            remove = QPushButton("Remove")
+            remove.setToolTip(f"Remove {ref.name} from this segment's references")
+            remove.clicked.connect(lambda _=False, i=index: self.remove_reference(i))
+            lay.addWidget(remove)
+            item.setSizeHint(row.sizeHint())
+            self.references.addItem(item)
+            self.references.setItemWidget(item, row)
+
+    def reference_role_combo(self, index: int) -> QComboBox:
+        """The role combo of reference ``index`` (for tests and scripts)."""
+        row = self.references.itemWidget(self.references.item(index))
+        combo = row.findChild(QComboBox)
+        assert combo is not None
+        return combo
+
+    def _show_camera(self, seg: GeneratedSegment | None) -> None:
+        if seg is None or seg.camera is None:
+            self.camera_text.setText("No camera move" if seg else "")
+            return
+        path = seg.camera
+        self._show_camera_fields(path.stages)
+        text = describe(path, float(self.project.sequence.fps))
+        stages = f" · stages: {', '.join(path.stages)}" if path.stages else ""
+        self.camera_text.setText(f"<i>{text}</i><br>{len(path.keys)} keys, subject "
+                                 f"{path.distance:g} m{stages}")
+
+    def _show_camera_fields(self, labels: Sequence[str]) -> None:
+        """Put the path's stages back in the fields, so Apply after a tweak starts from the
+        move the segment has (labels are "name" or "name amount", as build_path keeps them)."""
+        stages = [(n, a) for n, _, a in (label.partition(" ") for label in labels)]
+        if not stages or any(n not in PRESETS for n, _ in stages):
+            return  # a path from a file or a video: not made of presets
+        if len(stages) == 1:
+            name, amount = stages[0]
+            self.camera_preset.setCurrentIndex(self.camera_preset.findData(name))
+            if amount:
+                self.camera_amount.setValue(float(amount))
+            self.camera_stages.clear()
+        else:
+            self.camera_stages.setText(",".join(f"{n}:{a}" if a else n for n, a in stages))
+
+    def _show_poses(self, seg: GeneratedSegment | None) -> None:
+        if seg is None or seg.poses is None:
+            self.pose_text.setText("No poses" if seg else "")
+            return
+        people = seg.poses.people
+        keys = sum(len(p.keys) for p in people)
+        self.pose_text.setText(f"{len(people)} {'person' if len(people) == 1 else 'people'}, "
+                               f"{keys} key{'s' if keys != 1 else ''}")
+
+    def _show_cast(self, seg: GeneratedSegment | None) -> None:
+        self.cast.clear()
+        if seg is None:
+            return
+        for member in sorted(self.project.sequence.cast.values(),
+                             key=lambda m: m.name.casefold()):
+            n = len(member.references)
+            item = QListWidgetItem(f"{member.name} ({member.kind}, {n} "
+                                   f"picture{'s' if n != 1 else ''})")
+            item.setData(Qt.ItemDataRole.UserRole, member.id)
+            item.setToolTip(member.description or member.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if member.id in seg.cast
+                               else Qt.CheckState.Unchecked)
+            self.cast.addItem(item)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        if message:
+            self.report(message)
+
+    # ------------------------------------------------------------------ edits
+    def _set(self, **props: Any) -> bool:
+        """One ``set`` edit on the segment; refusals are shown, never raised."""
+        seg = self.segment()
+        if seg is None:
+            self.show_error("Select a generated segment first")
+            return False
+        try:
+            self.project.execute({"op": "set", "item": seg.id, **props})
+        except BRIEF_ERRORS as exc:
+            self.show_error(str(exc))
+            self.refresh()  # put back what the model has (e.g. a role combo)
+            return False
+        self.show_error("")
+        self.refresh()
+        self.edited.emit()
+        return True
+
+    def commit_prompts(self) -> bool:
+        """Prompt and negative prompt as one edit, when either was changed."""
+        seg = self.segment()
+        if seg is None or self._loading:
+            return False
+        props = {k: v for k, v, old in (("prompt", self.prompt.text(), seg.prompt),
+                                        ("negative_prompt", self.negative.text(),
+                                         seg.negative_prompt)) if v != old}
+        if not props:
+            return False
+        self.prompt.setModified(False)
+        self.negative.setModified(False)
+        return self._set(**props)
+
+    def _refs(self) -> list[Reference]:
+        seg = self.segment()
+        return list(seg.references) if seg else []
+
+    def add_reference(self, path: str | Path, role: str) -> bool:
+        if self.segment() is None:
+            self.show_error("Select a generated segment first")
+            return False
+        try:
+            ref = store_reference(self.project, path, role)
+        except BRIEF_ERRORS as exc:
+            self.show_error(str(exc))
+            return False
+        return self._set(references=[r.to_json() for r in [*self._refs(), ref]])
+
+    def add_reference_files(self, paths: Sequence[str | Path]) -> bool:
+        """Files dropped on the list (or given by a script): each with the role its kind
+        suggests, all in one edit; files that cannot be references are named in the error."""
+        if self.segment() is None:
+            self.show_error("Select a generated segment first")
+            return False
+        added: list[Reference] = []
+        problems: list[str] = []
+        for path in paths:
+            try:
+                kind = kind_for_path(Path(path).name)
+                added.append(store_reference(self.project, path, DROP_ROLES[kind]))
+            except BRIEF_ERRORS as exc:
+                problems.append(str(exc))
+        ok = bool(added) and self._set(
+            references=[r.to_json() for r in [*self._refs(), *added]])
+        if problems:
+            self.show_error("\n".join(problems))
+        return ok
+
+    def set_reference_role(self, index: int, role: str) -> bool:
+        if self._loading:
+            return False
+        refs = self._refs()
+        if not 0 <= index < len(refs) or refs[index].role == role:
+            return False
+        old = refs[index]
+        refs[index] = Reference(sha256=old.sha256, ext=old.ext, kind=old.kind, role=role,
+                                name=old.name, source=old.source,
+                                use=old.use if role == "audio" else "")
+        return self._set(references=[r.to_json() for r in refs])
+
+    def remove_reference(self, index: int) -> bool:
+        refs = self._refs()
+        if not 0 <= index < len(refs):
+            return False
+        del refs[index]
+        return self._set(references=[r.to_json() for r in refs])
+
+    def _choose_reference(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Add reference", "",
+            "Pictures, clips and audio (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.mp4 "
+            "*.mov *.mkv *.webm *.avi *.m4v *.mxf *.wav *.mp3 *.flac *.aac *.m4a *.ogg "
+            "*.opus *.aif *.aiff);;All files (*)")
+        if not path:
+            return
+        try:
+            kind = kind_for_path(Path(path).name)
+        except ReferenceAssetError as exc:
+            self.show_error(str(exc))
+            return
+        roles = list(KIND_ROLES[kind])
+        role, ok = QInputDialog.getItem(self, "Reference role", f"Use this {kind} as:",
+                                        [r.replace("_", " ") for r in roles],
+                                        roles.index(DROP_ROLES[kind]), False)
+        if ok:
+            self.add_reference(path, role.replace(" ", "_"))
+
+    # camera
+    def _preset_default(self) -> None:
+        name = self.camera_preset.currentData()
+        if name in PRESETS:
+            self.camera_amount.setValue(PRESETS[name][0])
+            self.camera_amount.setSuffix(f" {PRESETS[name][1]}" if PRESETS[name][1] else "")
+
+    def _apply_camera_from_fields(self) -> None:
+        stages = self.camera_stages.text().strip()
+        if stages:
+            self.apply_camera_stages(stages)
+        else:
+            self.apply_camera_preset(self.camera_preset.currentData(),
+                                     self.camera_amount.value())
+
+    def apply_camera_preset(self, name: str, amount: float | None = None) -> bool:
+        return self._apply_camera([(name, amount)])
+
+    def apply_camera_stages(self, text: str) -> bool:
+        try:
+            stages = parse_stages(text)
+        except CameraError as exc:
+            self.show_error(str(exc))
+            return False
+        return self._apply_camera(stages)
+
+    def _apply_camera(self, stages: list[tuple[str, float | None]]) -> bool:
+        seg = self.segment()
+        if seg is None:
+            self.show_error("Select a generated segment first")
+            return False
+        try:
+            path = build_path(stages, seg.duration)
+        except CameraError as exc:
+            self.show_error(str(exc))
+            return False
+        return self._set(camera=path.to_json())
+
+    def clear_camera(self) -> bool:
+        seg = self.segment()
+        return seg is not None and seg.camera is not None and self._set(camera=None)
+
+    # poses
+    def _choose_poses(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import poses", "",
+                                              "Pose files (*.json);;All files (*)")
+        if path:
+            self.import_poses(path)
+
+    def import_poses(self, path: str | Path) -> bool:
+        seg = self.segment()
+        if seg is None:
+            self.show_error("Select a generated segment first")
+            return False
+        st = self.project.sequence.settings
+        try:
+            track = load_pose_file(path, st.width, st.height, seg.duration)
+        except BRIEF_ERRORS as exc:
+            self.show_error(str(exc))
+            return False
+        return self._set(poses=track.to_json())
+
+    def clear_poses(self) -> bool:
+        seg = self.segment()
+        return seg is not None and seg.poses is not None and self._set(poses=None)
+
+    # cast
+    def _cast_toggled(self, item: QListWidgetItem) -> None:
+        if self._loading:
+            return
+        self.set_cast_link(int(item.data(Qt.ItemDataRole.UserRole)),
+                           item.checkState() == Qt.CheckState.Checked)
+
+    def set_cast_link(self, member_id: int, linked: bool) -> bool:
+        seg = self.segment()
+        if seg is None:
+            return False
+        cast = [c for c in seg.cast if c != member_id]
+        if linked:
+            cast.append(member_id)
+        if cast == list(seg.cast):
+            return False
+        return self._set(cast=cast)
+
+    def _new_cast_member(self) -> None:
+        name, ok = QInputDialog.getText(self, "New cast member", "Name:")
+        if not ok or not name.strip():
+            return
+        picture, _ = QFileDialog.getOpenFileName(
+            self, f"A picture of {name.strip()} (cancel for none)", "",
+            "Pictures (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)")
+        self.add_cast_member(name, picture or None)
+
+    def add_cast_member(self, name: str, picture: str | Path | None = None, *,
+                        kind: str = "character", description: str = "") -> int | None:
+        """Add a member to the sequence's cast (one edit); returns its id."""
+        try:
+            refs = [store_reference(self.project, picture, "character").to_json()
+                    ] if picture else []
+            before = set(self.project.sequence.cast)
+            self.project.execute({"op": "add_cast", "name": name, "kind": kind,
+                                  "description": description, "references": refs})
+        except BRIEF_ERRORS as exc:
+            self.show_error(str(exc))
+            return None
+        self.show_error("")
+        self.refresh()
+        self.edited.emit()
+        new = set(self.project.sequence.cast) - before
+        return next(iter(new), None)
