@@ -1,7 +1,7 @@
 """The conditioning commands of ``takeline``:
 
     takeline conditioning PROJECT --segment ID [--prompt TEXT] [--negative TEXT]
-        [--model NAME] [--add-ref FILE|asset:ID --role ROLE [--use beat|speech]]...
+        [--model NAME] [--add-ref FILE|asset:ID|frame:N --role ROLE [--use beat|speech]]...
         [--remove-ref N]... [--camera-preset NAME[:AMOUNT],... [--camera-amount X]
         [--camera-distance M] [--camera-focal MM] [--camera-seed N]] [--camera-json FILE]
         [--camera-from VIDEO] [--clear-camera] [--pose-json FILE] [--clear-poses]
@@ -59,8 +59,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--negative", help="negative prompt")
     p.add_argument("--model", help="the model this segment is meant for (part of the brief)")
     p.add_argument("--add-ref", action="append", default=[], metavar="FILE",
-                   help="a picture, clip or audio file (or asset:ID from the bin); give a "
-                   "--role after each")
+                   help="a picture, clip or audio file, asset:ID from the bin, or frame:N (the "
+                   "sequence frame N as the viewer shows it); give a --role after each")
     p.add_argument("--role", action="append", default=[], choices=ROLES,
                    help="the role of the --add-ref before it")
     p.add_argument("--use", action="append", default=[], choices=["beat", "speech"],
@@ -129,7 +129,41 @@ def _member_id(project: Project, name: str) -> int:
                               f"`takeline cast PROJECT --add NAME --ref PICTURE`")
 
 
+def grab_frame(project: Project, n: int, out: Path) -> Path:
+    """Sequence frame ``n`` as the viewer shows it (clips, active takes), as a PNG."""
+    from timeline.engine.compositor import render_frame
+    from timeline.engine.sources import MediaFrameSource
+    from timeline.media.images import write_png
+
+    seq = project.sequence
+    if not 0 <= n < max(1, seq.duration_frames):
+        raise ConditioningFailure(f"frame:{n}: the sequence has frames 0..."
+                                  f"{seq.duration_frames - 1}")
+    source = MediaFrameSource(
+        {a.id: a.probe for a in project.assets.values() if a.status == "ok"},
+        takes=GenerationRecords(project).active_take_media(), use_proxies=False)
+    try:
+        picture = render_frame(seq, n, source, size=(seq.settings.width, seq.settings.height))
+    finally:
+        source.close()
+    return write_png(out, picture[..., :3])
+
+
 def _store(project: Project, spec: str, role: str, use: str = "") -> Reference:
+    if spec.startswith("frame:"):
+        try:
+            n = int(spec.split(":", 1)[1])
+        except ValueError:
+            raise ConditioningFailure(f"{spec}: give a sequence frame, e.g. frame:120"
+                                      ) from None
+        tmp = project.media_root / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        png = grab_frame(project, n, tmp / f"frame-{n}.png")
+        try:
+            return store_reference(project, png, role, name=f"sequence frame {n}",
+                                   source=f"sequence frame {n}")
+        finally:
+            png.unlink(missing_ok=True)
     if spec.startswith("asset:"):
         try:
             asset = project.assets[int(spec.split(":", 1)[1])]

@@ -228,6 +228,30 @@ def test_bad_reference_input_is_refused_and_changes_nothing(
     assert after == before
 
 
+def test_references_from_the_bin_and_from_a_sequence_frame(
+        tmp_path: Path, pictures: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    p = _project(tmp_path, duration=12, size="64x36")
+    [asset] = _json(capsys, ["import", str(p), str(pictures["mara"]), "--json"])
+    _json(capsys, ["generate", str(p), "--segment", "1", "--seed", "1", "--json"])
+    v = _json(capsys, ["conditioning", str(p), "--segment", "1", "--add-ref",
+                       f"asset:{asset['id']}", "--role", "style", "--add-ref", "frame:5",
+                       "--role", "first_frame", "--json"])
+    style, first = v["references"]
+    assert style["source"] == f"asset {asset['id']}" and style["sha256"] in style["path"]
+    assert first["name"] == "sequence frame 5"
+    # The grabbed picture is the viewer's frame 5 (the previz take), byte for byte.
+    png = tmp_path / "f5.png"
+    assert main(["frame", str(p), "5", "-o", str(png)]) == 0
+    from PIL import Image
+
+    assert np.array_equal(np.asarray(Image.open(png).convert("RGB")),
+                          np.asarray(Image.open(first["path"]).convert("RGB")))
+    _fails(capsys, ["conditioning", str(p), "--segment", "1", "--add-ref", "frame:99",
+                    "--role", "style"], "the sequence has frames 0...11")
+    _fails(capsys, ["conditioning", str(p), "--segment", "1", "--add-ref", "asset:42",
+                    "--role", "style"], "no such asset in the bin")
+
+
 def test_pose_export_round_trip(tmp_path: Path, pictures: dict[str, Path],
                                 capsys: pytest.CaptureFixture[str]) -> None:
     p = _project(tmp_path, duration=4)
