@@ -130,23 +130,14 @@ def _member_id(project: Project, name: str) -> int:
 
 
 def grab_frame(project: Project, n: int, out: Path) -> Path:
-    """Sequence frame ``n`` as the viewer shows it (clips, active takes), as a PNG."""
-    from timeline.engine.compositor import render_frame
-    from timeline.engine.sources import MediaFrameSource
+    """Sequence frame ``n`` as the viewer shows it, as a PNG."""
+    from app.generation_runner import sequence_picture
     from timeline.media.images import write_png
 
-    seq = project.sequence
-    if not 0 <= n < max(1, seq.duration_frames):
+    if not 0 <= n < max(1, project.sequence.duration_frames):
         raise ConditioningFailure(f"frame:{n}: the sequence has frames 0..."
-                                  f"{seq.duration_frames - 1}")
-    source = MediaFrameSource(
-        {a.id: a.probe for a in project.assets.values() if a.status == "ok"},
-        takes=GenerationRecords(project).active_take_media(), use_proxies=False)
-    try:
-        picture = render_frame(seq, n, source, size=(seq.settings.width, seq.settings.height))
-    finally:
-        source.close()
-    return write_png(out, picture[..., :3])
+                                  f"{project.sequence.duration_frames - 1}")
+    return write_png(out, sequence_picture(project, n))
 
 
 def _store(project: Project, spec: str, role: str, use: str = "") -> Reference:

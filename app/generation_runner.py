@@ -88,6 +88,23 @@ def recipe_for(spec: JobSpec, result: RunResult) -> dict[str, Any]:
     }
 
 
+def sequence_picture(project: Project, n: int) -> Any:
+    """Sequence frame ``n`` as the viewer shows it (clips and active takes), (H, W, 3)
+    uint8 at the sequence size: continuity frames and grabbed reference frames."""
+    from timeline.engine.compositor import render_frame
+    from timeline.engine.sources import MediaFrameSource
+
+    seq = project.sequence
+    source = MediaFrameSource(
+        {a.id: a.probe for a in project.assets.values() if a.status == "ok"},
+        takes=GenerationRecords(project).active_take_media(), use_proxies=False)
+    try:
+        picture = render_frame(seq, n, source, size=(seq.settings.width, seq.settings.height))
+    finally:
+        source.close()
+    return picture[..., :3]
+
+
 class GenerationRunner:
     def __init__(self, project: Project, *, client: WorkerClient | None = None,
                  on_update: Callable[[JobUpdate], None] | None = None) -> None:
@@ -247,8 +264,6 @@ class GenerationRunner:
         """First/last-frame conditioning from the neighbours: the sequence frame just before
         the segment (``before``), just after it (``after``) or both, as the viewer shows
         them, stored as PNGs in the media store."""
-        from timeline.engine.compositor import render_frame
-        from timeline.engine.sources import MediaFrameSource
         from timeline.media.images import write_png
 
         segment = self.records.segment(segment_id)
@@ -256,28 +271,20 @@ class GenerationRunner:
         wanted = {"before": ["image"], "after": ["last_image"],
                   "both": ["image", "last_image"]}[which]
         frames = {"image": segment.start - 1, "last_image": segment.end}
-        source = MediaFrameSource(
-            {a.id: a.probe for a in self.project.assets.values() if a.status == "ok"},
-            takes=self.records.active_take_media(), use_proxies=False)
         out: dict[str, Any] = {}
-        try:
-            for key in wanted:
-                n = frames[key]
-                track = seq.tracks[segment.track]
-                if n < 0 or track.item_at(n) is None:
-                    raise GenerationError(
-                        f"there is no clip {'before' if key == 'image' else 'after'} "
-                        f"segment {segment_id} on {segment.track} to continue from",
-                        "drop --continuity, or place the segment next to a clip")
-                picture = render_frame(seq, n, source, size=(seq.settings.width,
-                                                             seq.settings.height))
-                self.work_dir.mkdir(parents=True, exist_ok=True)
-                png = self.work_dir / f"continuity-{segment_id}-{key}.png"
-                write_png(png, picture[..., :3])
-                rel = self.records.store.put(png, kind="inputs")
-                out[key] = {"path": str(self.records.store.path(rel)), "sequence_frame": n}
-        finally:
-            source.close()
+        for key in wanted:
+            n = frames[key]
+            track = seq.tracks[segment.track]
+            if n < 0 or track.item_at(n) is None:
+                raise GenerationError(
+                    f"there is no clip {'before' if key == 'image' else 'after'} "
+                    f"segment {segment_id} on {segment.track} to continue from",
+                    "drop --continuity, or place the segment next to a clip")
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+            png = self.work_dir / f"continuity-{segment_id}-{key}.png"
+            write_png(png, sequence_picture(self.project, n))
+            rel = self.records.store.put(png, kind="inputs")
+            out[key] = {"path": str(self.records.store.path(rel)), "sequence_frame": n}
         return out
 
     def cancel(self, job_id: int) -> None:
