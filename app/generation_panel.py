@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.generation_runner import GenerationRunner, JobUpdate
 from generation.backends.base import GenerationError
 from generation.planner import ResolvedModel
+from generation.spec import MEMORY_MODES
 from project_store.db import ProjectError
 from project_store.project import Project
 from timeline.model import GeneratedSegment
@@ -62,6 +64,19 @@ class GenerationPanel(QWidget):
         self.seed.setValue(-1)
         self.count = QSpinBox()
         self.count.setRange(1, 16)
+        # Model settings; the special values mean "the backend's default".
+        self.steps = QSpinBox()
+        self.steps.setRange(0, 500)
+        self.steps.setSpecialValueText("model default")
+        self.guidance = QDoubleSpinBox()
+        self.guidance.setRange(-0.1, 50.0)
+        self.guidance.setSingleStep(0.5)
+        self.guidance.setSpecialValueText("model default")
+        self.guidance.setValue(-0.1)
+        self.size = QLineEdit()
+        self.size.setPlaceholderText("model default, or WxH (e.g. 480x272 for drafts)")
+        self.memory = QComboBox()
+        self.memory.addItems(list(MEMORY_MODES))
         self.generate_button = QPushButton("Generate")
         self.generate_button.clicked.connect(self.generate)
         self.takes = QComboBox()
@@ -72,6 +87,10 @@ class GenerationPanel(QWidget):
         form.addRow("Model", self.model)
         form.addRow("Seed", self.seed)
         form.addRow("Takes", self.count)
+        form.addRow("Steps", self.steps)
+        form.addRow("Guidance", self.guidance)
+        form.addRow("Size", self.size)
+        form.addRow("Memory", self.memory)
         form.addRow(self.generate_button)
         form.addRow("Active take", self.takes)
         self.queue = QListWidget()
@@ -102,8 +121,8 @@ class GenerationPanel(QWidget):
     def show_segment(self, item: Any) -> None:
         seg = item if isinstance(item, GeneratedSegment) else None
         self.segment_id = seg.id if seg else None
-        for w in (self.prompt, self.model, self.seed, self.count, self.generate_button,
-                  self.takes):
+        for w in (self.prompt, self.model, self.seed, self.count, self.steps, self.guidance,
+                  self.size, self.memory, self.generate_button, self.takes):
             w.setEnabled(seg is not None)
         self.takes.clear()
         if seg is None:
@@ -158,7 +177,9 @@ class GenerationPanel(QWidget):
             request = self.runner.request_for(
                 seg.id, backend=chosen.backends[0] if chosen is not None else "previz",
                 model=model, seed=None if self.seed.value() < 0 else self.seed.value(),
-                takes=self.count.value())
+                takes=self.count.value(), steps=self.steps.value() or None,
+                guidance=None if self.guidance.value() < 0 else self.guidance.value(),
+                size=self._size(), memory_mode=self.memory.currentText())
             jobs = self.runner.queue(seg.id, request)
         except GenerationError as exc:
             message = f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
@@ -166,6 +187,16 @@ class GenerationPanel(QWidget):
             return []
         self.start_queue()
         return [j.id for j in jobs]
+
+    def _size(self) -> tuple[int, int] | None:
+        text = self.size.text().strip().lower()
+        if not text:
+            return None
+        w, sep, h = text.partition("x")
+        if not (sep and w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0):
+            raise GenerationError(f"size {self.size.text()!r} is not WxH",
+                                  "write it like 480x272, or leave it empty")
+        return int(w), int(h)
 
     def start_queue(self) -> asyncio.Future[Any] | None:
         if self._task is not None and not self._task.done():
