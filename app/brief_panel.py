@@ -186,6 +186,10 @@ class BriefPanel(QWidget):
         self.camera_clear.clicked.connect(self.clear_camera)
         self.camera_text = QLabel("No camera move")
         self.camera_text.setWordWrap(True)
+        self.camera_edit = QPushButton("Edit path…")
+        self.camera_edit.setToolTip("Open the camera path editor: a top view with draggable "
+                                    "keys, the previz through the camera and the keys' easing")
+        self.camera_edit.clicked.connect(self.open_camera_editor)
         self._preset_default()
 
         # Poses
@@ -194,6 +198,16 @@ class BriefPanel(QWidget):
         self.pose_clear = QPushButton("Clear")
         self.pose_clear.clicked.connect(self.clear_poses)
         self.pose_text = QLabel("No poses")
+        self.pose_edit = QPushButton("Edit poses…")
+        self.pose_edit.setToolTip("Open the pose editor: drag joints over the frame, add "
+                                  "people and keys")
+        self.pose_edit.clicked.connect(self.open_pose_editor)
+        # The editor windows, made when first opened; they follow the selected segment.
+        self.camera_editor: Any = None
+        self.pose_editor: Any = None
+        # Renders a sequence frame (the viewer's picture) for the pose editor's background;
+        # the window sets it. Called off the UI thread.
+        self.frame_renderer: Callable[[int], Any] | None = None
 
         # Cast
         self.cast = QListWidget()
@@ -229,6 +243,7 @@ class BriefPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.camera_apply)
         row.addWidget(self.camera_clear)
+        row.addWidget(self.camera_edit)
         lay.addLayout(row)
         lay.addWidget(self.camera_text)
 
@@ -237,6 +252,7 @@ class BriefPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.pose_import, 1)
         row.addWidget(self.pose_clear)
+        row.addWidget(self.pose_edit)
         lay.addLayout(row)
         lay.addWidget(self.pose_text)
 
@@ -256,8 +272,9 @@ class BriefPanel(QWidget):
         layout.addStretch(1)
         self._editors = [self.prompt, self.negative, self.references, self.add_ref_button,
                          self.camera_preset, self.camera_amount, self.camera_stages,
-                         self.camera_apply, self.camera_clear, self.pose_import,
-                         self.pose_clear, self.cast, self.new_cast_button]
+                         self.camera_apply, self.camera_clear, self.camera_edit,
+                         self.pose_import, self.pose_clear, self.pose_edit, self.cast,
+                         self.new_cast_button]
 
     # ------------------------------------------------------------------ showing
     @property
@@ -294,6 +311,9 @@ class BriefPanel(QWidget):
             self._show_cast(seg)
         finally:
             self._loading = False
+        for editor in (self.camera_editor, self.pose_editor):
+            if editor is not None:
+                editor.set_segment(self.segment_id)
 
     def _show_prompts(self, seg: GeneratedSegment | None) -> None:
         for line, text in ((self.prompt, seg.prompt if seg else ""),
@@ -568,6 +588,42 @@ class BriefPanel(QWidget):
     def clear_camera(self) -> bool:
         seg = self.segment()
         return seg is not None and seg.camera is not None and self._set(camera=None)
+
+    def open_camera_editor(self) -> Any:
+        """Show the camera path editor for the segment (one window, following the
+        selection); returns it."""
+        if self.camera_editor is None:
+            from app.camera_editor import CameraEditor
+
+            self.camera_editor = CameraEditor(self._project, self.segment_id, report=self.report,
+                                              parent=self)
+            self.camera_editor.edited.connect(self._editor_edited)
+        self.camera_editor.set_segment(self.segment_id)
+        self.camera_editor.show()
+        self.camera_editor.raise_()
+        return self.camera_editor
+
+    def open_pose_editor(self) -> Any:
+        """Show the pose editor for the segment; returns it."""
+        if self.pose_editor is None:
+            from app.pose_editor import PoseEditor
+
+            self.pose_editor = PoseEditor(self._project, self.segment_id,
+                                          frame_renderer=self.frame_renderer,
+                                          report=self.report, parent=self)
+            self.pose_editor.edited.connect(self._editor_edited)
+        self.pose_editor.set_segment(self.segment_id)
+        self.pose_editor.show()
+        self.pose_editor.raise_()
+        return self.pose_editor
+
+    def _editor_edited(self) -> None:
+        self.refresh()
+        self.edited.emit()
+
+    def shutdown_editors(self) -> None:
+        if self.pose_editor is not None:
+            self.pose_editor.shutdown()
 
     # poses
     def _choose_poses(self) -> None:

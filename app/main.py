@@ -33,7 +33,9 @@ from app.brief_panel import BriefPanel
 from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
 from app.media_cache import MediaCacheLoader
+from app.model_manager import ModelManagerDialog
 from app.proxies import ProxyBuilder
+from app.takes_browser import TakesBrowser
 from app.timeline_view import TimelineView
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
 from project_store.assets import ImportMediaError
@@ -76,6 +78,10 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineView(lambda: self.project.sequence, self._asset_kind)
         self.timeline.playhead_moved.connect(self._update_status)
         self.timeline.selection_changed.connect(lambda _id: self._update_status())
+        # Mouse drags in the timeline edit through ``run``: one undo step per gesture.
+        self.timeline.attach_editor(
+            self.run, media=lambda: self.project.timeline.media,
+            message=lambda message: self.statusBar().showMessage(message, 4000))
 
         split = QSplitter(Qt.Orientation.Vertical)
         top = QSplitter(Qt.Orientation.Horizontal)
@@ -140,8 +146,26 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.generation_dock, dock)
         self.brief_dock = dock
         self.brief.edited.connect(self.refresh)
+        # The pose editor shows the viewer's picture of the segment (rendered off the UI thread).
+        self.brief.frame_renderer = lambda n: self._render(n)
+        self.timeline.playhead_moved.connect(lambda _f: self._update_overlay())
+        self.timeline.selection_changed.connect(lambda _id: self._update_overlay())
         self.timeline.selection_changed.connect(
             lambda item_id: self.brief.show_segment(
+                self.project.sequence.find_item(item_id) if item_id else None))
+        self.takes_browser = TakesBrowser(
+            lambda: self.project, parent=self,
+            report=lambda message: self.statusBar().showMessage(message, 8000))
+        dock = QDockWidget("Takes", self)
+        dock.setObjectName("takes")
+        dock.setWidget(self.takes_browser)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.generation_dock, dock)
+        self.takes_dock = dock
+        self.generation_dock.raise_()
+        self.takes_browser.takes_changed.connect(self._on_takes_changed)
+        self.timeline.selection_changed.connect(
+            lambda item_id: self.takes_browser.show_segment(
                 self.project.sequence.find_item(item_id) if item_id else None))
         self.recovery_notice: QMessageBox | None = None
         self._build_menus()
@@ -203,6 +227,9 @@ class MainWindow(QMainWindow):
         self.loop_action = action(play, "Loop In/Out", "Ctrl+L", self._apply_loop)
         self.loop_action.setCheckable(True)
 
+        generation = self.menuBar().addMenu("&Generation")
+        action(generation, "&Models…", None, self.show_models)
+
         view = self.menuBar().addMenu("&View")
         action(view, "Previous Frame", "Left", lambda: self.step(-1))
         action(view, "Next Frame", "Right", lambda: self.step(1))
@@ -210,6 +237,10 @@ class MainWindow(QMainWindow):
         action(view, "Go to End", "End", lambda: self.timeline.set_playhead(
             self.project.sequence.duration_frames))
         action(view, "Zoom to Fit", "Shift+Z", self.timeline.fit)
+        view.addSeparator()
+        self.overlay_action = action(view, "Show Camera Path / Poses", None,
+                                     self._toggle_overlay)
+        self.overlay_action.setCheckable(True)
 
     # --- commands
     def run(self, params: dict[str, Any]) -> bool:
@@ -288,19 +319,23 @@ class MainWindow(QMainWindow):
 
     def import_media(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Import media")
-        if not files:
-            return
+        if files:
+            self.import_files(files)
+
+    def import_files(self, files: list[str] | list[Path]) -> list[Any]:
+        """Import into the bin (the menu, drops and scripts); errors are shown, not raised."""
         try:
             assets = self.project.import_media(files)
         except ImportMediaError as exc:
             QMessageBox.warning(self, APP_NAME, str(exc))
-            return
+            return []
         except ProjectError as exc:
             QMessageBox.critical(self, APP_NAME, str(exc))
-            return
+            return []
         self._start_engines()
         self.refresh()
         self.statusBar().showMessage(f"Imported {len(assets)} file(s)", 4000)
+        return assets
 
     def open_project(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open project", "",
@@ -323,6 +358,7 @@ class MainWindow(QMainWindow):
         self.timeline.selected = None
         self.timeline.set_playhead(0)
         self.brief.show_segment(None)
+        self.takes_browser.show_segment(None)
         self._begin_session()
         session.add_recent(project.path)
         self.refresh()
@@ -536,6 +572,7 @@ class MainWindow(QMainWindow):
         except ProjectError as exc:
             self.statusBar().showMessage(f"Cannot check takes: {exc}", 8000)
         self.brief.refresh()
+        self.takes_browser.refresh()
         # The Generate panel commits its prompt field before generating: keep it current,
         # or a prompt changed in the Brief would be put back.
         prompt = self.generation.prompt
@@ -548,6 +585,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setText(f"Redo {tl.redo_label}" if tl.redo_label else "Redo")
         self.timeline.update()
         self._update_status()
+        self._update_overlay()
         if self.playback is None or not self.playback.playing:
             self._scrub_to(self.timeline.playhead)  # the edit may have changed this frame
 
@@ -602,6 +640,33 @@ class MainWindow(QMainWindow):
                      "trim · M marker · I/O in/out · Ctrl+Z / Ctrl+Shift+Z · Ctrl+wheel zoom</i>")
         self.details.setText("<br>".join(lines))
 
+    def show_models(self) -> None:
+        """Generation > Models…: installed models, and pulling more in the background."""
+        dialog = ModelManagerDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.models_changed.connect(self._reload_models)
+        dialog.show()
+
+    def _reload_models(self) -> None:
+        """A model was pulled: the Generate dock's model picker lists it too."""
+        picker = self.generation.model
+        chosen = picker.currentIndex()
+        picker.clear()
+        picker.addItem("Previz (no model)", None)
+        self.generation.load_models()
+        picker.setCurrentIndex(min(max(chosen, 0), picker.count() - 1))
+
+    def _toggle_overlay(self) -> None:
+        self.viewer.set_overlay_enabled(self.overlay_action.isChecked())
+        self._update_overlay()
+
+    def _update_overlay(self) -> None:
+        """The selected generated segment's poses and camera over the viewer's picture."""
+        seq = self.project.sequence
+        sel = seq.find_item(self.timeline.selected) if self.timeline.selected else None
+        self.viewer.show_conditioning(sel, self.timeline.playhead, fps=float(seq.fps),
+                                      aspect=seq.settings.width / max(1, seq.settings.height))
+
     def _on_takes_changed(self) -> None:
         """A take was made or switched: the viewer shows it from now on."""
         if self._source is not None:
@@ -611,6 +676,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.generation.shutdown()
+        self.brief.shutdown_editors()
+        self.takes_browser.shutdown()
         self.exports.close_queue()
         self.jobs.close()
         self._stop_engines()

@@ -6,12 +6,37 @@ Clips show their media once the background caches arrive (``set_media_caches``):
 clips a filmstrip of thumbnails tiled from the clip's left edge, each tile the thumbnail at
 or before the source time under its left edge; audio clips (and the linked sound of video
 clips, in a band at the bottom) the min/max envelope of their waveform peaks, one column
-per pixel. Until then clips are painted as plain boxes."""
+per pixel. Until then clips are painted as plain boxes.
+
+Mouse editing (the window connects it with ``attach_editor``). A drag only draws a ghost,
+a snap line and a label with the frame delta; the edit is made on release, as one command
+(one undo step). Escape cancels a drag in progress. Snapping (``timeline.snapping``: the
+playhead, item edges, markers, in/out; within ``SNAP_PX`` pixels) is on unless switched
+off with Shift+S.
+
+* Selection tool (A):
+    - drag a clip's body: ``move`` (in time, and to another track of the same kind);
+    - drag within ``EDGE_PX`` of its left/right edge: ``trim`` in/out; with Alt held at the
+      press, a ripple trim (what follows on the track moves with the edge);
+    - Shift + drag at a cut between two adjacent items: ``roll`` the cut;
+    - Ctrl+Alt + drag on the body: ``slip`` (the media moves with the mouse, so dragging
+      right shows earlier source frames);
+    - drag on an empty part of a track, or Shift + drag in the ruler: marks the dragged
+      range as the sequence's in/out points (``set_in_out``) on release;
+    - click: select the item under the mouse (or nothing) and put the playhead there; a
+      click or drag in the ruler moves the playhead (scrubbing).
+* Razor tool (B, again for the selection tool): a click splits that track at the snapped
+  frame under the mouse.
+* Roll tool (N): a drag at a cut rolls it. Slip tool (Y): a drag on a body slips it.
+
+Edits the model refuses (a locked track, a trim past the media) come back from the window's
+``run`` as a status-bar message, and the timeline stays as it was."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,6 +45,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QImage,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -30,7 +56,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from timeline.media.thumbnails import Filmstrip, Waveform
-from timeline.model import Clip, Item, Sequence
+from timeline.model import Clip, Item, MediaInfo, Sequence
+from timeline.snapping import SnapTargets, snap_targets, tolerance_frames
 from timeline.time import timecode
 
 RULER_H = 34
@@ -48,16 +75,28 @@ WAVE_COLOUR = QColor(170, 235, 195)
 WAVE_BAND = QColor(20, 40, 30, 170)
 LABEL_BACKDROP = QColor(0, 0, 0, 120)
 WAVE_FLOOR_DB = -36.0  # waveforms are drawn in dB: quieter than this is a flat line
+GHOST_FILL = QColor(255, 255, 255, 60)
+GHOST_EDGE = QColor(255, 255, 255, 220)
+GHOST_REFUSED = QColor(230, 70, 60, 230)
+SNAP_LINE = QColor(80, 230, 255)
+RANGE_FILL = QColor(90, 140, 220, 70)
+RAZOR_LINE = QColor(255, 255, 255, 200)
+EDGE_PX = 6.0  # a press this close to an item's edge trims it
+SNAP_PX = 8.0  # snapping tolerance on screen
+DRAG_START_PX = 3.0  # movement before a press becomes a drag (a click otherwise)
+TOOLS = ("select", "razor", "roll", "slip")
 MARKER_COLOURS = {"blue": QColor(80, 140, 255), "green": QColor(80, 200, 110),
                   "red": QColor(230, 80, 80), "purple": QColor(180, 110, 230),
                   "yellow": QColor(230, 210, 70), "orange": QColor(240, 150, 50)}
 
 
 class TimelineView(QWidget):
-    """Zoomable, scrollable painter of one sequence. Click sets the playhead and selects."""
+    """Zoomable, scrollable painter of one sequence. Click sets the playhead and selects;
+    drags edit (see the module docstring)."""
 
     playhead_moved = Signal(int)
     selection_changed = Signal(object)  # item id or None
+    tool_changed = Signal(str)
 
     def __init__(self, sequence_getter: Callable[[], Sequence],
                  asset_kind: Callable[[int], tuple[str, str] | None],
@@ -76,6 +115,17 @@ class TimelineView(QWidget):
         self.waveforms: dict[int, Waveform] = {}
         # asset -> (the filmstrip they came from, tile height, its thumbnails as QImages)
         self._thumb_images: dict[int, tuple[Filmstrip, int, list[QImage]]] = {}
+        # waveform outlines: (clip geometry, zoom, band) -> (their Waveform, polygon)
+        self._wave_polygons: dict[tuple[Any, ...], tuple[Waveform, QPolygonF | None]] = {}
+        # Mouse editing: the tool, snapping, and the gesture in progress (None when idle).
+        self.tool = "select"
+        self.snapping = True
+        self.drag: _Drag | None = None
+        self._hover_frame: int | None = None  # the razor's cut line under the mouse
+        self._run_edit: Callable[[dict[str, Any]], bool] | None = None
+        self._media: Callable[[], Mapping[int, MediaInfo]] | None = None
+        self._message: Callable[[str], None] | None = None
+        self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(RULER_H + TRACK_H * 4 + 8)
 
@@ -159,21 +209,382 @@ class TimelineView(QWidget):
         self._thumb_images[asset] = (strip, height, images)
         return images
 
+    # --- editing by mouse
+    def attach_editor(self, run: Callable[[dict[str, Any]], bool],
+                      media: Callable[[], Mapping[int, MediaInfo]] | None = None,
+                      message: Callable[[str], None] | None = None) -> None:
+        """Let mouse gestures edit: ``run`` executes one operation (``{"op": ...}``) as one
+        undo step and reports refusals itself (the window's ``run``); ``media`` gives the
+        assets' lengths, so a trim preview stops at the end of the media; ``message`` shows
+        a short note (a gesture that does nothing, a tool change)."""
+        self._run_edit = run
+        self._media = media
+        self._message = message
+
+    def set_tool(self, tool: str) -> None:
+        if tool not in TOOLS:
+            raise ValueError(f"Unknown timeline tool {tool!r}; one of {', '.join(TOOLS)}")
+        if tool != self.tool:
+            self.tool = tool
+            self._hover_frame = None
+            self.tool_changed.emit(tool)
+            self._update_cursor(None)
+            self._say({"select": "Selection tool (A)", "razor": "Razor tool (B): click to cut",
+                       "roll": "Roll tool (N): drag a cut", "slip": "Slip tool (Y): drag a clip"
+                       }[tool])
+            self.update()
+
+    def _say(self, text: str) -> None:
+        if self._message is not None:
+            self._message(text)
+
+    def _commit(self, params: dict[str, Any]) -> bool:
+        if self._run_edit is None:
+            self._say("This timeline is read-only")
+            return False
+        return self._run_edit(params)
+
+    def _media_length(self, item: Item) -> int | None:
+        """Frames of media behind ``item`` (None: unbounded, e.g. stills and segments)."""
+        if not isinstance(item, Clip) or self._media is None:
+            return None
+        info = self._media().get(item.asset)
+        return None if info is None else info.duration_frames
+
+    def _row_at(self, y: float) -> str | None:
+        for name, rect in self.track_rows():
+            if rect.top() <= y < rect.bottom():
+                return name
+        return None
+
+    def _row_rect(self, name: str) -> QRectF | None:
+        return next((rect for n, rect in self.track_rows() if n == name), None)
+
+    def _edge_at(self, track_name: str, x: float) -> tuple[Item, str] | None:
+        """The item edge within ``EDGE_PX`` of ``x`` on a track, as (item, "in"|"out").
+
+        At a cut between two adjacent items the side of the cut the mouse is on decides.
+        On narrow items the zone shrinks to a third of the width, so the body stays
+        draggable."""
+        track = self._sequence().track(track_name)
+        reach = EDGE_PX / self.pixels_per_frame
+        best: tuple[float, int, Item, str] | None = None
+        for item in track.overlapping(max(0, int(self.frame_at(x) - reach - 1)),
+                                      int(self.frame_at(x) + reach + 2)):
+            width = item.duration * self.pixels_per_frame
+            zone = min(EDGE_PX, width / 3)
+            for side, edge_x in (("in", self.x_of(item.start)), ("out", self.x_of(item.end))):
+                distance = abs(x - edge_x)
+                if distance > zone:
+                    continue
+                # Inside the item beats outside it: at a cut, the side the mouse is on.
+                inside = (x >= edge_x) if side == "in" else (x < edge_x)
+                key = (distance, 0 if inside else 1)
+                if best is None or key < best[:2]:
+                    best = (distance, key[1], item, side)
+        return None if best is None else (best[2], best[3])
+
+    def _targets(self, exclude: Iterable[int] = ()) -> SnapTargets:
+        return snap_targets(self._sequence(), playhead=self.playhead, exclude_items=exclude)
+
+    def _tolerance(self) -> int:
+        return tolerance_frames(SNAP_PX, self.pixels_per_frame) if self.snapping else 0
+
+    def _snap(self, targets: SnapTargets, frame: int) -> tuple[int, int | None]:
+        """(frame to use, snapped target frame or None)."""
+        if not self.snapping:
+            return frame, None
+        result = targets.snap(frame, self._tolerance())
+        return result.frame, (result.target.frame if result.target is not None else None)
+
     # --- input
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        if self.drag is not None:  # a second button during a drag: ignore it
+            return
         if pos.x() < HEADER_W:
             return
-        self.set_playhead(self.frame_at(pos.x()))
-        if pos.y() > RULER_H:
-            item = self.item_at(pos)
-            self.selected = item.id if item else None
-            self.selection_changed.emit(self.selected)
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        mods = event.modifiers()
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        alt = bool(mods & Qt.KeyboardModifier.AltModifier)
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        frame = self.frame_at(pos.x())
+        if pos.y() <= RULER_H:
+            if shift:
+                self.drag = _Drag("range", pos.x(), pos.y(), frame, targets=self._targets())
+            else:
+                self.drag = _Drag("scrub", pos.x(), pos.y(), frame, started=True)
+                self.set_playhead(frame)
+            self.update()
+            return
+        row = self._row_at(pos.y())
+        if row is None:  # below the last track
+            self.set_playhead(frame)
+            self._select(None)
+            self.update()
+            return
+        if self.tool == "razor":
+            self._razor(row, pos.x())
+            return
+        track = self._sequence().track(row)
+        edge = self._edge_at(row, pos.x())
+        body = track.item_at(frame)
+        if self.tool == "roll" or (shift and edge is not None):
+            cut = self._cut_at(row, edge)
+            if cut is not None:
+                a, b = cut
+                self._select(a if edge is not None and edge[0].id == a.id else b)
+                self.drag = _Drag("roll", pos.x(), pos.y(), frame, item=a, other=b, track=row,
+                                  targets=self._targets((a.id, b.id)))
+                self.update()
+                return
+            if self.tool == "roll":
+                self._say("Roll: press on a cut between two adjacent clips")
+                return
+        if body is not None and (self.tool == "slip" or (ctrl and alt)) and edge is None:
+            self._select(body)
+            self.drag = _Drag("slip", pos.x(), pos.y(), frame, item=body, track=row)
+        elif self.tool == "slip":
+            if body is None:
+                self._say("Slip: press on a clip's body")
+                return
+            self._select(body)
+            self.drag = _Drag("slip", pos.x(), pos.y(), frame, item=body, track=row)
+        elif edge is not None:
+            item, side = edge
+            self._select(item)
+            self.drag = _Drag("trim", pos.x(), pos.y(), frame, item=item, side=side,
+                              ripple=alt, track=row, targets=self._targets((item.id,)))
+        elif body is not None:
+            self._select(body)
+            self.drag = _Drag("move", pos.x(), pos.y(), frame, item=body, track=row,
+                              dest=row, targets=self._targets((body.id,)))
+        else:
+            self.drag = _Drag("range", pos.x(), pos.y(), frame, track=row,
+                              targets=self._targets())
+        self.update()
+
+    def _select(self, item: Item | None) -> None:
+        new = item.id if item is not None else None
+        if new != self.selected:
+            self.selected = new
+            self.selection_changed.emit(new)
+        self.update()
+
+    def _cut_at(self, row: str, edge: tuple[Item, str] | None) -> tuple[Item, Item] | None:
+        """The two items meeting at the cut under an edge hit, (outgoing, incoming)."""
+        if edge is None:
+            return None
+        item, side = edge
+        track = self._sequence().track(row)
+        at = item.start if side == "in" else item.end
+        a, b = track.item_ending_at(at), track.item_starting_at(at)
+        return (a, b) if a is not None and b is not None else None
+
+    def _razor(self, row: str, x: float) -> None:
+        track = self._sequence().track(row)
+        frame = self.frame_at(x)
+        item = track.item_at(frame)
+        if item is None:
+            self._say(f"Razor: nothing on {row} at frame {frame}")
+            return
+        frame, _ = self._snap(self._targets((item.id,)), frame)
+        if not item.start < frame < item.end:
+            self._say(f"Razor: frame {frame} is on an edge of the clip; nothing to cut")
+            return
+        self._commit({"op": "split", "track": row, "at": frame})
+        self._hover_frame = None
         self.update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.buttons() & Qt.MouseButton.LeftButton and event.position().y() <= RULER_H:
-            self.set_playhead(self.frame_at(event.position().x()))
+        pos = event.position()
+        drag = self.drag
+        if drag is None:
+            self._hover(pos)
+            return
+        if drag.mode == "scrub":
+            self.set_playhead(self.frame_at(pos.x()))
+            return
+        if not drag.started:
+            if (abs(pos.x() - drag.press_x) < DRAG_START_PX
+                    and abs(pos.y() - drag.press_y) < DRAG_START_PX):
+                return
+            drag.started = True
+        drag.mouse = pos
+        self._follow(drag, pos)
+        self.update()
+
+    def _follow(self, drag: _Drag, pos: QPointF) -> None:
+        """Work out the gesture's result for the mouse at ``pos`` (nothing is edited)."""
+        raw = round((pos.x() - drag.press_x) / self.pixels_per_frame)
+        drag.snap = None
+        item = drag.item
+        if drag.mode == "range":
+            frame, drag.snap = self._snap(drag.targets, self.frame_at(pos.x()))
+            anchor = drag.press_frame
+            drag.range = (min(anchor, frame), max(anchor, frame))
+            return
+        assert item is not None
+        if drag.mode == "move":
+            row = self._row_at(pos.y())
+            if row is not None and self._sequence().track(row).kind == \
+                    self._sequence().track(item.track).kind:
+                drag.dest = row
+            start = max(0, item.start + raw)
+            if self.snapping:
+                result = drag.targets.snap_range(start, item.duration, self._tolerance())
+                if result.target is not None:
+                    start = result.start
+                    drag.snap = result.target.frame
+            drag.delta = start - item.start
+        elif drag.mode == "trim":
+            edge = item.start if drag.side == "in" else item.end
+            frame, drag.snap = self._snap(drag.targets, edge + raw)
+            delta = self._clamp_trim(item, drag.side, drag.ripple, frame - edge)
+            if delta != frame - edge:
+                drag.snap = None
+            drag.delta = delta
+        elif drag.mode == "roll":
+            assert drag.other is not None
+            cut = item.end
+            frame, drag.snap = self._snap(drag.targets, cut + raw)
+            delta = self._clamp_roll(item, drag.other, frame - cut)
+            if delta != frame - cut:
+                drag.snap = None
+            drag.delta = delta
+        elif drag.mode == "slip":
+            drag.delta = self._clamp_slip(item, -raw)
+
+    def _clamp_trim(self, item: Item, side: str | None, ripple: bool, delta: int) -> int:
+        track = self._sequence().track(item.track)
+        before, after = track.neighbours(item)
+        length = self._media_length(item)
+        if side == "in":
+            hi = item.duration - 1
+            lo = -item.source_in
+            if not ripple:
+                lo = max(lo, -item.start, (before.end - item.start) if before else -item.start)
+        else:
+            lo = 1 - item.duration
+            hi = delta if length is None else length - item.source_out
+            if not ripple and after is not None:
+                hi = min(hi, after.start - item.end)
+        return max(lo, min(hi, delta)) if lo <= hi else 0
+
+    def _clamp_roll(self, a: Item, b: Item, delta: int) -> int:
+        lo = max(1 - a.duration, -b.source_in)
+        hi = b.duration - 1
+        length = self._media_length(a)
+        if length is not None:
+            hi = min(hi, length - a.source_out)
+        return max(lo, min(hi, delta)) if lo <= hi else 0
+
+    def _clamp_slip(self, item: Item, delta: int) -> int:
+        lo = -item.source_in
+        length = self._media_length(item)
+        hi = delta if length is None else length - item.source_out
+        return max(lo, min(hi, delta)) if lo <= hi else 0
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        drag, self.drag = self.drag, None
+        if drag is None:
+            return
+        self.update()
+        if drag.mode == "scrub":
+            return
+        if not drag.started:  # a click: playhead there; an empty place deselects
+            if drag.mode == "range" and drag.track is not None:
+                self._select(None)
+            self.set_playhead(drag.press_frame)
+            return
+        self._finish(drag)
+
+    def _finish(self, drag: _Drag) -> None:
+        item = drag.item
+        if drag.mode == "range":
+            if drag.range is None or drag.range[1] <= drag.range[0]:
+                return
+            self._commit({"op": "set_in_out", "in_point": drag.range[0],
+                          "out_point": drag.range[1]})
+            return
+        assert item is not None
+        if drag.mode == "move":
+            if drag.delta == 0 and drag.dest == item.track:
+                return
+            self._commit({"op": "move", "item": item.id, "track": drag.dest,
+                          "at": item.start + drag.delta})
+        elif drag.delta == 0:
+            return
+        elif drag.mode == "trim":
+            self._commit({"op": "trim", "item": item.id, "side": drag.side,
+                          "delta": drag.delta, "ripple": drag.ripple})
+        elif drag.mode == "roll":
+            self._commit({"op": "roll", "track": item.track, "at": item.end,
+                          "delta": drag.delta})
+        elif drag.mode == "slip":
+            self._commit({"op": "slip", "item": item.id, "delta": drag.delta})
+
+    def cancel_drag(self) -> bool:
+        """Drop the gesture in progress without editing; True if there was one."""
+        if self.drag is None:
+            return False
+        self.drag = None
+        self.update()
+        return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        plain = mods == Qt.KeyboardModifier.NoModifier
+        if key == Qt.Key.Key_Escape and self.cancel_drag():
+            self._say("Drag cancelled")
+        elif key == Qt.Key.Key_B and plain:
+            self.set_tool("select" if self.tool == "razor" else "razor")
+        elif key == Qt.Key.Key_A and plain:
+            self.set_tool("select")
+        elif key == Qt.Key.Key_N and plain:
+            self.set_tool("select" if self.tool == "roll" else "roll")
+        elif key == Qt.Key.Key_Y and plain:
+            self.set_tool("select" if self.tool == "slip" else "slip")
+        elif key == Qt.Key.Key_S and mods == Qt.KeyboardModifier.ShiftModifier:
+            self.snapping = not self.snapping
+            self._say(f"Snapping {'on' if self.snapping else 'off'}")
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def _hover(self, pos: QPointF) -> None:
+        """Cursor shape (and the razor's cut line) for the mouse at ``pos``, no button."""
+        row = self._row_at(pos.y()) if pos.x() >= HEADER_W and pos.y() > RULER_H else None
+        if self.tool == "razor":
+            frame = None
+            if row is not None:
+                item = self._sequence().track(row).item_at(self.frame_at(pos.x()))
+                if item is not None:
+                    frame, _ = self._snap(self._targets((item.id,)), self.frame_at(pos.x()))
+            if frame != self._hover_frame:
+                self._hover_frame = frame
+                self.update()
+        self._update_cursor(row, pos)
+
+    def _update_cursor(self, row: str | None, pos: QPointF | None = None) -> None:
+        shape = Qt.CursorShape.ArrowCursor
+        if self.tool == "razor":
+            shape = Qt.CursorShape.CrossCursor
+        elif self.tool == "slip":
+            shape = Qt.CursorShape.SizeHorCursor
+        elif row is not None and pos is not None:
+            edge = self._edge_at(row, pos.x())
+            if edge is not None:
+                shape = (Qt.CursorShape.SplitHCursor if self.tool == "roll"
+                         else Qt.CursorShape.SizeHorCursor)
+        self.setCursor(shape)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120
@@ -234,7 +645,95 @@ class TimelineView(QWidget):
         x = self.x_of(self.playhead)
         p.setPen(QPen(QColor(255, 70, 60), 1.5))
         p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        self._paint_gesture(p, seq)
         p.end()
+
+    # --- the gesture in progress: ghosts, snap line, label
+    def _ghost(self, p: QPainter, track: str, start: int, end: int, refused: bool) -> None:
+        row = self._row_rect(track)
+        if row is None:
+            return
+        x0, x1 = self.x_of(start), self.x_of(end)
+        box = QRectF(x0, row.top() + 2, max(2.0, x1 - x0 - 1), row.height() - 4)
+        p.setBrush(GHOST_FILL)
+        p.setPen(QPen(GHOST_REFUSED if refused else GHOST_EDGE, 2, Qt.PenStyle.DashLine))
+        p.drawRect(box)
+
+    def _paint_gesture(self, p: QPainter, seq: Sequence) -> None:
+        drag = self.drag
+        if self.tool == "razor" and drag is None and self._hover_frame is not None:
+            x = self.x_of(self._hover_frame)
+            p.setPen(QPen(RAZOR_LINE, 1, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(x, RULER_H), QPointF(x, self.height()))
+        if drag is None or not drag.started or drag.mode == "scrub":
+            return
+        locked = {name for name, t in seq.tracks.items() if t.info.locked}
+        item = drag.item
+        text = ""
+        if drag.mode == "range" and drag.range is not None:
+            a, b = drag.range
+            p.fillRect(QRectF(self.x_of(a), 0, self.x_of(b) - self.x_of(a), self.height()),
+                       RANGE_FILL)
+            text = f"In/Out {timecode(a, seq.fps)} – {timecode(b, seq.fps)} ({b - a} frames)"
+        elif item is not None and drag.mode == "move":
+            refused = item.track in locked or drag.dest in locked
+            self._ghost(p, drag.dest, item.start + drag.delta, item.end + drag.delta, refused)
+            where = f" → {drag.dest}" if drag.dest != item.track else ""
+            at = timecode(item.start + drag.delta, seq.fps)
+            text = f"Move {_signed(drag.delta)}{where}  (at {at})"
+        elif item is not None and drag.mode == "trim":
+            d = drag.delta
+            refused = item.track in locked
+            if drag.side == "in" and not drag.ripple:
+                self._ghost(p, item.track, item.start + d, item.end, refused)
+            elif drag.side == "in":  # ripple: the clip keeps its start, the rest moves
+                self._ghost(p, item.track, item.start, item.end - d, refused)
+                self._ghost_followers(p, seq, item, -d, refused)
+            else:
+                self._ghost(p, item.track, item.start, item.end + d, refused)
+                if drag.ripple:
+                    self._ghost_followers(p, seq, item, d, refused)
+            kind = "Ripple trim" if drag.ripple else "Trim"
+            length = item.duration + (d if drag.side == "out" else -d)
+            text = f"{kind} {drag.side} {_signed(d)}  ({length} frames)"
+        elif item is not None and drag.mode == "roll" and drag.other is not None:
+            refused = item.track in locked
+            self._ghost(p, item.track, item.start, item.end + drag.delta, refused)
+            self._ghost(p, item.track, drag.other.start + drag.delta, drag.other.end, refused)
+            cut = timecode(item.end + drag.delta, seq.fps)
+            text = f"Roll {_signed(drag.delta)}  (cut at {cut})"
+        elif item is not None and drag.mode == "slip":
+            self._ghost(p, item.track, item.start, item.end, item.track in locked)
+            text = (f"Slip {_signed(drag.delta)}  (source {item.source_in + drag.delta}–"
+                    f"{item.source_out + drag.delta})")
+        if drag.snap is not None:
+            x = self.x_of(drag.snap)
+            p.setPen(QPen(SNAP_LINE, 2))
+            p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        if text and drag.mouse is not None:
+            self._paint_label(p, text, drag.mouse)
+
+    def _ghost_followers(self, p: QPainter, seq: Sequence, item: Item, shift: int,
+                         refused: bool) -> None:
+        track = seq.track(item.track)
+        last = self.frame_at(self.width()) + 1
+        for other in track.items[track.first_index_at_or_after(item.end):]:
+            if other.start + shift > last:
+                break
+            self._ghost(p, item.track, other.start + shift, other.end + shift, refused)
+
+    def _paint_label(self, p: QPainter, text: str, at: QPointF) -> None:
+        metrics = p.fontMetrics()
+        w = metrics.horizontalAdvance(text) + 12
+        h = metrics.height() + 6
+        x = min(max(float(HEADER_W), at.x() + 14), self.width() - w - 2)
+        y = at.y() - h - 8 if at.y() - h - 8 > 0 else at.y() + 18
+        box = QRectF(x, y, w, h)
+        p.setPen(QPen(QColor(255, 255, 255, 90), 1))
+        p.setBrush(QColor(15, 15, 18, 225))
+        p.drawRoundedRect(box, 3, 3)
+        p.setPen(QColor(240, 240, 240))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_ruler(self, p: QPainter, seq: Sequence) -> None:
         p.fillRect(QRectF(0, 0, self.width(), RULER_H), QColor(24, 25, 28))
@@ -354,15 +853,34 @@ class TimelineView(QWidget):
 
     def _paint_waveform(self, p: QPainter, clip: Clip, waveform: Waveform, band: QRectF,
                         clip_x: float, fps: float) -> None:
-        """The min/max envelope of the clip's source samples, one column per pixel."""
+        """The min/max envelope of the clip's source samples, one column per pixel.
+
+        The outline is cached per clip, zoom, scroll and band: the playhead moving (playback,
+        scrubbing, a drag's preview) repaints the view without building it again."""
+        key = (clip.id, clip.start, clip.duration, clip.source_in, self.pixels_per_frame,
+               self.scroll_frames, band.left(), band.top(), band.width(), band.height(), fps)
+        cached = self._wave_polygons.get(key)
+        if cached is None or cached[0] is not waveform:
+            polygon = self._waveform_polygon(clip, waveform, band, clip_x, fps)
+            if len(self._wave_polygons) > 256:
+                self._wave_polygons.clear()
+            self._wave_polygons[key] = cached = (waveform, polygon)
+        if cached[1] is None:
+            return
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(WAVE_COLOUR)
+        p.drawPolygon(cached[1])
+
+    def _waveform_polygon(self, clip: Clip, waveform: Waveform, band: QRectF,
+                          clip_x: float, fps: float) -> QPolygonF | None:
         peaks = waveform.peaks
         bins = peaks.shape[0]
         if bins == 0 or band.height() < 2:
-            return
+            return None
         xa = math.floor(band.left())
         xb = math.ceil(band.right())
         if xb <= xa:
-            return
+            return None
         # Pixel column x spans sequence frames from (x - clip_x) / ppf after the clip start;
         # those are source frames source_in + ..., at the file's samples origin + frame * sr
         # / fps (the mixer's mapping), in bins of samples_per_bin.
@@ -373,7 +891,7 @@ class TimelineView(QWidget):
         starts, ends = edges[:-1], edges[1:]
         ok = (ends > 0) & (starts < bins)
         if not ok.any():
-            return
+            return None
         starts = np.clip(starts[ok], 0, bins - 1)
         ends = np.clip(np.maximum(ends[ok], starts + 1), 1, bins)
         columns = edges_x[:-1][ok]
@@ -400,9 +918,33 @@ class TimelineView(QWidget):
         outline += [QPointF(x, y) for x, y in zip(xs[::-1].tolist(),
                                                   np.repeat(bottom, 2)[::-1].tolist(),
                                                   strict=True)]
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(WAVE_COLOUR)
-        p.drawPolygon(QPolygonF(outline))
+        return QPolygonF(outline)
+
+
+@dataclass(eq=False)
+class _Drag:
+    """One mouse gesture, from press to release. Only ``_finish`` edits the project."""
+
+    mode: str  # "move" | "trim" | "roll" | "slip" | "range" | "scrub"
+    press_x: float
+    press_y: float
+    press_frame: int
+    item: Item | None = None  # moved/trimmed/slipped item; for a roll the outgoing one
+    other: Item | None = None  # a roll's incoming item
+    side: str | None = None  # trim: "in" | "out"
+    ripple: bool = False
+    track: str | None = None  # the track pressed on
+    dest: str | None = None  # move: the track it would land on
+    targets: SnapTargets = field(default_factory=lambda: SnapTargets(()))
+    started: bool = False  # moved past DRAG_START_PX (else the release is a click)
+    delta: int = 0  # frames the gesture would change by
+    snap: int | None = None  # the frame it is snapped to
+    range: tuple[int, int] | None = None  # range: (in, out)
+    mouse: QPointF | None = None
+
+
+def _signed(frames: int) -> str:
+    return f"{frames:+d} f" if frames else "±0 f"
 
 
 def _display_level(values: np.ndarray) -> np.ndarray:

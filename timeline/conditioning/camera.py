@@ -197,8 +197,17 @@ class CameraPath:
             t = (frame - a.frame) / (b.frame - a.frame)
             pa, pb = a.channels_for_eval(), b.channels_for_eval()
             if a.easing == "smooth":
-                p0 = keys[max(0, i - 1)].channels_for_eval()
-                p3 = keys[min(len(keys) - 1, i + 2)].channels_for_eval()
+                # The spline runs through the neighbouring keys of the same smooth run; at
+                # a run's ends it is mirrored, so a spline that starts after a dolly does
+                # not swing back towards where the dolly began (a loop in the path).
+                if i > 0 and keys[i - 1].easing == "smooth":
+                    p0 = keys[i - 1].channels_for_eval()
+                else:
+                    p0 = tuple(2 * u - v for u, v in zip(pa, pb, strict=True))
+                if i + 2 < len(keys) and b.easing == "smooth":
+                    p3 = keys[i + 2].channels_for_eval()
+                else:
+                    p3 = tuple(2 * v - u for u, v in zip(pa, pb, strict=True))
                 base = tuple(catmull_rom(*v, t) for v in zip(p0, pa, pb, p3, strict=True))
             else:
                 s = ease(t, a.easing)

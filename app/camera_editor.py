@@ -1,0 +1,892 @@
+"""The Camera path editor: a window for the selected generated segment's keyframed camera.
+
+A top view (the x/z plane seen from above: the subject plate as a line at z = distance, the
+path sampled every frame, keys as handles that drag in x/z, the look direction at the
+current frame), the camera view (the previz frame at the current frame: the plate through
+that frame's camera with the skeletons on top), the keys with their easing, a frame slider,
+presets and a Preview that plays the previz.
+
+Dragging shows the move live and commits on release; every committed change is one
+``project.execute({"op": "set", "item": id, "camera": path.to_json()})`` (one undo step).
+The previz of one frame at 320 pixels takes about 10 ms with the plate cached, so it is
+drawn on the UI thread, coalesced to one render per event-loop turn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.viewer import to_qimage
+from generation.conditioning import load_plate, plate_reference, scene_frames
+from project_store.db import ProjectError
+from project_store.project import Project
+from project_store.references import reference_path
+from timeline.conditioning.camera import (
+    CHANNELS,
+    PRESETS,
+    SENSOR_WIDTH_MM,
+    CameraError,
+    CameraKey,
+    CameraPath,
+    build_path,
+    describe,
+    parse_stages,
+    static_path,
+)
+from timeline.conditioning.easing import EASINGS
+from timeline.conditioning.pose import PoseError
+from timeline.model import EditError, GeneratedSegment
+
+EDIT_ERRORS = (CameraError, PoseError, EditError, ProjectError)
+ERROR_STYLE = "QLabel { color: #e53935; }"
+PREVIEW_WIDTH = 320
+HANDLE_RADIUS = 5.0
+HIT_RADIUS = 8.0
+
+
+# --- helpers shared with the pose editor --------------------------------------------------
+
+
+def find_segment(project: Project, segment_id: int | None) -> GeneratedSegment | None:
+    if segment_id is None:
+        return None
+    item = project.sequence.find_item(segment_id)
+    return item if isinstance(item, GeneratedSegment) else None
+
+
+def preview_size(project: Project, width: int = PREVIEW_WIDTH) -> tuple[int, int]:
+    """(width, height) of a previz picture with the sequence's aspect."""
+    st = project.sequence.settings
+    return width, max(2, round(width * st.height / max(1, st.width)))
+
+
+class PlateCache:
+    """The segment's previz plate at one size, loaded once per picture (loading and fitting
+    a reference picture is the slow part of a previz frame)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] | None = None
+        self._plate: np.ndarray | None = None
+
+    def plate(self, project: Project, seg: GeneratedSegment, width: int,
+              height: int) -> np.ndarray | None:
+        """The fitted plate, or None for the studio backdrop (no picture, or unreadable)."""
+        ref = plate_reference(tuple(seg.references))
+        key = (ref.sha256 if ref else None, width, height)
+        if key != self._key:
+            self._key = key
+            self._plate = None
+            if ref is not None:
+                try:
+                    self._plate = load_plate({"path": str(reference_path(project, ref))},
+                                             width, height)
+                except (OSError, ValueError):
+                    self._plate = None  # a missing picture: the backdrop stands in
+        return self._plate
+
+
+def previz_frame(project: Project, seg: GeneratedSegment, plates: PlateCache, frame: float,
+                 *, camera: CameraPath | None, poses: Any, width: int,
+                 height: int) -> np.ndarray:
+    """One previz picture of the segment at (segment) ``frame``."""
+    plate = plates.plate(project, seg, width, height)
+    fps = float(project.sequence.fps)
+    return next(scene_frames(camera=camera, poses=poses, plate=plate, times=[float(frame)],
+                             fps=fps, width=width, height=height, max_width=width))
+
+
+def error_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
+# --- the top view -------------------------------------------------------------------------
+
+
+def plate_half_width(path: CameraPath) -> float:
+    """Half the width of the plate (what the first key's lens sees at the subject)."""
+    return path.distance * (SENSOR_WIDTH_MM / 2) / path.reference_focal
+
+
+class TopView(QWidget):
+    """The x/z plane from above: +x right, +z (forward, towards the subject) up."""
+
+    key_selected = Signal(int)  # key index
+    key_moved = Signal(int, float, float)  # index, x, z: live while dragging
+    key_released = Signal(int, float, float)  # index, x, z: the drag is over, commit it
+    frame_picked = Signal(int)  # a click on the path away from a key
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(280, 220)
+        self.setMouseTracking(False)
+        self.path: CameraPath | None = None
+        self.frame = 0.0
+        self.frames = 1
+        self.fps = 24.0
+        self.selected: int | None = None
+        self._samples: np.ndarray = np.zeros((0, 2))
+        self._view: tuple[float, float, float] | None = None  # scale, world cx, world cz
+        self._frozen: tuple[float, float, float] | None = None
+        self._drag: int | None = None
+        self._drag_offset = QPointF()
+
+    # -- data
+    def set_path(self, path: CameraPath | None, frames: int, fps: float) -> None:
+        self.path = path
+        self.frames = max(1, frames)
+        self.fps = fps
+        if path is None:
+            self._samples = np.zeros((0, 2))
+        else:
+            cams = path.cameras(range(self.frames), fps)
+            self._samples = np.array([(c.x, c.z) for c in cams], dtype=np.float64)
+        if self.selected is not None and (path is None or self.selected >= len(path.keys)):
+            self.selected = None
+        self.update()
+
+    def set_frame(self, frame: float) -> None:
+        self.frame = frame
+        self.update()
+
+    @property
+    def dragging(self) -> bool:
+        return self._drag is not None
+
+    # -- mapping
+    def _compute_view(self) -> tuple[float, float, float]:
+        if self._frozen is not None:
+            return self._frozen
+        path = self.path
+        xs, zs = [0.0], [0.0]
+        if path is not None:
+            hw = plate_half_width(path)
+            xs += [-hw, hw]
+            zs += [path.distance]
+            xs += [k.x for k in path.keys]
+            zs += [k.z for k in path.keys]
+        if len(self._samples):
+            xs += list(self._samples[:, 0])
+            zs += list(self._samples[:, 1])
+        x0, x1, z0, z1 = min(xs), max(xs), min(zs), max(zs)
+        span_x, span_z = max(x1 - x0, 0.5), max(z1 - z0, 0.5)
+        margin = 24.0
+        scale = min((self.width() - 2 * margin) / span_x, (self.height() - 2 * margin) / span_z)
+        return max(scale, 1e-3), (x0 + x1) / 2, (z0 + z1) / 2
+
+    def to_screen(self, x: float, z: float) -> QPointF:
+        scale, cx, cz = self._view or self._compute_view()
+        return QPointF(self.width() / 2 + (x - cx) * scale, self.height() / 2 - (z - cz) * scale)
+
+    def to_world(self, p: QPointF) -> tuple[float, float]:
+        scale, cx, cz = self._view or self._compute_view()
+        return cx + (p.x() - self.width() / 2) / scale, cz - (p.y() - self.height() / 2) / scale
+
+    def key_position(self, index: int) -> QPointF:
+        """Where key ``index``'s handle is drawn (for tests and scripts)."""
+        assert self.path is not None
+        key = self.path.keys[index]
+        self._view = self._compute_view()
+        return self.to_screen(key.x, key.z)
+
+    def hit_key(self, pos: QPointF) -> int | None:
+        if self.path is None:
+            return None
+        self._view = self._compute_view()
+        best, best_d = None, HIT_RADIUS
+        for i, key in enumerate(self.path.keys):
+            p = self.to_screen(key.x, key.z)
+            d = math.hypot(p.x() - pos.x(), p.y() - pos.y())
+            if d <= best_d:
+                best, best_d = i, d
+        return best
+
+    # -- mouse
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() != Qt.MouseButton.LeftButton or self.path is None:
+            return super().mousePressEvent(event)
+        pos = event.position()
+        index = self.hit_key(pos)
+        if index is None:
+            # A click near the path moves the current frame there.
+            if len(self._samples):
+                pts = [self.to_screen(x, z) for x, z in self._samples]
+                d = [math.hypot(p.x() - pos.x(), p.y() - pos.y()) for p in pts]
+                nearest = int(np.argmin(d))
+                if d[nearest] <= HIT_RADIUS:
+                    self.frame_picked.emit(nearest)
+            return
+        self.selected = index
+        self._frozen = self._compute_view()  # the view holds still under the drag
+        self._drag = index
+        handle = self.to_screen(self.path.keys[index].x, self.path.keys[index].z)
+        self._drag_offset = handle - pos
+        self.key_selected.emit(index)
+        self.update()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._drag is None:
+            return super().mouseMoveEvent(event)
+        x, z = self.to_world(event.position() + self._drag_offset)
+        self.key_moved.emit(self._drag, x, z)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._drag is None or event.button() != Qt.MouseButton.LeftButton:
+            return super().mouseReleaseEvent(event)
+        index, self._drag = self._drag, None
+        x, z = self.to_world(event.position() + self._drag_offset)
+        self._frozen = None
+        self.key_released.emit(index, x, z)
+
+    # -- painting
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.fillRect(self.rect(), QColor(28, 30, 34))
+        path = self.path
+        if path is None:
+            p.setPen(QColor(150, 150, 150))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No camera path")
+            p.end()
+            return
+        self._view = self._compute_view()
+        scale = self._view[0]
+        # A metre grid.
+        p.setPen(QPen(QColor(48, 52, 58), 1))
+        x0, z0 = self.to_world(QPointF(0, self.height()))
+        x1, z1 = self.to_world(QPointF(self.width(), 0))
+        step = 1.0 if scale > 20 else 5.0
+        gx = math.floor(x0 / step) * step
+        while gx <= x1:
+            a, b = self.to_screen(gx, z0), self.to_screen(gx, z1)
+            p.drawLine(a, b)
+            gx += step
+        gz = math.floor(z0 / step) * step
+        while gz <= z1:
+            a, b = self.to_screen(x0, gz), self.to_screen(x1, gz)
+            p.drawLine(a, b)
+            gz += step
+        # The subject plate.
+        hw = plate_half_width(path)
+        p.setPen(QPen(QColor(230, 190, 90), 3))
+        p.drawLine(self.to_screen(-hw, path.distance), self.to_screen(hw, path.distance))
+        p.setPen(QColor(230, 190, 90))
+        label = self.to_screen(-hw, path.distance)
+        p.drawText(QPointF(max(4.0, label.x()), label.y() + 14),
+                   f"subject plate, {path.distance:g} m")
+        # The path, sampled every frame.
+        if len(self._samples) > 1:
+            line = QPolygonF([self.to_screen(x, z) for x, z in self._samples])
+            p.setPen(QPen(QColor(90, 170, 255), 2))
+            p.drawPolyline(line)
+        # Look direction and field of view at the current frame.
+        state = path.at(self.frame, self.fps)
+        r = state.rotation()
+        half = SENSOR_WIDTH_MM / 2 / state.focal
+        origin = self.to_screen(state.x, state.z)
+        reach = path.distance * 0.45
+        p.setPen(QPen(QColor(255, 255, 255, 150), 1, Qt.PenStyle.DashLine))
+        for side in (-half, half):
+            d = r @ np.array([side, 0.0, 1.0])
+            n = math.hypot(d[0], d[2]) or 1.0
+            p.drawLine(origin, self.to_screen(state.x + d[0] / n * reach,
+                                              state.z + d[2] / n * reach))
+        fwd = r @ np.array([0.0, 0.0, 1.0])
+        n = math.hypot(fwd[0], fwd[2]) or 1.0
+        p.setPen(QPen(QColor(255, 90, 80), 2))
+        p.drawLine(origin, self.to_screen(state.x + fwd[0] / n * reach,
+                                          state.z + fwd[2] / n * reach))
+        p.setBrush(QColor(255, 90, 80))
+        p.drawEllipse(origin, 4, 4)
+        # Keys; keys on one spot (a hold) share one label.
+        labels: dict[tuple[int, int], list[str]] = {}
+        for i, key in enumerate(path.keys):
+            c = self.to_screen(key.x, key.z)
+            chosen = i == self.selected
+            p.setPen(QPen(QColor(255, 255, 255), 2 if chosen else 1))
+            p.setBrush(QColor(255, 210, 60) if chosen else QColor(60, 130, 230))
+            p.drawRect(QRectF(c.x() - HANDLE_RADIUS, c.y() - HANDLE_RADIUS,
+                              2 * HANDLE_RADIUS, 2 * HANDLE_RADIUS))
+            labels.setdefault((round(c.x()), round(c.y())), []).append(str(key.frame))
+        p.setPen(QColor(200, 200, 200))
+        for (x, y), frames in labels.items():
+            p.drawText(QPointF(x + 7, y + 12), ", ".join(frames))
+        p.setPen(QColor(140, 140, 140))
+        p.drawText(QRectF(6, 4, self.width() - 12, 18), Qt.AlignmentFlag.AlignLeft,
+                   "Top view (x right, forward up) · drag keys")
+        p.end()
+
+
+# --- the camera view ----------------------------------------------------------------------
+
+
+class PictureView(QWidget):
+    """A picture fitted into the widget on black."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image: QImage | None = None
+        self.setMinimumSize(PREVIEW_WIDTH, 180)
+
+    def set_picture(self, picture: np.ndarray | None) -> None:
+        self.image = None if picture is None else to_qimage(picture)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(0, 0, 0))
+        if self.image is not None:
+            iw, ih = self.image.width(), self.image.height()
+            s = min(self.width() / iw, self.height() / ih)
+            w, h = iw * s, ih * s
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            p.drawImage(QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h),
+                        self.image)
+        p.end()
+
+
+# --- the editor ---------------------------------------------------------------------------
+
+
+KEY_FIELDS: tuple[tuple[str, str, float, float, int], ...] = (
+    # channel, label, min, max, decimals
+    ("x", "x (m, right)", -1000.0, 1000.0, 3),
+    ("y", "y (m, down)", -1000.0, 1000.0, 3),
+    ("z", "z (m, forward)", -1000.0, 1000.0, 3),
+    ("pan", "pan (°, right)", -3600.0, 3600.0, 2),
+    ("tilt", "tilt (°, up)", -90.0, 90.0, 2),
+    ("roll", "roll (°)", -360.0, 360.0, 2),
+    ("focal", "focal (mm)", 4.0, 1200.0, 1),
+)
+
+
+class CameraEditor(QDialog):
+    """Edits one segment's camera path; ``edited`` after each committed change."""
+
+    edited = Signal()
+
+    def __init__(self, project: Callable[[], Project], segment_id: int, *,
+                 report: Callable[[str], None] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._project = project
+        self.segment_id: int | None = segment_id
+        self.report = report or (lambda _m: None)
+        self.path: CameraPath = static_path()
+        self.frame = 0
+        self._loading = False
+        self._plates = PlateCache()
+        # One render per event-loop turn, however many times it is asked for; owned by the
+        # window, so a pending render dies with it.
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(0)
+        self._render_timer.timeout.connect(self.render_now)
+        self.setWindowTitle("Camera path")
+        self.setModal(False)
+
+        self.title = QLabel()
+        self.error = error_label()
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.top = TopView()
+        self.top.key_moved.connect(self._on_key_moved)
+        self.top.key_released.connect(self._on_key_released)
+        self.top.key_selected.connect(self._on_key_selected)
+        self.top.frame_picked.connect(lambda f: self.slider.setValue(f))
+        self.view = PictureView()
+
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.valueChanged.connect(self.set_frame)
+        self.frame_label = QLabel()
+        self.preview_button = QPushButton("Preview")
+        self.preview_button.setCheckable(True)
+        self.preview_button.toggled.connect(self._toggle_preview)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._preview_step)
+
+        self.keys = QTableWidget(0, 2)
+        self.keys.setHorizontalHeaderLabels(["Frame", "Easing to next key"])
+        self.keys.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.keys.verticalHeader().hide()
+        self.keys.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.keys.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.keys.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.keys.itemSelectionChanged.connect(self._on_row_selected)
+        self.keys.setMinimumHeight(120)
+        self.add_key_button = QPushButton("Add key at frame")
+        self.add_key_button.clicked.connect(self.add_key)
+        self.delete_key_button = QPushButton("Delete key")
+        self.delete_key_button.clicked.connect(self.delete_key)
+
+        self.fields: dict[str, QDoubleSpinBox] = {}
+        for channel, _label, lo, hi, decimals in KEY_FIELDS:
+            box = QDoubleSpinBox()
+            box.setRange(lo, hi)
+            box.setDecimals(decimals)
+            box.setKeyboardTracking(False)  # one commit per entry, not per keystroke
+            box.setSingleStep(0.1 if decimals == 3 else 1.0)
+            box.valueChanged.connect(lambda _v, c=channel: self._field_changed(c))
+            self.fields[channel] = box
+        self.distance = QDoubleSpinBox()
+        self.distance.setRange(0.1, 1000.0)
+        self.distance.setDecimals(2)
+        self.distance.setSuffix(" m")
+        self.distance.setKeyboardTracking(False)
+        self.distance.valueChanged.connect(self._distance_changed)
+
+        self.preset = QComboBox()
+        for name, (amount, unit, meaning) in PRESETS.items():
+            self.preset.addItem(name, name)
+            self.preset.setItemData(self.preset.count() - 1,
+                                    f"{meaning} (default {amount:g} {unit})".strip(),
+                                    Qt.ItemDataRole.ToolTipRole)
+        self.amount = QDoubleSpinBox()
+        self.amount.setRange(-3600.0, 3600.0)
+        self.amount.setDecimals(2)
+        self.preset.currentIndexChanged.connect(self._preset_default)
+        self.stages = QLineEdit()
+        self.stages.setPlaceholderText("or stages: static,dolly-in:0.5,orbit:45")
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.clicked.connect(self._apply_fields)
+        self._preset_default()
+        self._build_layout()
+        self.refresh()
+
+    def _build_layout(self) -> None:
+        left = QVBoxLayout()
+        left.addWidget(self.top, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Frame"))
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.frame_label)
+        row.addWidget(self.preview_button)
+        left.addLayout(row)
+
+        right = QVBoxLayout()
+        self.view.setMaximumHeight(240)
+        right.addWidget(self.view, 1)
+        keys = QGroupBox("Keys")
+        lay = QVBoxLayout(keys)
+        lay.addWidget(self.keys)
+        row = QHBoxLayout()
+        row.addWidget(self.add_key_button)
+        row.addWidget(self.delete_key_button)
+        lay.addLayout(row)
+        form = QFormLayout()
+        for channel, label, *_ in KEY_FIELDS:
+            form.addRow(label, self.fields[channel])
+        form.addRow("subject distance", self.distance)
+        lay.addLayout(form)
+        right.addWidget(keys)
+        presets = QGroupBox("Preset")
+        lay = QVBoxLayout(presets)
+        row = QHBoxLayout()
+        row.addWidget(self.preset, 1)
+        row.addWidget(self.amount)
+        row.addWidget(self.apply_button)
+        lay.addLayout(row)
+        lay.addWidget(self.stages)
+        right.addWidget(presets)
+
+        body = QHBoxLayout()
+        body.addLayout(left, 3)
+        body.addLayout(right, 2)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.title)
+        outer.addWidget(self.description)
+        outer.addWidget(self.error)
+        outer.addLayout(body, 1)
+        self.resize(980, 640)
+
+    # ------------------------------------------------------------------ showing
+    @property
+    def project(self) -> Project:
+        return self._project()
+
+    def segment(self) -> GeneratedSegment | None:
+        return find_segment(self.project, self.segment_id)
+
+    def set_segment(self, segment_id: int | None) -> None:
+        if segment_id != self.segment_id:
+            self.segment_id = segment_id
+            self.frame = 0
+            self.top.selected = None
+            self.show_error("")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the segment's path as the project has it (after an edit, undo or redo)."""
+        if self.top.dragging:
+            return  # the release commits and refreshes
+        seg = self.segment()
+        self._loading = True
+        try:
+            for w in (self.top, self.slider, self.keys, self.add_key_button,
+                      self.delete_key_button, self.apply_button, self.preset, self.amount,
+                      self.stages, self.preview_button, self.distance, *self.fields.values()):
+                w.setEnabled(seg is not None)
+            if seg is None:
+                self.title.setText("Select a generated segment")
+                self.description.setText("")
+                self.top.set_path(None, 1, 24.0)
+                self.view.set_picture(None)
+                self.keys.setRowCount(0)
+                return
+            self.path = seg.camera if seg.camera is not None else static_path()
+            fps = float(self.project.sequence.fps)
+            self.title.setText(f"<b>Segment {seg.id}</b>: {seg.duration} frames"
+                               + ("" if seg.camera is not None else " · no camera move yet"))
+            self.description.setText(f"<i>{describe(self.path, fps)}</i>")
+            self.slider.setRange(0, max(0, seg.duration - 1))
+            self.frame = min(self.frame, max(0, seg.duration - 1))
+            self.slider.setValue(self.frame)
+            self.top.set_path(self.path, seg.duration, fps)
+            self.top.set_frame(self.frame)
+            self._fill_keys()
+            self.distance.setValue(self.path.distance)
+            self._show_stage_fields()
+        finally:
+            self._loading = False
+        self._show_frame_label()
+        self.request_render()
+
+    def _show_stage_fields(self) -> None:
+        """Put a preset-built path's stages back in the fields, so Apply after a tweak starts
+        from the move the segment has (labels are "name" or "name amount")."""
+        stages = [(n, a) for n, _, a in (label.partition(" ") for label in self.path.stages)]
+        if not stages or any(n not in PRESETS for n, _ in stages):
+            return
+        if len(stages) == 1:
+            name, amount = stages[0]
+            self.preset.setCurrentIndex(self.preset.findData(name))
+            if amount:
+                self.amount.setValue(float(amount))
+            self.stages.clear()
+        else:
+            self.stages.setText(",".join(f"{n}:{a}" if a else n for n, a in stages))
+
+    def _fill_keys(self) -> None:
+        selected = self.top.selected
+        self.keys.setRowCount(len(self.path.keys))
+        for row, key in enumerate(self.path.keys):
+            item = QTableWidgetItem(str(key.frame))
+            item.setData(Qt.ItemDataRole.UserRole, row)
+            self.keys.setItem(row, 0, item)
+            combo = QComboBox()
+            for easing in EASINGS:
+                combo.addItem(easing.replace("_", " "), easing)
+            combo.setCurrentIndex(max(0, combo.findData(key.easing)))
+            combo.currentIndexChanged.connect(
+                lambda _i, r=row, c=combo: self.set_easing(r, c.currentData()))
+            self.keys.setCellWidget(row, 1, combo)
+        if selected is not None and selected < len(self.path.keys):
+            self.keys.selectRow(selected)
+        else:
+            self.keys.clearSelection()
+        self._fill_fields()
+
+    def _fill_fields(self) -> None:
+        index = self.top.selected
+        was = self._loading
+        self._loading = True
+        try:
+            key = self.path.keys[index] if index is not None and index < len(
+                self.path.keys) else None
+            for channel, box in self.fields.items():
+                box.setEnabled(key is not None)
+                if key is not None:
+                    box.setValue(getattr(key, channel))
+        finally:
+            self._loading = was
+
+    def easing_combo(self, row: int) -> QComboBox:
+        """The easing combo of key ``row`` (for tests and scripts)."""
+        combo = self.keys.cellWidget(row, 1)
+        assert isinstance(combo, QComboBox)
+        return combo
+
+    def _show_frame_label(self) -> None:
+        seg = self.segment()
+        last = seg.duration - 1 if seg else 0
+        on_key = any(k.frame == self.frame for k in self.path.keys)
+        self.frame_label.setText(f"{self.frame} / {last}{' ◆' if on_key else ''}")
+
+    def set_frame(self, frame: int) -> None:
+        self.frame = int(frame)
+        if self.slider.value() != self.frame:
+            self.slider.setValue(self.frame)  # calls back here once
+            return
+        self.top.set_frame(self.frame)
+        self._show_frame_label()
+        self.request_render()
+
+    def request_render(self) -> None:
+        """Render the camera view once the current events are handled (a slider drag or a
+        handle drag asks many times; only the last one is drawn)."""
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def render_now(self) -> None:
+        self._render_timer.stop()
+        seg = self.segment()
+        if seg is None:
+            self.view.set_picture(None)
+            return
+        w, h = preview_size(self.project)
+        try:
+            picture = previz_frame(self.project, seg, self._plates, self.frame,
+                                   camera=self.path, poses=seg.poses, width=w, height=h)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            self.show_error(f"Cannot draw the camera view: {exc}")
+            return
+        self.view.set_picture(picture)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        if message:
+            self.report(message)
+
+    # ------------------------------------------------------------------ edits
+    def commit(self, path: CameraPath | None) -> bool:
+        """One ``set camera`` edit; refusals are shown, never raised."""
+        seg = self.segment()
+        if seg is None:
+            self.show_error("Select a generated segment first")
+            return False
+        try:
+            self.project.execute({"op": "set", "item": seg.id,
+                                  "camera": None if path is None else path.to_json()})
+        except EDIT_ERRORS as exc:
+            self.show_error(str(exc))
+            self.refresh()
+            return False
+        self.show_error("")
+        self.refresh()
+        self.edited.emit()
+        return True
+
+    def _moved_path(self, index: int, x: float, z: float) -> CameraPath | None:
+        if not 0 <= index < len(self.path.keys):
+            return None
+        key = self.path.keys[index]
+        try:
+            return self.path.with_key(replace(key, x=round(x, 4), z=round(z, 4)))
+        except CameraError:
+            return None
+
+    def _on_key_moved(self, index: int, x: float, z: float) -> None:
+        path = self._moved_path(index, x, z)
+        if path is None:
+            return
+        self.path = path
+        seg = self.segment()
+        self.top.set_path(path, seg.duration if seg else 1, float(self.project.sequence.fps))
+        self.request_render()
+
+    def _on_key_released(self, index: int, x: float, z: float) -> None:
+        seg = self.segment()
+        original = seg.camera if seg is not None and seg.camera is not None else static_path()
+        path = self._moved_path(index, x, z)
+        if path is None or path == original:
+            self.refresh()
+            return
+        self.commit(path)
+
+    def _on_key_selected(self, index: int) -> None:
+        self.top.selected = index
+        was = self._loading
+        self._loading = True
+        try:
+            self.keys.selectRow(index)
+        finally:
+            self._loading = was
+        self._fill_fields()
+        self.slider.setValue(self.path.keys[index].frame)
+
+    def _on_row_selected(self) -> None:
+        if self._loading:
+            return
+        rows = self.keys.selectionModel().selectedRows()
+        if not rows:
+            return
+        index = rows[0].row()
+        self.top.selected = index
+        self.top.update()
+        self._fill_fields()
+        if index < len(self.path.keys):
+            self.slider.setValue(self.path.keys[index].frame)
+
+    def set_easing(self, index: int, easing: str) -> bool:
+        if self._loading or not 0 <= index < len(self.path.keys):
+            return False
+        key = self.path.keys[index]
+        if key.easing == easing:
+            return False
+        self.top.selected = index
+        return self.commit(self.path.with_key(replace(key, easing=easing)))
+
+    def _field_changed(self, channel: str) -> None:
+        if self._loading or self.top.selected is None:
+            return
+        self.set_key_value(self.top.selected, channel, self.fields[channel].value())
+
+    def set_key_value(self, index: int, channel: str, value: float) -> bool:
+        if channel not in CHANNELS or not 0 <= index < len(self.path.keys):
+            return False
+        key = self.path.keys[index]
+        if math.isclose(getattr(key, channel), value, abs_tol=1e-9):
+            return False
+        try:
+            path = self.path.with_key(replace(key, **{channel: float(value)}))
+        except CameraError as exc:
+            self.show_error(str(exc))
+            self._fill_fields()
+            return False
+        return self.commit(path)
+
+    def _distance_changed(self, value: float) -> None:
+        if self._loading or math.isclose(value, self.path.distance):
+            return
+        try:
+            path = replace(self.path, distance=float(value))
+        except CameraError as exc:
+            self.show_error(str(exc))
+            return
+        self.commit(path)
+
+    def add_key(self) -> bool:
+        """A key at the current frame holding the camera the path has there now."""
+        if self.segment() is None:
+            return False
+        if any(k.frame == self.frame for k in self.path.keys):
+            self.show_error(f"There is a key at frame {self.frame} already; drag it or edit "
+                            "its fields")
+            return False
+        base = replace(self.path, handheld=None).at(self.frame)
+        before = [k for k in self.path.keys if k.frame < self.frame]
+        easing = before[-1].easing if before else "ease_in_out"
+        path = self.path.with_key(CameraKey.at(self.frame, base, easing))
+        self.top.selected = next(i for i, k in enumerate(path.keys) if k.frame == self.frame)
+        return self.commit(path)
+
+    def delete_key(self) -> bool:
+        """Delete the selected key (else the key at the current frame)."""
+        index = self.top.selected
+        if index is None:
+            index = next((i for i, k in enumerate(self.path.keys) if k.frame == self.frame),
+                         None)
+        if index is None or index >= len(self.path.keys):
+            self.show_error("Select a key to delete (click its handle or its row)")
+            return False
+        try:
+            path = self.path.without_key(self.path.keys[index].frame)
+        except CameraError as exc:
+            self.show_error(str(exc))
+            return False
+        self.top.selected = None
+        return self.commit(path)
+
+    def _preset_default(self) -> None:
+        name = self.preset.currentData()
+        if name in PRESETS:
+            self.amount.setValue(PRESETS[name][0])
+            self.amount.setSuffix(f" {PRESETS[name][1]}" if PRESETS[name][1] else "")
+
+    def _apply_fields(self) -> None:
+        text = self.stages.text().strip()
+        if text:
+            try:
+                stages = parse_stages(text)
+            except CameraError as exc:
+                self.show_error(str(exc))
+                return
+            self.apply_stages(stages)
+        else:
+            self.apply_preset(self.preset.currentData(), self.amount.value())
+
+    def apply_preset(self, name: str, amount: float | None = None) -> bool:
+        return self.apply_stages([(name, amount)])
+
+    def apply_stages(self, stages: list[tuple[str, float | None]]) -> bool:
+        seg = self.segment()
+        if seg is None:
+            self.show_error("Select a generated segment first")
+            return False
+        try:
+            path = build_path(stages, seg.duration, distance=self.path.distance,
+                              focal=self.path.reference_focal)
+        except CameraError as exc:
+            self.show_error(str(exc))
+            return False
+        self.top.selected = None
+        return self.commit(path)
+
+    # ------------------------------------------------------------------ preview
+    def _toggle_preview(self, on: bool) -> None:
+        if on:
+            seg = self.segment()
+            if seg is None:
+                self.preview_button.setChecked(False)
+                return
+            if self.frame >= seg.duration - 1:
+                self.slider.setValue(0)
+            self._timer.start(max(10, round(1000 / float(self.project.sequence.fps))))
+            self.preview_button.setText("Stop")
+        else:
+            self._timer.stop()
+            self.preview_button.setText("Preview")
+
+    def _preview_step(self) -> None:
+        seg = self.segment()
+        if seg is None or self.frame >= seg.duration - 1:
+            self.preview_button.setChecked(False)
+            return
+        self.slider.setValue(self.frame + 1)
+        self.render_now()  # draw each frame of the preview, not only the last
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        self.preview_button.setChecked(False)
+        super().closeEvent(event)
+
+
+__all__ = ["CameraEditor", "PictureView", "PlateCache", "TopView", "find_segment",
+           "previz_frame", "preview_size"]

@@ -1,0 +1,905 @@
+"""The Takes dock: every take of the selected generated segment, and a side-by-side compare.
+
+The list shows one row per take (a thumbnail of its middle frame, name, seed, backend and
+model, frames x size @ fps, a star toggle; the active take in bold with a ▶) with Set active,
+Star and Delete. Compare plays two takes in sync from one timer and diffs their recipes.
+
+Decoding never happens on the UI thread: thumbnails and compare frames are decoded by a
+small thread pool and delivered through queued signals; thumbnails are cached per take id,
+compare frames (downscaled) in a small LRU of takes. Every project change goes through
+``GenerationRecords`` (set_active is one undo step; star is a row update; delete is an
+undoable removal from the segment plus the row marked deleted).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from generation.take_media import read_take
+from project_store.db import ProjectError
+from project_store.project import Project
+from project_store.takes import GenerationRecords, Take
+from timeline.model import GeneratedSegment
+
+THUMB_SIZE = QSize(96, 54)
+COMPARE_MAX = QSize(480, 270)  # compare frames are kept at most this big
+COMPARE_CACHE_TAKES = 6  # takes whose downscaled frames stay in memory
+_CHUNK = 6  # frames per delivery while a take decodes for compare
+
+_DIFF_BRUSH = QBrush(QColor(255, 196, 0, 90))
+_MISSING = object()
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure helpers
+
+
+def flatten_recipe(recipe: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as dotted key paths: ``{"call": {"steps": 4}}`` -> ``{"call.steps": 4}``.
+    Lists and scalars are leaves; an empty dict is a leaf too (so it still shows)."""
+    out: dict[str, Any] = {}
+    if not isinstance(recipe, dict):
+        return {prefix or "(value)": recipe}
+    for key, value in recipe.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            out.update(flatten_recipe(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def format_value(value: Any) -> str:
+    if value is _MISSING:
+        return "(absent)"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def recipe_diff(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(key path, A's value, B's value, differs) for every key either recipe has, sorted."""
+    fa, fb = flatten_recipe(a), flatten_recipe(b)
+    rows = []
+    for key in sorted(set(fa) | set(fb)):
+        va, vb = fa.get(key, _MISSING), fb.get(key, _MISSING)
+        differs = va is _MISSING or vb is _MISSING or va != vb
+        rows.append((key, format_value(va), format_value(vb), differs))
+    return rows
+
+
+def _fps_text(fps: Fraction) -> str:
+    return str(fps.numerator) if fps.denominator == 1 else f"{float(fps):.3f}"
+
+
+def take_summary(take: Take) -> str:
+    return f"{take.frame_count} × {take.width}x{take.height} @ {_fps_text(take.fps)} fps"
+
+
+def _to_qimage(frame: np.ndarray, bound: QSize) -> QImage:
+    """An owned QImage of an (H, W, 3) uint8 frame, scaled down to fit ``bound``."""
+    frame = np.ascontiguousarray(frame, dtype=np.uint8)
+    h, w = frame.shape[:2]
+    image = QImage(frame.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    if w > bound.width() or h > bound.height():
+        image = image.scaled(bound, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+    return image
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding off the UI thread
+
+
+class TakeDecoder(QObject):
+    """Decodes take media in worker threads; results arrive as queued signals on the UI
+    thread (the emitting thread is never the UI thread)."""
+
+    thumbnail_ready = Signal(int, QImage)  # take id, middle frame
+    thumbnail_failed = Signal(int, str)
+    frames_ready = Signal(int, int, int, list, bool)  # token, take id, first index, images, last
+    frames_failed = Signal(int, int, str)  # token, take id, message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="takes-decode")
+        self._lock = threading.Lock()
+        self._token = 0
+        self._closed = False
+
+    # Tokens: a compare decode stops as soon as a newer request supersedes it.
+    def new_token(self) -> int:
+        with self._lock:
+            self._token += 1
+            return self._token
+
+    def _current(self, token: int) -> bool:
+        with self._lock:
+            return token == self._token and not self._closed
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the panel is gone (window closed): drop the result
+            pass
+
+    def thumbnail(self, take_id: int, path: Path, frame_count: int) -> Future[None] | None:
+        if self._closed:
+            return None
+        return self._pool.submit(self._thumbnail, take_id, path, frame_count)
+
+    def _thumbnail(self, take_id: int, path: Path, frame_count: int) -> None:
+        try:
+            wanted = max(0, frame_count // 2)
+            chosen = None
+            for i, frame in enumerate(read_take(path)):
+                chosen = frame
+                if i >= wanted:
+                    break
+            if chosen is None:
+                raise ValueError("the file has no frames")
+            self._emit(self.thumbnail_ready, take_id, _to_qimage(chosen, THUMB_SIZE))
+        except Exception as exc:  # decoding errors become a message on the row
+            self._emit(self.thumbnail_failed, take_id, f"{type(exc).__name__}: {exc}")
+
+    def frames(self, token: int, take_id: int, path: Path) -> Future[None] | None:
+        if self._closed:
+            return None
+        return self._pool.submit(self._frames, token, take_id, path)
+
+    def _frames(self, token: int, take_id: int, path: Path) -> None:
+        try:
+            chunk: list[QImage] = []
+            first = 0
+            for frame in read_take(path):
+                if not self._current(token):
+                    return
+                chunk.append(_to_qimage(frame, COMPARE_MAX))
+                if len(chunk) >= _CHUNK:
+                    self._emit(self.frames_ready, token, take_id, first, chunk, False)
+                    first += len(chunk)
+                    chunk = []
+            self._emit(self.frames_ready, token, take_id, first, chunk, True)
+        except Exception as exc:
+            self._emit(self.frames_failed, token, take_id, f"{type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._token += 1
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compare
+
+
+class FrameCache:
+    """Downscaled frames of a few takes, least recently used dropped first."""
+
+    def __init__(self, max_takes: int = COMPARE_CACHE_TAKES) -> None:
+        self.max_takes = max_takes
+        self._frames: OrderedDict[int, list[QImage]] = OrderedDict()
+        self.complete: set[int] = set()
+
+    def frames(self, take_id: int) -> list[QImage] | None:
+        if take_id in self._frames:
+            self._frames.move_to_end(take_id)
+            return self._frames[take_id]
+        return None
+
+    def start(self, take_id: int) -> None:
+        self._frames[take_id] = []
+        self.complete.discard(take_id)
+        while len(self._frames) > self.max_takes:
+            old, _ = self._frames.popitem(last=False)
+            self.complete.discard(old)
+
+    def add(self, take_id: int, first: int, images: list[QImage], last: bool) -> None:
+        frames = self._frames.get(take_id)
+        if frames is None or first != len(frames):
+            return  # evicted or restarted meanwhile
+        frames.extend(images)
+        if last:
+            self.complete.add(take_id)
+
+    def drop(self, take_id: int) -> None:
+        self._frames.pop(take_id, None)
+        self.complete.discard(take_id)
+
+    def clear(self) -> None:
+        self._frames.clear()
+        self.complete.clear()
+
+
+class TakePlayer(QWidget):
+    """One side of the compare view: a picture and its own frame counter."""
+
+    def __init__(self, side: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.side = side
+        self.take: Take | None = None
+        self.frame_index = 0
+        self.picture = QLabel("No take")
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setMinimumSize(160, 90)
+        self.picture.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.picture.setStyleSheet("background: #111; color: #aaa;")
+        self.counter = QLabel()
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.picture, 1)
+        lay.addWidget(self.counter)
+
+    def set_take(self, take: Take | None) -> None:
+        self.take = take
+        self.frame_index = 0
+        self.picture.clear()
+        self.picture.setText("No take" if take is None else "Decoding…")
+        self._show_counter()
+
+    def index_for(self, master_index: int, master_fps: Fraction) -> int:
+        """This take's frame at the master clock's frame (same time, own fps)."""
+        if self.take is None or self.take.frame_count <= 0:
+            return 0
+        at = master_index if self.take.fps == master_fps else \
+            int(Fraction(master_index) * self.take.fps / master_fps)
+        return max(0, min(at, self.take.frame_count - 1))
+
+    def show_frame(self, index: int, image: QImage | None) -> None:
+        self.frame_index = index
+        if image is None:
+            self.picture.setText("Decoding…")
+        else:
+            pix = QPixmap.fromImage(image)
+            target = self.picture.size()
+            if target.width() > 4 and target.height() > 4:
+                pix = pix.scaled(target, Qt.AspectRatioMode.KeepAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+            self.picture.setPixmap(pix)
+        self._show_counter()
+
+    def _show_counter(self) -> None:
+        if self.take is None:
+            self.counter.setText(f"{self.side}: —")
+        else:
+            self.counter.setText(f"{self.side}: {self.take.name} · seed {self.take.seed} · "
+                                 f"frame {self.frame_index + 1} / {self.take.frame_count}")
+
+
+class CompareView(QWidget):
+    """Two takes side by side, playing in sync from one timer, and their recipe diff."""
+
+    def __init__(self, decoder: TakeDecoder, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.decoder = decoder
+        self.cache = FrameCache()
+        self._token = 0
+        self._takes: list[Take] = []
+        self.position = 0  # master frame (take A's clock)
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        decoder.frames_ready.connect(self._on_frames)
+        decoder.frames_failed.connect(self._on_failed)
+
+        self.pick_a = QComboBox()
+        self.pick_b = QComboBox()
+        self.pick_a.activated.connect(lambda _i: self._load())
+        self.pick_b.activated.connect(lambda _i: self._load())
+        self.player_a = TakePlayer("A")
+        self.player_b = TakePlayer("B")
+        self.play_button = QPushButton("Play")
+        self.play_button.setCheckable(True)
+        self.play_button.toggled.connect(self._play_toggled)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.valueChanged.connect(self.seek)
+        self.counter = QLabel("Frame 0 / 0")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.only_diff = QCheckBox("Differences only")
+        self.only_diff.toggled.connect(lambda _on: self._fill_diff())
+        self.diff = QTableWidget(0, 3)
+        self.diff.setHorizontalHeaderLabels(["Key", "Take A", "Take B"])
+        self.diff.verticalHeader().setVisible(False)
+        self.diff.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        diff_header = self.diff.horizontalHeader()
+        diff_header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        diff_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        diff_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.diff.verticalHeader().setDefaultSectionSize(
+            self.diff.fontMetrics().height() + 6)
+        self.diff.setWordWrap(False)
+        self.diff_summary = QLabel("Recipe")
+
+        picks = QHBoxLayout()
+        picks.addWidget(QLabel("A"))
+        picks.addWidget(self.pick_a, 1)
+        picks.addWidget(QLabel("B"))
+        picks.addWidget(self.pick_b, 1)
+        players = QHBoxLayout()
+        players.addWidget(self.player_a, 1)
+        players.addWidget(self.player_b, 1)
+        transport = QHBoxLayout()
+        transport.addWidget(self.play_button)
+        transport.addWidget(self.slider, 1)
+        transport.addWidget(self.counter)
+        top = QWidget()
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(0, 0, 0, 0)
+        top_lay.addLayout(picks)
+        top_lay.addLayout(players, 1)
+        top_lay.addLayout(transport)
+        top_lay.addWidget(self.status)
+        bottom = QWidget()
+        bottom_lay = QVBoxLayout(bottom)
+        bottom_lay.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(self.diff_summary)
+        head.addStretch(1)
+        head.addWidget(self.only_diff)
+        bottom_lay.addLayout(head)
+        bottom_lay.addWidget(self.diff, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setSizes([300, 200])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(split)
+        self.set_takes([])
+
+    # --- choosing
+    def set_takes(self, takes: list[Take], a: int | None = None, b: int | None = None) -> None:
+        """The takes to choose from; ``a``/``b`` pick by id (else keep, else the first two)."""
+        keep_a = a if a is not None else self.pick_a.currentData()
+        keep_b = b if b is not None else self.pick_b.currentData()
+        self._takes = [t for t in takes if t.media_path is not None]
+        for pick in (self.pick_a, self.pick_b):
+            pick.blockSignals(True)
+            pick.clear()
+            for t in self._takes:
+                pick.addItem(f"{t.name} (seed {t.seed}, {t.backend})", t.id)
+        ids = [t.id for t in self._takes]
+        if keep_a not in ids:
+            keep_a = ids[0] if ids else None
+        if keep_b not in ids or (keep_b == keep_a and len(ids) > 1 and b is None):
+            keep_b = next((i for i in ids if i != keep_a), keep_a)
+        for pick, wanted in ((self.pick_a, keep_a), (self.pick_b, keep_b)):
+            if wanted is not None:
+                pick.setCurrentIndex(ids.index(wanted))
+            pick.blockSignals(False)
+        self._load()
+
+    def choose(self, a: int, b: int) -> None:
+        self.set_takes(self._takes, a, b)
+
+    def _chosen(self, pick: QComboBox) -> Take | None:
+        wanted = pick.currentData()
+        return next((t for t in self._takes if t.id == wanted), None)
+
+    def _load(self) -> None:
+        take_a, take_b = self._chosen(self.pick_a), self._chosen(self.pick_b)
+
+        def ids(*takes: Take | None) -> tuple[int | None, ...]:
+            return tuple(None if t is None else t.id for t in takes)
+
+        if ids(self.player_a.take, self.player_b.take) == ids(take_a, take_b) and all(
+                self.cache.frames(t.id) is not None for t in (take_a, take_b) if t is not None):
+            # The same pair (a refresh, a star): keep playing, update names and the diff.
+            self.player_a.take, self.player_b.take = take_a, take_b
+            self._show()
+            self._fill_diff()
+            return
+        self.pause()
+        self.player_a.set_take(take_a)
+        self.player_b.set_take(take_b)
+        self.position = 0
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, self.length - 1))
+        self.slider.setValue(0)
+        self.slider.blockSignals(False)
+        self.play_button.setEnabled(take_a is not None)
+        self.status.clear()
+        self._token = self.decoder.new_token()
+        for take in {t.id: t for t in (take_a, take_b) if t is not None}.values():
+            if take.id in self.cache.complete:
+                self.cache.frames(take.id)  # mark as recently used
+                continue
+            self.cache.start(take.id)
+            assert take.media_path is not None
+            self.decoder.frames(self._token, take.id, take.media_path)
+        self._show()
+        self._fill_diff()
+
+    @property
+    def length(self) -> int:
+        """Frames on the master clock: the longer take decides (the shorter holds its last)."""
+        a, b = self.player_a.take, self.player_b.take
+        if a is None:
+            return 0
+        n = a.frame_count
+        if b is not None and b.fps > 0:
+            n = max(n, int(Fraction(b.frame_count) * a.fps / b.fps))
+        return n
+
+    # --- decoding results
+    def _on_frames(self, token: int, take_id: int, first: int, images: list[QImage],
+                   last: bool) -> None:
+        self.cache.add(take_id, first, images, last)
+        if token == self._token:
+            self._show()
+
+    def _on_failed(self, token: int, take_id: int, message: str) -> None:
+        self.cache.drop(take_id)
+        if token == self._token:
+            self.status.setText(f"Cannot decode take {take_id}: {message}")
+            self.pause()
+
+    # --- playback
+    def _image(self, player: TakePlayer, master: int) -> tuple[int, QImage | None]:
+        if player.take is None or self.player_a.take is None:
+            return 0, None
+        index = player.index_for(master, self.player_a.take.fps)
+        frames = self.cache.frames(player.take.id) or []
+        return index, frames[index] if index < len(frames) else None
+
+    def ready(self, master: int) -> bool:
+        """Both pictures for this master frame are decoded."""
+        for player in (self.player_a, self.player_b):
+            if player.take is not None and self._image(player, master)[1] is None:
+                return False
+        return True
+
+    def _show(self) -> None:
+        for player in (self.player_a, self.player_b):
+            if player.take is not None:
+                player.show_frame(*self._image(player, self.position))
+        self.counter.setText(f"Frame {self.position + 1} / {self.length}")
+
+    def seek(self, frame: int) -> None:
+        self.position = max(0, min(frame, max(0, self.length - 1)))
+        if self.slider.value() != self.position:
+            self.slider.blockSignals(True)
+            self.slider.setValue(self.position)
+            self.slider.blockSignals(False)
+        self._show()
+
+    def play(self) -> None:
+        if self.player_a.take is None:
+            return
+        self.play_button.setChecked(True)
+
+    def pause(self) -> None:
+        self.play_button.setChecked(False)
+
+    @property
+    def playing(self) -> bool:
+        return self.timer.isActive()
+
+    def _play_toggled(self, on: bool) -> None:
+        take = self.player_a.take
+        if on and take is not None and take.fps > 0:
+            self.timer.start(max(1, round(1000 / float(take.fps))))
+            self.play_button.setText("Pause")
+        else:
+            self.timer.stop()
+            self.play_button.setText("Play")
+
+    def _tick(self) -> None:
+        if self.length <= 0:
+            return
+        nxt = self.position + 1
+        if nxt >= self.length:
+            nxt = 0  # loop
+        if not self.ready(nxt):
+            return  # wait for the decoder rather than let the two sides drift apart
+        self.seek(nxt)
+
+    # --- recipe diff
+    def scroll_to_first_difference(self) -> None:
+        for row in range(self.diff.rowCount()):
+            item = self.diff.item(row, 0)
+            if item is not None and item.font().bold():
+                self.diff.scrollToItem(item, QAbstractItemView.ScrollHint.PositionAtTop)
+                return
+
+    def diff_rows(self) -> list[tuple[str, str, str, bool]]:
+        a, b = self.player_a.take, self.player_b.take
+        if a is None or b is None:
+            return []
+        return recipe_diff(a.recipe, b.recipe)
+
+    def _fill_diff(self) -> None:
+        rows = self.diff_rows()
+        differing = sum(1 for r in rows if r[3])
+        self.diff_summary.setText(
+            f"Recipe: {differing} of {len(rows)} keys differ" if rows else "Recipe")
+        if self.only_diff.isChecked():
+            rows = [r for r in rows if r[3]]
+        self.diff.setRowCount(len(rows))
+        bold = QFont()
+        bold.setBold(True)
+        for r, (key, va, vb, differs) in enumerate(rows):
+            for c, text in enumerate((key, va, vb)):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(text)
+                if differs:
+                    cell.setBackground(_DIFF_BRUSH)
+                    cell.setFont(bold)
+                self.diff.setItem(r, c, cell)
+
+
+# ---------------------------------------------------------------------------------------------
+# The dock
+
+
+def _ask_delete(parent: QWidget, take: Take) -> bool:
+    answer = QMessageBox.question(
+        parent, "Delete take",
+        f"Delete {take.name} (seed {take.seed})? Its media file is removed; undoing brings the "
+        "take back to the segment only as pending.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class TakesBrowser(QWidget):
+    """The "Takes" dock for the selected generated segment."""
+
+    takes_changed = Signal()  # the active take changed or a take was removed: re-render
+
+    COLUMNS = ("", "Name", "Seed", "Backend / model", "Format", "★")
+
+    def __init__(self, project: Callable[[], Project], *,
+                 report: Callable[[str], None] | None = None,
+                 confirm_delete: Callable[[QWidget, Take], bool] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._project = project
+        self.report = report or (lambda _m: None)
+        self.confirm_delete = confirm_delete or _ask_delete
+        self.segment_id: int | None = None
+        self.decoder = TakeDecoder(self)
+        self.decoder.thumbnail_ready.connect(self._on_thumbnail)
+        self.decoder.thumbnail_failed.connect(self._on_thumbnail_failed)
+        self.thumbnails: dict[int, QPixmap] = {}
+        self._thumb_errors: dict[int, str] = {}
+        self._pending: set[int] = set()
+        self._project_key: Any = None
+        self._takes: list[Take] = []
+        self._active: int | None = None
+
+        self.title = QLabel("Select a generated segment")
+        self.title.setWordWrap(True)
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setIconSize(THUMB_SIZE)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_SIZE.height() + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, THUMB_SIZE.width() + 8)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.cellDoubleClicked.connect(lambda _r, _c: self.set_active())
+        self.active_button = QPushButton("Set active")
+        self.active_button.clicked.connect(lambda: self.set_active())
+        self.star_button = QPushButton("Star")
+        self.star_button.clicked.connect(lambda: self.toggle_star())
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(lambda: self.delete())
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("Compare the two selected takes (or the first two)")
+        self.compare_button.clicked.connect(lambda: self.compare())
+        buttons = QHBoxLayout()
+        for b in (self.active_button, self.star_button, self.delete_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.compare_button)
+        listing = QWidget()
+        list_lay = QVBoxLayout(listing)
+        list_lay.setContentsMargins(0, 0, 0, 0)
+        list_lay.addWidget(self.title)
+        list_lay.addWidget(self.table, 1)
+        list_lay.addLayout(buttons)
+
+        self.compare_view = CompareView(self.decoder)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(listing, "List")
+        self.tabs.addTab(self.compare_view, "Compare")
+        self.tabs.currentChanged.connect(lambda _i: self._tab_changed())
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.tabs)
+        self.show_segment(None)
+
+    # --- project access
+    @property
+    def project(self) -> Project:
+        return self._project()
+
+    def records(self) -> GenerationRecords:
+        return GenerationRecords(self.project)
+
+    def _check_project(self) -> None:
+        """Take ids are per project: a different project empties the caches."""
+        key = (id(self.project), str(self.project.path))
+        if key != self._project_key:
+            self._project_key = key
+            self.thumbnails.clear()
+            self._thumb_errors.clear()
+            self._pending.clear()
+            self.compare_view.cache.clear()
+
+    # --- showing
+    def show_segment(self, item: Any) -> None:
+        self.segment_id = item.id if isinstance(item, GeneratedSegment) else None
+        self.refresh()
+
+    def _segment(self) -> GeneratedSegment | None:
+        if self.segment_id is None:
+            return None
+        item = self.project.sequence.find_item(self.segment_id)
+        return item if isinstance(item, GeneratedSegment) else None
+
+    def refresh(self) -> None:
+        """Re-read the segment's takes (cheap: thumbnails are cached; the selection stays)."""
+        self._check_project()
+        seg = self._segment()
+        selected = self.selected_ids()
+        if seg is None:
+            self.segment_id = None
+            self._takes, self._active = [], None
+            self.title.setText("Select a generated segment to see its takes")
+        else:
+            try:
+                all_takes = self.records().takes(seg.id)
+            except ProjectError as exc:
+                self.report(f"Cannot read takes: {exc}")
+                all_takes = []
+            # The segment's own list decides which takes it has (an undone add hides one).
+            by_id = {t.id: t for t in all_takes}
+            self._takes = [by_id[i] for i in seg.takes if i in by_id]
+            self._active = seg.active_take
+            self.title.setText(f"Segment {seg.id} on {seg.track}: {len(self._takes)} take(s)"
+                               + ("" if self._takes else " — generate some in the Generate "
+                                  "dock"))
+        self._fill_table(selected)
+        self.compare_view.set_takes(self._takes)
+        self._update_buttons()
+
+    def _fill_table(self, selected: list[int]) -> None:
+        table = self.table
+        table.blockSignals(True)
+        table.clearSelection()
+        table.setRowCount(len(self._takes))
+        bold = QFont()
+        bold.setBold(True)
+        for row, take in enumerate(self._takes):
+            active = take.id == self._active
+            thumb = QTableWidgetItem()
+            thumb.setData(Qt.ItemDataRole.UserRole, take.id)
+            self._set_thumbnail_cell(thumb, take)
+            name = QTableWidgetItem(("▶ " if active else "") + take.name)
+            name.setToolTip("Active take" if active else f"Take {take.id}")
+            cells = [thumb, name, QTableWidgetItem("" if take.seed is None else str(take.seed)),
+                     QTableWidgetItem(take.backend if take.model in ("", take.backend)
+                                      else f"{take.backend} / {take.model}"),
+                     QTableWidgetItem(take_summary(take))]
+            for col, cell in enumerate(cells):
+                if active:
+                    cell.setFont(bold)
+                table.setItem(row, col, cell)
+            star = QToolButton()
+            star.setCheckable(True)
+            star.setChecked(take.starred)
+            star.setText("★" if take.starred else "☆")
+            star.setToolTip("Starred" if take.starred else "Star this take")
+            star.setAutoRaise(True)
+            star.toggled.connect(lambda on, i=take.id: self.set_starred(i, on))
+            table.setCellWidget(row, 5, star)
+        self._select_rows([r for r, t in enumerate(self._takes) if t.id in selected])
+        table.blockSignals(False)
+
+    def _select_rows(self, rows: list[int]) -> None:
+        model = self.table.selectionModel()
+        flags = (QItemSelectionModel.SelectionFlag.Select
+                 | QItemSelectionModel.SelectionFlag.Rows)
+        for row in rows:
+            model.select(self.table.model().index(row, 0), flags)
+
+    def _set_thumbnail_cell(self, cell: QTableWidgetItem, take: Take) -> None:
+        pix = self.thumbnails.get(take.id)
+        if pix is not None:
+            cell.setIcon(QIcon(pix))
+            cell.setText("")
+            return
+        if take.id in self._thumb_errors:
+            cell.setText("!")
+            cell.setToolTip(self._thumb_errors[take.id])
+            return
+        if take.media_path is None or not take.media_path.is_file():
+            cell.setText("no media")
+            return
+        cell.setText("…")
+        if take.id not in self._pending:
+            self._pending.add(take.id)
+            self.decoder.thumbnail(take.id, take.media_path, take.frame_count)
+
+    def _row_of(self, take_id: int) -> int | None:
+        for row in range(self.table.rowCount()):
+            cell = self.table.item(row, 0)
+            if cell is not None and cell.data(Qt.ItemDataRole.UserRole) == take_id:
+                return row
+        return None
+
+    def _on_thumbnail(self, take_id: int, image: QImage) -> None:
+        self._pending.discard(take_id)
+        self.thumbnails[take_id] = QPixmap.fromImage(image)
+        row = self._row_of(take_id)
+        if row is not None:
+            cell = self.table.item(row, 0)
+            if cell is not None:
+                cell.setIcon(QIcon(self.thumbnails[take_id]))
+                cell.setText("")
+
+    def _on_thumbnail_failed(self, take_id: int, message: str) -> None:
+        self._pending.discard(take_id)
+        self._thumb_errors[take_id] = message
+        row = self._row_of(take_id)
+        if row is not None and (cell := self.table.item(row, 0)) is not None:
+            cell.setText("!")
+            cell.setToolTip(f"Cannot decode this take: {message}")
+
+    # --- selection
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        out = []
+        for row in rows:
+            cell = self.table.item(row, 0)
+            if cell is not None:
+                out.append(int(cell.data(Qt.ItemDataRole.UserRole)))
+        return out
+
+    def select(self, *take_ids: int) -> None:
+        self.table.clearSelection()
+        rows = [self._row_of(take_id) for take_id in take_ids]
+        self._select_rows([r for r in rows if r is not None])
+
+    def _selected_take(self) -> Take | None:
+        ids = self.selected_ids()
+        return next((t for t in self._takes if ids and t.id == ids[0]), None)
+
+    def _update_buttons(self) -> None:
+        take = self._selected_take()
+        self.active_button.setEnabled(take is not None and take.id != self._active)
+        self.star_button.setEnabled(take is not None)
+        self.star_button.setText("Unstar" if take is not None and take.starred else "Star")
+        self.delete_button.setEnabled(take is not None)
+        self.compare_button.setEnabled(len(self._takes) >= 2)
+
+    def takes(self) -> list[Take]:
+        return list(self._takes)
+
+    @property
+    def active_take(self) -> int | None:
+        return self._active
+
+    # --- actions (each through GenerationRecords)
+    def _target(self, take_id: int | None) -> Take | None:
+        if take_id is None:
+            return self._selected_take()
+        return next((t for t in self._takes if t.id == take_id), None)
+
+    def set_active(self, take_id: int | None = None) -> bool:
+        take = self._target(take_id)
+        if take is None or take.id == self._active:
+            return False
+        try:
+            self.records().set_active(take.id)
+        except ProjectError as exc:
+            self.report(str(exc))
+            return False
+        self.report(f"{take.name} is now the active take")
+        self.refresh()
+        self.takes_changed.emit()
+        return True
+
+    def toggle_star(self, take_id: int | None = None) -> bool:
+        take = self._target(take_id)
+        return take is not None and self.set_starred(take.id, not take.starred)
+
+    def set_starred(self, take_id: int, starred: bool) -> bool:
+        take = self._target(take_id)
+        if take is None or take.starred == starred:
+            return False
+        try:
+            self.records().star(take_id, starred)
+        except ProjectError as exc:
+            self.report(str(exc))
+            self.refresh()
+            return False
+        # Refresh after the toggled() signal has returned: it rebuilds the star buttons.
+        QTimer.singleShot(0, self.refresh)
+        return True
+
+    def delete(self, take_id: int | None = None) -> bool:
+        take = self._target(take_id)
+        if take is None or not self.confirm_delete(self, take):
+            return False
+        try:
+            self.records().delete(take.id)
+        except ProjectError as exc:
+            self.report(str(exc))
+            return False
+        self.thumbnails.pop(take.id, None)
+        self.compare_view.cache.drop(take.id)
+        self.report(f"Deleted {take.name}")
+        self.refresh()
+        self.takes_changed.emit()
+        return True
+
+    def compare(self, a: int | None = None, b: int | None = None) -> bool:
+        """Show the compare tab for ``a`` and ``b`` (default: the selected two, else the
+        first two takes)."""
+        ids = [t.id for t in self._takes]
+        if a is None or b is None:
+            chosen = [i for i in self.selected_ids() if i in ids] or ids
+            if len(chosen) == 1:
+                chosen = chosen + [i for i in ids if i != chosen[0]]
+            if len(chosen) < 2:
+                self.report("Compare needs two takes")
+                return False
+            a, b = chosen[0], chosen[1]
+        self.compare_view.choose(a, b)
+        self.tabs.setCurrentWidget(self.compare_view)
+        return True
+
+    def _tab_changed(self) -> None:
+        if self.tabs.currentWidget() is not self.compare_view:
+            self.compare_view.pause()
+
+    def iter_rows(self) -> Iterator[tuple[Take, bool, bool]]:
+        """(take, has its thumbnail, is active) per row, in order (tests, scripts)."""
+        for take in self._takes:
+            yield take, take.id in self.thumbnails, take.id == self._active
+
+    def shutdown(self) -> None:
+        self.compare_view.pause()
+        self.decoder.close()

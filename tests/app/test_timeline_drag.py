@@ -1,0 +1,251 @@
+"""Mouse editing in the timeline: every drag is one committed, undoable command.
+
+The gestures are driven with QTest's press/move/release on the real window, so they go
+through the same path as a user's mouse: the view works out the edit, the window's ``run``
+executes it on the project (or shows why not), and the timeline repaints.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets", reason="PySide6 cannot load (missing Qt system libs)")
+
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from app.main import MainWindow  # noqa: E402
+from app.timeline_view import RULER_H, TimelineView  # noqa: E402
+from project_store.project import Project  # noqa: E402
+from timeline.media.synth import write_color_bars_video  # noqa: E402
+from timeline.model import SequenceSettings  # noqa: E402
+
+LEFT = Qt.MouseButton.LeftButton
+NONE = Qt.KeyboardModifier.NoModifier
+
+
+@pytest.fixture
+def project_path(tmp_path: Path) -> Path:
+    """V1: clip A at 0-40 (source 0-40), a gap, clip B at 60-100 (source 40-80) of one
+    100-frame, 25 fps clip."""
+    clip = write_color_bars_video(tmp_path / "clip.mp4", seconds=4, fps=Fraction(25),
+                                  size=(320, 180))
+    path = tmp_path / "drag.takeline"
+    with Project.create(path, SequenceSettings(fps=Fraction(25), width=320, height=180)) as p:
+        p.import_media([clip])
+        p.apply([
+            {"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 40},
+            {"op": "append", "track": "V1", "asset": 1, "source_in": 40, "source_out": 80,
+             "at": 60},
+        ])
+    return path
+
+
+@pytest.fixture
+def window(qtbot, project_path: Path):  # type: ignore[no-untyped-def]
+    w = MainWindow(Project.open(project_path), use_audio_device=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    view = w.timeline
+    view.pixels_per_frame = 10.0  # snapping tolerance: ceil(8 px / 10) = 1 frame
+    view.scroll_frames = 0
+    yield w
+    w.close()
+
+
+def v1(window: MainWindow) -> list[tuple[int, int, int]]:
+    """(start, end, source_in) of the items on V1."""
+    return [(i.start, i.end, i.source_in) for i in window.project.sequence.track("V1")]
+
+
+def point(view: TimelineView, frame: float, track: str = "V1") -> QPoint:
+    rect = view._row_rect(track)
+    assert rect is not None
+    return QPoint(round(view.x_of(frame)), round(rect.center().y()))
+
+
+def drag(view: TimelineView, start: QPoint, end: QPoint,
+         modifiers: Qt.KeyboardModifier = NONE, steps: int = 4) -> None:
+    QTest.mousePress(view, LEFT, modifiers, start)
+    for k in range(1, steps + 1):
+        QTest.mouseMove(view, start + (end - start) * k / steps)
+    QTest.mouseRelease(view, LEFT, modifiers, end)
+
+
+def test_dragging_a_clip_moves_it_as_one_undo_step(window: MainWindow) -> None:
+    view = window.timeline
+    undo_before = len(window.project.timeline.undo_stack)
+    drag(view, point(view, 20.5), point(view, 25.5))  # 5 frames right, no target near
+    assert v1(window) == [(5, 45, 0), (60, 100, 40)]
+    assert len(window.project.timeline.undo_stack) == undo_before + 1
+    assert window.project.timeline.undo_label == "Move"
+    assert view.drag is None
+    window.undo_action.trigger()
+    assert v1(window) == [(0, 40, 0), (60, 100, 40)]
+
+
+def test_a_clip_dragged_to_another_video_track_moves_there(window: MainWindow) -> None:
+    view = window.timeline
+    drag(view, point(view, 20.5), point(view, 30.5, "V2"))
+    assert v1(window) == [(60, 100, 40)]
+    assert [(i.start, i.end) for i in window.project.sequence.track("V2")] == [(10, 50)]
+    # An audio track is not a place for a picture: the drag stays on the last video track
+    # the mouse was over (one jump from V2 to A1: V2).
+    drag(view, point(view, 20.5, "V2"), point(view, 20.5, "A1"), steps=1)
+    assert [(i.start, i.end) for i in window.project.sequence.track("V2")] == [(10, 50)]
+    assert len(window.project.sequence.track("A1")) == 0
+
+
+def test_dragging_near_another_clips_edge_snaps_to_it(window: MainWindow) -> None:
+    view = window.timeline
+    view.pixels_per_frame = 4.0  # tolerance ceil(8 / 4) = 2 frames
+    undo_before = len(window.project.timeline.undo_stack)
+    QTest.mousePress(view, LEFT, NONE, point(view, 20.5))
+    QTest.mouseMove(view, point(view, 30.5))
+    QTest.mouseMove(view, point(view, 38.5))  # A's end would be 58; B starts at 60
+    assert view.drag is not None and view.drag.snap == 60 and view.drag.delta == 20
+    QTest.mouseRelease(view, LEFT, NONE, point(view, 38.5))
+    assert v1(window) == [(20, 60, 0), (60, 100, 40)]
+    assert len(window.project.timeline.undo_stack) == undo_before + 1
+
+
+def test_snapping_off_leaves_the_drag_where_the_mouse_is(window: MainWindow) -> None:
+    view = window.timeline
+    view.pixels_per_frame = 4.0
+    QTest.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ShiftModifier)
+    assert view.snapping is False
+    drag(view, point(view, 20.5), point(view, 38.5))
+    assert v1(window) == [(18, 58, 0), (60, 100, 40)]
+
+
+def test_trimming_an_edge_changes_the_duration(window: MainWindow) -> None:
+    view = window.timeline
+    # Just inside A's out edge (frame 40): trim out by +5.
+    drag(view, QPoint(round(view.x_of(40)) - 2, point(view, 0).y()),
+         QPoint(round(view.x_of(45)) - 2, point(view, 0).y()))
+    assert v1(window) == [(0, 45, 0), (60, 100, 40)]
+    assert window.project.timeline.undo_label == "Trim"
+    # Just inside B's in edge (frame 60): trim in by +10, the source follows.
+    drag(view, QPoint(round(view.x_of(60)) + 2, point(view, 0).y()),
+         QPoint(round(view.x_of(70)) + 2, point(view, 0).y()))
+    assert v1(window) == [(0, 45, 0), (70, 100, 50)]
+
+
+def test_a_trim_stops_at_the_end_of_the_media(window: MainWindow) -> None:
+    view = window.timeline
+    # B plays source 40-80 of a 100-frame clip: its out edge can grow by 20 at most.
+    y = point(view, 0).y()
+    drag(view, QPoint(round(view.x_of(100)) - 2, y), QPoint(round(view.x_of(130)) - 2, y))
+    assert v1(window) == [(0, 40, 0), (60, 120, 40)]
+
+
+def test_ripple_trim_with_alt_shifts_the_following_clip(window: MainWindow) -> None:
+    view = window.timeline
+    y = point(view, 0).y()
+    drag(view, QPoint(round(view.x_of(40)) - 2, y), QPoint(round(view.x_of(30)) - 2, y),
+         Qt.KeyboardModifier.AltModifier)
+    assert v1(window) == [(0, 30, 0), (50, 90, 40)]
+    window.undo_action.trigger()
+    assert v1(window) == [(0, 40, 0), (60, 100, 40)]
+
+
+def test_shift_drag_at_a_cut_rolls_it(window: MainWindow) -> None:
+    window.run({"op": "split", "track": "V1", "at": 20})
+    view = window.timeline
+    y = point(view, 0).y()
+    drag(view, QPoint(round(view.x_of(20)) + 2, y), QPoint(round(view.x_of(26)) + 2, y),
+         Qt.KeyboardModifier.ShiftModifier)
+    assert v1(window) == [(0, 26, 0), (26, 40, 26), (60, 100, 40)]
+    assert window.project.timeline.undo_label == "Roll"
+
+
+def test_ctrl_alt_drag_slips_the_source(window: MainWindow) -> None:
+    view = window.timeline
+    mods = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+    # The media follows the mouse: dragging B left by 7 shows later source frames.
+    drag(view, point(view, 80.5), point(view, 73.5), mods)
+    assert v1(window) == [(0, 40, 0), (60, 100, 47)]
+    assert window.project.timeline.undo_label == "Slip"
+
+
+def test_razor_click_splits_the_track(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = window.timeline
+    QTest.keyClick(view, Qt.Key.Key_B)
+    assert view.tool == "razor"
+    undo_before = len(window.project.timeline.undo_stack)
+    QTest.mouseClick(view, LEFT, NONE, point(view, 20.5))
+    assert v1(window) == [(0, 20, 0), (20, 40, 20), (60, 100, 40)]
+    assert len(window.project.timeline.undo_stack) == undo_before + 1
+    QTest.keyClick(view, Qt.Key.Key_A)
+    assert view.tool == "select"
+
+
+def test_escape_cancels_a_drag_with_no_change(window: MainWindow) -> None:
+    view = window.timeline
+    before = window.project.sequence.snapshot()
+    undo_before = len(window.project.timeline.undo_stack)
+    QTest.mousePress(view, LEFT, NONE, point(view, 20.5))
+    QTest.mouseMove(view, point(view, 25.5))
+    QTest.mouseMove(view, point(view, 33.5))
+    assert view.drag is not None and view.drag.delta == 13
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert view.drag is None
+    QTest.mouseMove(view, point(view, 35.5))
+    QTest.mouseRelease(view, LEFT, NONE, point(view, 35.5))
+    assert window.project.sequence.snapshot() == before
+    assert len(window.project.timeline.undo_stack) == undo_before
+
+
+def test_a_drag_on_a_locked_track_changes_nothing(window: MainWindow) -> None:
+    window.run({"op": "set_track", "track": "V1", "locked": True})
+    view = window.timeline
+    before = window.project.sequence.snapshot()
+    undo_before = len(window.project.timeline.undo_stack)
+    drag(view, point(view, 20.5), point(view, 25.5))
+    y = point(view, 0).y()
+    drag(view, QPoint(round(view.x_of(40)) - 2, y), QPoint(round(view.x_of(45)) - 2, y))
+    assert window.project.sequence.snapshot() == before
+    assert len(window.project.timeline.undo_stack) == undo_before
+    assert "locked" in window.statusBar().currentMessage()
+
+
+def test_a_click_selects_and_moves_the_playhead_without_editing(window: MainWindow) -> None:
+    view = window.timeline
+    undo_before = len(window.project.timeline.undo_stack)
+    QTest.mouseClick(view, LEFT, NONE, point(view, 70.5))
+    assert view.selected == window.project.sequence.track("V1").items[1].id
+    assert view.playhead == 70
+    QTest.mouseClick(view, LEFT, NONE, point(view, 50.5))  # the gap
+    assert view.selected is None and view.playhead == 50
+    assert len(window.project.timeline.undo_stack) == undo_before
+
+
+def test_dragging_over_empty_track_space_marks_in_and_out(window: MainWindow) -> None:
+    view = window.timeline
+    drag(view, point(view, 10.5, "V2"), point(view, 30.5, "V2"))
+    seq = window.project.sequence
+    assert (seq.in_point, seq.out_point) == (10, 30)
+    assert window.project.timeline.undo_label == "Set In/Out"
+    # Shift + drag in the ruler does the same; a plain ruler drag only scrubs.
+    QTest.mousePress(view, LEFT, Qt.KeyboardModifier.ShiftModifier,
+                     QPoint(round(view.x_of(5.5)), RULER_H // 2))
+    QTest.mouseMove(view, QPoint(round(view.x_of(50.5)), RULER_H // 2))
+    QTest.mouseRelease(view, LEFT, Qt.KeyboardModifier.ShiftModifier,
+                       QPoint(round(view.x_of(50.5)), RULER_H // 2))
+    assert (seq.in_point, seq.out_point) == (5, 50)
+    drag(view, QPoint(round(view.x_of(10.5)), 5), QPoint(round(view.x_of(22.5)), 5))
+    assert view.playhead == 22 and (seq.in_point, seq.out_point) == (5, 50)
+
+
+def test_the_drag_preview_paints(window: MainWindow) -> None:
+    view = window.timeline
+    QTest.mousePress(view, LEFT, NONE, point(view, 20.5))
+    QTest.mouseMove(view, point(view, 30.5))
+    image = view.grab()  # ghost, label and (if snapped) the snap line paint without error
+    assert not image.isNull()
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    QTest.mouseRelease(view, LEFT, NONE, point(view, 30.5))
