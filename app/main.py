@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
@@ -32,6 +31,7 @@ from app import session
 from app.brief_panel import BriefPanel
 from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
+from app.media_bin import MediaBin
 from app.media_cache import MediaCacheLoader
 from app.model_manager import ModelManagerDialog
 from app.proxies import ProxyBuilder
@@ -62,8 +62,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.resize(1280, 720)
 
-        self.bin = QListWidget()
-        self.bin.setToolTip("Media bin: imported files with their probe facts")
+        self.bin = MediaBin(on_files=self.import_files, on_relink=self.relink_asset,
+                            on_relink_folder=self.relink_folder)
+        self.bin.setToolTip("Media bin: drop files here to import; right-click to relink")
         self.facts = QLabel()
         self.facts.setWordWrap(True)
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -109,6 +110,8 @@ class MainWindow(QMainWindow):
         self.media_caches = MediaCacheLoader(
             self.jobs, self.timeline, parent=self,
             report=lambda message: self.statusBar().showMessage(message, 8000))
+        self.media_caches.updated.connect(
+            lambda: self.bin.set_thumbnails(self.media_caches.filmstrips))
         self.proxies = ProxyBuilder(
             self.jobs, parent=self,
             report=lambda message: self.statusBar().showMessage(message, 8000))
@@ -337,6 +340,34 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Imported {len(assets)} file(s)", 4000)
         return assets
 
+    def relink_asset(self, asset_id: int, path: str) -> bool:
+        """Point a missing or changed asset at its file; a different file is refused with
+        the reason (the project keeps the old link)."""
+        try:
+            self.project.relink(asset_id, path)
+        except (ProjectError, ImportMediaError) as exc:
+            self.statusBar().showMessage(f"Not relinked: {exc}", 15000)
+            return False
+        self._after_relink(1)
+        return True
+
+    def relink_folder(self, folder: str) -> int:
+        try:
+            found = self.project.relink_folder(folder)
+        except (ProjectError, ImportMediaError) as exc:
+            self.statusBar().showMessage(f"Not relinked: {exc}", 15000)
+            return 0
+        self._after_relink(len(found))
+        return len(found)
+
+    def _after_relink(self, count: int) -> None:
+        self._start_engines()
+        self.refresh()
+        missing = len(self.project.missing_assets)
+        self.statusBar().showMessage(
+            f"Relinked {count} file(s)" + (f"; {missing} still missing" if missing else ""),
+            8000)
+
     def open_project(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open project", "",
                                               "Takeline projects (*.takeline)")
@@ -353,6 +384,7 @@ class MainWindow(QMainWindow):
         session.end_session(self.project.path)
         self.project.close()
         self.project = project
+        self.bin.forget_thumbnails()  # asset ids are per project
         self._start_engines()
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.timeline.selected = None
@@ -560,12 +592,7 @@ class MainWindow(QMainWindow):
 
     # --- display
     def refresh(self) -> None:
-        self.bin.clear()
-        for asset in self.project.assets.values():
-            flag = "" if asset.status == "ok" else f"  [{asset.status}]"
-            entry = QListWidgetItem(f"{asset.id}  {asset.name}{flag}")
-            entry.setData(Qt.ItemDataRole.UserRole, asset.id)
-            self.bin.addItem(entry)
+        self.bin.show_assets(list(self.project.assets.values()))
         # Staleness once per refresh, not per paint: it reads the project's version log.
         try:
             self.timeline.set_stale(GenerationRecords(self.project).stale_segments())

@@ -1,0 +1,126 @@
+"""The media bin: imported files with thumbnails; files dropped from the desktop are
+imported; a missing or changed file is relinked from its context menu (one file, or every
+missing file found under a folder)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QFileDialog, QListWidget, QListWidgetItem, QMenu, QWidget
+
+from project_store.assets import Asset
+
+ICON = QSize(64, 36)
+
+
+def _icon(frame: np.ndarray) -> QIcon:
+    h, w = frame.shape[:2]
+    data = np.ascontiguousarray(frame[..., :3])
+    image = QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    return QIcon(QPixmap.fromImage(image).scaled(ICON, Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation))
+
+
+class MediaBin(QListWidget):
+    def __init__(self, *, on_files: Callable[[list[str]], Any],
+                 on_relink: Callable[[int, str], Any], on_relink_folder: Callable[[str], Any],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.on_files = on_files
+        self.on_relink = on_relink
+        self.on_relink_folder = on_relink_folder
+        self.setIconSize(ICON)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QListWidget.DragDropMode.DropOnly)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+        self._icons: dict[int, QIcon] = {}
+
+    # ------------------------------------------------------------------ content
+    def show_assets(self, assets: Sequence[Asset]) -> None:
+        current = self.current_asset()
+        self.clear()
+        for asset in assets:
+            flag = "" if asset.status == "ok" else f"  [{asset.status}: relink]"
+            entry = QListWidgetItem(f"{asset.id}  {asset.name}{flag}")
+            entry.setData(Qt.ItemDataRole.UserRole, asset.id)
+            if asset.id in self._icons:
+                entry.setIcon(self._icons[asset.id])
+            self.addItem(entry)
+            if asset.id == current:
+                self.setCurrentItem(entry)
+
+    def set_thumbnails(self, filmstrips: Mapping[int, Any]) -> None:
+        """The middle picture of each asset's filmstrip (computed in the background for the
+        timeline) as its icon."""
+        for asset_id, strip in filmstrips.items():
+            if asset_id not in self._icons and len(strip):
+                self._icons[asset_id] = _icon(strip.frames[len(strip) // 2])
+        for row in range(self.count()):
+            entry = self.item(row)
+            asset_id = entry.data(Qt.ItemDataRole.UserRole)
+            if asset_id in self._icons:
+                entry.setIcon(self._icons[asset_id])
+
+    def forget_thumbnails(self) -> None:
+        self._icons.clear()
+
+    def current_asset(self) -> int | None:
+        entry = self.currentItem()
+        return None if entry is None else entry.data(Qt.ItemDataRole.UserRole)
+
+    # ------------------------------------------------------------------ drops
+    @staticmethod
+    def _local_files(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self._local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        if self._local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        files = self._local_files(event)
+        if not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # Folders are walked for files; the import itself reports what it cannot use.
+        paths: list[str] = []
+        for f in files:
+            p = Path(f)
+            paths.extend(sorted(str(c) for c in p.rglob("*") if c.is_file()) if p.is_dir()
+                         else [f])
+        self.on_files(paths)
+
+    # ------------------------------------------------------------------ relink
+    def _menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        asset_id = self.current_asset()
+        relink = menu.addAction("Relink…")
+        relink.setEnabled(asset_id is not None)
+        folder = menu.addAction("Relink Missing from Folder…")
+        chosen = menu.exec(self.mapToGlobal(pos))
+        if chosen is relink and asset_id is not None:
+            path, _ = QFileDialog.getOpenFileName(self, "Relink media")
+            if path:
+                self.on_relink(asset_id, path)
+        elif chosen is folder:
+            path = QFileDialog.getExistingDirectory(self, "Folder with the moved media")
+            if path:
+                self.on_relink_folder(path)
