@@ -120,6 +120,14 @@ bench: $(STAMP)
 # apt when run as root); the demo project is built in a temporary folder.
 screenshots: $(STAMP)
 	$(VPY) scripts/screenshots.py
+	@if command -v xvfb-run >/dev/null 2>&1; then \
+	    xvfb-run -a env QT_QPA_PLATFORM=xcb $(VPY) scripts/screenshot_conditioning_editors.py && \
+	    xvfb-run -a env QT_QPA_PLATFORM=xcb $(VPY) scripts/screenshot_takes_compare.py; \
+	else \
+	    echo "xvfb-run not found (Debian: xvfb); editor screenshots use the offscreen platform"; \
+	    $(VPY) scripts/screenshot_conditioning_editors.py && \
+	    $(VPY) scripts/screenshot_takes_compare.py; \
+	fi
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis \
