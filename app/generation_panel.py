@@ -10,6 +10,7 @@ in a thread: the window never waits for a job.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,7 @@ from generation.planner import ResolvedModel
 from generation.spec import MEMORY_MODES
 from project_store.db import ProjectError
 from project_store.project import Project
+from project_store.takes import TakeError
 from timeline.model import GeneratedSegment
 
 
@@ -50,7 +52,8 @@ class GenerationPanel(QWidget):
         self.runner = GenerationRunner(project, on_update=self._on_update)
         self.segment_id: int | None = None
         self._task: asyncio.Future[Any] | None = None
-        self._rows: dict[int, tuple[QLabel, QProgressBar, QPushButton]] = {}
+        self._rows: dict[int, tuple[QLabel, QProgressBar, QPushButton, QPushButton]] = {}
+        self._started: dict[int, tuple[float, int]] = {}  # job -> (when, steps) for the ETA
 
         self.title = QLabel("Select a generated segment")
         self.prompt = QLineEdit()
@@ -228,21 +231,54 @@ class GenerationPanel(QWidget):
         row = self._rows.get(u.job_id)
         if row is None:
             label, bar, cancel = QLabel(), QProgressBar(), QPushButton("Cancel")
+            retry = QPushButton("Retry")
             cancel.clicked.connect(lambda _=False, j=u.job_id: self.runner.cancel(j))
+            retry.clicked.connect(lambda _=False, j=u.job_id: self.retry(j))
             line = QHBoxLayout()
             line.addWidget(label, 1)
             line.addWidget(bar, 2)
             line.addWidget(cancel)
+            line.addWidget(retry)
             self.queue_box.addLayout(line)
-            row = self._rows[u.job_id] = (label, bar, cancel)
-        label, bar, cancel = row
-        label.setText(f"Job {u.job_id}: {u.state}")
+            row = self._rows[u.job_id] = (label, bar, cancel, retry)
+        label, bar, cancel, retry = row
+        text = f"Job {u.job_id}: {u.state}"
+        if u.state == "running":
+            eta = self._eta(u)
+            if eta is not None:
+                text += f", about {eta:.0f} s left"
+        elif u.state == "failed" and u.error:
+            text += f" — {u.error[:80]}"
+        label.setText(text)
         bar.setMaximum(max(1, u.steps_total))
         bar.setValue(u.steps_done)
-        if u.state in ("done", "failed", "cancelled"):
-            cancel.setEnabled(False)
+        finished = u.state in ("done", "failed", "cancelled")
+        cancel.setEnabled(not finished)
+        retry.setVisible(u.state in ("failed", "cancelled"))
         if u.error:
             label.setToolTip(u.error)
+
+    def _eta(self, u: JobUpdate) -> float | None:
+        """Seconds left from the job's own pace so far (steps are even in a diffusion
+        loop; the first step also pays for loading, so it is left out)."""
+        now = time.monotonic()
+        first = self._started.setdefault(u.job_id, (now, u.steps_done))
+        t0, done0 = first
+        if u.steps_done <= done0 or u.steps_total <= 0:
+            return None
+        rate = (u.steps_done - done0) / max(now - t0, 1e-6)
+        return (u.steps_total - u.steps_done) / rate
+
+    def retry(self, job_id: int) -> int | None:
+        """Queue a failed or cancelled job again (same spec, same seed) and run it."""
+        try:
+            job = self.runner.records.retry_job(job_id)
+        except (ProjectError, TakeError) as exc:
+            self.report(str(exc))
+            return None
+        self._show_row(JobUpdate(job.id, "queued", 0, job.steps_total))
+        self.start_queue()
+        return job.id
 
     def resume_queue(self) -> None:
         """At open: jobs a previous session left running go back in the queue, and queued

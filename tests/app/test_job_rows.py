@@ -1,0 +1,67 @@
+"""The Generate dock's job rows: progress with an ETA, the error of a failed job, Retry."""
+
+from __future__ import annotations
+
+import asyncio
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets", reason="PySide6 cannot load (missing Qt system libs)")
+
+from app.generation_panel import GenerationPanel  # noqa: E402
+from app.generation_runner import JobUpdate  # noqa: E402
+from project_store.project import Project  # noqa: E402
+from timeline.model import SequenceSettings  # noqa: E402
+
+
+def test_cancelled_job_is_retried_with_its_seed_and_runs(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    project = Project.create(tmp_path / "j.takeline",
+                             SequenceSettings(fps=Fraction(24), width=64, height=36))
+    project.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 6,
+                     "prompt": "fog"})
+    panel = GenerationPanel(project)
+    qtbot.addWidget(panel)
+    runner = panel.runner
+    [job] = runner.queue(1, runner.request_for(1, seed=11))
+    runner.cancel(job.id)
+    label, _bar, cancel, retry = panel._rows[job.id]
+    assert "cancelled" in label.text() and not cancel.isEnabled()
+    assert not retry.isHidden()
+
+    loop = qasync.QEventLoop(QApplication.instance())
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            again = panel.retry(job.id)
+            assert again is not None and again != job.id
+            loop.run_until_complete(asyncio.wait_for(panel._task, 60))
+    finally:
+        asyncio.set_event_loop(None)
+    done = runner.records.job(again)
+    assert done.state == "done" and done.spec["seed"] == 11
+    assert "done" in panel._rows[again][0].text() and panel._rows[again][3].isHidden()
+    # A failed job shows its error on the row, not only in a tooltip.
+    panel._show_row(JobUpdate(99, "failed", 3, 10, "the GPU ran out of memory"))
+    assert "out of memory" in panel._rows[99][0].text()
+    project.close()
+
+
+def test_eta_follows_the_job_pace(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import app.generation_panel as gp
+
+    project = Project.create(tmp_path / "e.takeline",
+                             SequenceSettings(fps=Fraction(24), width=64, height=36))
+    panel = GenerationPanel(project)
+    qtbot.addWidget(panel)
+    clock = iter([100.0, 102.0])
+    monkeypatch.setattr(gp.time, "monotonic", lambda: next(clock))
+    panel._show_row(JobUpdate(5, "running", 1, 21))  # the first step: pace unknown
+    assert panel._rows[5][0].text() == "Job 5: running"
+    panel._show_row(JobUpdate(5, "running", 5, 21))  # 4 steps in 2 s, 16 to go
+    assert panel._rows[5][0].text() == "Job 5: running, about 8 s left"
+    project.close()
