@@ -189,5 +189,5 @@ def test_generate_a_previz_take_from_the_window_on_the_qasync_loop(qtbot, projec
     again = MainWindow(Project.open(project_path), use_audio_device=False)
     qtbot.addWidget(again)
     assert sorted(again.generation._rows) == sorted(jobs)
-    assert all("done" in label.text() for label, _b, _c in again.generation._rows.values())
+    assert all("done" in row[0].text() for row in again.generation._rows.values())
     again.close()
