@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QMimeData, QSize, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog, QListWidget, QListWidgetItem, QMenu, QWidget
 
@@ -36,7 +36,11 @@ class MediaBin(QListWidget):
         self.on_relink_folder = on_relink_folder
         self.setIconSize(ICON)
         self.setAcceptDrops(True)
-        self.setDragDropMode(QListWidget.DragDropMode.DropOnly)
+        # Items drag out as file URLs (onto the Brief's reference slots); files drop in.
+        self.setDragEnabled(True)
+        self.setDragDropMode(QListWidget.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self._paths: dict[int, str] = {}
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self._icons: dict[int, QIcon] = {}
@@ -45,6 +49,7 @@ class MediaBin(QListWidget):
     def show_assets(self, assets: Sequence[Asset]) -> None:
         current = self.current_asset()
         self.clear()
+        self._paths = {a.id: a.path for a in assets}
         for asset in assets:
             flag = "" if asset.status == "ok" else f"  [{asset.status}: relink]"
             entry = QListWidgetItem(f"{asset.id}  {asset.name}{flag}")
@@ -74,7 +79,17 @@ class MediaBin(QListWidget):
         entry = self.currentItem()
         return None if entry is None else entry.data(Qt.ItemDataRole.UserRole)
 
-    # ------------------------------------------------------------------ drops
+    # ------------------------------------------------------------------ drags and drops
+    def mimeData(self, items: Sequence[QListWidgetItem]) -> QMimeData:  # noqa: N802
+        mime = QMimeData()
+        urls = [QUrl.fromLocalFile(self._paths[i.data(Qt.ItemDataRole.UserRole)])
+                for i in items if i.data(Qt.ItemDataRole.UserRole) in self._paths]
+        mime.setUrls(urls)
+        return mime
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return ["text/uri-list"]
+
     @staticmethod
     def _local_files(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[str]:
         mime = event.mimeData()
@@ -83,20 +98,20 @@ class MediaBin(QListWidget):
         return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if self._local_files(event):
+        if self._local_files(event) and event.source() is not self:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
-        if self._local_files(event):
+        if self._local_files(event) and event.source() is not self:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         files = self._local_files(event)
-        if not files:
+        if not files or event.source() is self:  # its own items: already in the bin
             event.ignore()
             return
         event.acceptProposedAction()

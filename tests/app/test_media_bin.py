@@ -41,6 +41,18 @@ def test_drop_imports_shows_thumbnails_and_relinks(qtbot, tmp_path: Path) -> Non
     assert window.bin.count() == 2
     qtbot.waitUntil(lambda: all(not window.bin.item(i).icon().isNull()
                                 for i in range(window.bin.count())), timeout=20000)
+    # A bin item drags out as its file: dropped on the Brief, it becomes a reference.
+    window.project.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 10})
+    window.refresh()
+    seg = next(i for i in window.project.sequence.all_items() if i.kind == "generated")
+    window.brief.show_segment(seg)
+    mime = window.bin.mimeData([window.bin.item(0)])
+    assert [u.toLocalFile() for u in mime.urls()] == [str(a)]
+    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.brief.references.dropEvent(event)
+    refs = window.project.sequence.item(seg.id).references
+    assert [(r.kind, r.role, r.name) for r in refs] == [("video", "motion", "a.mp4")]
     window.close()
 
     # The files move: reopened, both are missing; one is relinked by hand, then the rest
