@@ -1,6 +1,6 @@
 """Export from the window: a dialog (preset, range, file) and a queue panel where every
-export shows its progress, ETA and a cancel button. Exports run on the render queue's
-thread; the window never waits for them."""
+export shows its progress, ETA, a cancel button, and the error and Retry when it fails.
+Exports run on the render queue's thread; the window never waits for them."""
 
 from __future__ import annotations
 
@@ -85,7 +85,8 @@ class ExportQueuePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.queue = RenderQueue(on_update=self._changed.emit)
-        self._rows: dict[int, tuple[QProgressBar, QLabel, QPushButton]] = {}
+        self._rows: dict[int, tuple[QProgressBar, QLabel, QPushButton, QPushButton]] = {}
+        self._requests: dict[int, tuple[Project, str, tuple[int, int], Path]] = {}
         self._started: dict[int, float] = {}
         self._layout = QVBoxLayout(self)
         self._layout.addWidget(QLabel("<b>Exports</b>"))
@@ -128,21 +129,34 @@ class ExportQueuePanel(QWidget):
         label = QLabel(handle.name)
         cancel = QPushButton("Cancel")
         cancel.clicked.connect(lambda: self.queue.cancel(handle))
+        retry = QPushButton("Retry")
+        retry.hide()
+        retry.clicked.connect(lambda: self.retry(handle))
         row = QWidget()
         lay = QHBoxLayout(row)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(label, 2)
         lay.addWidget(bar, 3)
         lay.addWidget(cancel)
+        lay.addWidget(retry)
         self._layout.insertWidget(self._layout.count() - 1, row)
-        self._rows[id(handle)] = (bar, label, cancel)
+        self._rows[id(handle)] = (bar, label, cancel, retry)
+        self._requests[id(handle)] = (project, preset_name, frame_range, out)
         return handle
+
+    def retry(self, handle: JobHandle) -> JobHandle | None:
+        """Export a failed or cancelled job again, from the project as it is now."""
+        request = self._requests.get(id(handle))
+        if request is None or handle.state not in (JobState.FAILED, JobState.CANCELLED):
+            return None
+        self._rows[id(handle)][3].setEnabled(False)
+        return self.add(*request)
 
     def _on_changed(self, handle: JobHandle) -> None:
         row = self._rows.get(id(handle))
         if row is None:
             return
-        bar, label, cancel = row
+        bar, label, cancel, retry = row
         bar.setValue(int(handle.fraction * 1000))
         done, total = handle.progress
         if handle.state is JobState.RUNNING:
@@ -157,6 +171,7 @@ class ExportQueuePanel(QWidget):
         elif handle.state in (JobState.FAILED, JobState.CANCELLED):
             bar.setFormat(handle.state.value.capitalize())
             cancel.setEnabled(False)
+            retry.show()
             if handle.error:
                 label.setText(f"<span style='color:#d44'>{handle.error}</span>")
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

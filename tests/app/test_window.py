@@ -135,6 +135,18 @@ def test_export_from_the_window_runs_in_the_queue(qtbot, project_path: Path,  # 
     with av.open(str(tmp_path / "out.mp4")) as c:
         assert sum(1 for _ in c.decode(video=0)) == 20
     assert not window.exports_dock.isHidden()
+    # A cancelled export is retried from the same row: the same preset, range and file.
+    (tmp_path / "out.mp4").unlink()
+    slow = window.start_export("h264", (0, 80), tmp_path / "out.mp4")
+    window.exports.queue.cancel(slow)
+    qtbot.waitUntil(lambda: slow.state is JobState.CANCELLED, timeout=30000)
+    retry = window.exports._rows[id(slow)][3]
+    qtbot.waitUntil(lambda: not retry.isHidden(), timeout=5000)
+    again = window.exports.retry(slow)
+    assert again is not None
+    qtbot.waitUntil(lambda: again.state is JobState.DONE, timeout=60000)
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 80
     failing = window.start_export("h264", (0, 10), tmp_path / "no" / "x.mp4")
     assert failing is None  # refused before queueing
     assert "does not exist" in window.statusBar().currentMessage()
