@@ -34,6 +34,7 @@ from app.generation_runner import GenerationRunner, JobUpdate
 from generation.backends.base import GenerationError
 from generation.planner import ResolvedModel
 from generation.spec import MEMORY_MODES
+from generation.subrange import SubRange
 from project_store.db import ProjectError
 from project_store.project import Project
 from project_store.takes import TakeError
@@ -82,6 +83,8 @@ class GenerationPanel(QWidget):
         self.memory.addItems(list(MEMORY_MODES))
         self.generate_button = QPushButton("Generate")
         self.generate_button.clicked.connect(self.generate)
+        self.range_button = QPushButton("Regenerate range")
+        self.range_button.clicked.connect(self.regenerate_range)
         self.takes = QComboBox()
         self.takes.activated.connect(self._activate_take)
         form = QFormLayout()
@@ -95,6 +98,7 @@ class GenerationPanel(QWidget):
         form.addRow("Size", self.size)
         form.addRow("Memory", self.memory)
         form.addRow(self.generate_button)
+        form.addRow(self.range_button)
         form.addRow("Active take", self.takes)
         self.queue = QListWidget()
         self.queue_box = QVBoxLayout()
@@ -128,6 +132,7 @@ class GenerationPanel(QWidget):
                   self.size, self.memory, self.generate_button, self.takes):
             w.setEnabled(seg is not None)
         self.takes.clear()
+        self._update_range_button(seg)
         if seg is None:
             self.title.setText("Select a generated segment")
             self.prompt.setText("")
@@ -138,6 +143,33 @@ class GenerationPanel(QWidget):
             self.takes.addItem(f"{take.name} — {take.backend}, seed {take.seed}", take.id)
             if take.id == seg.active_take:
                 self.takes.setCurrentIndex(self.takes.count() - 1)
+
+    def range_for(self, seg: GeneratedSegment) -> tuple[SubRange | None, str]:
+        """The sequence's in/out range within ``seg`` in segment frames, or None and why
+        it cannot be regenerated."""
+        seq = self.project.sequence
+        if seq.in_point is None and seq.out_point is None:
+            return None, "Set an in and out point (I / O) inside the segment first"
+        a = max(seg.start, seq.in_point or 0)
+        b = min(seg.end, seq.out_point if seq.out_point is not None else seq.duration_frames)
+        if b <= a:
+            return None, "The in/out range does not overlap this segment"
+        if (a, b) == (seg.start, seg.end):
+            return None, "The in/out range covers the whole segment: use Generate"
+        if seg.active_take is None:
+            return None, "The segment has no take yet: Generate it first"
+        return SubRange(a - seg.start, b - seg.start), ""
+
+    def _update_range_button(self, seg: GeneratedSegment | None) -> None:
+        if seg is None:
+            sub, why = None, "Select a generated segment"
+        else:
+            sub, why = self.range_for(seg)
+        self.range_button.setEnabled(sub is not None)
+        self.range_button.setToolTip(
+            why if sub is None else
+            f"Regenerate segment frames {sub.start}–{sub.end} over the active take, keeping "
+            "the rest as context")
 
     def _segment(self) -> GeneratedSegment | None:
         if self.segment_id is None:
@@ -172,21 +204,46 @@ class GenerationPanel(QWidget):
         self._commit_prompt()
         seg = self._segment()
         assert seg is not None
+        try:
+            jobs = self.runner.queue(seg.id, self._request(seg))
+        except GenerationError as exc:
+            message = f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
+            self.report(message)
+            return []
+        self.start_queue()
+        return [j.id for j in jobs]
+
+    def _request(self, seg: GeneratedSegment) -> Any:
+        """A request for ``seg`` with the dock's model and settings."""
         chosen = self.model.currentData()
         model = None if chosen is None else ResolvedModel(
             id=chosen.id, path=str(chosen.path), revision=chosen.revision,
             pipeline_class=chosen.pipeline_class)
+        return self.runner.request_for(
+            seg.id, backend=chosen.backends[0] if chosen is not None else "previz",
+            model=model, seed=None if self.seed.value() < 0 else self.seed.value(),
+            takes=self.count.value(), steps=self.steps.value() or None,
+            guidance=None if self.guidance.value() < 0 else self.guidance.value(),
+            size=self._size(), memory_mode=self.memory.currentText())
+
+    def regenerate_range(self) -> list[int]:
+        """Queue regenerating the in/out range of the selected segment over its active
+        take (a new take; the rest of the active take is the context) and start the queue."""
+        seg = self._segment()
+        if seg is None:
+            return []
+        self._commit_prompt()
+        seg = self._segment()
+        assert seg is not None
+        sub, why = self.range_for(seg)
+        if sub is None:
+            self.report(f"Cannot regenerate a range: {why}")
+            return []
         try:
-            request = self.runner.request_for(
-                seg.id, backend=chosen.backends[0] if chosen is not None else "previz",
-                model=model, seed=None if self.seed.value() < 0 else self.seed.value(),
-                takes=self.count.value(), steps=self.steps.value() or None,
-                guidance=None if self.guidance.value() < 0 else self.guidance.value(),
-                size=self._size(), memory_mode=self.memory.currentText())
-            jobs = self.runner.queue(seg.id, request)
+            jobs = self.runner.queue_range(seg.id, self._request(seg), sub)
         except GenerationError as exc:
             message = f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
-            self.report(message)
+            self.report(f"Cannot regenerate frames {sub.start}–{sub.end}: {message}")
             return []
         self.start_queue()
         return [j.id for j in jobs]

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app import session
 from app.brief_panel import BriefPanel
+from app.clip_inspector import ClipInspector
 from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
 from app.media_bin import MediaBin
@@ -165,6 +166,18 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.tabifyDockWidget(self.generation_dock, dock)
         self.takes_dock = dock
+        self.clip_inspector = ClipInspector(lambda: self.project, lambda: self.timeline.playhead,
+                                            parent=self)
+        dock = QDockWidget("Clip", self)
+        dock.setObjectName("clip")
+        dock.setWidget(self.clip_inspector)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.generation_dock, dock)
+        self.clip_dock = dock
+        self.clip_inspector.edited.connect(self.refresh)
+        self.timeline.selection_changed.connect(
+            lambda item_id: self.clip_inspector.show_item(
+                self.project.sequence.find_item(item_id) if item_id else None))
         self.generation_dock.raise_()
         self.takes_browser.takes_changed.connect(self._on_takes_changed)
         self.timeline.selection_changed.connect(
@@ -600,6 +613,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Cannot check takes: {exc}", 8000)
         self.brief.refresh()
         self.takes_browser.refresh()
+        self.clip_inspector.refresh()
         # The Generate panel commits its prompt field before generating: keep it current,
         # or a prompt changed in the Brief would be put back.
         prompt = self.generation.prompt

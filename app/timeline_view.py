@@ -85,6 +85,11 @@ EDGE_PX = 6.0  # a press this close to an item's edge trims it
 SNAP_PX = 8.0  # snapping tolerance on screen
 DRAG_START_PX = 3.0  # movement before a press becomes a drag (a click otherwise)
 TOOLS = ("select", "razor", "roll", "slip")
+# The track header's toggle boxes, left to right, and their colours when lit.
+SWITCHES = (("muted", "M"), ("solo", "S"), ("locked", "L"), ("hidden", "H"))
+SWITCH_PX = 12.0
+SWITCH_ON = {"muted": QColor(230, 170, 60), "solo": QColor(90, 200, 110),
+             "locked": QColor(220, 90, 80), "hidden": QColor(120, 160, 230)}
 MARKER_COLOURS = {"blue": QColor(80, 140, 255), "green": QColor(80, 200, 110),
                   "red": QColor(230, 80, 80), "purple": QColor(180, 110, 230),
                   "yellow": QColor(230, 210, 70), "orange": QColor(240, 150, 50)}
@@ -305,6 +310,7 @@ class TimelineView(QWidget):
         if self.drag is not None:  # a second button during a drag: ignore it
             return
         if pos.x() < HEADER_W:
+            self._header_click(pos)
             return
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         mods = event.modifiers()
@@ -599,6 +605,35 @@ class TimelineView(QWidget):
             self.scroll_frames = max(0, self.scroll_frames - shift)
         self.update()
 
+    # --- the track header's switches (mute, solo, lock, hide)
+    def switch_rects(self, row: QRectF) -> list[tuple[str, str, QRectF]]:
+        """(switch, letter, box) for the four toggle boxes in a track's header."""
+        top = row.top() + row.height() - SWITCH_PX - 5
+        return [(switch, letter, QRectF(4 + i * (SWITCH_PX + 3), top, SWITCH_PX, SWITCH_PX))
+                for i, (switch, letter) in enumerate(SWITCHES)]
+
+    def _paint_switches(self, p: QPainter, info: Any, row: QRectF) -> None:
+        for switch, letter, box in self.switch_rects(row):
+            on = bool(getattr(info, switch))
+            p.setPen(QPen(QColor(150, 150, 150), 1))
+            p.setBrush(SWITCH_ON[switch] if on else QColor(36, 37, 40))
+            p.drawRect(box)
+            p.setPen(QColor(20, 20, 20) if on else QColor(170, 170, 170))
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, letter)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+    def _header_click(self, pos: QPointF) -> None:
+        """A click on a switch box toggles it: one ``set_track`` edit (one undo step)."""
+        for name, row in self.track_rows():
+            if not row.top() <= pos.y() < row.bottom():
+                continue
+            for switch, _letter, box in self.switch_rects(row):
+                if box.adjusted(-1, -1, 1, 1).contains(pos):
+                    on = bool(getattr(self._sequence().track(name).info, switch))
+                    self._commit({"op": "set_track", "track": name, switch: not on})
+                    self.update()
+                    return
+
     # --- painting
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         seq = self._sequence()
@@ -615,11 +650,9 @@ class TimelineView(QWidget):
             header = QRectF(0, rect.top(), HEADER_W, rect.height())
             p.fillRect(header.adjusted(0, 1, 0, -1), QColor(52, 54, 60))
             p.setPen(QColor(220, 220, 220))
-            flags = "".join(s for s, on in (("M", track.info.muted), ("S", track.info.solo),
-                                            ("L", track.info.locked), ("H", track.info.hidden))
-                            if on)
-            p.drawText(header.adjusted(6, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter,
-                       f"{name} {flags}".strip())
+            p.drawText(header.adjusted(6, 2, -4, -rect.height() / 2),
+                       Qt.AlignmentFlag.AlignVCenter, name)
+            self._paint_switches(p, track.info, rect)
             first = self.frame_at(HEADER_W)
             last = self.frame_at(self.width()) + 1
             for item in track.overlapping(first, last):
