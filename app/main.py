@@ -34,6 +34,7 @@ from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
 from app.media_bin import MediaBin
 from app.media_cache import MediaCacheLoader
+from app.media_import import MediaImport, MediaImporter
 from app.model_manager import ModelManagerDialog
 from app.proxies import ProxyBuilder
 from app.takes_browser import TakesBrowser
@@ -108,6 +109,10 @@ class MainWindow(QMainWindow):
         self.playback: PlaybackEngine | None = None
         # Thumbnails and waveforms: made off the UI thread, cached beside the project.
         self.jobs = BackgroundJobs()
+        self.importer = MediaImporter(lambda: self.project, parent=self)
+        self.importer.progressed.connect(self._on_import_progress)
+        self.importer.finished.connect(self._on_imported)
+        self.import_error: QMessageBox | None = None
         self.media_caches = MediaCacheLoader(
             self.jobs, self.timeline, parent=self,
             report=lambda message: self.statusBar().showMessage(message, 8000))
@@ -338,20 +343,29 @@ class MainWindow(QMainWindow):
         if files:
             self.import_files(files)
 
-    def import_files(self, files: list[str] | list[Path]) -> list[Any]:
-        """Import into the bin (the menu, drops and scripts); errors are shown, not raised."""
-        try:
-            assets = self.project.import_media(files)
-        except ImportMediaError as exc:
-            QMessageBox.warning(self, APP_NAME, str(exc))
-            return []
-        except ProjectError as exc:
-            QMessageBox.critical(self, APP_NAME, str(exc))
-            return []
+    def import_files(self, files: list[str] | list[Path]) -> MediaImport:
+        """Import into the bin (the menu, drops and scripts). Files are probed off the UI
+        thread with progress in the status bar, then added in one step; errors are shown
+        (nothing added), not raised."""
+        request = self.importer.start(files)
+        self.statusBar().showMessage(f"Importing {len(request.files)} file(s)…")
+        return request
+
+    def _on_import_progress(self, request: MediaImport) -> None:
+        self.statusBar().showMessage(request.status)
+
+    def _on_imported(self, request: MediaImport) -> None:
+        if request.error is not None:
+            self.statusBar().showMessage("Nothing imported", 8000)
+            box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, request.error,
+                              parent=self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # not exec(): the window keeps running under the message
+            self.import_error = box
+            return
         self._start_engines()
         self.refresh()
-        self.statusBar().showMessage(f"Imported {len(assets)} file(s)", 4000)
-        return assets
+        self.statusBar().showMessage(f"Imported {len(request.assets or [])} file(s)", 4000)
 
     def relink_asset(self, asset_id: int, path: str) -> bool:
         """Point a missing or changed asset at its file; a different file is refused with
@@ -721,6 +735,7 @@ class MainWindow(QMainWindow):
         self.takes_browser.shutdown()
         self.exports.close_queue()
         self.jobs.close()
+        self.importer.close()
         self._stop_engines()
         if self.recovery_notice is not None:
             self.recovery_notice.close()

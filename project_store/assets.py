@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from timeline.media.probe import MediaProbe, duration_in_frames
+from timeline.media.probe import MediaProbe, MediaProbeError, duration_in_frames, probe
 from timeline.model import MediaInfo
 
 IDENTITY_CHUNK = 1 << 20  # one MiB from each end
@@ -47,6 +48,53 @@ def file_identity(path: str | os.PathLike[str]) -> tuple[int, str]:
             f.seek(max(IDENTITY_CHUNK, size - IDENTITY_CHUNK))
             h.update(f.read(IDENTITY_CHUNK))
     return size, h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ProbedFile:
+    """A file checked for import: its identity and, unless the project already holds it
+    (``known``), its probe."""
+
+    path: Path
+    size: int
+    identity: str
+    probe: MediaProbe | None
+
+
+def probe_files(paths: Iterable[str | os.PathLike[str]],
+                known: Collection[tuple[str, str]] = (),
+                progress: Callable[[int, int, Path], None] | None = None) -> list[ProbedFile]:
+    """Hash and probe files for import, touching no project (so a window can run it off
+    its UI thread). ``known`` holds (path, identity) pairs already imported: those are not
+    probed again. ``progress(done, total, path)`` is called before each file. Raises
+    ``ImportMediaError`` naming every file that cannot be used."""
+    absolute = [Path(p).expanduser().absolute() for p in paths]
+    failures: dict[str, str] = {}
+    found: list[ProbedFile] = []
+    for i, p in enumerate(absolute):
+        if progress is not None:
+            progress(i, len(absolute), p)
+        try:
+            size, identity = file_identity(p)
+        except FileNotFoundError:
+            failures[str(p)] = "no such file"
+            continue
+        except IsADirectoryError:
+            failures[str(p)] = "is a folder; import the files inside it"
+            continue
+        except OSError as exc:
+            failures[str(p)] = exc.strerror or str(exc)
+            continue
+        if (str(p), identity) in known:
+            found.append(ProbedFile(p, size, identity, None))
+            continue
+        try:
+            found.append(ProbedFile(p, size, identity, probe(p)))
+        except MediaProbeError as exc:
+            failures[str(p)] = str(exc)
+    if failures:
+        raise ImportMediaError(failures)
+    return found
 
 
 @dataclass(frozen=True)

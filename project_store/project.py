@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from project_store import db
-from project_store.assets import Asset, ImportMediaError, file_identity
+from project_store.assets import Asset, ImportMediaError, ProbedFile, file_identity, probe_files
 from project_store.db import (
     FORMAT_MARKER,
     CorruptProjectError,
@@ -527,57 +527,45 @@ class Project:
         """Probe and add files, returning their assets in the order given. All or nothing:
         if any file cannot be used, ``ImportMediaError`` names each one and its reason.
         A file already in the project (same path and identity) returns the existing asset."""
-        paths = [Path(p).expanduser().absolute() for p in paths]
-        failures: dict[str, str] = {}
-        found: list[tuple[Path, int, str, MediaProbe | Asset]] = []
-        for p in paths:
-            try:
-                size, identity = file_identity(p)
-            except FileNotFoundError:
-                failures[str(p)] = "no such file"
-                continue
-            except IsADirectoryError:
-                failures[str(p)] = "is a folder; import the files inside it"
-                continue
-            except OSError as exc:
-                failures[str(p)] = exc.strerror or str(exc)
-                continue
-            existing = self._find_asset(str(p), identity)
-            if existing is not None:
-                found.append((p, size, identity, existing))
-                continue
-            try:
-                found.append((p, size, identity, probe(p)))
-            except MediaProbeError as exc:
-                failures[str(p)] = str(exc)
-        if failures:
-            raise ImportMediaError(failures)
+        return self.add_probed(probe_files(paths, known=self.known_files()))
+
+    def known_files(self) -> frozenset[tuple[str, str]]:
+        """(path, identity) of every asset: what ``probe_files`` need not probe again."""
+        return frozenset((a.path, a.identity) for a in self.assets.values())
+
+    def add_probed(self, found: Seq[ProbedFile]) -> list[Asset]:
+        """Add files checked by ``probe_files`` (in one transaction), returning their
+        assets in order; a file the project already holds returns its asset."""
         out: list[Asset] = []
         added: list[Asset] = []
         try:
             with self._conn.begin_nested() if self._in_batch else self._conn.begin():
-                for p, size, identity, what in found:
-                    if isinstance(what, Asset):
-                        out.append(what)
+                for f in found:
+                    existing = self._find_asset(str(f.path), f.identity)
+                    if existing is not None:
+                        out.append(existing)
                         continue
                     # The same file listed twice in one import becomes one asset.
-                    twin = next((a for a in added if a.path == str(p) and
-                                 a.identity == identity), None)
+                    twin = next((a for a in added if a.path == str(f.path) and
+                                 a.identity == f.identity), None)
                     if twin is not None:
                         out.append(twin)
                         continue
+                    what = f.probe if f.probe is not None else probe(f.path)
                     added_at = _now()
                     row = self._conn.execute(
                         text("INSERT INTO assets(path, size, identity, kind, probe_json, added_at)"
                              " VALUES (:p, :sz, :i, :k, :j, :t) RETURNING id"),
-                        {"p": str(p), "sz": size, "i": identity, "k": what.kind,
+                        {"p": str(f.path), "sz": f.size, "i": f.identity, "k": what.kind,
                          "j": json.dumps(what.to_json()), "t": added_at},
                     ).one()
-                    asset = Asset(row.id, str(p), size, identity, what, added_at)
+                    asset = Asset(row.id, str(f.path), f.size, f.identity, what, added_at)
                     added.append(asset)
                     out.append(asset)
         except SQLAlchemyError as exc:
             raise db.translate(exc, self.path) from None
+        except MediaProbeError as exc:  # a file thought known was not: probed here, failed
+            raise ImportMediaError({exc.path or "?": str(exc)}) from None
         for asset in added:
             self.assets[asset.id] = asset
             self.timeline.media[asset.id] = asset.media_info(self.sequence.fps)

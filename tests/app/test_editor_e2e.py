@@ -52,7 +52,9 @@ def test_scripted_editing_session(qtbot, tmp_path: Path, testdata: Path,  # type
     fps = seq.fps
 
     # Import a real camera file and cut it onto V2 at the end of the sequence.
-    [asset] = window.import_files([testdata / "video" / "flower.mp4"])
+    request = window.import_files([testdata / "video" / "flower.mp4"])
+    qtbot.waitUntil(lambda: request.finished, timeout=20000)
+    [asset] = request.assets
     assert window.bin.count() == 5
     end = seq.duration_frames
     assert window.run({"op": "overwrite", "track": "V2", "asset": asset.id, "source_in": 0,

@@ -36,7 +36,10 @@ def test_drop_imports_shows_thumbnails_and_relinks(qtbot, tmp_path: Path) -> Non
     Project.create(path, SequenceSettings(fps=Fraction(25), width=320, height=180)).close()
     window = MainWindow(Project.open(path), use_audio_device=False)
     qtbot.addWidget(window)
-    _drop(window.bin, [media])  # a folder: every file in it
+    _drop(window.bin, [media])  # a folder: every file in it, probed off the UI thread
+    [request] = window.importer.running
+    qtbot.waitUntil(lambda: request.finished, timeout=20000)
+    assert request.error is None
     assert sorted(x.name for x in window.project.assets.values()) == ["a.mp4", "b.mp4"]
     assert window.bin.count() == 2
     qtbot.waitUntil(lambda: all(not window.bin.item(i).icon().isNull()
@@ -72,4 +75,33 @@ def test_drop_imports_shows_thumbnails_and_relinks(qtbot, tmp_path: Path) -> Non
     assert window.relink_folder(str(moved)) == 1
     assert not window.project.missing_assets
     assert "[missing" not in window.bin.item(1).text()
+    window.close()
+
+
+def test_a_bad_file_in_an_import_adds_nothing_and_says_why(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    good = write_color_bars_video(tmp_path / "good.mp4", seconds=1, fps=Fraction(25),
+                                  size=(320, 180))
+    bad = tmp_path / "notes.mp4"
+    bad.write_bytes(b"this is not a video" * 100)
+    path = tmp_path / "bin.takeline"
+    Project.create(path, SequenceSettings(fps=Fraction(25), width=320, height=180)).close()
+    window = MainWindow(Project.open(path), use_audio_device=False)
+    qtbot.addWidget(window)
+    request = window.import_files([good, bad, tmp_path / "gone.mov"])
+    assert not request.finished  # the window goes on while the files are probed
+    qtbot.waitUntil(lambda: request.finished, timeout=20000)
+    assert request.assets is None and request.error is not None
+    assert request.error.startswith("Could not import 2 files; nothing was added")
+    assert "notes.mp4" in request.error and "gone.mov: no such file" in request.error
+    assert window.import_error is not None and window.import_error.isVisible()
+    assert window.project.assets == {} and window.bin.count() == 0
+    assert window.statusBar().currentMessage() == "Nothing imported"
+    # The same good file alone goes in; importing it again gives the same asset.
+    first = window.import_files([good])
+    qtbot.waitUntil(lambda: first.finished, timeout=20000)
+    again = window.import_files([good])
+    qtbot.waitUntil(lambda: again.finished, timeout=20000)
+    assert first.assets is not None and first.assets == again.assets
+    assert window.bin.count() == 1
+    assert window.statusBar().currentMessage() == "Imported 1 file(s)"
     window.close()
