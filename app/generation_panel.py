@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -100,12 +99,14 @@ class GenerationPanel(QWidget):
         form.addRow(self.generate_button)
         form.addRow(self.range_button)
         form.addRow("Active take", self.takes)
-        self.queue = QListWidget()
-        self.queue_box = QVBoxLayout()
+        # The job rows live in their own widget: the window shows it in the Jobs dock,
+        # beside the exports, so every long job is in one place.
+        self.jobs_view = QWidget()
+        self.queue_box = QVBoxLayout(self.jobs_view)
+        self.queue_box.setContentsMargins(0, 0, 0, 0)
+        self.queue_box.addWidget(QLabel("<b>Generation</b>"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Jobs"))
-        layout.addLayout(self.queue_box)
         layout.addStretch(1)
         self.load_models()
         self.show_segment(None)

@@ -32,6 +32,7 @@ from app.brief_panel import BriefPanel
 from app.clip_inspector import ClipInspector
 from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
+from app.jobs_panel import JobsPanel
 from app.media_bin import MediaBin
 from app.media_cache import MediaCacheLoader
 from app.media_import import MediaImport, MediaImporter
@@ -125,12 +126,6 @@ class MainWindow(QMainWindow):
         self._start_engines()
         self.timeline.playhead_moved.connect(self._on_playhead)
         self.exports = ExportQueuePanel()
-        dock = QDockWidget("Exports", self)
-        dock.setObjectName("exports")
-        dock.setWidget(self.exports)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        dock.hide()
-        self.exports_dock = dock
         self.generation = GenerationPanel(
             project, parent=self,
             report=lambda message: self.statusBar().showMessage(message, 15000))
@@ -139,6 +134,16 @@ class MainWindow(QMainWindow):
         dock.setWidget(self.generation)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.generation_dock = dock
+        # Generation jobs and exports share one Jobs dock, under the inspector docks.
+        self.jobs_panel = JobsPanel(self.generation.jobs_view, self.exports)
+        dock = QDockWidget("Jobs", self)
+        dock.setObjectName("jobs")
+        dock.setWidget(self.jobs_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.splitDockWidget(self.generation_dock, dock, Qt.Orientation.Vertical)
+        self.jobs_dock = dock
+        for button in (self.generation.generate_button, self.generation.range_button):
+            button.clicked.connect(dock.show)
         self.generation.takes_changed.connect(self._on_takes_changed)
         self.generation.edited.connect(self.refresh)
         self.timeline.selection_changed.connect(
@@ -512,7 +517,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"Cannot export to {out}: folder {out.parent} does not exist", 8000)
             return None
-        self.exports_dock.show()
+        self.jobs_dock.show()
         handle = self.exports.add(self.project, preset, frame_range, out)
         self.statusBar().showMessage(f"Export queued: {handle.name}", 4000)
         return handle

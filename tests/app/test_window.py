@@ -134,7 +134,7 @@ def test_export_from_the_window_runs_in_the_queue(qtbot, project_path: Path,  # 
     # The export ran on the queue thread; the file holds exactly frames [10, 30).
     with av.open(str(tmp_path / "out.mp4")) as c:
         assert sum(1 for _ in c.decode(video=0)) == 20
-    assert not window.exports_dock.isHidden()
+    assert not window.jobs_dock.isHidden()
     # A cancelled export is retried from the same row: the same preset, range and file.
     (tmp_path / "out.mp4").unlink()
     slow = window.start_export("h264", (0, 80), tmp_path / "out.mp4")
