@@ -2,7 +2,8 @@
 
 The list shows one row per take (a thumbnail of its middle frame, name, seed, backend and
 model, frames x size @ fps, a star toggle; the active take in bold with a ▶) with Set active,
-Star and Delete. Compare plays two takes in sync from one timer and diffs their recipes.
+Star and Delete; a thumbnail plays its take, looping, while the pointer is over it. Compare
+plays two takes in sync from one timer and diffs their recipes.
 
 Decoding never happens on the UI thread: thumbnails and compare frames are decoded by a
 small thread pool and delivered through queued signals; thumbnails are cached per take id,
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -52,6 +53,8 @@ from project_store.takes import GenerationRecords, Take
 from timeline.model import GeneratedSegment
 
 THUMB_SIZE = QSize(96, 54)
+HOVER_MAX_FRAMES = 240  # a longer take plays every n-th frame under the pointer
+HOVER_CACHE_TAKES = 12  # takes whose hover frames stay in memory (~20 KB a frame)
 COMPARE_MAX = QSize(480, 270)  # compare frames are kept at most this big
 COMPARE_CACHE_TAKES = 6  # takes whose downscaled frames stay in memory
 _CHUNK = 6  # frames per delivery while a take decodes for compare
@@ -128,6 +131,7 @@ class TakeDecoder(QObject):
     thumbnail_ready = Signal(int, QImage)  # take id, middle frame
     thumbnail_failed = Signal(int, str)
     frames_ready = Signal(int, int, int, list, bool)  # token, take id, first index, images, last
+    strip_ready = Signal(int, list)  # take id, thumbnail-sized frames for hover playback
     frames_failed = Signal(int, int, str)  # token, take id, message
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -170,6 +174,20 @@ class TakeDecoder(QObject):
                 raise ValueError("the file has no frames")
             self._emit(self.thumbnail_ready, take_id, _to_qimage(chosen, THUMB_SIZE))
         except Exception as exc:  # decoding errors become a message on the row
+            self._emit(self.thumbnail_failed, take_id, f"{type(exc).__name__}: {exc}")
+
+    def strip(self, take_id: int, path: Path, frame_count: int) -> Future[None] | None:
+        if self._closed:
+            return None
+        return self._pool.submit(self._strip, take_id, path, frame_count)
+
+    def _strip(self, take_id: int, path: Path, frame_count: int) -> None:
+        try:
+            step = max(1, -(-frame_count // HOVER_MAX_FRAMES))
+            images = [_to_qimage(frame, THUMB_SIZE)
+                      for i, frame in enumerate(read_take(path)) if i % step == 0]
+            self._emit(self.strip_ready, take_id, images)
+        except Exception as exc:
             self._emit(self.thumbnail_failed, take_id, f"{type(exc).__name__}: {exc}")
 
     def frames(self, token: int, take_id: int, path: Path) -> Future[None] | None:
@@ -595,7 +613,15 @@ class TakesBrowser(QWidget):
         self.decoder = TakeDecoder(self)
         self.decoder.thumbnail_ready.connect(self._on_thumbnail)
         self.decoder.thumbnail_failed.connect(self._on_thumbnail_failed)
+        self.decoder.strip_ready.connect(self._on_strip)
         self.thumbnails: dict[int, QPixmap] = {}
+        # Hover playback: the take under the pointer plays in its thumbnail cell.
+        self.hover_strips: OrderedDict[int, list[QPixmap]] = OrderedDict()
+        self._strip_pending: set[int] = set()
+        self.hovered: int | None = None  # take id playing under the pointer
+        self.hover_frame = 0
+        self._hover_timer = QTimer(self)
+        self._hover_timer.timeout.connect(self._hover_tick)
         self._thumb_errors: dict[int, str] = {}
         self._pending: set[int] = set()
         self._project_key: Any = None
@@ -618,6 +644,9 @@ class TakesBrowser(QWidget):
         self.table.setColumnWidth(0, THUMB_SIZE.width() + 8)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.cellDoubleClicked.connect(lambda _r, _c: self.set_active())
+        self.table.setMouseTracking(True)
+        self.table.cellEntered.connect(self._on_cell_entered)
+        self.table.viewport().installEventFilter(self)
         self.active_button = QPushButton("Set active")
         self.active_button.clicked.connect(lambda: self.set_active())
         self.star_button = QPushButton("Star")
@@ -665,6 +694,9 @@ class TakesBrowser(QWidget):
             self.thumbnails.clear()
             self._thumb_errors.clear()
             self._pending.clear()
+            self.hover_stop()
+            self.hover_strips.clear()
+            self._strip_pending.clear()
             self.compare_view.cache.clear()
 
     # --- showing
@@ -761,6 +793,71 @@ class TakesBrowser(QWidget):
         if take.id not in self._pending:
             self._pending.add(take.id)
             self.decoder.thumbnail(take.id, take.media_path, take.frame_count)
+
+    # --- hover playback
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Leave:
+            self.hover_stop()
+        return super().eventFilter(watched, event)
+
+    def _on_cell_entered(self, row: int, column: int) -> None:
+        cell = self.table.item(row, 0)
+        take_id = cell.data(Qt.ItemDataRole.UserRole) if cell is not None else None
+        if column == 0 and take_id is not None:
+            self.hover_play(int(take_id))
+        else:
+            self.hover_stop()
+
+    def _take(self, take_id: int) -> Take | None:
+        return next((t for t in self._takes if t.id == take_id), None)
+
+    def hover_play(self, take_id: int) -> None:
+        """Play the take in its thumbnail cell, looping at its own rate, while hovered."""
+        if self.hovered == take_id:
+            return
+        self.hover_stop()
+        take = self._take(take_id)
+        if take is None or take.media_path is None or not take.media_path.is_file():
+            return
+        self.hovered, self.hover_frame = take_id, 0
+        step = max(1, -(-take.frame_count // HOVER_MAX_FRAMES))
+        self._hover_timer.setInterval(max(15, round(1000 * step / float(take.fps))))
+        if take_id in self.hover_strips:
+            self.hover_strips.move_to_end(take_id)
+            self._hover_timer.start()
+        elif take_id not in self._strip_pending:
+            self._strip_pending.add(take_id)
+            self.decoder.strip(take_id, take.media_path, take.frame_count)
+
+    def hover_stop(self) -> None:
+        """Back to the still thumbnail."""
+        self._hover_timer.stop()
+        take_id, self.hovered = self.hovered, None
+        row = None if take_id is None else self._row_of(take_id)
+        pix = None if take_id is None else self.thumbnails.get(take_id)
+        cell = None if row is None else self.table.item(row, 0)
+        if cell is not None and pix is not None:
+            cell.setIcon(QIcon(pix))
+
+    def _on_strip(self, take_id: int, images: list[QImage]) -> None:
+        self._strip_pending.discard(take_id)
+        if not images:
+            return
+        self.hover_strips[take_id] = [QPixmap.fromImage(i) for i in images]
+        while len(self.hover_strips) > HOVER_CACHE_TAKES:
+            self.hover_strips.popitem(last=False)
+        if self.hovered == take_id:
+            self._hover_timer.start()
+
+    def _hover_tick(self) -> None:
+        frames = self.hover_strips.get(self.hovered) if self.hovered is not None else None
+        row = None if self.hovered is None else self._row_of(self.hovered)
+        cell = None if row is None else self.table.item(row, 0)
+        if not frames or cell is None:
+            self.hover_stop()
+            return
+        self.hover_frame = (self.hover_frame + 1) % len(frames)
+        cell.setIcon(QIcon(frames[self.hover_frame]))
 
     def _row_of(self, take_id: int) -> int | None:
         for row in range(self.table.rowCount()):

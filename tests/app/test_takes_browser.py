@@ -16,7 +16,12 @@ from PySide6.QtWidgets import QDockWidget, QToolButton  # noqa: E402
 from app.cli import main  # noqa: E402
 from app.main import MainWindow  # noqa: E402
 from app.model_manager import ModelManagerDialog  # noqa: E402
-from app.takes_browser import TakesBrowser, flatten_recipe, recipe_diff  # noqa: E402
+from app.takes_browser import (  # noqa: E402
+    THUMB_SIZE,  # noqa: E402
+    TakesBrowser,
+    flatten_recipe,
+    recipe_diff,
+)
 from project_store.project import Project  # noqa: E402
 from project_store.takes import GenerationRecords, Take  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402
@@ -76,6 +81,41 @@ def test_lists_takes_with_thumbnails(qtbot, project: Project) -> None:  # type: 
     # Cached per take id: a refresh decodes nothing again.
     browser.refresh()
     assert not browser._pending
+
+
+def _icon_bytes(cell) -> bytes:  # type: ignore[no-untyped-def]
+    image = cell.icon().pixmap(THUMB_SIZE).toImage()
+    return bytes(image.constBits())
+
+
+def test_thumbnail_plays_while_hovered(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Big enough for previz to draw its frame counter, so the frames differ.
+    path = tmp_path / "hover.takeline"
+    with Project.create(path, SequenceSettings(fps=Fraction(24), width=320, height=180)) as p:
+        p.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 12,
+                   "prompt": "a red fox"})
+    assert main(["generate", str(path), "--segment", "1", "--seed", "5"]) == 0
+    project = Project.open(path)
+    browser = _browser(qtbot, project)
+    browser.show()
+    qtbot.waitExposed(browser)
+    qtbot.waitUntil(lambda: all(thumb for _t, thumb, _a in browser.iter_rows()), timeout=10000)
+    cell = browser.table.item(0, 0)
+    still = _icon_bytes(cell)
+    viewport = browser.table.viewport()
+    qtbot.mouseMove(viewport, browser.table.visualItemRect(cell).center())
+    take = browser.takes()[0]
+    qtbot.waitUntil(lambda: browser.hovered == take.id, timeout=5000)
+    qtbot.waitUntil(lambda: take.id in browser.hover_strips, timeout=10000)
+    assert len(browser.hover_strips[take.id]) == take.frame_count
+    seen = set()
+    # The previz frames differ (frame counter): the cell shows several of them in turn.
+    qtbot.waitUntil(lambda: seen.add(_icon_bytes(cell)) or len(seen) >= 3, timeout=5000)
+    # Off the thumbnail column, the still comes back.
+    qtbot.mouseMove(viewport, browser.table.visualItemRect(browser.table.item(0, 2)).center())
+    qtbot.waitUntil(lambda: browser.hovered is None, timeout=5000)
+    assert _icon_bytes(cell) == still
+    project.close()
 
 
 def test_set_active_is_one_undo_step(qtbot, project: Project) -> None:  # type: ignore[no-untyped-def]
