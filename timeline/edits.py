@@ -697,6 +697,31 @@ def op_set_track(s: EditSession, media: dict[int, MediaInfo], *, track: str,
     s._do(TrackOp(t.info, replace(t.info, **switches)))
 
 
+def op_group(s: EditSession, media: dict[int, MediaInfo], *, steps: list,
+             label: str = "") -> None:
+    """Several operations as one undo step (the window's multi-item delete and move).
+    Each step sees the sequence as the steps before it left it; if one fails, the whole
+    group is taken back and the error names the step."""
+    if not steps:
+        raise EditError("a group needs at least one step")
+    for index, step in enumerate(steps):
+        try:
+            check_parameter_types(step)
+            params = dict(step)
+            name = params.pop("op")
+            func = OPERATIONS.get(name)
+            if func is None or name == "group":
+                raise EditError(f"unknown or nested operation {name!r}")
+            try:
+                inspect.signature(func).bind(None, None, **params)
+            except TypeError as exc:
+                raise EditError(f"bad parameters: {exc}") from None
+            func(s, media, **params)
+        except EditError as exc:
+            raise EditError(f"step {index} ({step.get('op') if isinstance(step, dict) else step}"
+                            f"): {exc}") from None
+
+
 OPERATIONS = {
     "append": op_append,
     "insert": op_insert,
@@ -722,6 +747,7 @@ OPERATIONS = {
     "add_cast": op_add_cast,
     "set_cast": op_set_cast,
     "remove_cast": op_remove_cast,
+    "group": op_group,
 }
 
 LABELS = {
@@ -732,7 +758,7 @@ LABELS = {
     "add_generated": "Add Generated Segment", "set": "Change Properties",
     "add_transition": "Add Dissolve", "remove_transition": "Remove Dissolve",
     "add_track": "Add Track", "set_track": "Track Switch", "add_cast": "Add Cast Member",
-    "set_cast": "Change Cast Member", "remove_cast": "Remove Cast Member",
+    "set_cast": "Change Cast Member", "remove_cast": "Remove Cast Member", "group": "Edit",
 }
 
 # Edits that touch locked tracks are refused; these name the track(s) they touch.
@@ -835,7 +861,8 @@ def run_operation(seq: Sequence, ids: IdSource, media: dict[int, MediaInfo],
     try:
         func(session, media, **params)
         session.validate(media)
-        change = Change(LABELS[name], tuple(session.ops), {"op": name, **params})
+        label = params.get("label") if name == "group" else None
+        change = Change(label or LABELS[name], tuple(session.ops), {"op": name, **params})
         if name != "set_track":
             locked = [t for t in _tracks_touched(change) if seq.tracks[t].info.locked]
             if locked:

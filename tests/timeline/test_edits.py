@@ -101,6 +101,7 @@ def test_every_operation_is_covered_here() -> None:
         "add_generated", "set", "add_transition", "remove_transition", "add_track",
         "set_track",
         "add_cast", "set_cast", "remove_cast",  # tests/timeline/test_conditioning.py
+        "group",
     }
     assert set(OPERATIONS) == covered
 
@@ -659,3 +660,37 @@ def test_batch_rolls_back_on_any_exception(tl: Timeline) -> None:
         tl.execute({"op": "lift", "item": B})
         raise RuntimeError("boom")
     assert tl.sequence.snapshot() == before
+
+
+# --- group -------------------------------------------------------------------------------
+
+
+def test_group_ripple_deletes_several_items_as_one_undo_step(tl: Timeline) -> None:
+    depth = len(tl.undo_stack)
+    # Later item first: each step sees what the one before left.
+    change = tl.execute({"op": "group", "label": "Ripple Delete 2 items",
+                         "steps": [{"op": "ripple_delete", "item": C},
+                                   {"op": "ripple_delete", "item": A}]})
+    assert change.label == "Ripple Delete 2 items"
+    assert lay(tl) == [(B, 0, 20, 20)]
+    assert len(tl.undo_stack) == depth + 1
+    tl.undo()
+    assert lay(tl) == [(A, 0, 10, 0), (B, 10, 20, 20), (C, 40, 10, 50)]
+    undoes_exactly(tl, {"op": "group", "steps": [{"op": "lift", "item": A},
+                                                 {"op": "lift", "item": B}]})
+
+
+def test_group_moves_adjacent_items_together(tl: Timeline) -> None:
+    tl.execute({"op": "group", "steps": [{"op": "move", "item": B, "track": "V1", "at": 15},
+                                         {"op": "move", "item": A, "track": "V1", "at": 5}]})
+    assert lay(tl) == [(A, 5, 10, 0), (B, 15, 20, 20), (C, 40, 10, 50)]
+    assert tl.undo_stack[-1].label == "Edit"
+
+
+def test_a_failing_step_takes_the_whole_group_back(tl: Timeline) -> None:
+    refused(tl, {"op": "group", "steps": [{"op": "lift", "item": A},
+                                          {"op": "lift", "item": 99}]}, r"step 1 \(lift\)")
+    refused(tl, {"op": "group", "steps": [{"op": "lift", "item": 1.5}]}, "step 0")
+    refused(tl, {"op": "group", "steps": []}, "at least one step")
+    refused(tl, {"op": "group", "steps": [{"op": "group", "steps": []}]}, "nested")
+    refused(tl, {"op": "group", "steps": "lift"}, "steps must be")
