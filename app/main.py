@@ -334,10 +334,21 @@ class MainWindow(QMainWindow):
         self.run({"op": "add_marker", "at": self.timeline.playhead, "name": f"Marker {n}"})
 
     def _on_selected(self, op: str) -> None:
-        if self.timeline.selected is None:
+        """Lift or ripple-delete the selected items: several are one undo step."""
+        items = self.timeline.selected_items()
+        if not items:
             self.statusBar().showMessage("Select a clip first", 4000)
             return
-        if self.run({"op": op, "item": self.timeline.selected}):
+        if len(items) == 1:
+            params: dict[str, Any] = {"op": op, "item": items[0].id}
+        else:
+            # Latest first: a ripple delete moves only what follows it, so the earlier
+            # items are still where they were when their turn comes.
+            label = "Lift" if op == "lift" else "Ripple Delete"
+            params = {"op": "group", "label": f"{label} {len(items)} items",
+                      "steps": [{"op": op, "item": i.id}
+                                for i in sorted(items, key=lambda i: i.start, reverse=True)]}
+        if self.run(params):
             self.timeline.selected = None
 
     def step(self, frames: int) -> None:

@@ -24,7 +24,9 @@ off with Shift+S.
     - drag on an empty part of a track, or Shift + drag in the ruler: marks the dragged
       range as the sequence's in/out points (``set_in_out``) on release;
     - click: select the item under the mouse (or nothing) and put the playhead there; a
-      click or drag in the ruler moves the playhead (scrubbing).
+      click or drag in the ruler moves the playhead (scrubbing);
+    - Ctrl+click or Shift+click on a body: add it to the selection or take it out; dragging
+      one of several selected items moves them all in time (one undo step).
 * Razor tool (B, again for the selection tool): a click splits that track at the snapped
   frame under the mouse.
 * Roll tool (N): a drag at a cut rolls it. Slip tool (Y): a drag on a body slips it.
@@ -112,7 +114,10 @@ class TimelineView(QWidget):
         self.pixels_per_frame = 4.0
         self.scroll_frames = 0
         self.playhead = 0
-        self.selected: int | None = None
+        self._selected: int | None = None  # the item the inspectors show (last clicked)
+        # Every selected item, ``selected`` included: Ctrl/Shift-click adds or removes one;
+        # Delete, Shift+Delete and a drag of one of them act on them all.
+        self.selection: set[int] = set()
         # Generated segments whose active take no longer matches their brief; the window
         # sets it once per refresh (it reads the project), never per paint.
         self.stale: frozenset[int] = frozenset()
@@ -364,10 +369,17 @@ class TimelineView(QWidget):
             self._select(item)
             self.drag = _Drag("trim", pos.x(), pos.y(), frame, item=item, side=side,
                               ripple=alt, track=row, targets=self._targets((item.id,)))
+        elif body is not None and (ctrl or shift):
+            self._toggle(body)
+            return
         elif body is not None:
-            self._select(body)
+            group = body.id in self.selection and len(self.selection) > 1
+            if not group:
+                self._select(body)
+            moving = self.selected_items() if group else [body]
             self.drag = _Drag("move", pos.x(), pos.y(), frame, item=body, track=row,
-                              dest=row, targets=self._targets((body.id,)))
+                              dest=row, group=tuple(moving),
+                              targets=self._targets(tuple(i.id for i in moving)))
         else:
             self.drag = _Drag("range", pos.x(), pos.y(), frame, track=row,
                               targets=self._targets())
@@ -375,10 +387,48 @@ class TimelineView(QWidget):
 
     def _select(self, item: Item | None) -> None:
         new = item.id if item is not None else None
-        if new != self.selected:
-            self.selected = new
+        self.selection = {new} if new is not None else set()
+        self._emit_selected(new)
+
+    @property
+    def selected(self) -> int | None:
+        return self._selected
+
+    @selected.setter
+    def selected(self, item_id: int | None) -> None:
+        """Select just this item (or nothing); no signal (callers refresh themselves)."""
+        self._selected = item_id
+        self.selection = {item_id} if item_id is not None else set()
+
+    def _toggle(self, item: Item) -> None:
+        """Ctrl/Shift-click: add the item to the selection, or take it out."""
+        if item.id in self.selection:
+            self.selection.discard(item.id)
+            new = max(self.selection, default=None) if item.id == self._selected else \
+                self._selected
+        else:
+            self.selection.add(item.id)
+            new = item.id
+        self._emit_selected(new)
+
+    def select_items(self, ids: Iterable[int]) -> None:
+        """Select these items (the last one is the one the inspectors show)."""
+        ids = list(ids)
+        self.selection = set(ids)
+        self._emit_selected(ids[-1] if ids else None)
+
+    def _emit_selected(self, new: int | None) -> None:
+        if new != self._selected:
+            self._selected = new
             self.selection_changed.emit(new)
         self.update()
+
+    def selected_items(self) -> list[Item]:
+        """The selected items still in the sequence, in time order."""
+        seq = self._sequence()
+        ids = self.selection | ({self._selected} if self._selected is not None else set())
+        found = [seq.find_item(i) for i in ids]
+        return sorted((i for i in found if i is not None), key=lambda i: (i.start, i.track))
 
     def _cut_at(self, row: str, edge: tuple[Item, str] | None) -> tuple[Item, Item] | None:
         """The two items meeting at the cut under an edge hit, (outgoing, incoming)."""
@@ -439,7 +489,10 @@ class TimelineView(QWidget):
             if row is not None and self._sequence().track(row).kind == \
                     self._sequence().track(item.track).kind:
                 drag.dest = row
-            start = max(0, item.start + raw)
+            if len(drag.group) > 1:
+                drag.dest = item.track  # a group moves in time, each on its own track
+            earliest = min(i.start for i in drag.group) if drag.group else item.start
+            start = max(item.start - earliest, item.start + raw)
             if self.snapping:
                 result = drag.targets.snap_range(start, item.duration, self._tolerance())
                 if result.target is not None:
@@ -506,6 +559,8 @@ class TimelineView(QWidget):
         if not drag.started:  # a click: playhead there; an empty place deselects
             if drag.mode == "range" and drag.track is not None:
                 self._select(None)
+            elif drag.mode == "move" and len(drag.group) > 1:
+                self._select(drag.item)  # a plain click in a selection selects just that
             self.set_playhead(drag.press_frame)
             return
         self._finish(drag)
@@ -519,7 +574,16 @@ class TimelineView(QWidget):
                           "out_point": drag.range[1]})
             return
         assert item is not None
-        if drag.mode == "move":
+        if drag.mode == "move" and len(drag.group) > 1:
+            if drag.delta == 0:
+                return
+            # The item ahead in the direction of travel moves first, into space the
+            # others never reach, so no step overwrites another selected item.
+            order = sorted(drag.group, key=lambda i: i.start, reverse=drag.delta > 0)
+            self._commit({"op": "group", "label": f"Move {len(order)} items",
+                          "steps": [{"op": "move", "item": i.id, "track": i.track,
+                                     "at": i.start + drag.delta} for i in order]})
+        elif drag.mode == "move":
             if drag.delta == 0 and drag.dest == item.track:
                 return
             self._commit({"op": "move", "item": item.id, "track": drag.dest,
@@ -708,6 +772,11 @@ class TimelineView(QWidget):
             p.fillRect(QRectF(self.x_of(a), 0, self.x_of(b) - self.x_of(a), self.height()),
                        RANGE_FILL)
             text = f"In/Out {timecode(a, seq.fps)} – {timecode(b, seq.fps)} ({b - a} frames)"
+        elif item is not None and drag.mode == "move" and len(drag.group) > 1:
+            refused = any(i.track in locked for i in drag.group)
+            for i in drag.group:
+                self._ghost(p, i.track, i.start + drag.delta, i.end + drag.delta, refused)
+            text = f"Move {len(drag.group)} items {_signed(drag.delta)}"
         elif item is not None and drag.mode == "move":
             refused = item.track in locked or drag.dest in locked
             self._ghost(p, drag.dest, item.start + drag.delta, item.end + drag.delta, refused)
@@ -807,8 +876,8 @@ class TimelineView(QWidget):
         p.setBrush(colour)
         p.drawRect(box)
         media = isinstance(item, Clip) and self._paint_media(p, item, box, row_is_audio(item))
-        p.setPen(QPen(SELECTED if item.id == self.selected else colour.lighter(140),
-                      2 if item.id == self.selected else 1))
+        chosen = item.id == self.selected or item.id in self.selection
+        p.setPen(QPen(SELECTED if chosen else colour.lighter(140), 2 if chosen else 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(box)
         p.setPen(QColor(240, 240, 240))
@@ -968,6 +1037,7 @@ class _Drag:
     ripple: bool = False
     track: str | None = None  # the track pressed on
     dest: str | None = None  # move: the track it would land on
+    group: tuple[Item, ...] = ()  # move: every item moving with ``item`` (it included)
     targets: SnapTargets = field(default_factory=lambda: SnapTargets(()))
     started: bool = False  # moved past DRAG_START_PX (else the release is a click)
     delta: int = 0  # frames the gesture would change by

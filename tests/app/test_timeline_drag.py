@@ -249,3 +249,43 @@ def test_the_drag_preview_paints(window: MainWindow) -> None:
     assert not image.isNull()
     QTest.keyClick(view, Qt.Key.Key_Escape)
     QTest.mouseRelease(view, LEFT, NONE, point(view, 30.5))
+
+
+def test_ctrl_click_selects_several_and_a_drag_moves_them_together(window: MainWindow) -> None:
+    view = window.timeline
+    CTRL = Qt.KeyboardModifier.ControlModifier
+    QTest.mouseClick(view, LEFT, NONE, point(view, 20))
+    QTest.mouseClick(view, LEFT, CTRL, point(view, 80))
+    [a, b] = window.project.sequence.track("V1")
+    assert view.selection == {a.id, b.id} and view.selected == b.id
+    depth = len(window.project.timeline.undo_stack)
+    drag(view, point(view, 20), point(view, 30))  # A's body: both move +10
+    assert v1(window) == [(10, 50, 0), (70, 110, 40)]
+    assert len(window.project.timeline.undo_stack) == depth + 1
+    assert window.project.timeline.undo_label == "Move 2 items"
+    # A group cannot move past frame 0: dragged far left, A stops at 0 and B keeps its gap.
+    drag(view, point(view, 80), point(view, 20))
+    assert v1(window) == [(0, 40, 0), (60, 100, 40)]
+    window.undo()
+    assert v1(window) == [(10, 50, 0), (70, 110, 40)]
+    # Ctrl+click again takes one out; a plain click selects just one.
+    QTest.mouseClick(view, LEFT, CTRL, point(view, 80))
+    assert view.selection == {a.id}
+    QTest.mouseClick(view, LEFT, CTRL, point(view, 80))
+    QTest.mouseClick(view, LEFT, NONE, point(view, 20))
+    assert view.selection == {a.id}
+
+
+def test_ripple_delete_of_a_selection_is_one_undo_step(window: MainWindow) -> None:
+    view = window.timeline
+    window.run({"op": "append", "track": "V1", "asset": 1, "source_in": 80, "source_out": 100})
+    before = v1(window)
+    assert before == [(0, 40, 0), (60, 100, 40), (100, 120, 80)]
+    [a, _b, c] = window.project.sequence.track("V1")
+    view.select_items([a.id, c.id])
+    window._on_selected("ripple_delete")
+    assert v1(window) == [(20, 60, 40)]  # the gap before B stays, A's 40 frames close up
+    assert window.project.timeline.undo_label == "Ripple Delete 2 items"
+    assert view.selection == set()
+    window.undo()
+    assert v1(window) == before
