@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -31,13 +31,17 @@ from PySide6.QtWidgets import (
 
 from app.generation_runner import GenerationRunner, JobUpdate
 from generation.backends.base import GenerationError
-from generation.planner import ResolvedModel
+from generation.planner import ResolvedModel, plan
 from generation.spec import MEMORY_MODES
 from generation.subrange import SubRange
 from project_store.db import ProjectError
 from project_store.project import Project
 from project_store.takes import TakeError
 from timeline.model import GeneratedSegment
+
+
+def _message(exc: GenerationError) -> str:
+    return f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
 
 
 class GenerationPanel(QWidget):
@@ -197,22 +201,23 @@ class GenerationPanel(QWidget):
         self.takes_changed.emit()
 
     # ------------------------------------------------------------------ jobs
-    def generate(self) -> list[int]:
-        """Queue takes for the selected segment and start the queue; returns job ids."""
+    def generate(self) -> bool:
+        """Queue takes for the selected segment and run the queue. The request is checked
+        here (a refusal is reported at once); planning and the files the jobs need are
+        made off the UI thread (``panel._task`` finishes when the queue has run)."""
         seg = self._segment()
         if seg is None:
-            return []
+            return False
         self._commit_prompt()
         seg = self._segment()
         assert seg is not None
         try:
-            jobs = self.runner.queue(seg.id, self._request(seg))
+            request = self._request(seg)
+            plan(request)  # refusals (wrong model, bad size, too long) before anything
         except GenerationError as exc:
-            message = f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
-            self.report(message)
-            return []
-        self.start_queue()
-        return [j.id for j in jobs]
+            self.report(_message(exc))
+            return False
+        return self._queue_and_run(self.runner.queue_async(seg.id, request), "")
 
     def _request(self, seg: GeneratedSegment) -> Any:
         """A request for ``seg`` with the dock's model and settings."""
@@ -227,27 +232,51 @@ class GenerationPanel(QWidget):
             guidance=None if self.guidance.value() < 0 else self.guidance.value(),
             size=self._size(), memory_mode=self.memory.currentText())
 
-    def regenerate_range(self) -> list[int]:
+    def regenerate_range(self) -> bool:
         """Queue regenerating the in/out range of the selected segment over its active
-        take (a new take; the rest of the active take is the context) and start the queue."""
+        take (a new take; the rest of the active take is the context) and run the queue."""
         seg = self._segment()
         if seg is None:
-            return []
+            return False
         self._commit_prompt()
         seg = self._segment()
         assert seg is not None
         sub, why = self.range_for(seg)
         if sub is None:
             self.report(f"Cannot regenerate a range: {why}")
-            return []
+            return False
+        what = f"Cannot regenerate frames {sub.start}–{sub.end}: "
         try:
-            jobs = self.runner.queue_range(seg.id, self._request(seg), sub)
+            request = self._request(seg)
+            self.runner.range_base(seg.id, request)
         except GenerationError as exc:
-            message = f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
-            self.report(f"Cannot regenerate frames {sub.start}–{sub.end}: {message}")
-            return []
-        self.start_queue()
-        return [j.id for j in jobs]
+            self.report(what + _message(exc))
+            return False
+        return self._queue_and_run(self.runner.queue_range_async(seg.id, request, sub), what)
+
+    def _queue_and_run(self, queuing: Coroutine[Any, Any, Any], what: str) -> bool:
+        """Await ``queuing`` (it writes the job rows), then run the queue (or let the
+        running one pick the new jobs up)."""
+        running = self._task
+
+        async def queue_then_run() -> None:
+            try:
+                await queuing
+            except GenerationError as exc:
+                self.report(what + _message(exc))
+                return
+            if running is not None and not running.done():
+                await running  # it picks the new jobs up, unless it was just ending
+            await self.runner.run_queue()  # whatever is still queued (nothing, usually)
+
+        try:
+            self._task = asyncio.ensure_future(queue_then_run())
+        except RuntimeError:
+            queuing.close()
+            self.report("Generation needs the editor's event loop (start it with "
+                        "`takeline PROJECT`).")
+            return False
+        return True
 
     def _size(self) -> tuple[int, int] | None:
         text = self.size.text().strip().lower()

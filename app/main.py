@@ -119,6 +119,10 @@ class MainWindow(QMainWindow):
             report=lambda message: self.statusBar().showMessage(message, 8000))
         self.media_caches.updated.connect(
             lambda: self.bin.set_thumbnails(self.media_caches.filmstrips))
+        # Thumbnails and waveforms still being made, always in view at the status bar's end.
+        self.background_label = QLabel()
+        self.statusBar().addPermanentWidget(self.background_label)
+        self.media_caches.updated.connect(self._show_background_work)
         self.proxies = ProxyBuilder(
             self.jobs, parent=self,
             report=lambda message: self.statusBar().showMessage(message, 8000))
@@ -366,6 +370,11 @@ class MainWindow(QMainWindow):
         request = self.importer.start(files)
         self.statusBar().showMessage(f"Importing {len(request.files)} file(s)…")
         return request
+
+    def _show_background_work(self) -> None:
+        left = self.media_caches.pending
+        self.background_label.setText(
+            f"Thumbnails and waveforms: {left} to make" if left else "")
 
     def _on_import_progress(self, request: MediaImport) -> None:
         self.statusBar().showMessage(request.status)

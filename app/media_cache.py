@@ -120,6 +120,7 @@ class MediaCacheLoader(QObject):
         if handle.state is JobState.FAILED:
             if self.report is not None and handle.error:
                 self.report(handle.error)
+            self.updated.emit()  # one fewer pending
         elif handle.state is JobState.DONE and key in self._wanted:
             self._results[key] = handle.result
             self._publish()

@@ -179,7 +179,7 @@ class StallMonitor(QObject):
             frame = sys._current_frames().get(self._gui_thread)
             if frame is None:
                 continue
-            stack = traceback.extract_stack(frame)[-6:]
+            stack = traceback.extract_stack(frame)[-40:]
             where = tuple(f"{_short(f.filename)}:{f.lineno} {f.name}" for f in stack)
             with self._lock:
                 if self._last == began:  # still the same gap

@@ -91,13 +91,14 @@ async def scenario(app: QApplication, window: MainWindow, monitor: StallMonitor,
         seg = next(i for i in seq.all_items() if i.kind == "generated")
         view.selected = seg.id
         view.selection_changed.emit(seg.id)
-        jobs = window.generation.generate()
+        started = window.generation.generate()
         task = window.generation._task
-        if not jobs or task is None:
+        if not started or task is None:
             raise SystemExit("generation did not start (see the status bar: "
                              f"{window.statusBar().currentMessage()!r})")
         await asyncio.wait_for(task, args.timeout)
-        print(f"  generated {len(jobs)} previz take(s) for segment {seg.id}")
+        takes = window.project.sequence.item(seg.id).takes
+        print(f"  generated previz take(s) for segment {seg.id}: it has {len(takes)} now")
 
     async def export() -> None:
         out = out_dir / "bench-ui-stall.mp4"
@@ -207,7 +208,7 @@ def main() -> int:
         print("\nworst stalls (where the GUI thread was, innermost last):")
         for st in worst:
             print(f"  {st.gap_ms:7.1f} ms at {st.at:6.2f} s [{st.label}]")
-            for line in st.where[-3:] or ("(no sample: native code holding the GIL)",):
+            for line in st.where[-30:] or ("(no sample: native code holding the GIL)",):
                 print(f"      {line}")
     return 0
 

@@ -206,18 +206,28 @@ class GenerationRecords:
             )
         return item
 
+    def store_files(self, new: Iterable[NewTake]) -> list[str]:
+        """Move the runs' files into the media store, returning their relative paths. It
+        hashes every byte (slow for a long 1080p take) and touches no row, so a window runs
+        it off its UI thread and passes the result to ``add_takes(stored=...)``."""
+        return [self.store.put(t.media_file) for t in new]
+
     def add_takes(self, segment_id: int, new: Iterable[NewTake], *, job_id: int | None = None,
-                  make_active: bool = True) -> list[Take]:
-        """Store finished runs as takes of ``segment_id``: files into the media store, rows
-        into the file, and one undoable edit that adds them to the segment (the last one
-        becomes active)."""
+                  make_active: bool = True, stored: list[str] | None = None) -> list[Take]:
+        """Store finished runs as takes of ``segment_id``: files into the media store
+        (unless ``stored`` holds what ``store_files`` returned for them), rows into the
+        file, and one undoable edit that adds them to the segment (the last one becomes
+        active)."""
         new = list(new)
         segment = self.segment(segment_id)
-        stored: list[tuple[NewTake, str]] = [(t, self.store.put(t.media_file)) for t in new]
+        rels = self.store_files(new) if stored is None else stored
+        if len(rels) != len(new):
+            raise TakeError(f"{len(new)} takes but {len(rels)} stored files")
+        stored_takes: list[tuple[NewTake, str]] = list(zip(new, rels, strict=True))
         ids: list[int] = []
         with self.project.batch(), self.project.transaction() as c:
             first_number = len(self.takes(segment_id, include_deleted=True)) + 1
-            for number, (t, rel) in enumerate(stored, start=first_number):
+            for number, (t, rel) in enumerate(stored_takes, start=first_number):
                 row = c.execute(text(
                     "INSERT INTO takes(segment_id, job_id, name, starred, deleted, created_at, "
                     "backend, model, seed, media_path, frames_hash, frame_count, fps_num, "

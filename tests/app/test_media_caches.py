@@ -43,11 +43,15 @@ def project_path(tmp_path: Path) -> Path:
 def open_window(qtbot, path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
     window = MainWindow(Project.open(path), use_audio_device=False)
     qtbot.addWidget(window)
+    # The status bar says what is still being made until it is made.
+    assert window.background_label.text() == (
+        f"Thumbnails and waveforms: {window.media_caches.pending} to make")
     window.show()
     qtbot.waitExposed(window)
     view = window.timeline
     qtbot.waitUntil(lambda: 1 in view.filmstrips and {1, 2} <= view.waveforms.keys()
                     and window.media_caches.pending == 0, timeout=WAIT_MS)
+    assert window.background_label.text() == ""
     return window
 
 
