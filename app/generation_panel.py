@@ -53,7 +53,8 @@ class GenerationPanel(QWidget):
         super().__init__(parent)
         self.project = project
         self.report = report or (lambda _m: None)
-        self.runner = GenerationRunner(project, on_update=self._on_update)
+        self.runner = GenerationRunner(project, on_update=self._on_update,
+                                       previz_in_worker=True)
         self.segment_id: int | None = None
         self._task: asyncio.Future[Any] | None = None
         self._rows: dict[int, tuple[QLabel, QProgressBar, QPushButton, QPushButton]] = {}

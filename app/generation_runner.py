@@ -107,8 +107,13 @@ def sequence_picture(project: Project, n: int) -> Any:
 
 class GenerationRunner:
     def __init__(self, project: Project, *, client: WorkerClient | None = None,
-                 on_update: Callable[[JobUpdate], None] | None = None) -> None:
+                 on_update: Callable[[JobUpdate], None] | None = None,
+                 previz_in_worker: bool = False) -> None:
+        """``previz_in_worker``: run previz in the worker process too (the window: a
+        previz frame is tens of ms of numpy and PIL that hold the GIL, which would stall
+        the UI thread); otherwise on a thread here (the CLI: no process to start)."""
         self.project = project
+        self.previz_in_worker = previz_in_worker
         self.records = GenerationRecords(project)
         self.client = client or WorkerClient()
         self.on_update = on_update
@@ -386,7 +391,7 @@ class GenerationRunner:
 
     async def _execute(self, job_id: int, spec: JobSpec,
                        progress: Callable[[int, int], None]) -> RunResult:
-        if spec.backend == "previz":
+        if spec.backend == "previz" and not self.previz_in_worker:
             loop = asyncio.get_running_loop()
 
             def threadsafe(step: int, total: int) -> None:

@@ -179,7 +179,9 @@ class StallMonitor(QObject):
             frame = sys._current_frames().get(self._gui_thread)
             if frame is None:
                 continue
-            stack = traceback.extract_stack(frame)[-40:]
+            # No source lines: reading them (linecache) holds the GIL this watch measures.
+            stack = traceback.StackSummary.extract(traceback.walk_stack(frame), limit=40,
+                                                   lookup_lines=False)[::-1]
             where = tuple(f"{_short(f.filename)}:{f.lineno} {f.name}" for f in stack)
             with self._lock:
                 if self._last == began:  # still the same gap

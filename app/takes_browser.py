@@ -323,6 +323,10 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.decoder = decoder
         self.cache = FrameCache()
+        # Off screen (another tab is showing), a change of takes waits for ``set_on_screen``
+        # instead of decoding two takes nobody looks at.
+        self.on_screen = True
+        self._deferred = False
         self._token = 0
         self._takes: list[Take] = []
         self.position = 0  # master frame (take A's clock)
@@ -428,7 +432,18 @@ class CompareView(QWidget):
         wanted = pick.currentData()
         return next((t for t in self._takes if t.id == wanted), None)
 
+    def set_on_screen(self, on: bool) -> None:
+        self.on_screen = on
+        if not on:
+            self.pause()
+        elif self._deferred:
+            self._load()
+
     def _load(self) -> None:
+        if not self.on_screen:
+            self._deferred = True
+            return
+        self._deferred = False
         take_a, take_b = self._chosen(self.pick_a), self._chosen(self.pick_b)
 
         def ids(*takes: Take | None) -> tuple[int | None, ...]:
@@ -669,6 +684,7 @@ class TakesBrowser(QWidget):
         list_lay.addLayout(buttons)
 
         self.compare_view = CompareView(self.decoder)
+        self.compare_view.on_screen = False  # the List tab shows first
         self.tabs = QTabWidget()
         self.tabs.addTab(listing, "List")
         self.tabs.addTab(self.compare_view, "Compare")
@@ -989,8 +1005,7 @@ class TakesBrowser(QWidget):
         return True
 
     def _tab_changed(self) -> None:
-        if self.tabs.currentWidget() is not self.compare_view:
-            self.compare_view.pause()
+        self.compare_view.set_on_screen(self.tabs.currentWidget() is self.compare_view)
 
     def iter_rows(self) -> Iterator[tuple[Take, bool, bool]]:
         """(take, has its thumbnail, is active) per row, in order (tests, scripts)."""

@@ -84,8 +84,9 @@ def worker_main(conn: Connection) -> None:
                 return
 
     threading.Thread(target=listen, name="takeline-worker-listen", daemon=True).start()
-    _quiet_libraries()
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     send({"type": "ready", "pid": os.getpid()})
+    quieted = False  # diffusers' logging imports torch (3 s): only for a model's first job
     cache: dict[str, Any] = {}
     fault = _fault()
     while True:
@@ -109,6 +110,9 @@ def worker_main(conn: Connection) -> None:
 
         try:
             spec = JobSpec.from_json(msg["spec"])
+            if spec.backend != "previz" and not quieted:
+                _quiet_libraries()
+                quieted = True
             result = run_spec(spec, Path(msg["out_dir"]), progress,
                               lambda job=job: job in cancelled, cache)
         except JobCancelled:
