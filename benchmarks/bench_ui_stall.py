@@ -36,7 +36,7 @@ from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.demo import build_demo  # noqa: E402
-from app.main import MainWindow  # noqa: E402
+from app.main import MainWindow, settle_heap  # noqa: E402
 from app.stall_monitor import StallMonitor  # noqa: E402
 from app.timeline_view import RULER_H, TimelineView  # noqa: E402
 from project_store.project import Project  # noqa: E402
@@ -185,6 +185,7 @@ def main() -> int:
         window.resize(1600, 1000)
         window.show()
         window.timeline.fit()
+        settle_heap()  # as run_editor does
         monitor = StallMonitor(threshold_ms=args.threshold, sample_stacks=not args.no_stacks)
         try:
             with loop:
