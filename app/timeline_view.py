@@ -30,6 +30,7 @@ off with Shift+S.
 * Razor tool (B, again for the selection tool): a click splits that track at the snapped
   frame under the mouse.
 * Roll tool (N): a drag at a cut rolls it. Slip tool (Y): a drag on a body slips it.
+  Slide tool (U): a drag on a body slides it between its neighbours (they trim to follow).
 
 Edits the model refuses (a locked track, a trim past the media) come back from the window's
 ``run`` as a status-bar message, and the timeline stays as it was."""
@@ -86,7 +87,7 @@ RAZOR_LINE = QColor(255, 255, 255, 200)
 EDGE_PX = 6.0  # a press this close to an item's edge trims it
 SNAP_PX = 8.0  # snapping tolerance on screen
 DRAG_START_PX = 3.0  # movement before a press becomes a drag (a click otherwise)
-TOOLS = ("select", "razor", "roll", "slip")
+TOOLS = ("select", "razor", "roll", "slip", "slide")
 # The track header's toggle boxes, left to right, and their colours when lit.
 SWITCHES = (("muted", "M"), ("solo", "S"), ("locked", "L"), ("hidden", "H"))
 SWITCH_PX = 12.0
@@ -240,8 +241,8 @@ class TimelineView(QWidget):
             self.tool_changed.emit(tool)
             self._update_cursor(None)
             self._say({"select": "Selection tool (A)", "razor": "Razor tool (B): click to cut",
-                       "roll": "Roll tool (N): drag a cut", "slip": "Slip tool (Y): drag a clip"
-                       }[tool])
+                       "roll": "Roll tool (N): drag a cut", "slip": "Slip tool (Y): drag a clip",
+                       "slide": "Slide tool (U): drag a clip between its neighbours"}[tool])
             self.update()
 
     def _say(self, text: str) -> None:
@@ -358,6 +359,13 @@ class TimelineView(QWidget):
         if body is not None and (self.tool == "slip" or (ctrl and alt)) and edge is None:
             self._select(body)
             self.drag = _Drag("slip", pos.x(), pos.y(), frame, item=body, track=row)
+        elif self.tool == "slide":
+            if body is None:
+                self._say("Slide: press on a clip's body")
+                return
+            self._select(body)
+            self.drag = _Drag("slide", pos.x(), pos.y(), frame, item=body, track=row,
+                              targets=self._targets((body.id,)))
         elif self.tool == "slip":
             if body is None:
                 self._say("Slip: press on a clip's body")
@@ -516,6 +524,42 @@ class TimelineView(QWidget):
             drag.delta = delta
         elif drag.mode == "slip":
             drag.delta = self._clamp_slip(item, -raw)
+        elif drag.mode == "slide":
+            start = item.start + raw
+            if self.snapping:
+                result = drag.targets.snap_range(start, item.duration, self._tolerance())
+                if result.target is not None:
+                    start = result.start
+                    drag.snap = result.target.frame
+            drag.delta = self._clamp_slide(item, start - item.start)
+            if drag.delta != start - item.start:
+                drag.snap = None
+
+    def _clamp_slide(self, item: Item, delta: int) -> int:
+        """A slide keeps the clip's media and length; the neighbour it moves into gets
+        shorter (a frame at least is left) and the one it leaves longer (within its
+        media); with a gap on that side the clip moves into the gap and no further."""
+        track = self._sequence().track(item.track)
+        left, right = track.item_ending_at(item.start), track.item_starting_at(item.end)
+        before, after = track.neighbours(item)
+        if delta > 0:
+            hi = delta
+            if right is not None:
+                hi = min(hi, right.duration - 1)
+            elif after is not None:
+                hi = min(hi, after.start - item.end)
+            length = None if left is None else self._media_length(left)
+            if left is not None and length is not None:
+                hi = min(hi, length - left.source_out)
+            return max(0, hi)
+        lo = max(delta, -item.start)
+        if left is not None:
+            lo = max(lo, 1 - left.duration)
+        elif before is not None:
+            lo = max(lo, before.end - item.start)
+        if right is not None:
+            lo = max(lo, -right.source_in)
+        return min(0, lo)
 
     def _clamp_trim(self, item: Item, side: str | None, ripple: bool, delta: int) -> int:
         track = self._sequence().track(item.track)
@@ -598,6 +642,8 @@ class TimelineView(QWidget):
                           "delta": drag.delta})
         elif drag.mode == "slip":
             self._commit({"op": "slip", "item": item.id, "delta": drag.delta})
+        elif drag.mode == "slide":
+            self._commit({"op": "slide", "item": item.id, "delta": drag.delta})
 
     def cancel_drag(self) -> bool:
         """Drop the gesture in progress without editing; True if there was one."""
@@ -621,6 +667,8 @@ class TimelineView(QWidget):
             self.set_tool("select" if self.tool == "roll" else "roll")
         elif key == Qt.Key.Key_Y and plain:
             self.set_tool("select" if self.tool == "slip" else "slip")
+        elif key == Qt.Key.Key_U and plain:
+            self.set_tool("select" if self.tool == "slide" else "slide")
         elif key == Qt.Key.Key_S and mods == Qt.KeyboardModifier.ShiftModifier:
             self.snapping = not self.snapping
             self._say(f"Snapping {'on' if self.snapping else 'off'}")
@@ -647,7 +695,7 @@ class TimelineView(QWidget):
         shape = Qt.CursorShape.ArrowCursor
         if self.tool == "razor":
             shape = Qt.CursorShape.CrossCursor
-        elif self.tool == "slip":
+        elif self.tool in ("slip", "slide"):
             shape = Qt.CursorShape.SizeHorCursor
         elif row is not None and pos is not None:
             edge = self._edge_at(row, pos.x())
@@ -808,6 +856,10 @@ class TimelineView(QWidget):
             self._ghost(p, item.track, item.start, item.end, item.track in locked)
             text = (f"Slip {_signed(drag.delta)}  (source {item.source_in + drag.delta}–"
                     f"{item.source_out + drag.delta})")
+        elif item is not None and drag.mode == "slide":
+            self._ghost(p, item.track, item.start + drag.delta, item.end + drag.delta,
+                        item.track in locked)
+            text = f"Slide {_signed(drag.delta)}  (at {timecode(item.start + drag.delta, seq.fps)})"
         if drag.snap is not None:
             x = self.x_of(drag.snap)
             p.setPen(QPen(SNAP_LINE, 2))
@@ -1027,7 +1079,7 @@ class TimelineView(QWidget):
 class _Drag:
     """One mouse gesture, from press to release. Only ``_finish`` edits the project."""
 
-    mode: str  # "move" | "trim" | "roll" | "slip" | "range" | "scrub"
+    mode: str  # "move" | "trim" | "roll" | "slip" | "slide" | "range" | "scrub"
     press_x: float
     press_y: float
     press_frame: int

@@ -289,3 +289,26 @@ def test_ripple_delete_of_a_selection_is_one_undo_step(window: MainWindow) -> No
     assert view.selection == set()
     window.undo()
     assert v1(window) == before
+
+
+def test_slide_tool_moves_a_clip_between_its_neighbours(window: MainWindow) -> None:
+    view = window.timeline
+    assert window.run({"op": "append", "track": "V1", "asset": 1, "source_in": 80,
+                       "source_out": 100})
+    assert v1(window) == [(0, 40, 0), (60, 100, 40), (100, 120, 80)]
+    QTest.keyClick(view, Qt.Key.Key_U)
+    assert view.tool == "slide"
+    # Right by 10: B keeps its media, C after it gives up 10 frames, the gap grows.
+    drag(view, point(view, 80), point(view, 90))
+    assert v1(window) == [(0, 40, 0), (70, 110, 40), (110, 120, 90)]
+    assert window.project.timeline.undo_label == "Slide"
+    # Far left: B stops at A's end (the gap closes); C grows back over its media.
+    drag(view, point(view, 90), point(view, 20))
+    assert v1(window) == [(0, 40, 0), (40, 80, 40), (80, 120, 60)]
+    # Far right: C keeps one frame; A, now next to B, grows over its media to follow.
+    drag(view, point(view, 60), point(view, 110))
+    assert v1(window) == [(0, 79, 0), (79, 119, 40), (119, 120, 99)]
+    window.undo()
+    assert v1(window) == [(0, 40, 0), (40, 80, 40), (80, 120, 60)]
+    QTest.keyClick(view, Qt.Key.Key_U)
+    assert view.tool == "select"
