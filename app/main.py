@@ -40,6 +40,7 @@ from app.model_manager import ModelManagerDialog
 from app.proxies import ProxyBuilder
 from app.takes_browser import TakesBrowser
 from app.timeline_view import TimelineView
+from app.transport import TransportBar
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
@@ -91,7 +92,12 @@ class MainWindow(QMainWindow):
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(left)
         self.viewer = ViewerWidget()
-        top.addWidget(self.viewer)
+        self.viewer_box = QWidget()  # the viewer over its transport bar (made with the menus)
+        viewer_lay = QVBoxLayout(self.viewer_box)
+        viewer_lay.setContentsMargins(0, 0, 0, 0)
+        viewer_lay.setSpacing(0)
+        viewer_lay.addWidget(self.viewer, 1)
+        top.addWidget(self.viewer_box)
         self.details = QLabel()
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setWordWrap(True)
@@ -250,22 +256,29 @@ class MainWindow(QMainWindow):
                                                          "out_point": self.timeline.playhead}))
 
         play = self.menuBar().addMenu("&Playback")
-        action(play, "Play / Pause", "Space", self.toggle_play)
-        action(play, "Shuttle Reverse", "J", lambda: self.shuttle("j"))
-        action(play, "Stop", "K", lambda: self.shuttle("k"))
-        action(play, "Shuttle Forward", "L", lambda: self.shuttle("l"))
+        transport = {
+            "play": action(play, "Play / Pause", "Space", self.toggle_play),
+            "reverse": action(play, "Shuttle Reverse", "J", lambda: self.shuttle("j")),
+            "stop": action(play, "Stop", "K", lambda: self.shuttle("k")),
+            "forward": action(play, "Shuttle Forward", "L", lambda: self.shuttle("l")),
+        }
         self.loop_action = action(play, "Loop In/Out", "Ctrl+L", self._apply_loop)
         self.loop_action.setCheckable(True)
+        transport["loop"] = self.loop_action
 
         generation = self.menuBar().addMenu("&Generation")
         action(generation, "&Models…", None, self.show_models)
 
         view = self.menuBar().addMenu("&View")
-        action(view, "Previous Frame", "Left", lambda: self.step(-1))
-        action(view, "Next Frame", "Right", lambda: self.step(1))
-        action(view, "Go to Start", "Home", lambda: self.timeline.set_playhead(0))
-        action(view, "Go to End", "End", lambda: self.timeline.set_playhead(
+        transport["back"] = action(view, "Previous Frame", "Left", lambda: self.step(-1))
+        transport["next"] = action(view, "Next Frame", "Right", lambda: self.step(1))
+        transport["start"] = action(view, "Go to Start", "Home",
+                                    lambda: self.timeline.set_playhead(0))
+        transport["end"] = action(view, "Go to End", "End", lambda: self.timeline.set_playhead(
             self.project.sequence.duration_frames))
+        self.transport = TransportBar(
+            transport, lambda: self.playback is not None and self.playback.playing)
+        self.viewer_box.layout().addWidget(self.transport)
         action(view, "Zoom to Fit", "Shift+Z", self.timeline.fit)
         view.addSeparator()
         self.overlay_action = action(view, "Show Camera Path / Poses", None,
@@ -719,6 +732,7 @@ class MainWindow(QMainWindow):
                      "Shift+Delete ripple delete · Q/W ripple "
                      "trim · M marker · I/O in/out · Ctrl+Z / Ctrl+Shift+Z · Ctrl+wheel zoom</i>")
         self.details.setText("<br>".join(lines))
+        self.transport.show_time(timecode(ph, seq.fps), timecode(seq.duration_frames, seq.fps))
 
     def show_models(self) -> None:
         """Generation > Models…: installed models, and pulling more in the background."""

@@ -103,6 +103,32 @@ def test_viewer_shows_the_playhead_frame_and_plays(qtbot, project_path: Path) ->
     window.close()
 
 
+def test_transport_bar_drives_the_playhead_and_shows_timecode(qtbot, project_path: Path  # type: ignore[no-untyped-def]
+                                                               ) -> None:
+    window = MainWindow(Project.open(project_path), use_audio_device=False)
+    qtbot.addWidget(window)
+    bar = window.transport
+    assert bar.duration.text() == "/ 00:00:03:05"  # 80 frames at 25 fps
+    bar.buttons["next"].click()
+    bar.buttons["next"].click()
+    assert window.timeline.playhead == 2 and bar.timecode.text() == "00:00:00:02"
+    bar.buttons["end"].click()
+    assert window.timeline.playhead == 80 and bar.timecode.text() == "00:00:03:05"
+    bar.buttons["back"].click()
+    assert window.timeline.playhead == 79
+    bar.buttons["start"].click()
+    assert window.timeline.playhead == 0
+    assert bar.buttons["play"].toolTip() == "Play / Pause (Space)"
+    bar.buttons["play"].click()
+    qtbot.waitUntil(lambda: bar.buttons["play"].text() == "⏸", timeout=2000)
+    qtbot.waitUntil(lambda: window.timeline.playhead >= 5, timeout=5000)
+    bar.buttons["play"].click()
+    qtbot.waitUntil(lambda: bar.buttons["play"].text() == "▶", timeout=2000)
+    bar.buttons["loop"].click()
+    assert window.loop_action.isChecked()
+    window.close()
+
+
 def test_build_proxies_in_background_and_switch_a_clip(qtbot, project_path: Path) -> None:  # type: ignore[no-untyped-def]
     window = MainWindow(Project.open(project_path), use_audio_device=False)
     qtbot.addWidget(window)
