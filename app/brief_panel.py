@@ -11,6 +11,7 @@ at once), as ``takeline conditioning`` does it; refusals appear in red in the pa
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -120,8 +121,28 @@ class ReferenceList(QListWidget):
         self.files_dropped.emit(files)
 
 
+# Reference files are copied into the project's media store (hashed on the way). Up to
+# this many bytes in one go that is a few tens of ms; more is copied on a thread.
+BIG_COPY_BYTES = 32 << 20
+
+
+def _store_references(project: Project, items: list[tuple[str | Path, str]]
+                      ) -> tuple[list[Reference], list[str]]:
+    """Copy files into the media store (files only, no rows: safe on a thread)."""
+    added: list[Reference] = []
+    problems: list[str] = []
+    for path, role in items:
+        try:
+            added.append(store_reference(project, path, role))
+        except BRIEF_ERRORS as exc:
+            problems.append(str(exc))
+    return added, problems
+
+
 class BriefPanel(QWidget):
     edited = Signal()  # an undoable edit was committed: the window refreshes
+    # (segment id, stored references, problems) from a copy thread, queued to the UI.
+    _stored = Signal(int, object, object)
 
     def __init__(self, project: Callable[[], Project], *,
                  report: Callable[[str], None] | None = None,
@@ -132,6 +153,9 @@ class BriefPanel(QWidget):
         self.report = report or (lambda _m: None)
         self.segment_id: int | None = None
         self._loading = False
+        self.big_copy_bytes = BIG_COPY_BYTES
+        self.copies_running = 0
+        self._stored.connect(self._on_stored)
 
         self.title = QLabel("Select a generated segment")
         self.title.setWordWrap(True)
@@ -448,8 +472,11 @@ class BriefPanel(QWidget):
         if seg is None:
             self.show_error("Select a generated segment first")
             return False
+        return self._set_on(seg.id, **props)
+
+    def _set_on(self, seg_id: int, **props: Any) -> bool:
         try:
-            self.project.execute({"op": "set", "item": seg.id, **props})
+            self.project.execute({"op": "set", "item": seg_id, **props})
         except BRIEF_ERRORS as exc:
             self.show_error(str(exc))
             self.refresh()  # put back what the model has (e.g. a role combo)
@@ -478,32 +505,61 @@ class BriefPanel(QWidget):
         return list(seg.references) if seg else []
 
     def add_reference(self, path: str | Path, role: str) -> bool:
-        if self.segment() is None:
-            self.show_error("Select a generated segment first")
-            return False
-        try:
-            ref = store_reference(self.project, path, role)
-        except BRIEF_ERRORS as exc:
-            self.show_error(str(exc))
-            return False
-        return self._set(references=[r.to_json() for r in [*self._refs(), ref]])
+        return self._add_references([(path, role)])
 
     def add_reference_files(self, paths: Sequence[str | Path]) -> bool:
         """Files dropped on the list (or given by a script): each with the role its kind
         suggests, all in one edit; files that cannot be references are named in the error."""
-        if self.segment() is None:
-            self.show_error("Select a generated segment first")
-            return False
-        added: list[Reference] = []
+        items: list[tuple[str | Path, str]] = []
         problems: list[str] = []
         for path in paths:
             try:
-                kind = kind_for_path(Path(path).name)
-                added.append(store_reference(self.project, path, DROP_ROLES[kind]))
+                items.append((path, DROP_ROLES[kind_for_path(Path(path).name)]))
             except BRIEF_ERRORS as exc:
                 problems.append(str(exc))
-        ok = bool(added) and self._set(
-            references=[r.to_json() for r in [*self._refs(), *added]])
+        return self._add_references(items, problems)
+
+    def _add_references(self, items: list[tuple[str | Path, str]],
+                        problems: list[str] | None = None) -> bool:
+        """Copy the files into the media store and add them to the segment in one edit.
+        Big files are copied on a thread (True means started; the edit follows)."""
+        seg = self.segment()
+        if seg is None:
+            self.show_error("Select a generated segment first")
+            return False
+        problems = list(problems or [])
+        size = sum(Path(p).stat().st_size for p, _role in items if Path(p).is_file())
+        if size > self.big_copy_bytes:
+            self.copies_running += 1
+            self.report(f"Copying {len(items)} reference file(s) "
+                        f"({size / 2**20:.0f} MiB) into the project…")
+            project, seg_id = self.project, seg.id
+
+            def copy() -> None:
+                added, failed = _store_references(project, items)
+                try:
+                    self._stored.emit(seg_id, added, problems + failed)
+                except RuntimeError:
+                    pass  # the panel was deleted meanwhile
+
+            threading.Thread(target=copy, name="reference-copy", daemon=True).start()
+            return True
+        added, failed = _store_references(self.project, items)
+        return self._add_stored(seg.id, added, problems + failed)
+
+    def _on_stored(self, seg_id: int, added: list[Reference], problems: list[str]) -> None:
+        self.copies_running -= 1
+        if self._add_stored(seg_id, added, problems) and added:
+            self.report(f"Added {len(added)} reference(s)")
+
+    def _add_stored(self, seg_id: int, added: list[Reference], problems: list[str]) -> bool:
+        seg = self.project.sequence.find_item(seg_id)
+        ok = False
+        if not isinstance(seg, GeneratedSegment):
+            problems = [*problems, f"Segment {seg_id} is gone; no reference was added"]
+        elif added:
+            ok = self._set_on(seg_id, references=[
+                r.to_json() for r in [*seg.references, *added]])
         if problems:
             self.show_error("\n".join(problems))
         return ok

@@ -121,6 +121,29 @@ def test_references_drop_role_change_and_remove(qtbot, project: Project, picture
     assert "notes.txt" in panel.error.text()
 
 
+def test_big_reference_files_are_copied_off_the_ui_thread(qtbot, project: Project,  # type: ignore[no-untyped-def]
+                                                          picture: Path, tmp_path: Path) -> None:
+    panel = _panel(qtbot, project)
+    reports: list[str] = []
+    panel.report = reports.append
+    panel.big_copy_bytes = 0  # every copy counts as big here
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    undo_before = len(project.timeline.undo_stack)
+    assert panel.add_reference_files([picture, bad])  # started, not done
+    assert reports[-1].startswith("Copying 1 reference file(s)")
+    qtbot.waitUntil(lambda: panel.copies_running == 0, timeout=10000)
+    assert [r.name for r in project.sequence.item(1).references] == ["mara.png"]
+    assert len(project.timeline.undo_stack) == undo_before + 1
+    assert "notes.txt" in panel.error.text()  # the refused one is named
+    assert reports[-1] == "Added 1 reference(s)"
+    # The segment deleted while a copy runs: nothing is added, and the panel says so.
+    assert panel.add_reference(picture, "style")
+    project.execute({"op": "lift", "item": 1})
+    qtbot.waitUntil(lambda: panel.copies_running == 0, timeout=10000)
+    assert "is gone" in panel.error.text()
+
+
 def test_camera_preset_stages_and_description(qtbot, project: Project) -> None:  # type: ignore[no-untyped-def]
     panel = _panel(qtbot, project)
     panel.camera_preset.setCurrentIndex(panel.camera_preset.findData("dolly-in"))
