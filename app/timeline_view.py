@@ -24,7 +24,8 @@ off with Shift+S.
     - drag on an empty part of a track, or Shift + drag in the ruler: marks the dragged
       range as the sequence's in/out points (``set_in_out``) on release;
     - click: select the item under the mouse (or nothing) and put the playhead there; a
-      click or drag in the ruler moves the playhead (scrubbing);
+      click or drag in the ruler moves the playhead (scrubbing); a marker's flag at the
+      ruler's foot drags the marker (``move_marker``), a click on it goes there;
     - Ctrl+click or Shift+click on a body: add it to the selection or take it out; dragging
       one of several selected items moves them all in time (one undo step).
 * Razor tool (B, again for the selection tool): a click splits that track at the snapped
@@ -325,6 +326,12 @@ class TimelineView(QWidget):
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
         frame = self.frame_at(pos.x())
         if pos.y() <= RULER_H:
+            marker = self._marker_at(pos) if not shift else None
+            if marker is not None:  # the marker's flag: drag it along the ruler
+                self.drag = _Drag("marker", pos.x(), pos.y(), marker.frame, marker=marker.id,
+                                  targets=self._targets())
+                self.update()
+                return
             if shift:
                 self.drag = _Drag("range", pos.x(), pos.y(), frame, targets=self._targets())
             else:
@@ -392,6 +399,15 @@ class TimelineView(QWidget):
             self.drag = _Drag("range", pos.x(), pos.y(), frame, track=row,
                               targets=self._targets())
         self.update()
+
+    def _marker_at(self, pos: QPointF) -> Any:
+        """The marker whose flag (the box at the ruler's foot) is under ``pos``, if any."""
+        if pos.y() < RULER_H - 14:
+            return None
+        for m in self._sequence().markers.values():
+            if abs(self.x_of(m.frame) - pos.x()) <= 5:
+                return m
+        return None
 
     def _select(self, item: Item | None) -> None:
         new = item.id if item is not None else None
@@ -490,6 +506,10 @@ class TimelineView(QWidget):
             frame, drag.snap = self._snap(drag.targets, self.frame_at(pos.x()))
             anchor = drag.press_frame
             drag.range = (min(anchor, frame), max(anchor, frame))
+            return
+        if drag.mode == "marker":
+            frame, drag.snap = self._snap(drag.targets, max(0, drag.press_frame + raw))
+            drag.delta = frame - drag.press_frame
             return
         assert item is not None
         if drag.mode == "move":
@@ -601,6 +621,9 @@ class TimelineView(QWidget):
         if drag.mode == "scrub":
             return
         if not drag.started:  # a click: playhead there; an empty place deselects
+            if drag.mode == "marker":
+                self.set_playhead(drag.press_frame)  # a click on a flag: go to the marker
+                return
             if drag.mode == "range" and drag.track is not None:
                 self._select(None)
             elif drag.mode == "move" and len(drag.group) > 1:
@@ -611,6 +634,11 @@ class TimelineView(QWidget):
 
     def _finish(self, drag: _Drag) -> None:
         item = drag.item
+        if drag.mode == "marker":
+            if drag.delta != 0 and drag.marker is not None:
+                self._commit({"op": "move_marker", "marker": drag.marker,
+                              "at": drag.press_frame + drag.delta})
+            return
         if drag.mode == "range":
             if drag.range is None or drag.range[1] <= drag.range[0]:
                 return
@@ -856,6 +884,12 @@ class TimelineView(QWidget):
             self._ghost(p, item.track, item.start, item.end, item.track in locked)
             text = (f"Slip {_signed(drag.delta)}  (source {item.source_in + drag.delta}–"
                     f"{item.source_out + drag.delta})")
+        elif drag.mode == "marker":
+            x = self.x_of(drag.press_frame + drag.delta)
+            p.setPen(QPen(GHOST_EDGE, 2, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(x, RULER_H - 14), QPointF(x, self.height()))
+            text = (f"Marker {_signed(drag.delta)}  "
+                    f"(at {timecode(drag.press_frame + drag.delta, seq.fps)})")
         elif item is not None and drag.mode == "slide":
             self._ghost(p, item.track, item.start + drag.delta, item.end + drag.delta,
                         item.track in locked)
@@ -1079,7 +1113,7 @@ class TimelineView(QWidget):
 class _Drag:
     """One mouse gesture, from press to release. Only ``_finish`` edits the project."""
 
-    mode: str  # "move" | "trim" | "roll" | "slip" | "slide" | "range" | "scrub"
+    mode: str  # "move" | "trim" | "roll" | "slip" | "slide" | "marker" | "range" | "scrub"
     press_x: float
     press_y: float
     press_frame: int
@@ -1090,6 +1124,7 @@ class _Drag:
     track: str | None = None  # the track pressed on
     dest: str | None = None  # move: the track it would land on
     group: tuple[Item, ...] = ()  # move: every item moving with ``item`` (it included)
+    marker: int | None = None  # marker: the id of the marker dragged
     targets: SnapTargets = field(default_factory=lambda: SnapTargets(()))
     started: bool = False  # moved past DRAG_START_PX (else the release is a click)
     delta: int = 0  # frames the gesture would change by

@@ -312,3 +312,22 @@ def test_slide_tool_moves_a_clip_between_its_neighbours(window: MainWindow) -> N
     assert v1(window) == [(0, 40, 0), (40, 80, 40), (80, 120, 60)]
     QTest.keyClick(view, Qt.Key.Key_U)
     assert view.tool == "select"
+
+
+def test_dragging_a_marker_flag_moves_the_marker(window: MainWindow) -> None:
+    view = window.timeline
+    assert window.run({"op": "add_marker", "at": 50, "name": "beat"})
+    [marker] = window.project.sequence.markers.values()
+    y = RULER_H - 6
+    drag(view, QPoint(round(view.x_of(50)), y), QPoint(round(view.x_of(75)), y))
+    assert window.project.sequence.markers[marker.id].frame == 75
+    assert window.project.timeline.undo_label == "Move Marker"
+    # Near a clip edge it snaps there (B starts at 60).
+    drag(view, QPoint(round(view.x_of(75)), y), QPoint(round(view.x_of(60.6)), y))
+    assert window.project.sequence.markers[marker.id].frame == 60
+    # A click on the flag goes to the marker and changes nothing.
+    depth = len(window.project.timeline.undo_stack)
+    QTest.mouseClick(view, LEFT, NONE, QPoint(round(view.x_of(60)), y))
+    assert view.playhead == 60 and len(window.project.timeline.undo_stack) == depth
+    window.undo()
+    assert window.project.sequence.markers[marker.id].frame == 75
