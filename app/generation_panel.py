@@ -206,12 +206,9 @@ class GenerationPanel(QWidget):
         """Queue takes for the selected segment and run the queue. The request is checked
         here (a refusal is reported at once); planning and the files the jobs need are
         made off the UI thread (``panel._task`` finishes when the queue has run)."""
-        seg = self._segment()
+        seg = self._segment_with_prompt()
         if seg is None:
             return False
-        self._commit_prompt()
-        seg = self._segment()
-        assert seg is not None
         try:
             request = self._request(seg)
             plan(request)  # refusals (wrong model, bad size, too long) before anything
@@ -219,6 +216,13 @@ class GenerationPanel(QWidget):
             self.report(_message(exc))
             return False
         return self._queue_and_run(self.runner.queue_async(seg.id, request), "")
+
+    def _segment_with_prompt(self) -> GeneratedSegment | None:
+        """The selected segment after the prompt field's text is committed to it."""
+        if self._segment() is None:
+            return None
+        self._commit_prompt()
+        return self._segment()
 
     def _request(self, seg: GeneratedSegment) -> Any:
         """A request for ``seg`` with the dock's model and settings."""
@@ -236,12 +240,9 @@ class GenerationPanel(QWidget):
     def regenerate_range(self) -> bool:
         """Queue regenerating the in/out range of the selected segment over its active
         take (a new take; the rest of the active take is the context) and run the queue."""
-        seg = self._segment()
+        seg = self._segment_with_prompt()
         if seg is None:
             return False
-        self._commit_prompt()
-        seg = self._segment()
-        assert seg is not None
         sub, why = self.range_for(seg)
         if sub is None:
             self.report(f"Cannot regenerate a range: {why}")

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 cannot load (missing Qt system libs)")
 
-from app.main import MainWindow  # noqa: E402
-from project_store.project import Project  # noqa: E402
-from timeline.media.synth import write_color_bars_video  # noqa: E402
-from timeline.model import SequenceSettings  # noqa: E402
-
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
-    clip = write_color_bars_video(tmp_path / "clip.mp4", seconds=2, fps=Fraction(25),
-                                  size=(320, 180))
-    path = tmp_path / "cut.takeline"
-    with Project.create(path, SequenceSettings(fps=Fraction(25), width=640, height=360)) as p:
-        p.import_media([clip])
-        p.execute({"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 40})
-    w = MainWindow(Project.open(path), use_audio_device=False)
-    qtbot.addWidget(w)
-    yield w
-    w.close()
+def window(one_clip_window):  # type: ignore[no-untyped-def]
+    return one_clip_window
 
 
 def _select(window, item_id: int) -> None:  # type: ignore[no-untyped-def]
