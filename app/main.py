@@ -33,6 +33,7 @@ from app.clip_inspector import ClipInspector
 from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
 from app.jobs_panel import JobsPanel
+from app.marker_dialog import MarkerDialog
 from app.media_bin import MediaBin
 from app.media_cache import MediaCacheLoader
 from app.media_import import MediaImport, MediaImporter
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
 
         self.timeline = TimelineView(lambda: self.project.sequence, self._asset_kind)
         self.timeline.playhead_moved.connect(self._update_status)
+        self.timeline.marker_activated.connect(self.edit_marker)
         self.timeline.selection_changed.connect(lambda _id: self._update_status())
         # Mouse drags in the timeline edit through ``run``: one undo step per gesture.
         self.timeline.attach_editor(
@@ -345,6 +347,18 @@ class MainWindow(QMainWindow):
         if self.run({"op": "trim", "item": item.id, "side": side, "delta": delta,
                      "ripple": True}) and side == "in":
             self.timeline.set_playhead(item.start)
+
+    def edit_marker(self, marker_id: int, dialog: Callable[[MarkerDialog], int] | None = None
+                    ) -> bool:
+        """The marker dialog for one marker; its answer is one edit (or none)."""
+        marker = self.project.sequence.markers.get(marker_id)
+        if marker is None:
+            return False
+        box = MarkerDialog(marker, timecode(marker.frame, self.project.sequence.fps), self)
+        if (dialog or MarkerDialog.exec)(box) != MarkerDialog.DialogCode.Accepted:
+            return False
+        edit = box.edit()
+        return edit is not None and self.run(edit)
 
     def add_marker(self) -> None:
         n = len(self.project.sequence.markers) + 1

@@ -25,7 +25,8 @@ off with Shift+S.
       range as the sequence's in/out points (``set_in_out``) on release;
     - click: select the item under the mouse (or nothing) and put the playhead there; a
       click or drag in the ruler moves the playhead (scrubbing); a marker's flag at the
-      ruler's foot drags the marker (``move_marker``), a click on it goes there;
+      ruler's foot drags the marker (``move_marker``), a click on it goes there, a
+      double-click edits it (the window's marker dialog);
     - Ctrl+click or Shift+click on a body: add it to the selection or take it out; dragging
       one of several selected items moves them all in time (one undo step).
 * Razor tool (B, again for the selection tool): a click splits that track at the snapped
@@ -106,6 +107,7 @@ class TimelineView(QWidget):
     playhead_moved = Signal(int)
     selection_changed = Signal(object)  # item id or None
     tool_changed = Signal(str)
+    marker_activated = Signal(int)  # a marker's flag was double-clicked: edit it
 
     def __init__(self, sequence_getter: Callable[[], Sequence],
                  asset_kind: Callable[[int], tuple[str, str] | None],
@@ -478,6 +480,14 @@ class TimelineView(QWidget):
         self._commit({"op": "split", "track": row, "at": frame})
         self._hover_frame = None
         self.update()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        marker = self._marker_at(event.position())
+        if event.button() == Qt.MouseButton.LeftButton and marker is not None:
+            self.drag = None  # the press before it started a marker drag: drop it
+            self.marker_activated.emit(marker.id)
+            return
+        super().mouseDoubleClickEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()

@@ -448,6 +448,20 @@ def op_remove_marker(s: EditSession, media: dict[int, MediaInfo], *, marker: int
     s._do(MarkerOp(_marker(s, marker), None))
 
 
+def op_set_marker(s: EditSession, media: dict[int, MediaInfo], *, marker: int,
+                  name: str | None = None, color: str | None = None,
+                  duration: int | None = None, note: str | None = None) -> None:
+    """Change a marker's name, colour, duration (frames) or note."""
+    m = _marker(s, marker)
+    if duration is not None and duration < 0:
+        raise EditError("A marker needs a duration >= 0")
+    changes = {k: v for k, v in (("name", name), ("color", color), ("duration", duration),
+                                 ("note", note)) if v is not None}
+    new = replace(m, **changes)
+    if new != m:
+        s._do(MarkerOp(m, new))
+
+
 def op_move_marker(s: EditSession, media: dict[int, MediaInfo], *, marker: int, at: int) -> None:
     m = _marker(s, marker)
     if at < 0:
@@ -737,6 +751,7 @@ OPERATIONS = {
     "add_marker": op_add_marker,
     "remove_marker": op_remove_marker,
     "move_marker": op_move_marker,
+    "set_marker": op_set_marker,
     "set_in_out": op_set_in_out,
     "add_generated": op_add_generated,
     "set": op_set,
@@ -754,7 +769,8 @@ LABELS = {
     "append": "Append", "insert": "Insert", "overwrite": "Overwrite", "lift": "Lift",
     "ripple_delete": "Ripple Delete", "split": "Split", "trim": "Trim", "roll": "Roll",
     "slip": "Slip", "slide": "Slide", "move": "Move", "add_marker": "Add Marker",
-    "remove_marker": "Remove Marker", "move_marker": "Move Marker", "set_in_out": "Set In/Out",
+    "remove_marker": "Remove Marker", "move_marker": "Move Marker",
+    "set_marker": "Change Marker", "set_in_out": "Set In/Out",
     "add_generated": "Add Generated Segment", "set": "Change Properties",
     "add_transition": "Add Dissolve", "remove_transition": "Remove Dissolve",
     "add_track": "Add Track", "set_track": "Track Switch", "add_cast": "Add Cast Member",

@@ -331,3 +331,41 @@ def test_dragging_a_marker_flag_moves_the_marker(window: MainWindow) -> None:
     assert view.playhead == 60 and len(window.project.timeline.undo_stack) == depth
     window.undo()
     assert window.project.sequence.markers[marker.id].frame == 75
+
+
+def test_double_click_on_a_marker_flag_edits_it(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.marker_dialog import MarkerDialog
+
+    view = window.timeline
+    assert window.run({"op": "add_marker", "at": 50, "name": "beat"})
+    [marker] = window.project.sequence.markers.values()
+    # The view asks the window to edit the marker (the real dialog is modal: not here).
+    view.marker_activated.disconnect(window.edit_marker)
+    with qtbot.waitSignal(view.marker_activated) as signal:
+        QTest.mouseDClick(view, LEFT, NONE, QPoint(round(view.x_of(50)), RULER_H - 6))
+    assert signal.args == [marker.id]
+    assert window.project.sequence.markers[marker.id].frame == 50  # not moved
+
+    def answer(name: str, colour: str, note: str):  # type: ignore[no-untyped-def]
+        def fill(box: MarkerDialog) -> int:
+            assert box.name.text() == window.project.sequence.markers[marker.id].name
+            box.name.setText(name)
+            box.colour.setCurrentText(colour)
+            box.note.setPlainText(note)
+            return MarkerDialog.DialogCode.Accepted
+        return fill
+
+    assert window.edit_marker(marker.id, answer("drop", "red", "bass in"))
+    m = window.project.sequence.markers[marker.id]
+    assert (m.name, m.color, m.note) == ("drop", "red", "bass in")
+    assert window.project.timeline.undo_label == "Change Marker"
+    assert not window.edit_marker(marker.id, answer("drop", "red", "bass in"))  # no change
+
+    def delete(box: MarkerDialog) -> int:
+        box._delete()
+        return MarkerDialog.DialogCode.Accepted
+
+    assert window.edit_marker(marker.id, delete)
+    assert window.project.sequence.markers == {}
+    window.undo()
+    assert window.project.sequence.markers[marker.id].name == "drop"

@@ -97,7 +97,8 @@ def tl() -> Timeline:
 def test_every_operation_is_covered_here() -> None:
     covered = {
         "append", "insert", "overwrite", "lift", "ripple_delete", "split", "trim", "roll",
-        "slip", "slide", "move", "add_marker", "remove_marker", "move_marker", "set_in_out",
+        "slip", "slide", "move", "add_marker", "remove_marker", "move_marker", "set_marker",
+        "set_in_out",
         "add_generated", "set", "add_transition", "remove_transition", "add_track",
         "set_track",
         "add_cast", "set_cast", "remove_cast",  # tests/timeline/test_conditioning.py
@@ -422,6 +423,19 @@ def test_markers_add_move_remove(tl: Timeline) -> None:
     tl.undo()
     tl.undo()
     assert tl.sequence.markers[5].frame == 12
+
+
+def test_set_marker_changes_its_fields_as_one_step(tl: Timeline) -> None:
+    tl.execute({"op": "add_marker", "at": 12, "name": "beat"})
+    undoes_exactly(tl, {"op": "set_marker", "marker": 5, "name": "drop", "color": "green",
+                        "duration": 6, "note": "bass in"})
+    assert tl.sequence.markers[5] == Marker(id=5, frame=12, name="drop", color="green",
+                                            duration=6, note="bass in")
+    depth = len(tl.undo_stack)
+    tl.execute({"op": "set_marker", "marker": 5, "name": "drop"})  # no change: no step
+    assert len(tl.undo_stack) == depth
+    refused(tl, {"op": "set_marker", "marker": 5, "duration": -1}, "duration >= 0")
+    refused(tl, {"op": "set_marker", "marker": 9, "name": "x"}, "No marker with id 9")
 
 
 def test_marker_refusals(tl: Timeline) -> None:
