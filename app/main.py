@@ -36,7 +36,7 @@ from app.jobs_panel import JobsPanel
 from app.marker_dialog import MarkerDialog
 from app.media_bin import MediaBin
 from app.media_cache import MediaCacheLoader
-from app.media_import import MediaImport, MediaImporter
+from app.media_import import MediaImport, MediaImporter, RelinkSearch
 from app.model_manager import ModelManagerDialog
 from app.proxies import ProxyBuilder
 from app.takes_browser import TakesBrowser
@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self.importer = MediaImporter(lambda: self.project, parent=self)
         self.importer.progressed.connect(self._on_import_progress)
         self.importer.finished.connect(self._on_imported)
+        self.importer.searched.connect(self._on_relink_searched)
         self.import_error: QMessageBox | None = None
         self.media_caches = MediaCacheLoader(
             self.jobs, self.timeline, parent=self,
@@ -430,14 +431,20 @@ class MainWindow(QMainWindow):
         self._after_relink(1)
         return True
 
-    def relink_folder(self, folder: str) -> int:
-        try:
-            found = self.project.relink_folder(folder)
-        except (ProjectError, ImportMediaError) as exc:
-            self.statusBar().showMessage(f"Not relinked: {exc}", 15000)
-            return 0
-        self._after_relink(len(found))
-        return len(found)
+    def relink_folder(self, folder: str) -> RelinkSearch:
+        """Relink every missing file found under ``folder``; the search (a walk of the
+        folder, hashing candidates) runs off the UI thread, the result shows when done."""
+        self.statusBar().showMessage(f"Looking for missing files under {folder}…")
+        return self.importer.search_folder(folder)
+
+    def _on_relink_searched(self, search: RelinkSearch) -> None:
+        if search.relinked is None:
+            self.statusBar().showMessage(f"Not relinked: {search.error}", 15000)
+            return
+        self._after_relink(search.relinked)
+        if search.error:
+            self.statusBar().showMessage(
+                f"Relinked {search.relinked} file(s); not relinked: {search.error}", 15000)
 
     def _after_relink(self, count: int) -> None:
         self._start_engines()

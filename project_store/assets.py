@@ -97,6 +97,29 @@ def probe_files(paths: Iterable[str | os.PathLike[str]],
     return found
 
 
+def find_relinks(missing: Iterable[Asset], folder: str | os.PathLike[str]
+                 ) -> dict[int, Path]:
+    """Files under ``folder`` (recursively) with the name and identity of each missing
+    asset: {asset id: path}. Reads files only, so a window runs it off its UI thread."""
+    wanted = {a.name: a for a in missing}
+    found: dict[int, Path] = {}
+    if not wanted:
+        return found
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            asset = wanted.get(name)
+            if asset is None or asset.id in found:
+                continue
+            candidate = Path(root) / name
+            try:
+                _size, identity = file_identity(candidate)
+            except OSError:
+                continue
+            if identity == asset.identity:
+                found[asset.id] = candidate
+    return found
+
+
 @dataclass(frozen=True)
 class Asset:
     id: int

@@ -25,7 +25,14 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from project_store import db
-from project_store.assets import Asset, ImportMediaError, ProbedFile, file_identity, probe_files
+from project_store.assets import (
+    Asset,
+    ImportMediaError,
+    ProbedFile,
+    file_identity,
+    find_relinks,
+    probe_files,
+)
 from project_store.db import (
     FORMAT_MARKER,
     CorruptProjectError,
@@ -584,24 +591,30 @@ class Project:
         return self.missing_assets
 
     def relink(self, asset_id: int, new_path: str | os.PathLike[str], *,
-               force: bool = False) -> Asset:
+               force: bool = False, probed: ProbedFile | None = None) -> Asset:
         """Point an asset at a moved file. The file must be the same media (same identity)
-        unless ``force``; with ``force`` it must at least be long enough for every clip."""
+        unless ``force``; with ``force`` it must at least be long enough for every clip.
+        ``probed``: the file already hashed and probed by ``probe_files`` (off the UI
+        thread), so nothing is read here."""
         if asset_id not in self.assets:
             raise ProjectError(f"No asset with id {asset_id} in this project.")
         old = self.assets[asset_id]
         p = Path(new_path).expanduser().absolute()
-        try:
-            size, identity = file_identity(p)
-        except OSError as exc:
-            raise ProjectError(f"Cannot relink to {p}: {exc.strerror or exc}.") from None
+        if probed is not None and probed.path == p and probed.probe is not None:
+            size, identity, ready = probed.size, probed.identity, probed.probe
+        else:
+            ready = None
+            try:
+                size, identity = file_identity(p)
+            except OSError as exc:
+                raise ProjectError(f"Cannot relink to {p}: {exc.strerror or exc}.") from None
         if identity != old.identity and not force:
             raise ProjectError(
                 f"{p} is not the same file as {old.path} (different size or content). "
                 "Choose the original file, or relink anyway if you mean to replace the media."
             )
         try:
-            new_probe = probe(p)
+            new_probe = ready if ready is not None else probe(p)
         except MediaProbeError as exc:
             raise ProjectError(f"Cannot relink to {p}: {exc}") from None
         asset = Asset(asset_id, str(p), size, identity, new_probe, old.added_at)
@@ -631,24 +644,10 @@ class Project:
     def relink_folder(self, folder: str | os.PathLike[str]) -> dict[int, str]:
         """Relink every missing or changed asset to a file of the same name and identity
         found under ``folder`` (recursively). Returns {asset id: new path}."""
-        wanted = {a.name: a for a in self.missing_assets}
-        relinked: dict[int, str] = {}
-        if not wanted:
-            return relinked
-        for root, _dirs, files in os.walk(folder):
-            for name in files:
-                asset = wanted.get(name)
-                if asset is None or asset.id in relinked:
-                    continue
-                candidate = Path(root) / name
-                try:
-                    _size, identity = file_identity(candidate)
-                except OSError:
-                    continue
-                if identity == asset.identity:
-                    self.relink(asset.id, candidate)
-                    relinked[asset.id] = str(candidate)
-        return relinked
+        found = find_relinks(self.missing_assets, folder)
+        for asset_id, path in found.items():
+            self.relink(asset_id, path)
+        return {asset_id: str(path) for asset_id, path in found.items()}
 
     # ------------------------------------------------------------------ reporting
     def info(self) -> dict[str, Any]:

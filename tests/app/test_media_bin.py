@@ -72,7 +72,9 @@ def test_drop_imports_shows_thumbnails_and_relinks(qtbot, tmp_path: Path) -> Non
     assert window.project.assets[ids["a.mp4"]].path == str(a)
     assert window.relink_asset(ids["a.mp4"], str(moved / a.name))
     assert [x.name for x in window.project.missing_assets] == [b.name]
-    assert window.relink_folder(str(moved)) == 1
+    search = window.relink_folder(str(moved))  # walked and hashed off the UI thread
+    qtbot.waitUntil(lambda: search.finished, timeout=20000)
+    assert search.relinked == 1 and search.error is None
     assert not window.project.missing_assets
     assert "[missing" not in window.bin.item(1).text()
     window.close()
