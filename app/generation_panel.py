@@ -87,6 +87,8 @@ class GenerationPanel(QWidget):
         self.memory.addItems(list(MEMORY_MODES))
         self.generate_button = QPushButton("Generate")
         self.generate_button.clicked.connect(self.generate)
+        self.count.valueChanged.connect(lambda n: self.generate_button.setText(
+            "Generate" if n == 1 else f"Generate {n} takes"))
         self.range_button = QPushButton("Regenerate range")
         self.range_button.clicked.connect(self.regenerate_range)
         self.takes = QComboBox()

@@ -199,6 +199,7 @@ def test_generate_a_previz_take_from_the_window_on_the_qasync_loop(qtbot, projec
     assert panel.generate_button.isEnabled() and panel.prompt.text() == "wide shot"
     panel.prompt.setText("wide shot, dusk")
     panel.count.setValue(2)
+    assert panel.generate_button.text() == "Generate 2 takes"
     from PySide6.QtWidgets import QApplication
 
     loop = qasync.QEventLoop(QApplication.instance())
