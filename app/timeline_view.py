@@ -28,7 +28,8 @@ off with Shift+S.
       ruler's foot drags the marker (``move_marker``), a click on it goes there, a
       double-click edits it (the window's marker dialog);
     - Ctrl+click or Shift+click on a body: add it to the selection or take it out; dragging
-      one of several selected items moves them all in time (one undo step).
+      one of several selected items moves them all (in time, and the items of its kind
+      across as many tracks; one undo step).
 * Razor tool (B, again for the selection tool): a click splits that track at the snapped
   frame under the mouse.
 * Roll tool (N): a drag at a cut rolls it. Slip tool (Y): a drag on a body slips it.
@@ -528,7 +529,8 @@ class TimelineView(QWidget):
                     self._sequence().track(item.track).kind:
                 drag.dest = row
             if len(drag.group) > 1:
-                drag.dest = item.track  # a group moves in time, each on its own track
+                drag.offset = self._group_offset(drag.group, item, drag.dest or item.track)
+                drag.dest = item.track
             earliest = min(i.start for i in drag.group) if drag.group else item.start
             start = max(item.start - earliest, item.start + raw)
             if self.snapping:
@@ -564,6 +566,29 @@ class TimelineView(QWidget):
             drag.delta = self._clamp_slide(item, start - item.start)
             if drag.delta != start - item.start:
                 drag.snap = None
+
+    def _kind_tracks(self, kind: str) -> list[str]:
+        tracks = [t for t in self._sequence().tracks.values() if t.kind == kind]
+        return [t.info.name for t in sorted(tracks, key=lambda t: t.info.index)]
+
+    def _group_offset(self, group: tuple[Item, ...], item: Item, dest: str) -> int:
+        """How many tracks a selection moves when ``item`` is dragged to ``dest``: the
+        items of its kind shift by as many tracks, as far as every one of them can."""
+        names = self._kind_tracks(self._sequence().track(item.track).kind)
+        offset = names.index(dest) - names.index(item.track)
+        for other in group:
+            if other.track in names:
+                i = names.index(other.track)
+                offset = max(-i, min(len(names) - 1 - i, offset))
+        return offset
+
+    def group_dest(self, drag: _Drag, other: Item) -> str:
+        """The track ``other`` (in the dragged selection) lands on."""
+        assert drag.item is not None
+        names = self._kind_tracks(self._sequence().track(drag.item.track).kind)
+        if other.track not in names or drag.offset == 0:
+            return other.track
+        return names[names.index(other.track) + drag.offset]
 
     def _clamp_slide(self, item: Item, delta: int) -> int:
         """A slide keeps the clip's media and length; the neighbour it moves into gets
@@ -657,14 +682,21 @@ class TimelineView(QWidget):
             return
         assert item is not None
         if drag.mode == "move" and len(drag.group) > 1:
-            if drag.delta == 0:
+            if drag.delta == 0 and drag.offset == 0:
                 return
-            # The item ahead in the direction of travel moves first, into space the
-            # others never reach, so no step overwrites another selected item.
-            order = sorted(drag.group, key=lambda i: i.start, reverse=drag.delta > 0)
-            self._commit({"op": "group", "label": f"Move {len(order)} items",
-                          "steps": [{"op": "move", "item": i.id, "track": i.track,
-                                     "at": i.start + drag.delta} for i in order]})
+            # The item ahead in the direction of travel (across tracks, then in time) moves
+            # first, into space the others never reach: no step overwrites another
+            # selected item that has yet to move.
+            names = self._kind_tracks(self._sequence().track(item.track).kind)
+            up, later = (drag.offset > 0) - (drag.offset < 0), (drag.delta > 0) - (drag.delta < 0)
+
+            def order(i: Item) -> tuple[int, int]:
+                index = names.index(i.track) if i.track in names else 0
+                return -index * up, -i.start * later
+
+            steps = [{"op": "move", "item": i.id, "track": self.group_dest(drag, i),
+                      "at": i.start + drag.delta} for i in sorted(drag.group, key=order)]
+            self._commit({"op": "group", "label": f"Move {len(steps)} items", "steps": steps})
         elif drag.mode == "move":
             if drag.delta == 0 and drag.dest == item.track:
                 return
@@ -861,8 +893,10 @@ class TimelineView(QWidget):
         elif item is not None and drag.mode == "move" and len(drag.group) > 1:
             refused = any(i.track in locked for i in drag.group)
             for i in drag.group:
-                self._ghost(p, i.track, i.start + drag.delta, i.end + drag.delta, refused)
-            text = f"Move {len(drag.group)} items {_signed(drag.delta)}"
+                self._ghost(p, self.group_dest(drag, i), i.start + drag.delta,
+                            i.end + drag.delta, refused)
+            tracks = f", {drag.offset:+d} track(s)" if drag.offset else ""
+            text = f"Move {len(drag.group)} items {_signed(drag.delta)}{tracks}"
         elif item is not None and drag.mode == "move":
             refused = item.track in locked or drag.dest in locked
             self._ghost(p, drag.dest, item.start + drag.delta, item.end + drag.delta, refused)
@@ -1134,6 +1168,7 @@ class _Drag:
     track: str | None = None  # the track pressed on
     dest: str | None = None  # move: the track it would land on
     group: tuple[Item, ...] = ()  # move: every item moving with ``item`` (it included)
+    offset: int = 0  # group move: tracks the items of the dragged one's kind shift by
     marker: int | None = None  # marker: the id of the marker dragged
     targets: SnapTargets = field(default_factory=lambda: SnapTargets(()))
     started: bool = False  # moved past DRAG_START_PX (else the release is a click)

@@ -369,3 +369,26 @@ def test_double_click_on_a_marker_flag_edits_it(window: MainWindow, qtbot) -> No
     assert window.project.sequence.markers == {}
     window.undo()
     assert window.project.sequence.markers[marker.id].name == "drop"
+
+
+def test_a_selection_dragged_to_another_track_moves_there_together(window: MainWindow) -> None:
+    view = window.timeline
+    assert window.run({"op": "add_track", "kind": "video"})  # V3
+    assert window.run({"op": "overwrite", "track": "V2", "asset": 1, "source_in": 0,
+                       "source_out": 40, "at": 0})
+    seq = window.project.sequence
+    [a, b] = seq.track("V1")
+    [c] = seq.track("V2")
+    view.select_items([c.id, a.id])
+    # A dragged up one track (and 10 frames right): A lands on V2 where C was, and C,
+    # moved first, on V3 — nothing selected is overwritten.
+    drag(view, point(view, 20, "V1"), point(view, 30, "V2"))
+    where = {i.id: (i.track, i.start) for i in seq.all_items()}
+    assert where[a.id] == ("V2", 10) and where[c.id] == ("V3", 10) and where[b.id] == ("V1", 60)
+    assert window.project.timeline.undo_label == "Move 2 items"
+    # V3 is the top: dragged up again, the selection cannot follow past it.
+    drag(view, point(view, 30, "V2"), point(view, 30, "V3"))
+    assert {i.id: i.track for i in seq.all_items()}[c.id] == "V3"
+    window.undo()
+    where = {i.id: (i.track, i.start) for i in seq.all_items()}
+    assert where[a.id] == ("V1", 0) and where[c.id] == ("V2", 0)
