@@ -34,6 +34,7 @@ from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
 from app.jobs_panel import JobsPanel
 from app.marker_dialog import MarkerDialog
+from app.markers_panel import MarkersPanel
 from app.media_bin import MediaBin
 from app.media_cache import MediaCacheLoader
 from app.media_import import MediaImport, MediaImporter, RelinkSearch
@@ -155,6 +156,17 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.splitDockWidget(self.generation_dock, dock, Qt.Orientation.Vertical)
         self.jobs_dock = dock
+        self.markers_panel = MarkersPanel(
+            lambda: self.project.sequence, go_to=self.timeline.set_playhead,
+            edit=self.edit_marker, add=self.add_marker,
+            delete=lambda marker: self.run({"op": "remove_marker", "marker": marker}))
+        dock = QDockWidget("Markers", self)
+        dock.setObjectName("markers")
+        dock.setWidget(self.markers_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.jobs_dock, dock)
+        self.markers_dock = dock
+        self.jobs_dock.raise_()
         for button in (self.generation.generate_button, self.generation.range_button):
             button.clicked.connect(dock.show)
         self.generation.takes_changed.connect(self._on_takes_changed)
@@ -687,6 +699,7 @@ class MainWindow(QMainWindow):
         self.brief.refresh()
         self.takes_browser.refresh()
         self.clip_inspector.refresh()
+        self.markers_panel.refresh()
         # The Generate panel commits its prompt field before generating: keep it current,
         # or a prompt changed in the Brief would be put back.
         prompt = self.generation.prompt

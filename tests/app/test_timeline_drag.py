@@ -392,3 +392,22 @@ def test_a_selection_dragged_to_another_track_moves_there_together(window: MainW
     window.undo()
     where = {i.id: (i.track, i.start) for i in seq.all_items()}
     assert where[a.id] == ("V1", 0) and where[c.id] == ("V2", 0)
+
+
+def test_markers_dock_lists_goes_to_and_deletes(window: MainWindow) -> None:
+    panel = window.markers_panel
+    view = window.timeline
+    view.set_playhead(70)
+    window.add_marker()
+    assert window.run({"op": "add_marker", "at": 10, "name": "intro", "color": "red"})
+    assert [(m.frame, m.name) for m in panel.markers] == [(10, "intro"), (70, "Marker 1")]
+    assert panel.table.item(0, 0).text() == "00:00:00:10"
+    assert panel.table.item(0, 2).text() == "red"
+    panel.go_to(1)
+    assert view.playhead == 70
+    panel.table.selectRow(0)
+    panel.delete_button.click()
+    assert [m.name for m in window.project.sequence.markers.values()] == ["Marker 1"]
+    assert [m.name for m in panel.markers] == ["Marker 1"]
+    window.undo()
+    assert [m.name for m in panel.markers] == ["intro", "Marker 1"]
