@@ -36,7 +36,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from project_store.db import ProjectError
+from app.segment_editing import (
+    EDIT_ERRORS,
+    SegmentEditing,
+    choose_pose_file,
+    read_pose_file,
+)
 from project_store.project import Project
 from project_store.references import store_reference
 from project_store.takes import GenerationRecords
@@ -47,21 +52,19 @@ from timeline.conditioning.camera import (
     describe,
     parse_stages,
 )
-from timeline.conditioning.pose import PoseError, load_pose_file
 from timeline.conditioning.references import (
     KIND_ROLES,
     Reference,
     ReferenceAssetError,
     kind_for_path,
 )
-from timeline.model import EditError, GeneratedSegment
+from timeline.model import GeneratedSegment
 
 # The role a dropped file gets from its kind (change it afterwards in the role combo).
 DROP_ROLES = {"image": "character", "video": "motion", "audio": "audio"}
-BRIEF_ERRORS = (ReferenceAssetError, CameraError, PoseError, EditError, ProjectError)
+BRIEF_ERRORS = (ReferenceAssetError, *EDIT_ERRORS)
 STALE_STYLE = ("QLabel { background: #c62828; color: white; font-weight: bold; "
                "border-radius: 3px; padding: 1px 6px; }")
-ERROR_STYLE = "QLabel { color: #e53935; }"
 
 
 class ElidedLabel(QLabel):
@@ -139,8 +142,9 @@ def _store_references(project: Project, items: list[tuple[str | Path, str]]
     return added, problems
 
 
-class BriefPanel(QWidget):
+class BriefPanel(SegmentEditing, QWidget):
     edited = Signal()  # an undoable edit was committed: the window refreshes
+    edit_errors = BRIEF_ERRORS
     # (segment id, stored references, problems) from a copy thread, queued to the UI.
     _stored = Signal(int, object, object)
 
@@ -148,10 +152,7 @@ class BriefPanel(QWidget):
                  report: Callable[[str], None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        # A getter, not the project: File > Open swaps the window's project.
-        self._project = project
-        self.report = report or (lambda _m: None)
-        self.segment_id: int | None = None
+        self._init_segment_editing(project, None, report)
         self._loading = False
         self.big_copy_bytes = BIG_COPY_BYTES
         self.copies_running = 0
@@ -166,11 +167,6 @@ class BriefPanel(QWidget):
         self.stale_badge.setToolTip("The active take was made from another version of this "
                                     "brief; generate again to match it")
         self.stale_badge.hide()
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
 
         self.prompt = QLineEdit()
         self.prompt.setPlaceholderText("Describe the shot…")
@@ -301,16 +297,6 @@ class BriefPanel(QWidget):
                          self.new_cast_button]
 
     # ------------------------------------------------------------------ showing
-    @property
-    def project(self) -> Project:
-        return self._project()
-
-    def segment(self) -> GeneratedSegment | None:
-        if self.segment_id is None:
-            return None
-        item = self.project.sequence.find_item(self.segment_id)
-        return item if isinstance(item, GeneratedSegment) else None
-
     def show_segment(self, item: Any) -> None:
         seg = item if isinstance(item, GeneratedSegment) else None
         if (seg.id if seg else None) != self.segment_id:
@@ -459,33 +445,7 @@ class BriefPanel(QWidget):
                                else Qt.CheckState.Unchecked)
             self.cast.addItem(item)
 
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        if message:
-            self.report(message)
-
     # ------------------------------------------------------------------ edits
-    def _set(self, **props: Any) -> bool:
-        """One ``set`` edit on the segment; refusals are shown, never raised."""
-        seg = self.segment()
-        if seg is None:
-            self.show_error("Select a generated segment first")
-            return False
-        return self._set_on(seg.id, **props)
-
-    def _set_on(self, seg_id: int, **props: Any) -> bool:
-        try:
-            self.project.execute({"op": "set", "item": seg_id, **props})
-        except BRIEF_ERRORS as exc:
-            self.show_error(str(exc))
-            self.refresh()  # put back what the model has (e.g. a role combo)
-            return False
-        self.show_error("")
-        self.refresh()
-        self.edited.emit()
-        return True
-
     def commit_prompts(self) -> bool:
         """Prompt and negative prompt as one edit, when either was changed."""
         seg = self.segment()
@@ -683,8 +643,7 @@ class BriefPanel(QWidget):
 
     # poses
     def _choose_poses(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import poses", "",
-                                              "Pose files (*.json);;All files (*)")
+        path = choose_pose_file(self)
         if path:
             self.import_poses(path)
 
@@ -693,9 +652,8 @@ class BriefPanel(QWidget):
         if seg is None:
             self.show_error("Select a generated segment first")
             return False
-        st = self.project.sequence.settings
         try:
-            track = load_pose_file(path, st.width, st.height, seg.duration)
+            track = read_pose_file(self.project, seg, path)
         except BRIEF_ERRORS as exc:
             self.show_error(str(exc))
             return False

@@ -49,9 +49,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.segment_editing import SegmentEditing
 from app.viewer import to_qimage
 from generation.conditioning import load_plate, plate_reference, scene_frames
-from project_store.db import ProjectError
 from project_store.project import Project
 from project_store.references import reference_path
 from timeline.conditioning.camera import (
@@ -67,24 +67,14 @@ from timeline.conditioning.camera import (
     static_path,
 )
 from timeline.conditioning.easing import EASINGS
-from timeline.conditioning.pose import PoseError
-from timeline.model import EditError, GeneratedSegment
+from timeline.model import GeneratedSegment
 
-EDIT_ERRORS = (CameraError, PoseError, EditError, ProjectError)
-ERROR_STYLE = "QLabel { color: #e53935; }"
 PREVIEW_WIDTH = 320
 HANDLE_RADIUS = 5.0
 HIT_RADIUS = 8.0
 
 
 # --- helpers shared with the pose editor --------------------------------------------------
-
-
-def find_segment(project: Project, segment_id: int | None) -> GeneratedSegment | None:
-    if segment_id is None:
-        return None
-    item = project.sequence.find_item(segment_id)
-    return item if isinstance(item, GeneratedSegment) else None
 
 
 def preview_size(project: Project, width: int = PREVIEW_WIDTH) -> tuple[int, int]:
@@ -126,15 +116,6 @@ def previz_frame(project: Project, seg: GeneratedSegment, plates: PlateCache, fr
     fps = float(project.sequence.fps)
     return next(scene_frames(camera=camera, poses=poses, plate=plate, times=[float(frame)],
                              fps=fps, width=width, height=height, max_width=width))
-
-
-def error_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.hide()
-    return label
 
 
 # --- the top view -------------------------------------------------------------------------
@@ -397,7 +378,7 @@ KEY_FIELDS: tuple[tuple[str, str, float, float, int], ...] = (
 )
 
 
-class CameraEditor(QDialog):
+class CameraEditor(SegmentEditing, QDialog):
     """Edits one segment's camera path; ``edited`` after each committed change."""
 
     edited = Signal()
@@ -406,9 +387,7 @@ class CameraEditor(QDialog):
                  report: Callable[[str], None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._project = project
-        self.segment_id: int | None = segment_id
-        self.report = report or (lambda _m: None)
+        self._init_segment_editing(project, segment_id, report)
         self.path: CameraPath = static_path()
         self.frame = 0
         self._loading = False
@@ -423,7 +402,6 @@ class CameraEditor(QDialog):
         self.setModal(False)
 
         self.title = QLabel()
-        self.error = error_label()
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.top = TopView()
@@ -537,13 +515,6 @@ class CameraEditor(QDialog):
         self.resize(980, 640)
 
     # ------------------------------------------------------------------ showing
-    @property
-    def project(self) -> Project:
-        return self._project()
-
-    def segment(self) -> GeneratedSegment | None:
-        return find_segment(self.project, self.segment_id)
-
     def set_segment(self, segment_id: int | None) -> None:
         if segment_id != self.segment_id:
             self.segment_id = segment_id
@@ -679,30 +650,10 @@ class CameraEditor(QDialog):
             return
         self.view.set_picture(picture)
 
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        if message:
-            self.report(message)
-
     # ------------------------------------------------------------------ edits
     def commit(self, path: CameraPath | None) -> bool:
         """One ``set camera`` edit; refusals are shown, never raised."""
-        seg = self.segment()
-        if seg is None:
-            self.show_error("Select a generated segment first")
-            return False
-        try:
-            self.project.execute({"op": "set", "item": seg.id,
-                                  "camera": None if path is None else path.to_json()})
-        except EDIT_ERRORS as exc:
-            self.show_error(str(exc))
-            self.refresh()
-            return False
-        self.show_error("")
-        self.refresh()
-        self.edited.emit()
-        return True
+        return self._set(camera=None if path is None else path.to_json())
 
     def _moved_path(self, index: int, x: float, z: float) -> CameraPath | None:
         if not 0 <= index < len(self.path.keys):
@@ -888,5 +839,5 @@ class CameraEditor(QDialog):
         super().closeEvent(event)
 
 
-__all__ = ["CameraEditor", "PictureView", "PlateCache", "TopView", "find_segment",
-           "previz_frame", "preview_size"]
+__all__ = ["CameraEditor", "PictureView", "PlateCache", "TopView", "previz_frame",
+           "preview_size"]

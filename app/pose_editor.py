@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -38,13 +37,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.camera_editor import (
+from app.camera_editor import PlateCache, preview_size, previz_frame
+from app.segment_editing import (
     EDIT_ERRORS,
-    PlateCache,
-    error_label,
-    find_segment,
-    preview_size,
-    previz_frame,
+    SegmentEditing,
+    choose_pose_file,
+    read_pose_file,
 )
 from app.viewer import FrameMailbox, ScrubRenderer, to_qimage
 from project_store.project import Project
@@ -58,9 +56,7 @@ from timeline.conditioning.pose import (
     PoseKey,
     PoseTrack,
     Skeleton,
-    load_pose_file,
 )
-from timeline.model import GeneratedSegment
 
 HIT_RADIUS = 8.0
 JOINT_RADIUS = 4.0
@@ -237,7 +233,7 @@ class PoseCanvas(QWidget):
         p.end()
 
 
-class PoseEditor(QDialog):
+class PoseEditor(SegmentEditing, QDialog):
     """Edits one segment's pose track; ``edited`` after each committed change."""
 
     edited = Signal()
@@ -247,10 +243,8 @@ class PoseEditor(QDialog):
                  report: Callable[[str], None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._project = project
-        self.segment_id: int | None = segment_id
+        self._init_segment_editing(project, segment_id, report)
         self.frame_renderer = frame_renderer
-        self.report = report or (lambda _m: None)
         self.track = PoseTrack()
         self.frame = 0
         self.selected: int | None = None
@@ -267,7 +261,6 @@ class PoseEditor(QDialog):
         self.setModal(False)
 
         self.title = QLabel()
-        self.error = error_label()
         self.canvas = PoseCanvas()
         self.canvas.person_picked.connect(self.select_person)
         self.canvas.joint_moved.connect(self._on_joint_moved)
@@ -347,13 +340,6 @@ class PoseEditor(QDialog):
         self.resize(1000, 560)
 
     # ------------------------------------------------------------------ showing
-    @property
-    def project(self) -> Project:
-        return self._project()
-
-    def segment(self) -> GeneratedSegment | None:
-        return find_segment(self.project, self.segment_id)
-
     def set_segment(self, segment_id: int | None) -> None:
         if segment_id != self.segment_id:
             self.segment_id = segment_id
@@ -516,30 +502,10 @@ class PoseEditor(QDialog):
         if seg is not None and picture is not None and frame == seg.start + self.frame:
             self.canvas.set_picture(np.asarray(picture))
 
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        if message:
-            self.report(message)
-
     # ------------------------------------------------------------------ edits
     def commit(self, track: PoseTrack | None) -> bool:
         """One ``set poses`` edit; refusals are shown, never raised."""
-        seg = self.segment()
-        if seg is None:
-            self.show_error("Select a generated segment first")
-            return False
-        try:
-            self.project.execute({"op": "set", "item": seg.id,
-                                  "poses": None if track is None else track.to_json()})
-        except EDIT_ERRORS as exc:
-            self.show_error(str(exc))
-            self.refresh()
-            return False
-        self.show_error("")
-        self.refresh()
-        self.edited.emit()
-        return True
+        return self._set(poses=None if track is None else track.to_json())
 
     def _moved_skeleton(self, person_id: int, joint: int, x: float,
                         y: float) -> Skeleton | None:
@@ -667,8 +633,7 @@ class PoseEditor(QDialog):
         return self.commit(self.track.with_key(person.id, replace(key, easing=easing)))
 
     def _choose_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import poses", "",
-                                              "Pose files (*.json);;All files (*)")
+        path = choose_pose_file(self)
         if path:
             self.import_poses(path)
 
@@ -678,9 +643,8 @@ class PoseEditor(QDialog):
         if seg is None:
             self.show_error("Select a generated segment first")
             return False
-        st = self.project.sequence.settings
         try:
-            track = load_pose_file(path, st.width, st.height, seg.duration)
+            track = read_pose_file(self.project, seg, path)
         except EDIT_ERRORS as exc:
             self.show_error(str(exc))
             return False
