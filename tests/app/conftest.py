@@ -3,7 +3,7 @@ this folder still run where PySide6 cannot load)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -33,3 +33,23 @@ def one_clip_window(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     qtbot.waitExposed(window)
     yield window
     window.close()
+
+
+@pytest.fixture
+def segment_project(tmp_path: Path) -> Iterator[Callable[..., Project]]:
+    """Makes a 320x180 @ 24 fps project holding one generated segment (id 1) on V1; each
+    is closed after the test."""
+    made: list[Project] = []
+
+    def make(name: str, *, at: int = 0, duration: int = 24,
+             prompt: str = "a lighthouse at dusk") -> Project:
+        p = Project.create(tmp_path / f"{name}.takeline",
+                           SequenceSettings(fps=Fraction(24), width=320, height=180))
+        p.execute({"op": "add_generated", "track": "V1", "at": at, "duration": duration,
+                   "prompt": prompt})
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()

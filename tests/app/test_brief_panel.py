@@ -24,7 +24,6 @@ from project_store.takes import GenerationRecords  # noqa: E402
 from timeline.conditioning.camera import build_path, describe  # noqa: E402
 from timeline.media.images import write_png  # noqa: E402
 from timeline.media.synth import write_tone_and_clicks_wav  # noqa: E402
-from timeline.model import SequenceSettings  # noqa: E402
 
 POSE = {"version": 1.3, "canvas_width": 320, "canvas_height": 180, "people": [{
     "pose_keypoints_2d": [
@@ -34,13 +33,8 @@ POSE = {"version": 1.3, "canvas_width": 320, "canvas_height": 180, "people": [{
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    p = Project.create(tmp_path / "brief.takeline",
-                       SequenceSettings(fps=Fraction(24), width=320, height=180))
-    p.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 24,
-               "prompt": "a lighthouse at dusk"})
-    yield p
-    p.close()
+def project(segment_project) -> Project:  # type: ignore[no-untyped-def]
+    return segment_project("brief")
 
 
 @pytest.fixture

@@ -3,9 +3,6 @@ easing changes are each one committed, undoable ``set camera`` edit."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -18,17 +15,11 @@ from app.brief_panel import BriefPanel  # noqa: E402
 from app.camera_editor import CameraEditor  # noqa: E402
 from project_store.project import Project  # noqa: E402
 from timeline.conditioning.camera import build_path, parse_stages  # noqa: E402
-from timeline.model import SequenceSettings  # noqa: E402
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    p = Project.create(tmp_path / "camera.takeline",
-                       SequenceSettings(fps=Fraction(24), width=320, height=180))
-    p.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 48,
-               "prompt": "a lighthouse at dusk"})
-    yield p
-    p.close()
+def project(segment_project) -> Project:  # type: ignore[no-untyped-def]
+    return segment_project("camera", duration=48)
 
 
 def _editor(qtbot, project: Project) -> CameraEditor:  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ are each one committed, undoable ``set poses`` edit; the viewer draws the poses.
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -20,19 +19,13 @@ from app.viewer import ViewerWidget  # noqa: E402
 from project_store.project import Project  # noqa: E402
 from timeline.conditioning.camera import build_path  # noqa: E402
 from timeline.conditioning.pose import JOINT_COLORS, JOINTS, PoseKey, Skeleton  # noqa: E402
-from timeline.model import SequenceSettings  # noqa: E402
 
 R_WRIST = JOINTS.index("r_wrist")
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    p = Project.create(tmp_path / "poses.takeline",
-                       SequenceSettings(fps=Fraction(24), width=320, height=180))
-    p.execute({"op": "add_generated", "track": "V1", "at": 10, "duration": 24,
-               "prompt": "a dancer on a pier"})
-    yield p
-    p.close()
+def project(segment_project) -> Project:  # type: ignore[no-untyped-def]
+    return segment_project("poses", at=10, prompt="a dancer on a pier")
 
 
 def _editor(qtbot, project: Project) -> PoseEditor:  # type: ignore[no-untyped-def]
