@@ -529,7 +529,10 @@ class TimelineView(QWidget):
                     self._sequence().track(item.track).kind:
                 drag.dest = row
             if len(drag.group) > 1:
-                drag.offset = self._group_offset(drag.group, item, drag.dest or item.track)
+                if not drag.kind_tracks:  # once per gesture: paints and moves reuse it
+                    drag.kind_tracks = self._kind_tracks(
+                        self._sequence().track(item.track).kind)
+                drag.offset = self._group_offset(drag, drag.dest or item.track)
                 drag.dest = item.track
             earliest = min(i.start for i in drag.group) if drag.group else item.start
             start = max(item.start - earliest, item.start + raw)
@@ -571,12 +574,13 @@ class TimelineView(QWidget):
         tracks = [t for t in self._sequence().tracks.values() if t.kind == kind]
         return [t.info.name for t in sorted(tracks, key=lambda t: t.info.index)]
 
-    def _group_offset(self, group: tuple[Item, ...], item: Item, dest: str) -> int:
-        """How many tracks a selection moves when ``item`` is dragged to ``dest``: the
+    def _group_offset(self, drag: _Drag, dest: str) -> int:
+        """How many tracks a selection moves when its dragged item goes to ``dest``: the
         items of its kind shift by as many tracks, as far as every one of them can."""
-        names = self._kind_tracks(self._sequence().track(item.track).kind)
-        offset = names.index(dest) - names.index(item.track)
-        for other in group:
+        assert drag.item is not None
+        names = drag.kind_tracks
+        offset = names.index(dest) - names.index(drag.item.track)
+        for other in drag.group:
             if other.track in names:
                 i = names.index(other.track)
                 offset = max(-i, min(len(names) - 1 - i, offset))
@@ -584,8 +588,7 @@ class TimelineView(QWidget):
 
     def group_dest(self, drag: _Drag, other: Item) -> str:
         """The track ``other`` (in the dragged selection) lands on."""
-        assert drag.item is not None
-        names = self._kind_tracks(self._sequence().track(drag.item.track).kind)
+        names = drag.kind_tracks
         if other.track not in names or drag.offset == 0:
             return other.track
         return names[names.index(other.track) + drag.offset]
@@ -687,7 +690,7 @@ class TimelineView(QWidget):
             # The item ahead in the direction of travel (across tracks, then in time) moves
             # first, into space the others never reach: no step overwrites another
             # selected item that has yet to move.
-            names = self._kind_tracks(self._sequence().track(item.track).kind)
+            names = drag.kind_tracks
             up, later = (drag.offset > 0) - (drag.offset < 0), (drag.delta > 0) - (drag.delta < 0)
 
             def order(i: Item) -> tuple[int, int]:
@@ -1169,6 +1172,7 @@ class _Drag:
     dest: str | None = None  # move: the track it would land on
     group: tuple[Item, ...] = ()  # move: every item moving with ``item`` (it included)
     offset: int = 0  # group move: tracks the items of the dragged one's kind shift by
+    kind_tracks: list[str] = field(default_factory=list)  # group move: those tracks, in order
     marker: int | None = None  # marker: the id of the marker dragged
     targets: SnapTargets = field(default_factory=lambda: SnapTargets(()))
     started: bool = False  # moved past DRAG_START_PX (else the release is a click)
