@@ -11,9 +11,9 @@ import (nothing is added) with each reason.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -31,11 +31,23 @@ class MediaImport:
     handle: JobHandle | None = None
     assets: list[Asset] | None = None
     error: str | None = None
-    status: str = field(default="probing")
+    status: str = "probing"
 
     @property
     def finished(self) -> bool:
         return self.assets is not None or self.error is not None
+
+    def failed(self, handle: JobHandle) -> str:
+        if handle.state is JobState.FAILED:
+            return _reasons(handle.error or "The import failed")
+        return "The import was cancelled; nothing was added"
+
+    def apply(self, project: Project, found: list[ProbedFile]) -> None:
+        """On the UI thread: the probed files become assets, in one transaction."""
+        try:
+            self.assets = project.add_probed(found)
+        except (ImportMediaError, ProjectError) as exc:
+            self.error = str(exc)
 
 
 @dataclass
@@ -46,11 +58,29 @@ class RelinkSearch:
     handle: JobHandle | None = None
     relinked: int | None = None
     error: str | None = None
-    status: str = field(default="searching")
 
     @property
     def finished(self) -> bool:
         return self.relinked is not None or self.error is not None
+
+    def failed(self, handle: JobHandle) -> str:
+        return handle.error or "The search was cancelled"
+
+    def apply(self, project: Project, probed: dict[int, ProbedFile]) -> None:
+        """On the UI thread: each file found (already hashed and probed) is relinked."""
+        count, problems = 0, []
+        for asset_id, found in probed.items():
+            try:
+                project.relink(asset_id, found.path, probed=found)
+                count += 1
+            except (ProjectError, ImportMediaError) as exc:
+                problems.append(str(exc))
+        self.relinked = count
+        if problems:
+            self.error = "\n".join(problems)
+
+
+Request = TypeVar("Request", MediaImport, RelinkSearch)
 
 
 class MediaImporter(QObject):
@@ -70,44 +100,40 @@ class MediaImporter(QObject):
 
     def start(self, files: list[str] | list[Path]) -> MediaImport:
         request = MediaImport([Path(f) for f in files])
-        project = self._project()
-        known = project.known_files()
-        target = project.path  # results for another project (opened meanwhile) are dropped
+        known = self._project().known_files()
 
-        def run(context: JobContext) -> Any:
+        def run(context: JobContext) -> list[ProbedFile]:
             def report(done: int, total: int, path: Path) -> None:
                 request.status = f"Probing {done + 1}/{total}: {path.name}"
                 context.progress(done, total)
-            return target, probe_files(request.files, known=known, progress=report)
+            return probe_files(request.files, known=known, progress=report)
 
-        request.handle = self.jobs.submit(
-            f"Import {len(request.files)} file(s)", run,
-            on_update=lambda handle: self._emit(request))
-        self.running.append(request)
-        return request
+        return self._submit(request, f"Import {len(request.files)} file(s)", run)
 
     def search_folder(self, folder: str | Path) -> RelinkSearch:
         """Look for the project's missing files under ``folder`` (walking, hashing and
         probing on the worker), then relink what was found on the UI thread."""
         request = RelinkSearch(Path(folder))
-        project = self._project()
-        missing = list(project.missing_assets)
-        target = project.path
+        missing = list(self._project().missing_assets)
 
-        def run(context: JobContext) -> Any:
-            found = find_relinks(missing, request.folder)
+        def run(context: JobContext) -> dict[int, ProbedFile]:
             probed: dict[int, ProbedFile] = {}
-            for asset_id, path in found.items():
+            for asset_id, path in find_relinks(missing, request.folder).items():
                 context.check()
                 try:
                     [probed[asset_id]] = probe_files([path])
                 except ImportMediaError:
                     continue  # same bytes but unreadable now: left missing
-            return target, probed
+            return probed
 
-        request.handle = self.jobs.submit(
-            f"Relink from {request.folder.name}", run,
-            on_update=lambda handle: self._emit(request))
+        return self._submit(request, f"Relink from {request.folder.name}", run)
+
+    def _submit(self, request: Request, name: str, work: Callable[[JobContext], Any]
+                ) -> Request:
+        # The result is for the project open now; another one opened meanwhile drops it.
+        target = self._project().path
+        request.handle = self.jobs.submit(name, lambda context: (target, work(context)),
+                                          on_update=lambda _handle: self._emit(request))
         self.running.append(request)
         return request
 
@@ -129,46 +155,17 @@ class MediaImporter(QObject):
                 self.progressed.emit(request)
             return
         self.running.remove(request)
-        if isinstance(request, RelinkSearch):
-            self._relink(request, handle)
-            return
-        if handle.state is JobState.FAILED:
-            request.error = _reasons(handle.error or "The import failed")
-        elif handle.state is JobState.CANCELLED:
-            request.error = "The import was cancelled; nothing was added"
-        else:
-            target, found = handle.result
-            project = self._project()
-            if project.path != target:
-                request.error = "Another project was opened; nothing was added"
-            else:
-                try:
-                    request.assets = project.add_probed(found)
-                except (ImportMediaError, ProjectError) as exc:
-                    request.error = str(exc)
-        self.finished.emit(request)
-
-
-    def _relink(self, request: RelinkSearch, handle: JobHandle) -> None:
         if handle.state is not JobState.DONE:
-            request.error = handle.error or "The search was cancelled"
+            request.error = request.failed(handle)
         else:
-            target, probed = handle.result
+            target, result = handle.result
             project = self._project()
             if project.path != target:
-                request.error = "Another project was opened; nothing was relinked"
+                what = "added" if isinstance(request, MediaImport) else "relinked"
+                request.error = f"Another project was opened; nothing was {what}"
             else:
-                count, problems = 0, []
-                for asset_id, found in probed.items():
-                    try:
-                        project.relink(asset_id, found.path, probed=found)
-                        count += 1
-                    except (ProjectError, ImportMediaError) as exc:
-                        problems.append(str(exc))
-                request.relinked = count
-                if problems:
-                    request.error = "\n".join(problems)
-        self.searched.emit(request)
+                request.apply(project, result)
+        (self.finished if isinstance(request, MediaImport) else self.searched).emit(request)
 
 
 def _reasons(error: str) -> str:
