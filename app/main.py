@@ -143,32 +143,20 @@ class MainWindow(QMainWindow):
         self.generation = GenerationPanel(
             project, parent=self,
             report=lambda message: self.statusBar().showMessage(message, 15000))
-        dock = QDockWidget("Generate", self)
-        dock.setObjectName("generate")
-        dock.setWidget(self.generation)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.generation_dock = dock
+        self.generation_dock = self._add_dock("Generate", "generate", self.generation)
         # Generation jobs and exports share one Jobs dock, under the inspector docks.
         self.jobs_panel = JobsPanel(self.generation.jobs_view, self.exports)
-        dock = QDockWidget("Jobs", self)
-        dock.setObjectName("jobs")
-        dock.setWidget(self.jobs_panel)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.splitDockWidget(self.generation_dock, dock, Qt.Orientation.Vertical)
-        self.jobs_dock = dock
+        self.jobs_dock = self._add_dock("Jobs", "jobs", self.jobs_panel)
+        self.splitDockWidget(self.generation_dock, self.jobs_dock, Qt.Orientation.Vertical)
         self.markers_panel = MarkersPanel(
             lambda: self.project.sequence, go_to=self.timeline.set_playhead,
             edit=self.edit_marker, add=self.add_marker,
             delete=lambda marker: self.run({"op": "remove_marker", "marker": marker}))
-        dock = QDockWidget("Markers", self)
-        dock.setObjectName("markers")
-        dock.setWidget(self.markers_panel)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.tabifyDockWidget(self.jobs_dock, dock)
-        self.markers_dock = dock
+        self.markers_dock = self._add_dock("Markers", "markers", self.markers_panel,
+                                           tab_with=self.jobs_dock)
         self.jobs_dock.raise_()
         for button in (self.generation.generate_button, self.generation.range_button):
-            button.clicked.connect(dock.show)
+            button.clicked.connect(self.show_jobs)
         self.generation.takes_changed.connect(self._on_takes_changed)
         self.generation.edited.connect(self.refresh)
         self.timeline.selection_changed.connect(
@@ -177,13 +165,9 @@ class MainWindow(QMainWindow):
         self.brief = BriefPanel(
             lambda: self.project, parent=self,
             report=lambda message: self.statusBar().showMessage(message, 15000))
-        dock = QDockWidget("Brief", self)
-        dock.setObjectName("brief")
-        dock.setWidget(self.brief)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         # Beside Generate as a tab: both inspect the selected segment, one at a time.
-        self.tabifyDockWidget(self.generation_dock, dock)
-        self.brief_dock = dock
+        self.brief_dock = self._add_dock("Brief", "brief", self.brief,
+                                         tab_with=self.generation_dock)
         self.brief.edited.connect(self.refresh)
         # The pose editor shows the viewer's picture of the segment (rendered off the UI thread).
         self.brief.frame_renderer = lambda n: self._render(n)
@@ -195,20 +179,12 @@ class MainWindow(QMainWindow):
         self.takes_browser = TakesBrowser(
             lambda: self.project, parent=self,
             report=lambda message: self.statusBar().showMessage(message, 8000))
-        dock = QDockWidget("Takes", self)
-        dock.setObjectName("takes")
-        dock.setWidget(self.takes_browser)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.tabifyDockWidget(self.generation_dock, dock)
-        self.takes_dock = dock
+        self.takes_dock = self._add_dock("Takes", "takes", self.takes_browser,
+                                         tab_with=self.generation_dock)
         self.clip_inspector = ClipInspector(lambda: self.project, lambda: self.timeline.playhead,
                                             parent=self)
-        dock = QDockWidget("Clip", self)
-        dock.setObjectName("clip")
-        dock.setWidget(self.clip_inspector)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.tabifyDockWidget(self.generation_dock, dock)
-        self.clip_dock = dock
+        self.clip_dock = self._add_dock("Clip", "clip", self.clip_inspector,
+                                        tab_with=self.generation_dock)
         self.clip_inspector.edited.connect(self.refresh)
         self.timeline.selection_changed.connect(
             lambda item_id: self.clip_inspector.show_item(
@@ -372,6 +348,22 @@ class MainWindow(QMainWindow):
             return False
         edit = box.edit()
         return edit is not None and self.run(edit)
+
+    def _add_dock(self, title: str, name: str, widget: QWidget, *,
+                  tab_with: QDockWidget | None = None) -> QDockWidget:
+        """A dock on the right, or a tab beside ``tab_with``."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        if tab_with is not None:
+            self.tabifyDockWidget(tab_with, dock)
+        return dock
+
+    def show_jobs(self) -> None:
+        """The Jobs dock in view (a job was just asked for)."""
+        self.jobs_dock.show()
+        self.jobs_dock.raise_()
 
     def add_marker(self) -> None:
         n = len(self.project.sequence.markers) + 1
@@ -583,7 +575,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"Cannot export to {out}: folder {out.parent} does not exist", 8000)
             return None
-        self.jobs_dock.show()
+        self.show_jobs()
         handle = self.exports.add(self.project, preset, frame_range, out)
         self.statusBar().showMessage(f"Export queued: {handle.name}", 4000)
         return handle

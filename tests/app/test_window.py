@@ -129,6 +129,20 @@ def test_transport_bar_drives_the_playhead_and_shows_timecode(qtbot, project_pat
     window.close()
 
 
+def test_asking_for_a_job_brings_the_jobs_dock_to_the_front(qtbot, project_path: Path  # type: ignore[no-untyped-def]
+                                                            ) -> None:
+    window = MainWindow(Project.open(project_path), use_audio_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.markers_dock.raise_()  # the Markers tab in front of Jobs
+    qtbot.waitUntil(lambda: window.jobs_dock.visibleRegion().isEmpty(), timeout=2000)
+    window.generation.generate_button.clicked.emit()  # no segment selected: no job
+    qtbot.waitUntil(lambda: not window.jobs_dock.visibleRegion().isEmpty(), timeout=2000)
+    assert window.markers_dock.visibleRegion().isEmpty()
+    window.close()
+
+
 def test_build_proxies_in_background_and_switch_a_clip(qtbot, project_path: Path) -> None:  # type: ignore[no-untyped-def]
     window = MainWindow(Project.open(project_path), use_audio_device=False)
     qtbot.addWidget(window)
