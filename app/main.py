@@ -43,6 +43,7 @@ from app.proxies import ProxyBuilder
 from app.takes_browser import TakesBrowser
 from app.timeline_view import TimelineView
 from app.transport import TransportBar
+from app.ui_thread_gc import UiThreadCollector, settle_heap
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
@@ -809,16 +810,6 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def settle_heap() -> None:
-    """Move everything alive once the window is up (Qt wrappers, modules, the model) out of
-    the cyclic collector's reach: a full collection over them takes 60+ ms, a visible
-    stall if it lands mid-paint. Objects made later are collected as usual."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 def run_editor(project_path: Path | None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
@@ -849,9 +840,11 @@ def run_editor(project_path: Path | None) -> int:
     window.show()
     window.timeline.fit()
     settle_heap()
+    collector = UiThreadCollector(app)  # no Qt object is ever freed on a worker thread
     with loop:
         window.generation.resume_queue()
         loop.run_until_complete(closed.wait())
+    collector.stop()
     return 0
 
 

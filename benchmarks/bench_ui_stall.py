@@ -36,9 +36,10 @@ from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.demo import build_demo  # noqa: E402
-from app.main import MainWindow, settle_heap  # noqa: E402
+from app.main import MainWindow  # noqa: E402
 from app.stall_monitor import StallMonitor  # noqa: E402
 from app.timeline_view import RULER_H, TimelineView  # noqa: E402
+from app.ui_thread_gc import UiThreadCollector, settle_heap  # noqa: E402
 from project_store.project import Project  # noqa: E402
 from timeline.engine.background import JobState  # noqa: E402
 
@@ -186,12 +187,14 @@ def main() -> int:
         window.show()
         window.timeline.fit()
         settle_heap()  # as run_editor does
+        collector = UiThreadCollector(app)
         monitor = StallMonitor(threshold_ms=args.threshold, sample_stacks=not args.no_stacks)
         try:
             with loop:
                 walls = loop.run_until_complete(scenario(app, window, monitor, out_dir, args))
         finally:
             monitor.stop()
+            collector.stop()
             window.close()
             app.processEvents()
             asyncio.set_event_loop(None)

@@ -3,6 +3,9 @@ this folder still run where PySide6 cannot load)."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import multiprocessing
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -13,6 +16,56 @@ import pytest
 from project_store.project import Project
 from timeline.media.synth import write_color_bars_video
 from timeline.model import SequenceSettings
+
+
+@pytest.fixture(autouse=True)
+def _cycles_collected_on_the_main_thread() -> Iterator[None]:
+    """As in the editor (app/ui_thread_gc.py): no automatic cycle collection during a window
+    test, whose decode, scrub and reader threads would otherwise free Qt objects (a qasync
+    loop's timers) off the UI thread, a segfault once Qt fires those timers; whatever the
+    test left (its closed windows included) is collected here, on the main thread."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()
+    if was_enabled:
+        gc.enable()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_generation_worker_left_running() -> Iterator[None]:
+    """A test module that starts a generation worker stops it (closes its window, shuts its
+    panel down or closes its runner): a live worker keeps its client, its loop and their Qt
+    objects alive for the rest of the run."""
+    yield
+    left = [p for p in multiprocessing.active_children() if p.name == "takeline-worker"]
+    for proc in left:
+        proc.kill()
+        proc.join(5)
+    assert not left, f"the module left {len(left)} generation worker(s) running"
+
+
+@pytest.fixture
+def run_queue() -> Callable[..., None]:
+    """``run_queue(panel, start)``: call ``start`` (Generate, Regenerate range, Retry...) on
+    a qasync loop, as the running editor does, and drive the Generate dock's queue until it
+    is done. The loop is closed afterwards (its timers stopped, on this thread)."""
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    def run(panel: Any, start: Callable[[], object], timeout: float = 120) -> None:
+        loop = qasync.QEventLoop(QApplication.instance())
+        asyncio.set_event_loop(loop)
+        try:
+            with loop:
+                assert start(), "nothing was queued"
+                task = panel._task
+                assert task is not None
+                loop.run_until_complete(asyncio.wait_for(task, timeout))
+        finally:
+            asyncio.set_event_loop(None)
+
+    return run
 
 
 @pytest.fixture

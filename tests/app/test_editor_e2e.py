@@ -5,7 +5,6 @@ second, export H.264 — then check the project file and the exported file."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,25 +18,9 @@ from project_store.project import Project  # noqa: E402
 from project_store.takes import GenerationRecords  # noqa: E402
 
 
-def _run_jobs(panel) -> None:  # type: ignore[no-untyped-def]
-    """Drive the Generate dock's queue on a qasync loop, as the running editor does."""
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
-    loop = qasync.QEventLoop(QApplication.instance())
-    asyncio.set_event_loop(loop)
-    try:
-        with loop:
-            assert panel.generate(), "nothing was queued"
-            task = panel._task
-            assert task is not None
-            loop.run_until_complete(asyncio.wait_for(task, 120))
-    finally:
-        asyncio.set_event_loop(None)
-
-
 def test_scripted_editing_session(qtbot, tmp_path: Path, testdata: Path,  # type: ignore[no-untyped-def]
-                                  tiny_model: Callable[[str], Path]) -> None:
+                                  tiny_model: Callable[[str], Path],
+                                  run_queue: Callable[..., None]) -> None:
     import av
 
     from generation.models import resolve_model
@@ -84,13 +67,13 @@ def test_scripted_editing_session(qtbot, tmp_path: Path, testdata: Path,  # type
     panel = window.generation
     panel.show_segment(seg)
     assert panel.prompt.text() == seg.prompt
-    _run_jobs(panel)
+    run_queue(panel, panel.generate)
     model = resolve_model(str(tiny_model("wan-vace")))
     panel.model.addItem(f"{model.id} ({model.pipeline_class})", model)
     panel.model.setCurrentIndex(panel.model.count() - 1)
     panel.size.setText("32x32")  # the tiny pipeline is random weights at thumbnail size
     panel.steps.setValue(2)
-    _run_jobs(panel)
+    run_queue(panel, panel.generate)
     records = GenerationRecords(window.project)
     failed = [j.error for j in records.jobs() if j.state != "done"]
     assert not failed, failed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,10 +15,8 @@ from project_store.project import Project  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402
 
 
-def test_cancelled_job_is_retried_with_its_seed_and_runs(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
+def test_cancelled_job_is_retried_with_its_seed_and_runs(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, run_queue) -> None:
     project = Project.create(tmp_path / "j.takeline",
                              SequenceSettings(fps=Fraction(24), width=64, height=36))
     project.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 6,
@@ -33,21 +30,22 @@ def test_cancelled_job_is_retried_with_its_seed_and_runs(qtbot, tmp_path: Path) 
     assert "cancelled" in label.text() and not cancel.isEnabled()
     assert not retry.isHidden()
 
-    loop = qasync.QEventLoop(QApplication.instance())
-    asyncio.set_event_loop(loop)
-    try:
-        with loop:
-            again = panel.retry(job.id)
-            assert again is not None and again != job.id
-            loop.run_until_complete(asyncio.wait_for(panel._task, 60))
-    finally:
-        asyncio.set_event_loop(None)
+    retried: list[int | None] = []
+
+    def retry() -> bool:  # the row's Retry button
+        retried.append(panel.retry(job.id))
+        return retried[-1] is not None
+
+    run_queue(panel, retry, 60)
+    [again] = retried
+    assert again is not None and again != job.id
     done = runner.records.job(again)
     assert done.state == "done" and done.spec["seed"] == 11
     assert "done" in panel._rows[again][0].text() and panel._rows[again][3].isHidden()
     # A failed job shows its error on the row, not only in a tooltip.
     panel._show_row(JobUpdate(99, "failed", 3, 10, "the GPU ran out of memory"))
     assert "out of memory" in panel._rows[99][0].text()
+    panel.shutdown()  # as the window does when it closes: the worker is stopped
     project.close()
 
 

@@ -3,7 +3,6 @@ active take with a tiny real VACE pipeline, as a new take."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -19,25 +18,9 @@ from timeline.media.synth import write_color_bars_video  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402
 
 
-def _run_queue(panel, start: Callable[[], bool]) -> None:  # type: ignore[no-untyped-def]
-    """Queue with ``start`` and drive the dock's queue on a qasync loop, as the editor does."""
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
-    loop = qasync.QEventLoop(QApplication.instance())
-    asyncio.set_event_loop(loop)
-    try:
-        with loop:
-            assert start(), "nothing was queued"
-            task = panel._task
-            assert task is not None
-            loop.run_until_complete(asyncio.wait_for(task, 120))
-    finally:
-        asyncio.set_event_loop(None)
-
-
 def test_regenerate_range_makes_a_spliced_take(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                               tiny_model: Callable[[str], Path]) -> None:
+                                               tiny_model: Callable[[str], Path],
+                                               run_queue: Callable[..., None]) -> None:
     from generation.models import resolve_model
 
     clip = write_color_bars_video(tmp_path / "clip.mp4", seconds=2, fps=Fraction(25),
@@ -62,7 +45,7 @@ def test_regenerate_range_makes_a_spliced_take(qtbot, tmp_path: Path,  # type: i
     assert "in and out" in panel.range_button.toolTip()
 
     # Previz makes a first take; the runner refuses previz for a range, with a message.
-    _run_queue(panel, panel.generate)
+    run_queue(panel, panel.generate)
     reports: list[str] = []
     panel.report = reports.append
     assert window.run({"op": "set_in_out", "in_point": 28, "out_point": 36})
@@ -83,7 +66,7 @@ def test_regenerate_range_makes_a_spliced_take(qtbot, tmp_path: Path,  # type: i
         panel.range_button.click()
         return panel._task is not before
 
-    _run_queue(panel, press)
+    run_queue(panel, press)
     failed = [j.error for j in records.jobs() if j.state != "done"]
     assert not failed, failed
     new = [t for t in records.takes(seg.id) if t.id not in before]

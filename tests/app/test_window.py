@@ -193,12 +193,8 @@ def test_export_from_the_window_runs_in_the_queue(qtbot, project_path: Path,  # 
     window.close()
 
 
-def test_generate_a_previz_take_from_the_window_on_the_qasync_loop(qtbot, project_path: Path  # type: ignore[no-untyped-def]
-                                                                   ) -> None:
-    import asyncio
-
-    import qasync
-
+def test_generate_a_previz_take_from_the_window_on_the_qasync_loop(  # type: ignore[no-untyped-def]
+        qtbot, project_path: Path, run_queue) -> None:
     from project_store.takes import GenerationRecords
 
     with Project.open(project_path) as p:
@@ -214,18 +210,7 @@ def test_generate_a_previz_take_from_the_window_on_the_qasync_loop(qtbot, projec
     panel.prompt.setText("wide shot, dusk")
     panel.count.setValue(2)
     assert panel.generate_button.text() == "Generate 2 takes"
-    from PySide6.QtWidgets import QApplication
-
-    loop = qasync.QEventLoop(QApplication.instance())
-    asyncio.set_event_loop(loop)
-    try:
-        with loop:
-            assert panel.generate()
-            task = panel._task
-            assert task is not None
-            loop.run_until_complete(asyncio.wait_for(task, 60))
-    finally:
-        asyncio.set_event_loop(None)
+    run_queue(panel, panel.generate, 60)
     takes = GenerationRecords(window.project).takes(seg.id)
     assert len(takes) == 2 and all(t.backend == "previz" for t in takes)
     seg = window.project.sequence.item(seg.id)

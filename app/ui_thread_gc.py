@@ -1,0 +1,78 @@
+"""Cyclic garbage is collected on the UI thread only.
+
+CPython runs its cycle collector in whichever thread happens to allocate when a threshold
+is crossed: in the editor that is as often a decode, scrub or import thread as the UI
+thread. A Qt object freed that way (a wrapper that was only reachable through a cycle) is
+destroyed on the wrong thread: Qt cannot stop its timers from there ("Timers cannot be
+stopped from another thread"), leaves them registered, and later delivers a timer event to
+freed memory, a segfault in the event loop. So the automatic collector is switched off and
+this object runs it between events on the UI thread, on CPython's own schedule.
+
+Before any of this, ``settle_heap`` moves the start-up heap out of the collector's reach, so
+the full collections that remain walk only what was made since.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+from PySide6.QtCore import QObject, QTimer
+
+
+def settle_heap() -> None:
+    """Move everything alive once the window is up (Qt wrappers, modules, the model) out of
+    the cyclic collector's reach: a full collection over them takes 60+ ms, a visible
+    stall if it lands mid-paint. Objects made later are collected as usual."""
+    gc.collect()
+    gc.freeze()
+
+
+class UiThreadCollector(QObject):
+    """Owns cyclic garbage collection while it lives (created on the UI thread).
+
+    Every ``interval_ms`` it looks at the collector's counts and runs the oldest generation
+    that is due, as CPython would: generation 0 after ``threshold[0]`` net allocations,
+    generation 1 after ``threshold[1]`` young collections, the full collection after
+    ``threshold[2]`` middle ones but at most once per ``full_every_s`` (CPython also holds
+    full collections back until the long-lived objects have grown by a quarter)."""
+
+    def __init__(self, parent: QObject | None = None, *, interval_ms: int = 200,
+                 full_every_s: float = 30.0) -> None:
+        super().__init__(parent)
+        self.full_every_s = full_every_s
+        self.collections = [0, 0, 0]  # per generation, for tests and curiosity
+        self._last_full = time.monotonic()
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.collect_due)
+        self._timer.start()
+
+    def collect_due(self) -> int | None:
+        """Collect the generation that is due, if any; returns it."""
+        counts = gc.get_count()
+        thresholds = gc.get_threshold()
+        generation: int | None = None
+        if (counts[2] > thresholds[2]
+                and time.monotonic() - self._last_full >= self.full_every_s):
+            generation = 2
+        elif counts[1] > thresholds[1]:
+            generation = 1
+        elif counts[0] > thresholds[0]:
+            generation = 0
+        if generation is None:
+            return None
+        gc.collect(generation)
+        if generation == 2:
+            self._last_full = time.monotonic()
+        self.collections[generation] += 1
+        return generation
+
+    def stop(self) -> None:
+        """Hand collection back to CPython (if it had it before)."""
+        self._timer.stop()
+        if self._was_enabled:
+            gc.enable()
+
