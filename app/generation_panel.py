@@ -381,6 +381,28 @@ class GenerationPanel(QWidget):
                         + (f" ({len(requeued)} interrupted last time)" if requeued else ""))
             self.start_queue()
 
+    def switch_project(self, project: Project) -> None:
+        """File > Open: this project's queue stops as when the window closes (a running job
+        is queued again the next time it is opened) and its worker with it; the panel then
+        shows the new project's jobs and starts its queue."""
+        self.shutdown()
+        for label, bar, cancel, retry in self._rows.values():
+            for widget in (label, bar, cancel, retry):
+                widget.deleteLater()
+        while self.queue_box.count() > 1:  # keep the "Generation" heading
+            item = self.queue_box.takeAt(1)
+            if item is not None and item.layout() is not None:
+                item.layout().deleteLater()
+        self._rows.clear()
+        self._started.clear()
+        self._task = None
+        self.project = project
+        self.runner = GenerationRunner(project, on_update=self._on_update,
+                                       previz_in_worker=True)
+        self.show_segment(None)
+        self.show_recent_jobs()
+        self.resume_queue()
+
     def shutdown(self) -> None:
         """Window closing: stop at once. A running job stays 'running' in the project and is
         queued again next time (nothing of it was stored); queued jobs stay queued."""

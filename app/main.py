@@ -43,7 +43,7 @@ from app.proxies import ProxyBuilder
 from app.takes_browser import TakesBrowser
 from app.timeline_view import TimelineView
 from app.transport import TransportBar
-from app.ui_thread_gc import UiThreadCollector, settle_heap
+from app.ui_thread_gc import UiThreadCollector, resettle_heap, settle_heap
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
@@ -471,10 +471,12 @@ class MainWindow(QMainWindow):
         except ProjectError as exc:
             QMessageBox.critical(self, APP_NAME, str(exc))
             return False
+        self.generation.shutdown()  # its queue stops before its project closes
         self._stop_engines()
         session.end_session(self.project.path)
         self.project.close()
         self.project = project
+        self.generation.switch_project(project)
         self.bin.forget_thumbnails()  # asset ids are per project
         self._start_engines()
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
@@ -485,6 +487,7 @@ class MainWindow(QMainWindow):
         self._begin_session()
         session.add_recent(project.path)
         self.refresh()
+        resettle_heap()  # the closed project's objects may sit in the frozen start-up heap
         return True
 
     def _fill_recent_menu(self) -> None:

@@ -28,6 +28,15 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def resettle_heap() -> None:
+    """Another project was opened in the window: what ``settle_heap`` froze (the closed
+    project's model and its wrappers among it) is thawed so it can be freed, and the heap is
+    frozen again. One full collection, while the user waits for the project to open anyway."""
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        settle_heap()
+
+
 class UiThreadCollector(QObject):
     """Owns cyclic garbage collection while it lives (created on the UI thread).
 

@@ -229,3 +229,50 @@ def test_generate_a_previz_take_from_the_window_on_the_qasync_loop(  # type: ign
     assert len(jobs) == 2 and sorted(again.generation._rows) == sorted(jobs)
     assert all("done" in row[0].text() for row in again.generation._rows.values())
     again.close()
+
+
+def test_opening_another_project_rebinds_the_window(qtbot, tmp_path: Path, run_queue  # type: ignore[no-untyped-def]
+                                                    ) -> None:
+    """File > Open: every panel works on the new project (Generate had kept the first one),
+    and the closed project is freed even from the frozen start-up heap."""
+    import gc
+    import weakref
+
+    from app.ui_thread_gc import settle_heap
+    from project_store.takes import GenerationRecords
+
+    paths = {}
+    for name, prompt in (("harbour", "a harbour at dawn"), ("desert", "a desert road")):
+        paths[name] = tmp_path / f"{name}.takeline"
+        with Project.create(paths[name],
+                            SequenceSettings(fps=Fraction(24), width=64, height=36)) as p:
+            p.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 6,
+                       "prompt": prompt})
+    window = MainWindow(Project.open(paths["harbour"]), use_audio_device=False)
+    qtbot.addWidget(window)
+    panel = window.generation
+
+    def generate_first_segment() -> None:
+        window.timeline.selected = 1
+        window.timeline.selection_changed.emit(1)
+        run_queue(panel, panel.generate, 60)
+
+    generate_first_segment()
+    assert len(panel._rows) == 1
+    first = weakref.ref(window.project)
+    settle_heap()  # as the editor does once its window is up
+    try:
+        assert window.open_project_path(paths["desert"])
+        assert window.windowTitle() == "Takeline — desert"
+        assert panel.runner.project is window.project and panel._rows == {}
+        gc.collect()
+        assert first() is None, "the closed project is still referenced"
+        generate_first_segment()
+    finally:
+        gc.unfreeze()
+    assert panel.prompt.text() == "a desert road"
+    assert [row[0].text() for row in panel._rows.values()] == ["Job 1: done"]
+    assert len(GenerationRecords(window.project).takes(1)) == 1
+    window.close()
+    with Project.open(paths["harbour"]) as harbour:  # untouched by the second generation
+        assert len(GenerationRecords(harbour).takes(1)) == 1
