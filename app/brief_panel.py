@@ -145,8 +145,8 @@ def _store_references(project: Project, items: list[tuple[str | Path, str]]
 class BriefPanel(SegmentEditing, QWidget):
     edited = Signal()  # an undoable edit was committed: the window refreshes
     edit_errors = BRIEF_ERRORS
-    # (segment id, stored references, problems) from a copy thread, queued to the UI.
-    _stored = Signal(int, object, object)
+    # (project, segment id, stored references, problems) from a copy thread, to the UI.
+    _stored = Signal(object, int, object, object)
 
     def __init__(self, project: Callable[[], Project], *,
                  report: Callable[[str], None] | None = None,
@@ -498,7 +498,7 @@ class BriefPanel(SegmentEditing, QWidget):
             def copy() -> None:
                 added, failed = _store_references(project, items)
                 try:
-                    self._stored.emit(seg_id, added, problems + failed)
+                    self._stored.emit(project, seg_id, added, problems + failed)
                 except RuntimeError:
                     pass  # the panel was deleted meanwhile
 
@@ -507,8 +507,13 @@ class BriefPanel(SegmentEditing, QWidget):
         added, failed = _store_references(self.project, items)
         return self._add_stored(seg.id, added, problems + failed)
 
-    def _on_stored(self, seg_id: int, added: list[Reference], problems: list[str]) -> None:
+    def _on_stored(self, project: object, seg_id: int, added: list[Reference],
+                   problems: list[str]) -> None:
         self.copies_running -= 1
+        if project is not self.project:  # File > Open while copying: not this one's segment
+            self.show_error(f"Another project was opened while {len(added)} reference file(s) "
+                            "were copied; they were not added. Drop them again.")
+            return
         if self._add_stored(seg_id, added, problems) and added:
             self.report(f"Added {len(added)} reference(s)")
 

@@ -138,6 +138,21 @@ def test_big_reference_files_are_copied_off_the_ui_thread(qtbot, project: Projec
     assert "is gone" in panel.error.text()
 
 
+def test_a_copy_finishing_after_another_project_was_opened_adds_nothing(  # type: ignore[no-untyped-def]
+        qtbot, segment_project, picture: Path) -> None:
+    first, second = segment_project("first"), segment_project("second")
+    current = [first]
+    panel = BriefPanel(lambda: current[0])
+    qtbot.addWidget(panel)
+    panel.show_segment(first.sequence.item(1))
+    panel.big_copy_bytes = 0
+    assert panel.add_reference(picture, "style")
+    current[0] = second  # File > Open while the file is copied (both have a segment 1)
+    qtbot.waitUntil(lambda: panel.copies_running == 0, timeout=10000)
+    assert second.sequence.item(1).references == () == first.sequence.item(1).references
+    assert "Another project was opened" in panel.error.text()
+
+
 def test_camera_preset_stages_and_description(qtbot, project: Project) -> None:  # type: ignore[no-untyped-def]
     panel = _panel(qtbot, project)
     panel.camera_preset.setCurrentIndex(panel.camera_preset.findData("dolly-in"))
