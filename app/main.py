@@ -472,6 +472,7 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, APP_NAME, str(exc))
             return False
         self.generation.shutdown()  # its queue stops before its project closes
+        self.proxies.forget()
         self._stop_engines()
         session.end_session(self.project.path)
         self.project.close()

@@ -64,13 +64,22 @@ class ProxyBuilder(QObject):
             queued += 1
         return queued
 
+    def forget(self) -> None:
+        """Another project was opened: its proxies stop building, and one that finishes
+        anyway is not handed on (asset ids are per project)."""
+        for handle in self.handles.values():
+            self.jobs.cancel(handle)
+        self.handles.clear()
+
     def _on_update(self, handle: JobHandle) -> None:
         asset_id = getattr(handle, "asset_id", None)
+        if asset_id is None or self.handles.get(asset_id) is not handle:
+            return  # forgotten: another project is open now
         if handle.state is JobState.RUNNING:
             done, total = handle.progress
             if total and done % 24 == 0:
                 self.report(f"Building {handle.name}: {done}/{total} frames")
-        elif handle.state is JobState.DONE and asset_id is not None:
+        elif handle.state is JobState.DONE:
             self.report(f"{handle.name} ready")
             self.ready.emit(asset_id, handle.result)
         elif handle.state is JobState.FAILED:

@@ -161,6 +161,26 @@ def test_build_proxies_in_background_and_switch_a_clip(qtbot, project_path: Path
     window.close()
 
 
+def test_a_proxy_of_the_closed_project_is_not_given_to_the_opened_one(  # type: ignore[no-untyped-def]
+        qtbot, project_path: Path, tmp_path: Path) -> None:
+    other_clip = write_color_bars_video(tmp_path / "other.mp4", seconds=1, fps=Fraction(25),
+                                        size=(320, 180))
+    other = tmp_path / "other.takeline"
+    with Project.create(other, SequenceSettings(fps=Fraction(25), width=640, height=360)) as p:
+        p.import_media([other_clip])  # its asset 1 too
+    window = MainWindow(Project.open(project_path), use_audio_device=False)
+    qtbot.addWidget(window)
+    ready: list[int] = []
+    window.proxies.ready.connect(lambda asset_id, _path: ready.append(asset_id))
+    window.build_proxies()
+    [handle] = window.proxies.handles.values()
+    assert window.open_project_path(other)
+    qtbot.waitUntil(lambda: handle.finished, timeout=30000)
+    qtbot.wait(50)  # let a late update reach the UI thread
+    assert ready == [] and window._source is not None and 1 not in window._source.proxies
+    window.close()
+
+
 def test_export_from_the_window_runs_in_the_queue(qtbot, project_path: Path,  # type: ignore[no-untyped-def]
                                                   tmp_path: Path) -> None:
     import av
