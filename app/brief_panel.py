@@ -39,8 +39,6 @@ from PySide6.QtWidgets import (
 from app.segment_editing import (
     EDIT_ERRORS,
     SegmentEditing,
-    choose_pose_file,
-    read_pose_file,
 )
 from project_store.project import Project
 from project_store.references import store_reference
@@ -647,23 +645,6 @@ class BriefPanel(SegmentEditing, QWidget):
             self.pose_editor.shutdown()
 
     # poses
-    def _choose_poses(self) -> None:
-        path = choose_pose_file(self)
-        if path:
-            self.import_poses(path)
-
-    def import_poses(self, path: str | Path) -> bool:
-        seg = self.segment()
-        if seg is None:
-            self.show_error("Select a generated segment first")
-            return False
-        try:
-            track = read_pose_file(self.project, seg, path)
-        except BRIEF_ERRORS as exc:
-            self.show_error(str(exc))
-            return False
-        return self._set(poses=track.to_json())
-
     def clear_poses(self) -> bool:
         seg = self.segment()
         return seg is not None and seg.poses is not None and self._set(poses=None)

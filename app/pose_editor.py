@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,12 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.camera_editor import PlateCache, preview_size, previz_frame
-from app.segment_editing import (
-    EDIT_ERRORS,
-    SegmentEditing,
-    choose_pose_file,
-    read_pose_file,
-)
+from app.segment_editing import SegmentEditing
 from app.viewer import FrameMailbox, ScrubRenderer, to_qimage
 from project_store.project import Project
 from timeline.conditioning.easing import EASINGS
@@ -291,7 +285,7 @@ class PoseEditor(SegmentEditing, QDialog):
             self.easing.addItem(easing.replace("_", " "), easing)
         self.easing.currentIndexChanged.connect(self._easing_changed)
         self.import_button = QPushButton("Import OpenPose JSON…")
-        self.import_button.clicked.connect(self._choose_import)
+        self.import_button.clicked.connect(self._choose_poses)
         self._build_layout()
         self.refresh()
 
@@ -632,24 +626,8 @@ class PoseEditor(SegmentEditing, QDialog):
             return False
         return self.commit(self.track.with_key(person.id, replace(key, easing=easing)))
 
-    def _choose_import(self) -> None:
-        path = choose_pose_file(self)
-        if path:
-            self.import_poses(path)
-
-    def import_poses(self, path: str | Path) -> bool:
-        """Replace the track with an OpenPose JSON / Takeline pose file."""
-        seg = self.segment()
-        if seg is None:
-            self.show_error("Select a generated segment first")
-            return False
-        try:
-            track = read_pose_file(self.project, seg, path)
-        except EDIT_ERRORS as exc:
-            self.show_error(str(exc))
-            return False
+    def _poses_replaced(self) -> None:
         self.selected = None
-        return self.commit(track)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.shutdown()

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QLabel, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel
 
 from project_store.db import ProjectError
 from project_store.project import Project
 from timeline.conditioning.camera import CameraError
-from timeline.conditioning.pose import PoseError, PoseTrack, load_pose_file
+from timeline.conditioning.pose import PoseError, load_pose_file
 from timeline.model import EditError, GeneratedSegment
 
 EDIT_ERRORS: tuple[type[Exception], ...] = (CameraError, PoseError, EditError, ProjectError)
@@ -35,20 +35,6 @@ def error_label() -> QLabel:
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.hide()
     return label
-
-
-def choose_pose_file(parent: QWidget) -> str:
-    """Ask for an OpenPose JSON / Takeline pose file ("" when cancelled)."""
-    path, _ = QFileDialog.getOpenFileName(parent, "Import poses", "",
-                                          "Pose files (*.json);;All files (*)")
-    return path
-
-
-def read_pose_file(project: Project, seg: GeneratedSegment, path: str | Path) -> PoseTrack:
-    """A pose file as a track for ``seg`` (pixel coordinates are read against the sequence's
-    frame size); raises PoseError saying what is wrong with the file."""
-    st = project.sequence.settings
-    return load_pose_file(path, st.width, st.height, seg.duration)
 
 
 class SegmentEditing:
@@ -101,3 +87,29 @@ class SegmentEditing:
         self.refresh()
         self.edited.emit()
         return True
+
+    # --- poses: the Brief's and the pose editor's Import button
+    def _choose_poses(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import poses", "",  # type: ignore[call-overload]
+                                              "Pose files (*.json);;All files (*)")
+        if path:
+            self.import_poses(path)
+
+    def import_poses(self, path: str | Path) -> bool:
+        """Replace the segment's poses with an OpenPose JSON / Takeline pose file (pixel
+        coordinates are read against the sequence's frame size); a bad file is shown."""
+        seg = self.segment()
+        if seg is None:
+            self.show_error("Select a generated segment first")
+            return False
+        st = self.project.sequence.settings
+        try:
+            track = load_pose_file(path, st.width, st.height, seg.duration)
+        except self.edit_errors as exc:
+            self.show_error(str(exc))
+            return False
+        self._poses_replaced()
+        return self._set(poses=track.to_json())
+
+    def _poses_replaced(self) -> None:
+        """Called before imported poses are committed (the pose editor drops its selection)."""
