@@ -69,21 +69,33 @@ def run_queue() -> Callable[..., None]:
 
 
 @pytest.fixture
-def one_clip_window(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+def clip_project(tmp_path: Path) -> Callable[..., Path]:
+    """``clip_project(name, seconds=, frames=)``: a closed 640x360 @ 25 fps project file
+    holding one 320x180 colour-bars clip of ``seconds``, its first ``frames`` on V1."""
+
+    def make(name: str, *, seconds: int, frames: int) -> Path:
+        clip = write_color_bars_video(tmp_path / f"{name}-clip.mp4", seconds=seconds,
+                                      fps=Fraction(25), size=(320, 180))
+        path = tmp_path / f"{name}.takeline"
+        with Project.create(path, SequenceSettings(fps=Fraction(25), width=640,
+                                                   height=360)) as p:
+            p.import_media([clip])
+            p.execute({"op": "append", "track": "V1", "asset": 1, "source_in": 0,
+                       "source_out": frames})
+        return path
+
+    return make
+
+
+@pytest.fixture
+def one_clip_window(qtbot: Any, clip_project: Callable[..., Path]) -> Iterator[Any]:
     """The editor window, shown, on a 640x360 @ 25 fps project with one 40-frame clip on V1
     (a 2 s colour-bars file)."""
     from app.main import MainWindow
+    from tests.app.shown import shown
 
-    clip = write_color_bars_video(tmp_path / "clip.mp4", seconds=2, fps=Fraction(25),
-                                  size=(320, 180))
-    path = tmp_path / "cut.takeline"
-    with Project.create(path, SequenceSettings(fps=Fraction(25), width=640, height=360)) as p:
-        p.import_media([clip])
-        p.execute({"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 40})
-    window = MainWindow(Project.open(path), use_audio_device=False)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    path = clip_project("cut", seconds=2, frames=40)
+    window = shown(qtbot, MainWindow(Project.open(path), use_audio_device=False))
     yield window
     window.close()
 

@@ -14,6 +14,7 @@ from PySide6.QtGui import QImage  # noqa: E402
 from app.brief_panel import BriefPanel  # noqa: E402
 from app.camera_editor import CameraEditor  # noqa: E402
 from project_store.project import Project  # noqa: E402
+from tests.app.shown import shown, undo_depth  # noqa: E402
 from timeline.conditioning.camera import build_path, parse_stages  # noqa: E402
 
 
@@ -23,28 +24,20 @@ def project(segment_project) -> Project:  # type: ignore[no-untyped-def]
 
 
 def _editor(qtbot, project: Project) -> CameraEditor:  # type: ignore[no-untyped-def]
-    editor = CameraEditor(lambda: project, 1)
-    qtbot.addWidget(editor)
-    editor.show()
-    qtbot.waitExposed(editor)
-    return editor
-
-
-def _undo_depth(project: Project) -> int:
-    return len(project.timeline.undo_stack)
+    return shown(qtbot, CameraEditor(lambda: project, 1))
 
 
 def test_preset_is_one_undo_step(qtbot, project: Project) -> None:  # type: ignore[no-untyped-def]
     editor = _editor(qtbot, project)
     assert project.sequence.item(1).camera is None
-    before = _undo_depth(project)
+    before = undo_depth(project)
     editor.preset.setCurrentIndex(editor.preset.findData("dolly-in"))
     editor.amount.setValue(0.5)
     qtbot.mouseClick(editor.apply_button, Qt.MouseButton.LeftButton)
     cam = project.sequence.item(1).camera
     assert cam is not None and cam.stages == ("dolly-in 0.5",)
     assert cam.keys[-1].z == pytest.approx(2.0)
-    assert _undo_depth(project) == before + 1
+    assert undo_depth(project) == before + 1
     assert editor.keys.rowCount() == len(cam.keys)
     assert "dolly in" in editor.description.text()
     project.undo()
@@ -73,15 +66,15 @@ def test_dragging_a_key_moves_it_in_x_and_z_as_one_edit(qtbot, project: Project)
     key = project.sequence.item(1).camera.keys[-1]
     start = top.key_position(len(editor.path.keys) - 1)
     scale = top._compute_view()[0]
-    before = _undo_depth(project)
+    before = undo_depth(project)
     press = QPoint(round(start.x()), round(start.y()))
     qtbot.mousePress(top, Qt.MouseButton.LeftButton, pos=press)
     for step in range(1, 5):  # several moves: still only one edit
         qtbot.mouseMove(top, press + QPoint(10 * step, 5 * step))
-    assert _undo_depth(project) == before  # nothing committed while dragging
+    assert undo_depth(project) == before  # nothing committed while dragging
     assert editor.path.keys[-1].x != key.x  # but the path follows the mouse
     qtbot.mouseRelease(top, Qt.MouseButton.LeftButton, pos=press + QPoint(40, 20))
-    assert _undo_depth(project) == before + 1
+    assert undo_depth(project) == before + 1
     moved = project.sequence.item(1).camera.keys[-1]
     assert moved.frame == key.frame
     assert moved.x == pytest.approx(key.x + 40 / scale, abs=2e-3)
@@ -96,11 +89,11 @@ def test_easing_change_commits(qtbot, project: Project) -> None:  # type: ignore
     project.execute({"op": "set", "item": 1,
                      "camera": build_path([("pan", 30.0)], 48).to_json()})
     editor = _editor(qtbot, project)
-    before = _undo_depth(project)
+    before = undo_depth(project)
     combo = editor.easing_combo(0)
     combo.setCurrentIndex(combo.findData("linear"))
     assert project.sequence.item(1).camera.keys[0].easing == "linear"
-    assert _undo_depth(project) == before + 1
+    assert undo_depth(project) == before + 1
 
 
 def test_add_and_delete_key_and_field_edit(qtbot, project: Project) -> None:  # type: ignore[no-untyped-def]

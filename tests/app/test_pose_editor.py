@@ -17,6 +17,7 @@ from PySide6.QtGui import QImage  # noqa: E402
 from app.pose_editor import PoseEditor, t_pose  # noqa: E402
 from app.viewer import ViewerWidget  # noqa: E402
 from project_store.project import Project  # noqa: E402
+from tests.app.shown import shown, undo_depth  # noqa: E402
 from timeline.conditioning.camera import build_path  # noqa: E402
 from timeline.conditioning.pose import JOINT_COLORS, JOINTS, PoseKey, Skeleton  # noqa: E402
 
@@ -29,28 +30,20 @@ def project(segment_project) -> Project:  # type: ignore[no-untyped-def]
 
 
 def _editor(qtbot, project: Project) -> PoseEditor:  # type: ignore[no-untyped-def]
-    editor = PoseEditor(lambda: project, 1)
-    qtbot.addWidget(editor)
-    editor.show()
-    qtbot.waitExposed(editor)
-    return editor
-
-
-def _depth(project: Project) -> int:
-    return len(project.timeline.undo_stack)
+    return shown(qtbot, PoseEditor(lambda: project, 1))
 
 
 def test_add_person_creates_a_key(qtbot, project: Project) -> None:  # type: ignore[no-untyped-def]
     editor = _editor(qtbot, project)
     editor.slider.setValue(5)
-    before = _depth(project)
+    before = undo_depth(project)
     qtbot.mouseClick(editor.add_person_button, Qt.MouseButton.LeftButton)
     poses = project.sequence.item(1).poses
     assert poses is not None and [p.id for p in poses.people] == [1]
     (key,) = poses.people[0].keys
     assert key.frame == 5 and key.visible
     assert key.skeleton == t_pose(0.5, 320 / 180)
-    assert _depth(project) == before + 1
+    assert undo_depth(project) == before + 1
     assert editor.people.count() == 1 and editor.selected == 1
     assert len(editor.canvas.people) == 1
     editor.add_person()
@@ -65,13 +58,13 @@ def test_dragging_a_joint_moves_it_and_undo_restores_it(qtbot, project: Project)
     rect = canvas.picture_rect()
     start = canvas.joint_position(1, R_WRIST)
     press = QPoint(round(start.x()), round(start.y()))
-    before = _depth(project)
+    before = undo_depth(project)
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=press)
     qtbot.mouseMove(canvas, press + QPoint(10, -10))
     qtbot.mouseMove(canvas, press + QPoint(20, -25))
-    assert _depth(project) == before  # live while dragging, nothing committed
+    assert undo_depth(project) == before  # live while dragging, nothing committed
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=press + QPoint(30, -40))
-    assert _depth(project) == before + 1
+    assert undo_depth(project) == before + 1
     new = project.sequence.item(1).poses.people[0].keys[0].skeleton.joints[R_WRIST]
     assert new[0] == pytest.approx(old[0] + 30 / rect.width(), abs=1e-4)
     assert new[1] == pytest.approx(old[1] - 40 / rect.height(), abs=1e-4)
@@ -105,11 +98,11 @@ def test_copy_pose_between_keys(qtbot, project: Project) -> None:  # type: ignor
     editor.commit(poses.with_key(1, PoseKey(20, Skeleton(tuple(bent)))))
     assert project.sequence.item(1).poses.people[0].keys[1].skeleton.joints[R_WRIST] == (
         0.2, 0.2)
-    before = _depth(project)
+    before = undo_depth(project)
     assert editor.copy_from_previous()
     keys = project.sequence.item(1).poses.people[0].keys
     assert keys[1].frame == 20 and keys[1].skeleton == keys[0].skeleton
-    assert _depth(project) == before + 1
+    assert undo_depth(project) == before + 1
 
 
 def test_visibility_delete_key_and_import(qtbot, project: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

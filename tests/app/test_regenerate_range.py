@@ -4,7 +4,6 @@ active take with a tiny real VACE pipeline, as a new take."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -14,21 +13,16 @@ pytest.importorskip("PySide6.QtWidgets", reason="PySide6 cannot load (missing Qt
 from app.main import MainWindow  # noqa: E402
 from project_store.project import Project  # noqa: E402
 from project_store.takes import GenerationRecords  # noqa: E402
-from timeline.media.synth import write_color_bars_video  # noqa: E402
-from timeline.model import SequenceSettings  # noqa: E402
 
 
-def test_regenerate_range_makes_a_spliced_take(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+def test_regenerate_range_makes_a_spliced_take(qtbot,  # type: ignore[no-untyped-def]
                                                tiny_model: Callable[[str], Path],
-                                               run_queue: Callable[..., None]) -> None:
+                                               run_queue: Callable[..., None],
+                                               clip_project: Callable[..., Path]) -> None:
     from generation.models import resolve_model
 
-    clip = write_color_bars_video(tmp_path / "clip.mp4", seconds=2, fps=Fraction(25),
-                                  size=(320, 180))
-    path = tmp_path / "gen.takeline"
-    with Project.create(path, SequenceSettings(fps=Fraction(25), width=640, height=360)) as p:
-        p.import_media([clip])
-        p.execute({"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 20})
+    path = clip_project("gen", seconds=2, frames=20)
+    with Project.open(path) as p:
         p.execute({"op": "add_generated", "track": "V1", "at": 20, "duration": 24,
                    "prompt": "a red ball rolling"})
     window = MainWindow(Project.open(path), use_audio_device=False)

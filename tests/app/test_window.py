@@ -20,14 +20,8 @@ from timeline.model import SequenceSettings  # noqa: E402
 
 
 @pytest.fixture
-def project_path(tmp_path: Path) -> Path:
-    clip = write_color_bars_video(tmp_path / "clip.mp4", seconds=4, fps=Fraction(25),
-                                  size=(320, 180))
-    path = tmp_path / "cut.takeline"
-    with Project.create(path, SequenceSettings(fps=Fraction(25), width=640, height=360)) as p:
-        p.import_media([clip])
-        p.execute({"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 80})
-    return path
+def project_path(clip_project) -> Path:  # type: ignore[no-untyped-def]
+    return clip_project("cut", seconds=4, frames=80)
 
 
 def test_window_title_names_the_project(qtbot, project_path: Path) -> None:  # type: ignore[no-untyped-def]
