@@ -53,8 +53,7 @@ class GenerationPanel(QWidget):
         super().__init__(parent)
         self.project = project
         self.report = report or (lambda _m: None)
-        self.runner = GenerationRunner(project, on_update=self._on_update,
-                                       previz_in_worker=True)
+        self.runner = self._runner_for(project)
         self.segment_id: int | None = None
         self._task: asyncio.Future[Any] | None = None
         self._rows: dict[int, tuple[QLabel, QProgressBar, QPushButton, QPushButton]] = {}
@@ -118,6 +117,10 @@ class GenerationPanel(QWidget):
         self.load_models()
         self.show_segment(None)
         self.show_recent_jobs()
+
+    def _runner_for(self, project: Project) -> GenerationRunner:
+        # Previz in the worker too: its numpy/PIL work would hold the GIL on the UI thread.
+        return GenerationRunner(project, on_update=self._on_update, previz_in_worker=True)
 
     def load_models(self) -> None:
         """Installed models (HF cache); listing touches only the disk."""
@@ -382,9 +385,9 @@ class GenerationPanel(QWidget):
             self.start_queue()
 
     def switch_project(self, project: Project) -> None:
-        """File > Open: this project's queue stops as when the window closes (a running job
-        is queued again the next time it is opened) and its worker with it; the panel then
-        shows the new project's jobs and starts its queue."""
+        """File > Open, before the old project closes: its queue stops as when the window
+        closes (a running job is queued again the next time it is opened) and its worker
+        with it; the panel then shows the new project's jobs and starts its queue."""
         self.shutdown()
         for label, bar, cancel, retry in self._rows.values():
             for widget in (label, bar, cancel, retry):
@@ -397,8 +400,7 @@ class GenerationPanel(QWidget):
         self._started.clear()
         self._task = None
         self.project = project
-        self.runner = GenerationRunner(project, on_update=self._on_update,
-                                       previz_in_worker=True)
+        self.runner = self._runner_for(project)
         self.show_segment(None)
         self.show_recent_jobs()
         self.resume_queue()

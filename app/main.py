@@ -471,13 +471,12 @@ class MainWindow(QMainWindow):
         except ProjectError as exc:
             QMessageBox.critical(self, APP_NAME, str(exc))
             return False
-        self.generation.shutdown()  # its queue stops before its project closes
+        self.generation.switch_project(project)  # the old queue stops before its project closes
         self.proxies.forget()
         self._stop_engines()
         session.end_session(self.project.path)
         self.project.close()
         self.project = project
-        self.generation.switch_project(project)
         self.bin.forget_thumbnails()  # asset ids are per project
         self._start_engines()
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
