@@ -83,7 +83,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] && [ -z "$${QT_QPA_PLATFORM:-}" ]; then \
 	    echo "warning: neither DISPLAY nor WAYLAND_DISPLAY is set; Qt may not find a screen" >&2; fi
-	$(VPY) -m app --demo
+	$(VPY) -m cli --demo
 
 # All three checks run even when one fails, so one CI log shows every problem; pytest runs last
 # so its summary line closes the output.

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.generation_runner import GenerationRunner, JobUpdate
 from generation.backends.base import GenerationError
 from generation.planner import ResolvedModel, plan
 from generation.spec import MEMORY_MODES
@@ -37,6 +36,7 @@ from generation.subrange import SubRange
 from project_store.db import ProjectError
 from project_store.project import Project
 from project_store.takes import TakeError
+from services.generation_queue import GenerationRunner, JobUpdate
 from timeline.model import GeneratedSegment
 
 

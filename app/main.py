@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import session
 from app.brief_panel import BriefPanel
 from app.clip_inspector import ClipInspector
 from app.export_panel import ExportDialog, ExportQueuePanel
@@ -49,6 +48,7 @@ from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.project import Project
 from project_store.takes import GenerationRecords
+from services import session_record as session
 from timeline.engine.background import BackgroundJobs
 from timeline.engine.compositor import render_frame
 from timeline.engine.mixer import mix_audio

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from project_store.project import Project
+from services.demo_media import sync_test_events, write_sync_test_video
 from timeline.engine.compositor import render_frame
 from timeline.engine.mixer import mix_audio
 from timeline.engine.playback import PlaybackEngine
 from timeline.engine.sources import MediaAudioSource, MediaFrameSource
-from timeline.media.synth import sync_test_events, write_sync_test_video
 from timeline.model import SequenceSettings
 
 FPS = Fraction(24000, 1001)

@@ -26,11 +26,11 @@ from fractions import Fraction
 from pathlib import Path
 
 from project_store.project import Project
+from services.demo_media import write_color_bars_video
 from timeline.engine.compositor import render_frame
 from timeline.engine.sources import MediaFrameSource
 from timeline.media.decode import VideoDecoder
 from timeline.media.frame_cache import FrameCache, ReadAhead
-from timeline.media.synth import write_color_bars_video
 from timeline.model import SequenceSettings
 
 FPS = Fraction(24000, 1001)

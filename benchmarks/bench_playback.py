@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from project_store.project import Project
+from services.demo_media import write_color_bars_video, write_tone_and_clicks_wav
 from timeline.engine.compositor import render_frame
 from timeline.engine.mixer import mix_audio
 from timeline.engine.playback import PlaybackEngine
 from timeline.engine.sources import MediaAudioSource, MediaFrameSource
-from timeline.media.synth import write_color_bars_video, write_tone_and_clicks_wav
 from timeline.model import SequenceSettings
 
 FPS = Fraction(24000, 1001)

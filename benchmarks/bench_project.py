@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from project_store.project import Project
-from timeline.media.synth import write_color_bars_video
+from services.demo_media import write_color_bars_video
 from timeline.model import SequenceSettings
 
 

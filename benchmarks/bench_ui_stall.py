@@ -1,9 +1,9 @@
 """UI stalls in the real editor window: how long the GUI thread stops running its loop.
 
 Opens ``MainWindow`` (offscreen unless a display is asked for) on the demo project
-(``app.demo.build_demo``: 1280x720 23.976 fps, a dissolve, a still on V2, a WAV on A1, a
+(``services.demo.build_demo``: 1280x720 23.976 fps, a dissolve, a still on V2, a WAV on A1, a
 generated segment), with the Qt loop as the asyncio loop (qasync, as ``takeline`` runs it),
-and measures with ``app.stall_monitor.StallMonitor`` (a 5 ms timer; a gap over 50 ms is a
+and measures with ``stall_monitor.StallMonitor`` (a 5 ms timer; a gap over 50 ms is a
 stall) while it
 
 * idles (the reference: what the loop and the timer cost on their own),
@@ -34,13 +34,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from stall_monitor import StallMonitor  # noqa: E402
 
-from app.demo import build_demo  # noqa: E402
 from app.main import MainWindow  # noqa: E402
-from app.stall_monitor import StallMonitor  # noqa: E402
 from app.timeline_view import RULER_H, TimelineView  # noqa: E402
 from app.ui_thread_gc import UiThreadCollector, settle_heap  # noqa: E402
 from project_store.project import Project  # noqa: E402
+from services.demo import build_demo  # noqa: E402
 from timeline.engine.background import JobState  # noqa: E402
 
 PHASES = ("idle", "play", "generate", "export", "scrub", "drag", "idle-after")

@@ -1,4 +1,4 @@
-"""``python -m app [--demo] [PROJECT]``: open the editor. ``--demo`` opens ``demo/demo.takeline``,
+"""``python -m cli [--demo] [PROJECT]``: open the editor. ``--demo`` opens ``demo/demo.takeline``,
 building it from synthesised media on first run (this is what ``make run`` does)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app.cli import main
+from cli.main import main
 
 DEMO_PROJECT = Path("demo") / "demo.takeline"
 

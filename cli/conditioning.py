@@ -131,7 +131,7 @@ def _member_id(project: Project, name: str) -> int:
 
 def grab_frame(project: Project, n: int, out: Path) -> Path:
     """Sequence frame ``n`` as the viewer shows it, as a PNG."""
-    from app.generation_runner import sequence_picture
+    from services.generation_queue import sequence_picture
     from timeline.media.images import write_png
 
     if not 0 <= n < max(1, project.sequence.duration_frames):

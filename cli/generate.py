@@ -21,7 +21,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.generation_runner import GenerationRunner, JobUpdate
 from generation.backends import BACKENDS
 from generation.backends.base import GenerationError
 from generation.models import ModelError, format_size, list_installed, pull_model, resolve_model
@@ -31,6 +30,7 @@ from generation.subrange import SubRange
 from generation.take_media import frames_hash, read_take
 from project_store.project import Project
 from project_store.takes import GenerationRecords, TakeError
+from services.generation_queue import GenerationRunner, JobUpdate
 from timeline.model import GeneratedSegment
 
 COMMANDS = ("generate", "takes", "rerun", "jobs", "models")

@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app import cli_conditioning, cli_generate
+from cli import conditioning as cli_conditioning
+from cli import generate as cli_generate
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.project import Project
@@ -233,7 +234,7 @@ def _dispatch(args: argparse.Namespace) -> int | None:
                 print(_format_info(info))
         return EXIT_OK
     if command == "demo":
-        from app.demo import build_demo
+        from services.demo import build_demo
 
         # Checked before the demo media are synthesised next to it, which takes seconds and
         # would rewrite the sources of an existing demo project.

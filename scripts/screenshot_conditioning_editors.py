@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     from app.pose_editor import PoseEditor
     from project_store.project import Project
     from project_store.references import store_reference
+    from services.demo_media import write_reference_still
     from timeline.conditioning.camera import build_path, parse_stages
     from timeline.conditioning.pose import JOINTS, PoseKey, Skeleton
-    from timeline.media.synth import write_reference_still
     from timeline.model import SequenceSettings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -77,8 +77,8 @@ def start_xvfb() -> subprocess.Popen[bytes] | None:
 def build_project(folder: Path) -> tuple[Path, int, Path]:
     """The demo project with one previz take on its generated segment; returns (project
     file, segment id, the demo's reference still)."""
-    from app.demo import build_demo, demo_media_dir
-    from app.generation_runner import GenerationRunner
+    from services.demo import build_demo, demo_media_dir
+    from services.generation_queue import GenerationRunner
     from timeline.model import GeneratedSegment
 
     path = folder / "demo.takeline"

@@ -2,7 +2,7 @@
 
 Used by ``takeline demo PROJECT`` and by ``make run`` (which opens it in the editor). Nothing
 here is downloaded or bundled: the colour bars, tone/click track and reference still are
-written by ``timeline.media.synth`` so the demo works offline on any machine.
+written by ``services.demo_media`` so the demo works offline on any machine.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from project_store.project import Project
-from timeline.media.synth import (
+from services.demo_media import (
     write_color_bars_video,
     write_reference_still,
     write_tone_and_clicks_wav,

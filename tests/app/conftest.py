@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from project_store.project import Project
-from timeline.media.synth import write_color_bars_video
+from services.demo_media import write_color_bars_video
 from timeline.model import SequenceSettings
 
 

@@ -17,13 +17,13 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 
 from app.brief_panel import BriefPanel  # noqa: E402
-from app.generation_runner import GenerationRunner  # noqa: E402
 from app.main import MainWindow  # noqa: E402
 from project_store.project import Project  # noqa: E402
 from project_store.takes import GenerationRecords  # noqa: E402
+from services.demo_media import write_tone_and_clicks_wav  # noqa: E402
+from services.generation_queue import GenerationRunner  # noqa: E402
 from timeline.conditioning.camera import build_path, describe  # noqa: E402
 from timeline.media.images import write_png  # noqa: E402
-from timeline.media.synth import write_tone_and_clicks_wav  # noqa: E402
 
 POSE = {"version": 1.3, "canvas_width": 320, "canvas_height": 180, "people": [{
     "pose_keypoints_2d": [

@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 cannot load (missing Qt system libs)")
 
-from app.demo import build_demo  # noqa: E402
 from app.main import MainWindow  # noqa: E402
 from project_store.project import Project  # noqa: E402
 from project_store.takes import GenerationRecords  # noqa: E402
+from services.demo import build_demo  # noqa: E402
 
 
 def test_scripted_editing_session(qtbot, tmp_path: Path, testdata: Path,  # type: ignore[no-untyped-def]

@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 cannot load (missing Qt system libs)")
 
 from app.generation_panel import GenerationPanel  # noqa: E402
-from app.generation_runner import JobUpdate  # noqa: E402
 from project_store.project import Project  # noqa: E402
+from services.generation_queue import JobUpdate  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402
 
 

@@ -17,10 +17,10 @@ from app.main import MainWindow  # noqa: E402
 from app.media_cache import MediaCacheLoader  # noqa: E402
 from app.timeline_view import CLIP_AUDIO, CLIP_VIDEO, RULER_H, TRACK_H, TimelineView  # noqa: E402
 from project_store.project import Project  # noqa: E402
+from services.demo_media import write_color_bars_video, write_tone_and_clicks_wav  # noqa: E402
 from timeline.engine.background import BackgroundJobs  # noqa: E402
 from timeline.media import audio, thumbnails  # noqa: E402
 from timeline.media.probe import UnsupportedMediaError  # noqa: E402
-from timeline.media.synth import write_color_bars_video, write_tone_and_clicks_wav  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402
 
 WAIT_MS = 20000

@@ -13,7 +13,6 @@ pytest.importorskip("PySide6.QtWidgets", reason="PySide6 cannot load (missing Qt
 from PySide6.QtGui import QAction  # noqa: E402
 from PySide6.QtWidgets import QDockWidget, QToolButton  # noqa: E402
 
-from app.cli import main  # noqa: E402
 from app.main import MainWindow  # noqa: E402
 from app.model_manager import ModelManagerDialog  # noqa: E402
 from app.takes_browser import (  # noqa: E402
@@ -22,6 +21,7 @@ from app.takes_browser import (  # noqa: E402
     flatten_recipe,
     recipe_diff,
 )
+from cli.main import main  # noqa: E402
 from project_store.project import Project  # noqa: E402
 from project_store.takes import GenerationRecords, Take  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402

@@ -20,7 +20,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from app.main import MainWindow  # noqa: E402
 from app.timeline_view import RULER_H, TimelineView  # noqa: E402
 from project_store.project import Project  # noqa: E402
-from timeline.media.synth import write_color_bars_video  # noqa: E402
+from services.demo_media import write_color_bars_video  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402
 
 LEFT = Qt.MouseButton.LeftButton

@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence  # noqa: E402
 from app.main import MainWindow  # noqa: E402
 from app.timeline_view import HEADER_W  # noqa: E402
 from project_store.project import Project  # noqa: E402
-from timeline.media.synth import write_color_bars_video  # noqa: E402
+from services.demo_media import write_color_bars_video  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402
 
 
@@ -77,7 +77,7 @@ def test_refused_edit_shows_a_message_and_changes_nothing(qtbot, project_path: P
 
 
 def test_viewer_shows_the_playhead_frame_and_plays(qtbot, project_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from timeline.media.synth import read_frame_index
+    from services.demo_media import read_frame_index
 
     # The system clock: tests must not depend on an audio device being present.
     window = MainWindow(Project.open(project_path), use_audio_device=False)

@@ -1,7 +1,7 @@
 """The ``takeline`` command line, end to end.
 
 A few key cases run the installed console script in a real subprocess (exit codes, stderr,
-no traceback); the rest call ``app.cli.main`` in-process, which is the same code path minus
+no traceback); the rest call ``cli.main.main`` in-process, which is the same code path minus
 interpreter start-up. Every CLI call opens the project afresh and closes it, so state that
 survives from one call to the next has been through the file.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from app.cli import main
+from cli.main import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TESTDATA = REPO_ROOT.parent / "shared" / "testdata"

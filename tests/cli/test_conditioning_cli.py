@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
+from cli.main import main
 from timeline.conditioning.scene import default_plate
 from timeline.media.images import write_png
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from cli.main import main
 
 
 def _project(tmp_path: Path) -> Path:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main as cli
+from cli.main import main as cli
 from project_store.project import Project
+from services.demo_media import read_frame_index, write_color_bars_video
 from timeline.media.images import read_png
-from timeline.media.synth import read_frame_index, write_color_bars_video
 from timeline.model import SequenceSettings
 
 

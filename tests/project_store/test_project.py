@@ -26,12 +26,12 @@ from project_store.db import (
     ProjectNotFoundError,
 )
 from project_store.project import Project
-from tests.timeline.test_edit_properties import draw_op
-from timeline.media.synth import (
+from services.demo_media import (
     write_color_bars_video,
     write_reference_still,
     write_tone_and_clicks_wav,
 )
+from tests.timeline.test_edit_properties import draw_op
 from timeline.model import EditError, SequenceSettings
 
 FPS = Fraction(24000, 1001)

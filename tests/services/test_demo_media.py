@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from timeline.media import synth
+from services import demo_media as synth
 
 NTSC_FILM = Fraction(24000, 1001)
 SMALL = (320, 180)

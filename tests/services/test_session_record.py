@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app import session
 from project_store.project import Project
+from services import session_record as session
 from timeline.model import SequenceSettings
 
 

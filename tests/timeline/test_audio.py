@@ -19,8 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services import demo_media as synth
 from tests.conftest import locate_testdata, media_facts, missing_testdata_reason
-from timeline.media import audio, synth
+from timeline.media import audio
 from timeline.media.audio import (
     AudioDecodeError,
     AudioReader,

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from timeline.media import synth
+from services import demo_media as synth
 from timeline.media.decode import (
     DecodeError,
     FrameRangeError,

@@ -23,8 +23,8 @@ import av
 import numpy as np
 import pytest
 
+from services import demo_media as synth
 from tests.conftest import locate_testdata, media_facts, missing_testdata_reason
-from timeline.media import synth
 from timeline.media.probe import (
     MediaProbe,
     MediaProbeError,

@@ -13,6 +13,11 @@ import numpy as np
 import pytest
 
 from project_store.project import Project
+from services.demo_media import (
+    read_frame_index,
+    write_color_bars_video,
+    write_reference_still,
+)
 from timeline.engine.compositor import render_frame
 from timeline.engine.sources import MediaFrameSource
 from timeline.media.decode import OutputFormat, VideoDecoder
@@ -26,11 +31,6 @@ from timeline.media.proxy import (
     proxy_frame_count,
     proxy_path,
     proxy_size,
-)
-from timeline.media.synth import (
-    read_frame_index,
-    write_color_bars_video,
-    write_reference_still,
 )
 from timeline.model import SequenceSettings
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main as cli
+from cli.main import main as cli
 from project_store.project import Project
+from services.demo_media import read_frame_index, write_color_bars_video
 from timeline.engine.compositor import render_frame
 from timeline.engine.sources import MediaFrameSource
 from timeline.media.decode import VideoDecoder
 from timeline.media.images import read_png
-from timeline.media.synth import read_frame_index, write_color_bars_video
 from timeline.model import SequenceSettings
 
 FPS = Fraction(24000, 1001)

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from timeline.media import audio, thumbnails
-from timeline.media.decode import VideoDecoder
-from timeline.media.probe import UnsupportedMediaError, probe
-from timeline.media.synth import (
+from services.demo_media import (
     write_color_bars_video,
     write_reference_still,
     write_tone_and_clicks_wav,
 )
+from timeline.media import audio, thumbnails
+from timeline.media.decode import VideoDecoder
+from timeline.media.probe import UnsupportedMediaError, probe
 from timeline.media.thumbnails import (
     Filmstrip,
     cache_dir,
