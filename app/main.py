@@ -56,7 +56,7 @@ from timeline.engine.playback import PlaybackEngine
 from timeline.engine.sources import MediaAudioSource, MediaFrameSource
 from timeline.media.proxy import proxy_path
 from timeline.model import EditError
-from timeline.time import timecode
+from timeline.time import format_rate, timecode
 
 APP_NAME = "Takeline"
 
@@ -744,7 +744,7 @@ class MainWindow(QMainWindow):
         ph = self.timeline.playhead
         sel = seq.find_item(self.timeline.selected) if self.timeline.selected else None
         lines = [
-            f"<b>{seq.settings.name}</b> — {seq.fps.numerator}/{seq.fps.denominator} fps, "
+            f"<b>{seq.settings.name}</b> — {format_rate(seq.fps)} fps, "
             f"{seq.settings.width}x{seq.settings.height}, {seq.sample_rate} Hz",
             f"Duration {timecode(seq.duration_frames, seq.fps)} ({seq.duration_frames} frames)"
             f" · {seq.item_count()} items · {len(seq.markers)} markers",

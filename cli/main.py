@@ -31,7 +31,7 @@ from project_store.db import ProjectError
 from project_store.project import Project
 from project_store.takes import GenerationRecords
 from timeline.model import Clip, EditError, SequenceSettings
-from timeline.time import TimeError, parse_rate
+from timeline.time import TimeError, format_rate, parse_rate
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -466,7 +466,7 @@ def _read_operations(source: str) -> list[dict[str, Any]]:
 
 def _describe_settings(project: Project) -> str:
     s = project.sequence.settings
-    return f"{s.fps.numerator}/{s.fps.denominator} fps, {s.width}x{s.height}, {s.sample_rate} Hz"
+    return f"{format_rate(s.fps)} fps, {s.width}x{s.height}, {s.sample_rate} Hz"
 
 
 def _format_info(info: dict[str, Any]) -> str:

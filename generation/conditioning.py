@@ -38,6 +38,7 @@ from timeline.conditioning.scene import (
     overlay,
     render_plate_view,
 )
+from timeline.time import format_rate
 
 ResolveFn = Callable[[Reference], Path]
 
@@ -108,7 +109,7 @@ def compile_brief(segment: Any, cast: Mapping[int, CastMember], *, backend: str,
             "plate": _ref_input(plate, resolve) if plate else None,
             "camera": None if camera is None else camera.to_json(),
             "poses": None if poses is None else poses.to_json(),
-            "sequence_fps": f"{sequence_fps.numerator}/{sequence_fps.denominator}",
+            "sequence_fps": format_rate(sequence_fps),
         }
         if audio:
             brief.notes.append("previz does not play audio references; they are kept for "

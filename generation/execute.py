@@ -16,6 +16,7 @@ from generation.backends import get_backend
 from generation.backends.base import CancelFn, ProgressFn
 from generation.spec import JobSpec
 from generation.take_media import write_take
+from timeline.time import format_rate
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def run_spec(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Canc
     facts.setdefault("seconds", {})["total"] = round(time.perf_counter() - t0, 3)
     return RunResult(media_file=str(written.path), frames_hash=written.frames_hash,
                      frame_count=written.frame_count, width=written.width,
-                     height=written.height, fps=f"{fps.numerator}/{fps.denominator}",
+                     height=written.height, fps=format_rate(fps),
                      facts=facts)
 
 

@@ -21,6 +21,7 @@ from generation.backends import get_backend
 from generation.backends.base import UnsupportedRequest
 from generation.spec import MEMORY_MODES, JobSpec
 from timeline.takes import Conform
+from timeline.time import format_rate
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[Jo
     model = request.model
     return [
         JobSpec(
-            backend=backend.name, seed=seed, call=call, fps=f"{fps.numerator}/{fps.denominator}",
+            backend=backend.name, seed=seed, call=call, fps=format_rate(fps),
             model=model.id if model else None, model_path=model.path if model else None,
             model_revision=model.revision if model else None,
             pipeline_class=model.pipeline_class if model else None,

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from timeline.media.probe import MediaProbe, MediaProbeError, duration_in_frames, probe
 from timeline.model import MediaInfo
+from timeline.time import format_rate
 
 IDENTITY_CHUNK = 1 << 20  # one MiB from each end
 
@@ -157,7 +158,7 @@ class Asset:
             "container": p.container,
             "video_codec": p.video_codec,
             "audio_codec": p.audio_codec,
-            "fps": None if p.fps is None else f"{p.fps.numerator}/{p.fps.denominator}",
+            "fps": None if p.fps is None else format_rate(p.fps),
             "vfr": p.vfr,
             "rotation": p.rotation,
             "duration": None if p.duration is None else float(p.duration),

@@ -28,6 +28,7 @@ from project_store.db import ProjectError
 from project_store.project import Project
 from timeline.model import GeneratedSegment
 from timeline.takes import Conform
+from timeline.time import format_rate
 
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 
@@ -65,7 +66,7 @@ class Take:
             "backend": self.backend, "model": self.model, "seed": self.seed,
             "media_path": str(self.media_path) if self.media_path else None,
             "frames_hash": self.frames_hash, "frame_count": self.frame_count,
-            "fps": f"{self.fps.numerator}/{self.fps.denominator}",
+            "fps": format_rate(self.fps),
             "width": self.width, "height": self.height,
             "conditioning_version": self.conditioning_version,
             "recipe": self.recipe, "conform": self.conform.to_json(),

@@ -33,6 +33,7 @@ from project_store.takes import GenerationRecords, Job, NewTake, Take
 from timeline.conditioning.camera import CameraPath
 from timeline.model import GeneratedSegment
 from timeline.takes import Conform
+from timeline.time import format_rate
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,7 @@ class GenerationRunner:
                      "frames_hash": base.frames_hash},
             "base_conform": base.conform.to_json(), "range": [sub.start, sub.end],
             "window": list(window), "crossfade": sub.crossfade,
-            "sequence_fps": f"{seq_fps.numerator}/{seq_fps.denominator}",
+            "sequence_fps": format_rate(seq_fps),
         }
         conform = Conform(frame_map="retime", take_frames=len(frames), take_fps=seq_fps,
                           segment_frames=len(frames), sequence_fps=seq_fps)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from timeline.time import format_rate
+
 FRAME_MAPS = ("retime", "native")
 
 
@@ -55,9 +57,9 @@ class Conform:
     def to_json(self) -> dict[str, Any]:
         return {
             "frame_map": self.frame_map, "fit": self.fit, "take_frames": self.take_frames,
-            "take_fps": f"{self.take_fps.numerator}/{self.take_fps.denominator}",
+            "take_fps": format_rate(self.take_fps),
             "segment_frames": self.segment_frames,
-            "sequence_fps": f"{self.sequence_fps.numerator}/{self.sequence_fps.denominator}",
+            "sequence_fps": format_rate(self.sequence_fps),
             "take_offset": self.take_offset,
         }
 
