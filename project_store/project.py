@@ -41,6 +41,7 @@ from project_store.db import (
     ProjectExistsError,
     ProjectNotFoundError,
 )
+from project_store.schema import CastMemberRow, ItemRow, MarkerRow, TransitionRow
 from timeline.changes import (
     CastOp,
     Change,
@@ -72,6 +73,7 @@ from timeline.model import (
     Transition,
     item_from_dict,
 )
+from timeline.time import format_rate
 
 __all__ = ["Project", "ProjectError", "DEFAULT_TRACKS", "HISTORY_PAGE"]
 
@@ -684,7 +686,7 @@ class Project:
             "project": {"path": str(self.path), "name": self.name},
             "sequence": {
                 "name": seq.settings.name,
-                "fps": f"{seq.fps.numerator}/{seq.fps.denominator}",
+                "fps": format_rate(seq.fps),
                 "width": seq.settings.width,
                 "height": seq.settings.height,
                 "sample_rate": seq.sample_rate,
@@ -707,51 +709,46 @@ class Project:
 # ---------------------------------------------------------------------- row writers
 
 
+def _replace_row(c: Connection, table: type, before: Any, row: dict[str, Any] | None) -> None:
+    """An op that replaces one row: delete the one it had, insert its new one (either may be
+    absent), through the ORM table so column names live in schema.py only."""
+    t = table.__table__
+    if before is not None:
+        c.execute(t.delete().where(t.c.id == before.id))
+    if row is not None:
+        c.execute(t.insert().values(**row))
+
+
 def _write_op(c: Connection, s: int, op: Any) -> None:
     if isinstance(op, ItemOp):
+        items = ItemRow.__table__
         if op.before is not None and op.after is not None and op.before.id == op.after.id:
-            c.execute(text("UPDATE items SET track=:track, kind=:kind, start=:start, "
-                           "duration=:duration, source_in=:source_in, asset_id=:asset_id, "
-                           "props_json=:props_json WHERE id=:id"), _item_row(op.after, s))
+            c.execute(items.update().where(items.c.id == op.after.id)
+                      .values(**_item_row(op.after, s)))
             return
-        if op.before is not None:
-            c.execute(text("DELETE FROM items WHERE id=:id"), {"id": op.before.id})
-        if op.after is not None:
-            c.execute(text("INSERT INTO items(id, sequence_id, track, kind, start, duration, "
-                           "source_in, asset_id, props_json) VALUES (:id, :sequence_id, :track, "
-                           ":kind, :start, :duration, :source_in, :asset_id, :props_json)"),
-                      _item_row(op.after, s))
+        _replace_row(c, ItemRow, op.before, op.after and _item_row(op.after, s))
     elif isinstance(op, ShiftOp):
         # One statement for a whole ripple, the same selection the model shifts.
-        c.execute(text("UPDATE items SET start = start + :d WHERE sequence_id=:s AND track=:t "
-                       "AND start >= :f"), {"d": op.delta, "s": s, "t": op.track,
-                                            "f": op.from_frame})
+        items = ItemRow.__table__
+        c.execute(items.update()
+                  .where(items.c.sequence_id == s, items.c.track == op.track,
+                         items.c.start >= op.from_frame)
+                  .values(start=items.c.start + op.delta))
     elif isinstance(op, TransitionOp):
-        if op.before is not None:
-            c.execute(text("DELETE FROM transitions WHERE id=:id"), {"id": op.before.id})
-        if op.after is not None:
-            t = op.after
-            c.execute(text("INSERT INTO transitions(id, sequence_id, track, from_item, to_item, "
-                           "duration, kind) VALUES (:id, :s, :track, :f, :to, :d, :k)"),
-                      {"id": t.id, "s": s, "track": t.track, "f": t.from_item, "to": t.to_item,
-                       "d": t.duration, "k": t.kind})
+        t = op.after
+        _replace_row(c, TransitionRow, op.before, t and {
+            "id": t.id, "sequence_id": s, "track": t.track, "from_item": t.from_item,
+            "to_item": t.to_item, "duration": t.duration, "kind": t.kind})
     elif isinstance(op, MarkerOp):
-        if op.before is not None:
-            c.execute(text("DELETE FROM markers WHERE id=:id"), {"id": op.before.id})
-        if op.after is not None:
-            m = op.after
-            c.execute(text("INSERT INTO markers(id, sequence_id, frame, duration, name, color, "
-                           "note) VALUES (:id, :s, :f, :d, :n, :c, :note)"),
-                      {"id": m.id, "s": s, "f": m.frame, "d": m.duration, "n": m.name,
-                       "c": m.color, "note": m.note})
+        m = op.after
+        _replace_row(c, MarkerRow, op.before, m and {
+            "id": m.id, "sequence_id": s, "frame": m.frame, "duration": m.duration,
+            "name": m.name, "color": m.color, "note": m.note})
     elif isinstance(op, CastOp):
-        if op.before is not None:
-            c.execute(text("DELETE FROM cast_members WHERE id=:id"), {"id": op.before.id})
-        if op.after is not None:
-            c.execute(text("INSERT INTO cast_members(id, sequence_id, props_json) "
-                           "VALUES (:id, :s, :p)"),
-                      {"id": op.after.id, "s": s,
-                       "p": json.dumps(op.after.to_dict(), separators=(",", ":"))})
+        cm = op.after
+        _replace_row(c, CastMemberRow, op.before, cm and {
+            "id": cm.id, "sequence_id": s,
+            "props_json": json.dumps(cm.to_dict(), separators=(",", ":"))})
     elif isinstance(op, TrackOp):
         if op.before is not None:
             c.execute(text("DELETE FROM tracks WHERE sequence_id=:s AND name=:n"),
