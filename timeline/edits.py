@@ -736,46 +736,38 @@ def op_group(s: EditSession, media: dict[int, MediaInfo], *, steps: list,
                             f"): {exc}") from None
 
 
-OPERATIONS = {
-    "append": op_append,
-    "insert": op_insert,
-    "overwrite": op_overwrite,
-    "lift": op_lift,
-    "ripple_delete": op_ripple_delete,
-    "split": op_split,
-    "trim": op_trim,
-    "roll": op_roll,
-    "slip": op_slip,
-    "slide": op_slide,
-    "move": op_move,
-    "add_marker": op_add_marker,
-    "remove_marker": op_remove_marker,
-    "move_marker": op_move_marker,
-    "set_marker": op_set_marker,
-    "set_in_out": op_set_in_out,
-    "add_generated": op_add_generated,
-    "set": op_set,
-    "add_transition": op_add_transition,
-    "remove_transition": op_remove_transition,
-    "add_track": op_add_track,
-    "set_track": op_set_track,
-    "add_cast": op_add_cast,
-    "set_cast": op_set_cast,
-    "remove_cast": op_remove_cast,
-    "group": op_group,
-}
-
-LABELS = {
-    "append": "Append", "insert": "Insert", "overwrite": "Overwrite", "lift": "Lift",
-    "ripple_delete": "Ripple Delete", "split": "Split", "trim": "Trim", "roll": "Roll",
-    "slip": "Slip", "slide": "Slide", "move": "Move", "add_marker": "Add Marker",
-    "remove_marker": "Remove Marker", "move_marker": "Move Marker",
-    "set_marker": "Change Marker", "set_in_out": "Set In/Out",
-    "add_generated": "Add Generated Segment", "set": "Change Properties",
-    "add_transition": "Add Dissolve", "remove_transition": "Remove Dissolve",
-    "add_track": "Add Track", "set_track": "Track Switch", "add_cast": "Add Cast Member",
-    "set_cast": "Change Cast Member", "remove_cast": "Remove Cast Member", "group": "Edit",
-}
+# Each edit operation once: its name (the JSON "op" and the history key), its undo label,
+# its function. OPERATIONS and LABELS are views of this table.
+_REGISTRY: tuple[tuple[str, str, typing.Callable[..., Any]], ...] = (
+    ("append", "Append", op_append),
+    ("insert", "Insert", op_insert),
+    ("overwrite", "Overwrite", op_overwrite),
+    ("lift", "Lift", op_lift),
+    ("ripple_delete", "Ripple Delete", op_ripple_delete),
+    ("split", "Split", op_split),
+    ("trim", "Trim", op_trim),
+    ("roll", "Roll", op_roll),
+    ("slip", "Slip", op_slip),
+    ("slide", "Slide", op_slide),
+    ("move", "Move", op_move),
+    ("add_marker", "Add Marker", op_add_marker),
+    ("remove_marker", "Remove Marker", op_remove_marker),
+    ("move_marker", "Move Marker", op_move_marker),
+    ("set_marker", "Change Marker", op_set_marker),
+    ("set_in_out", "Set In/Out", op_set_in_out),
+    ("add_generated", "Add Generated Segment", op_add_generated),
+    ("set", "Change Properties", op_set),
+    ("add_transition", "Add Dissolve", op_add_transition),
+    ("remove_transition", "Remove Dissolve", op_remove_transition),
+    ("add_track", "Add Track", op_add_track),
+    ("set_track", "Track Switch", op_set_track),
+    ("add_cast", "Add Cast Member", op_add_cast),
+    ("set_cast", "Change Cast Member", op_set_cast),
+    ("remove_cast", "Remove Cast Member", op_remove_cast),
+    ("group", "Edit", op_group),
+)
+OPERATIONS = {name: func for name, _label, func in _REGISTRY}
+LABELS = {name: label for name, label, _func in _REGISTRY}
 
 # Edits that touch locked tracks are refused; these name the track(s) they touch.
 def _tracks_touched(change: Change) -> set[str]:
