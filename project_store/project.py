@@ -382,18 +382,13 @@ class Project:
                 try:
                     if not isinstance(params, dict) or "op" not in params:
                         raise EditError('each operation must be an object with an "op" field')
-                    if params["op"] == "undo":
+                    if params["op"] in ("undo", "redo"):
+                        step = params["op"]
                         if len(params) > 1:
-                            raise EditError("undo takes no parameters")
-                        change = self.undo()
+                            raise EditError(f"{step} takes no parameters")
+                        change = self.undo() if step == "undo" else self.redo()
                         if change is None:
-                            raise EditError("nothing to undo")
-                    elif params["op"] == "redo":
-                        if len(params) > 1:
-                            raise EditError("redo takes no parameters")
-                        change = self.redo()
-                        if change is None:
-                            raise EditError("nothing to redo")
+                            raise EditError(f"nothing to {step}")
                     else:
                         change = self.execute(params)
                 except EditError as exc:
