@@ -51,7 +51,8 @@ from PySide6.QtWidgets import (
 
 from app.segment_editing import SegmentEditing
 from app.viewer import to_qimage
-from generation.conditioning import load_plate, plate_reference, scene_frames
+from generation.conditioning import plate_reference
+from generation.scene import load_plate, scene_frames
 from project_store.project import Project
 from project_store.references import reference_path
 from timeline.conditioning.camera import (

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generation.conditioning import scene_frames  # noqa: E402
+from generation.scene import scene_frames  # noqa: E402
 from timeline.conditioning.camera import build_path, parse_stages  # noqa: E402
 from timeline.conditioning.estimate import estimate_camera_path, path_error  # noqa: E402
 from timeline.conditioning.pose import Person, PoseKey, PoseTrack, Skeleton  # noqa: E402

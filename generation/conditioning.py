@@ -28,16 +28,11 @@ import numpy as np
 
 from generation.backends import get_backend
 from generation.backends.base import UnsupportedRequest
+from generation.scene import load_plate, scene_frames, take_frame_times
 from generation.spec import JobSpec
 from timeline.conditioning.camera import CameraPath, describe
-from timeline.conditioning.pose import PoseTrack, render_pose_map
+from timeline.conditioning.pose import PoseTrack
 from timeline.conditioning.references import CastMember, Reference
-from timeline.conditioning.scene import (
-    default_plate,
-    fit_plate,
-    overlay,
-    render_plate_view,
-)
 from timeline.time import format_rate
 
 ResolveFn = Callable[[Reference], Path]
@@ -175,54 +170,6 @@ def _join(prompt: str, extra: str) -> str:
 
 
 # --- rendering ------------------------------------------------------------------------------
-
-
-def take_frame_times(n: int, take_fps: Fraction, sequence_fps: Fraction) -> list[float]:
-    """Take frame i happens at sequence frame i * sequence_fps / take_fps (fractional)."""
-    return [float(Fraction(i) * sequence_fps / take_fps) for i in range(n)]
-
-
-def load_plate(plate: Mapping[str, Any] | None, width: int, height: int) -> np.ndarray:
-    if plate is None:
-        return default_plate(width, height)
-    from PIL import Image
-
-    with Image.open(plate["path"]) as im:
-        return fit_plate(np.asarray(im.convert("RGB")), width, height)
-
-
-def scene_frames(*, camera: CameraPath | None, poses: PoseTrack | None,
-                 plate: np.ndarray | None, times: list[float], fps: float, width: int,
-                 height: int, pose_only: bool = False, max_width: int = 960):
-    """Yield (H, W, 3) uint8 frames: the plate through each time's camera with the
-    skeletons on top, or the pose maps alone (``pose_only``: a VACE control video). The
-    plate is re-projected at most ``max_width`` wide and scaled up: the previz is a sketch,
-    and re-projection is the expensive part."""
-    from PIL import Image
-
-    rw, rh = width, height
-    if width > max_width:
-        rw, rh = max_width, max(2, round(height * max_width / width))
-    small = None if pose_only else (
-        fit_plate(plate, rw, rh) if plate is not None else default_plate(rw, rh))
-    for t in times:
-        if pose_only:
-            frame = np.zeros((height, width, 3), np.uint8)
-        else:
-            assert small is not None
-            if camera is None:
-                view = small
-            else:
-                view = render_plate_view(small, camera.at(t, fps),
-                                         reference_focal=camera.reference_focal,
-                                         distance=camera.distance)
-            frame = view if (rw, rh) == (width, height) else np.asarray(
-                Image.fromarray(view).resize((width, height), Image.Resampling.BILINEAR))
-        if poses is not None and poses.people:
-            skeletons = poses.at(t)
-            if skeletons:
-                frame = overlay(frame, render_pose_map(skeletons, width, height))
-        yield frame
 
 
 def render_control_video(brief_control: str, segment: Any, spec: JobSpec, *,

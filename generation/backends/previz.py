@@ -58,7 +58,7 @@ def _backgrounds(spec: JobSpec, n: int, w: int, h: int) -> Iterator[np.ndarray]:
         base = _background(spec, w, h)
         while True:
             yield base
-    from generation.conditioning import load_plate, scene_frames
+    from generation.scene import load_plate, scene_frames
     from timeline.conditioning.camera import CameraPath
     from timeline.conditioning.pose import PoseTrack
 
