@@ -11,7 +11,8 @@ Per backend family:
   frame -> kept frames.
 - image-to-video (Wan I2V, LTX): first / last frame pictures; the camera move is said in
   the prompt; pictures of characters, poses and audio are refused.
-- text-to-video: the camera move and the cast's descriptions are said in the prompt.
+- text-to-video: the camera move and the cast's descriptions are said in the prompt. Which
+  models of a family take pictures is the backend's rule (``Backend.frames_refusal``).
 
 Every refusal names what the model cannot take and what to do instead.
 """
@@ -127,9 +128,10 @@ def compile_brief(segment: Any, cast: Mapping[int, CastMember], *, backend: str,
         if not getattr(caps, role):
             raise refuse(f"a {role.replace('_', ' ')}", "remove it, or choose an "
                          "image-to-video or VACE model")
-        if pipeline_class == "WanPipeline":
-            raise refuse(f"a {role.replace('_', ' ')} (it is text-to-video)",
-                         "use a Wan image-to-video or VACE model, or remove the reference")
+        variant = b.frames_refusal(pipeline_class)
+        if variant is not None:
+            why, instead = variant
+            raise refuse(f"a {role.replace('_', ' ')} ({why})", instead)
         brief.inputs[key] = _ref_input(ref, resolve)
     if looks or cast_pictures:
         if not caps.reference_images:

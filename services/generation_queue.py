@@ -263,8 +263,7 @@ class GenerationRunner:
             sub, frames, n=n, model_fps=first.frame_rate, sequence_fps=request.sequence_fps,
             size=size,
             temporal_mask=backend.capabilities.temporal_mask,
-            first_last=first.pipeline_class != "WanPipeline"
-            and backend.capabilities.first_frame, work_dir=self.work_dir)
+            first_last=backend.takes_frames(first.pipeline_class), work_dir=self.work_dir)
         # Context files go into the media store, so a re-run finds them by content.
         for value in inputs.values():
             if isinstance(value, dict) and "path" in value:

@@ -121,6 +121,17 @@ class Backend:
         """Refuse inputs the chosen model (not just the family) cannot take."""
         return None
 
+    def frames_refusal(self, pipeline_class: str | None) -> tuple[str, str] | None:
+        """Why the chosen model (its pipeline class; None: not chosen yet) cannot take
+        first/last-frame pictures although its family can, as (why, what to do instead);
+        None when it can. A family may have text-only and image-conditioned variants."""
+        return None
+
+    def takes_frames(self, pipeline_class: str | None) -> bool:
+        """Whether this model keeps given first/last frames (regenerating a range without
+        a temporal mask keeps its context that way)."""
+        return self.capabilities.first_frame and self.frames_refusal(pipeline_class) is None
+
     def check_inputs(self, inputs: dict[str, Any]) -> None:
         """Refuse conditioning this backend cannot take, naming it (before any load)."""
         wanted = {

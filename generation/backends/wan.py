@@ -18,9 +18,16 @@ from generation.spec import JobSpec
 
 
 class WanBackend(DiffusersBackend):
+    """The text-to-video / image-to-video rule lives here: a ``WanPipeline`` model takes no
+    pictures, a ``WanImageToVideoPipeline`` model needs a first frame (and may take a last
+    one). The compiler and the range regenerator ask ``frames_refusal`` / ``takes_frames``."""
+
+    TEXT_TO_VIDEO = "WanPipeline"
+    IMAGE_TO_VIDEO = "WanImageToVideoPipeline"
+
     name = "wan"
     label = "Wan 2.x (text / image to video)"
-    pipeline_classes = ("WanPipeline", "WanImageToVideoPipeline")
+    pipeline_classes = (TEXT_TO_VIDEO, IMAGE_TO_VIDEO)
     capabilities = Capabilities(text=True, first_frame=True, last_frame=True)
     constraints = Constraints(frame_multiple=4, frame_remainder=1, max_frames=121,
                               size_multiple=16, native_fps=Fraction(16),
@@ -28,12 +35,18 @@ class WanBackend(DiffusersBackend):
     default_steps = 30
     default_guidance = 5.0
 
+    def frames_refusal(self, pipeline_class: str | None) -> tuple[str, str] | None:
+        if pipeline_class == self.TEXT_TO_VIDEO:
+            return ("it is text-to-video",
+                    "use a Wan image-to-video or VACE model, or remove the reference")
+        return None
+
     def check_model(self, pipeline_class: str, inputs: dict[str, Any]) -> None:
-        if pipeline_class == "WanPipeline" and ({"image", "last_image"} & set(inputs)):
+        if self.frames_refusal(pipeline_class) and ({"image", "last_image"} & set(inputs)):
             raise UnsupportedRequest(
                 "this Wan model is text-to-video (WanPipeline) and cannot take first/last "
                 "frames", "use an image-to-video Wan model (WanImageToVideoPipeline)")
-        if pipeline_class == "WanImageToVideoPipeline" and "image" not in inputs:
+        if pipeline_class == self.IMAGE_TO_VIDEO and "image" not in inputs:
             raise UnsupportedRequest(
                 "this Wan model is image-to-video and needs a first frame",
                 "add a first_frame reference, or use the clip before the segment as context")
