@@ -40,6 +40,7 @@ from app.segment_editing import (
     EDIT_ERRORS,
     SegmentEditing,
 )
+from app.theme import STALE_STYLE
 from project_store.project import Project
 from project_store.references import store_reference
 from project_store.takes import GenerationRecords
@@ -61,8 +62,6 @@ from timeline.model import GeneratedSegment
 # The role a dropped file gets from its kind (change it afterwards in the role combo).
 DROP_ROLES = {"image": "character", "video": "motion", "audio": "audio"}
 BRIEF_ERRORS = (ReferenceAssetError, *EDIT_ERRORS)
-STALE_STYLE = ("QLabel { background: #c62828; color: white; font-weight: bold; "
-               "border-radius: 3px; padding: 1px 6px; }")
 
 
 class ElidedLabel(QLabel):

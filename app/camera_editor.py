@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QColor,
     QImage,
     QMouseEvent,
     QPainter,
@@ -50,6 +49,21 @@ from PySide6.QtWidgets import (
 )
 
 from app.segment_editing import SegmentEditing
+from app.theme import (
+    CAMERA_NOW,
+    CAMERA_PATH,
+    CANVAS,
+    CANVAS_GRID,
+    GUIDE_LINE,
+    KEY_MARK,
+    KEYFRAME,
+    KEYFRAME_OUTLINE,
+    PICTURE_BACKDROP,
+    SELECTION,
+    SUBJECT_PLATE,
+    TEXT_LABEL,
+    TEXT_MUTED,
+)
 from app.viewer import to_qimage
 from generation.conditioning import plate_reference
 from generation.scene import load_plate, scene_frames
@@ -261,17 +275,17 @@ class TopView(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        p.fillRect(self.rect(), QColor(28, 30, 34))
+        p.fillRect(self.rect(), CANVAS)
         path = self.path
         if path is None:
-            p.setPen(QColor(150, 150, 150))
+            p.setPen(TEXT_MUTED)
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No camera path")
             p.end()
             return
         self._view = self._compute_view()
         scale = self._view[0]
         # A metre grid.
-        p.setPen(QPen(QColor(48, 52, 58), 1))
+        p.setPen(QPen(CANVAS_GRID, 1))
         x0, z0 = self.to_world(QPointF(0, self.height()))
         x1, z1 = self.to_world(QPointF(self.width(), 0))
         step = 1.0 if scale > 20 else 5.0
@@ -287,16 +301,16 @@ class TopView(QWidget):
             gz += step
         # The subject plate.
         hw = plate_half_width(path)
-        p.setPen(QPen(QColor(230, 190, 90), 3))
+        p.setPen(QPen(SUBJECT_PLATE, 3))
         p.drawLine(self.to_screen(-hw, path.distance), self.to_screen(hw, path.distance))
-        p.setPen(QColor(230, 190, 90))
+        p.setPen(SUBJECT_PLATE)
         label = self.to_screen(-hw, path.distance)
         p.drawText(QPointF(max(4.0, label.x()), label.y() + 14),
                    f"subject plate, {path.distance:g} m")
         # The path, sampled every frame.
         if len(self._samples) > 1:
             line = QPolygonF([self.to_screen(x, z) for x, z in self._samples])
-            p.setPen(QPen(QColor(90, 170, 255), 2))
+            p.setPen(QPen(CAMERA_PATH, 2))
             p.drawPolyline(line)
         # Look direction and field of view at the current frame.
         state = path.at(self.frame, self.fps)
@@ -304,7 +318,7 @@ class TopView(QWidget):
         half = SENSOR_WIDTH_MM / 2 / state.focal
         origin = self.to_screen(state.x, state.z)
         reach = path.distance * 0.45
-        p.setPen(QPen(QColor(255, 255, 255, 150), 1, Qt.PenStyle.DashLine))
+        p.setPen(QPen(GUIDE_LINE, 1, Qt.PenStyle.DashLine))
         for side in (-half, half):
             d = r @ np.array([side, 0.0, 1.0])
             n = math.hypot(d[0], d[2]) or 1.0
@@ -312,25 +326,25 @@ class TopView(QWidget):
                                               state.z + d[2] / n * reach))
         fwd = r @ np.array([0.0, 0.0, 1.0])
         n = math.hypot(fwd[0], fwd[2]) or 1.0
-        p.setPen(QPen(QColor(255, 90, 80), 2))
+        p.setPen(QPen(CAMERA_NOW, 2))
         p.drawLine(origin, self.to_screen(state.x + fwd[0] / n * reach,
                                           state.z + fwd[2] / n * reach))
-        p.setBrush(QColor(255, 90, 80))
+        p.setBrush(CAMERA_NOW)
         p.drawEllipse(origin, 4, 4)
         # Keys; keys on one spot (a hold) share one label.
         labels: dict[tuple[int, int], list[str]] = {}
         for i, key in enumerate(path.keys):
             c = self.to_screen(key.x, key.z)
             chosen = i == self.selected
-            p.setPen(QPen(QColor(255, 255, 255), 2 if chosen else 1))
-            p.setBrush(QColor(255, 210, 60) if chosen else QColor(60, 130, 230))
+            p.setPen(QPen(KEYFRAME_OUTLINE, 2 if chosen else 1))
+            p.setBrush(SELECTION if chosen else KEYFRAME)
             p.drawRect(QRectF(c.x() - HANDLE_RADIUS, c.y() - HANDLE_RADIUS,
                               2 * HANDLE_RADIUS, 2 * HANDLE_RADIUS))
             labels.setdefault((round(c.x()), round(c.y())), []).append(str(key.frame))
-        p.setPen(QColor(200, 200, 200))
+        p.setPen(TEXT_LABEL)
         for (x, y), frames in labels.items():
             p.drawText(QPointF(x + 7, y + 12), ", ".join(frames))
-        p.setPen(QColor(140, 140, 140))
+        p.setPen(TEXT_MUTED)
         p.drawText(QRectF(6, 4, self.width() - 12, 18), Qt.AlignmentFlag.AlignLeft,
                    "Top view (x right, forward up) · drag keys")
         p.end()
@@ -353,7 +367,7 @@ class PictureView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(0, 0, 0))
+        p.fillRect(self.rect(), PICTURE_BACKDROP)
         if self.image is not None:
             iw, ih = self.image.width(), self.image.height()
             s = min(self.width() / iw, self.height() / ih)
@@ -619,7 +633,7 @@ class CameraEditor(SegmentEditing, QDialog):
         seg = self.segment()
         last = seg.duration - 1 if seg else 0
         on_key = any(k.frame == self.frame for k in self.path.keys)
-        self.frame_label.setText(f"{self.frame} / {last}{' ◆' if on_key else ''}")
+        self.frame_label.setText(f"{self.frame} / {last}{' ' + KEY_MARK if on_key else ''}")
 
     def set_frame(self, frame: int) -> None:
         self.frame = int(frame)

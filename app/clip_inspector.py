@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import ERROR_TEXT_STYLE
 from project_store.db import ProjectError
 from project_store.project import Project
 from timeline.engine.compositor import evaluate_transform
@@ -94,7 +95,7 @@ class ClipInspector(QWidget):
         self.delete_button.clicked.connect(self.delete_key)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #e55")
+        self.error.setStyleSheet(ERROR_TEXT_STYLE)
 
         form = QFormLayout()
         form.addRow(self.title)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.timeline_view import MARKER_COLOURS
+from app.theme import marker_colour
 from timeline.model import Marker, Sequence
 from timeline.time import timecode
 
@@ -66,7 +66,7 @@ class MarkersPanel(QWidget):
         self.table.setRowCount(len(self.markers))
         for row, m in enumerate(self.markers):
             colour = QTableWidgetItem(m.color)
-            colour.setBackground(QBrush(MARKER_COLOURS.get(m.color, QColor(80, 140, 255))))
+            colour.setBackground(QBrush(marker_colour(m.color)))
             cells = (QTableWidgetItem(timecode(m.frame, seq.fps)), QTableWidgetItem(m.name),
                      colour, QTableWidgetItem(str(m.duration) if m.duration else ""),
                      QTableWidgetItem(m.note.replace("\n", " ")))

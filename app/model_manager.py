@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import ERROR_TEXT_STYLE
 from generation.models import InstalledModel, ModelError, format_size, list_installed, pull_model
 
 ListFn = Callable[..., list[InstalledModel]]
@@ -294,7 +295,7 @@ class ModelManagerDialog(QDialog):
         self.progress.setVisible(False)
 
     def _show_error(self, text: str) -> None:
-        self.message.setStyleSheet("color: #d33;")
+        self.message.setStyleSheet(ERROR_TEXT_STYLE)
         self.message.setText(text)
 
     @property

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,11 +38,11 @@ from PySide6.QtWidgets import (
 
 from app.camera_editor import PlateCache, preview_size, previz_frame
 from app.segment_editing import SegmentEditing
+from app.theme import KEY_MARK, PICTURE_BACKDROP, PICTURE_SURROUND, WHITE, joint_colour, with_alpha
 from app.viewer import FrameMailbox, ScrubRenderer, to_qimage
 from project_store.project import Project
 from timeline.conditioning.easing import EASINGS
 from timeline.conditioning.pose import (
-    JOINT_COLORS,
     JOINTS,
     LIMBS,
     Person,
@@ -189,9 +189,9 @@ class PoseCanvas(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(20, 20, 20))
+        p.fillRect(self.rect(), PICTURE_SURROUND)
         r = self.picture_rect()
-        p.fillRect(r, QColor(0, 0, 0))
+        p.fillRect(r, PICTURE_BACKDROP)
         if self.image is not None:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             p.drawImage(r, self.image)
@@ -204,24 +204,24 @@ class PoseCanvas(QWidget):
                 pa, pb = pts[a], pts[b]
                 if pa is None or pb is None:
                     continue
-                colour = QColor(*JOINT_COLORS[limb], round(alpha * 0.75))
+                colour = joint_colour(limb, round(alpha * 0.75))
                 pen = QPen(colour, width, Qt.PenStyle.SolidLine if visible
                            else Qt.PenStyle.DashLine)
                 pen.setCapStyle(Qt.PenCapStyle.RoundCap)
                 p.setPen(pen)
                 p.drawLine(pa, pb)
             chosen = pid == self.selected
-            outline = QPen(QColor(255, 255, 255, alpha), 1.5) if chosen else Qt.PenStyle.NoPen
+            outline = QPen(with_alpha(WHITE, alpha), 1.5) if chosen else Qt.PenStyle.NoPen
             for n, pt in enumerate(pts):
                 if pt is None:
                     continue
                 p.setPen(outline)
-                p.setBrush(QColor(*JOINT_COLORS[n], alpha))
+                p.setBrush(joint_colour(n, alpha))
                 p.drawEllipse(pt, JOINT_RADIUS, JOINT_RADIUS)
             head = pts[0] or pts[1]
             if head is not None:
-                p.setPen(QColor(255, 255, 255, alpha))
-                mark = "◆" if keyed else ""
+                p.setPen(with_alpha(WHITE, alpha))
+                mark = KEY_MARK if keyed else ""
                 hidden = "" if visible else " (hidden)"
                 p.drawText(head + QPointF(8, -10), f"{pid}{mark}{hidden}")
         p.end()

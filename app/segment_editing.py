@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QLabel
 
+from app.theme import ERROR_STYLE
 from project_store.db import ProjectError
 from project_store.project import Project
 from timeline.conditioning.camera import CameraError
@@ -18,7 +19,6 @@ from timeline.conditioning.pose import PoseError, load_pose_file
 from timeline.model import EditError, GeneratedSegment
 
 EDIT_ERRORS: tuple[type[Exception], ...] = (CameraError, PoseError, EditError, ProjectError)
-ERROR_STYLE = "QLabel { color: #e53935; }"
 
 
 def find_segment(project: Project, segment_id: int | None) -> GeneratedSegment | None:

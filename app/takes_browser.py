@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QImage, QPixmap
+from PySide6.QtGui import QBrush, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import DIFF_HIGHLIGHT, PICTURE_SURROUND, TEXT_DIM, bold_font, hex_of
 from generation.take_media import read_take
 from project_store.db import ProjectError
 from project_store.project import Project
@@ -59,7 +60,7 @@ COMPARE_MAX = QSize(480, 270)  # compare frames are kept at most this big
 COMPARE_CACHE_TAKES = 6  # takes whose downscaled frames stay in memory
 _CHUNK = 6  # frames per delivery while a take decodes for compare
 
-_DIFF_BRUSH = QBrush(QColor(255, 196, 0, 90))
+_DIFF_BRUSH = QBrush(DIFF_HIGHLIGHT)
 _MISSING = object()
 
 
@@ -272,7 +273,8 @@ class TakePlayer(QWidget):
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(160, 90)
         self.picture.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.picture.setStyleSheet("background: #111; color: #aaa;")
+        self.picture.setStyleSheet(f"background: {hex_of(PICTURE_SURROUND)}; "
+                                   f"color: {hex_of(TEXT_DIM)};")
         self.counter = QLabel()
         self.counter.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay = QVBoxLayout(self)
@@ -583,8 +585,7 @@ class CompareView(QWidget):
         if self.only_diff.isChecked():
             rows = [r for r in rows if r[3]]
         self.diff.setRowCount(len(rows))
-        bold = QFont()
-        bold.setBold(True)
+        bold = bold_font()
         for r, (key, va, vb, differs) in enumerate(rows):
             for c, text in enumerate((key, va, vb)):
                 cell = QTableWidgetItem(text)
@@ -757,8 +758,7 @@ class TakesBrowser(QWidget):
         table.blockSignals(True)
         table.clearSelection()
         table.setRowCount(len(self._takes))
-        bold = QFont()
-        bold.setBold(True)
+        bold = bold_font()
         for row, take in enumerate(self._takes):
             active = take.id == self._active
             thumb = QTableWidgetItem()

@@ -18,11 +18,20 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
+from app.theme import (
+    CAMERA_NOW,
+    CAMERA_PATH,
+    OVERLAY_EDGE,
+    OVERLAY_FILL,
+    PICTURE_BACKDROP,
+    SUBJECT_PLATE,
+    joint_colour,
+)
 from timeline.conditioning.camera import SENSOR_WIDTH_MM, CameraPath
-from timeline.conditioning.pose import JOINT_COLORS, LIMBS, Skeleton
+from timeline.conditioning.pose import LIMBS, Skeleton
 
 
 def to_qimage(picture: np.ndarray) -> QImage:
@@ -187,7 +196,7 @@ class ViewerWidget(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt naming
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(0, 0, 0))
+        p.fillRect(self.rect(), PICTURE_BACKDROP)
         target = self.picture_rect()
         if self._image is not None:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
@@ -208,14 +217,14 @@ class ViewerWidget(QWidget):
             for limb, (a, b) in enumerate(LIMBS):
                 pa, pb = pts[a], pts[b]
                 if pa is not None and pb is not None:
-                    pen = QPen(QColor(*JOINT_COLORS[limb], 200), width)
+                    pen = QPen(joint_colour(limb, 200), width)
                     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
                     p.setPen(pen)
                     p.drawLine(pa, pb)
             p.setPen(Qt.PenStyle.NoPen)
             for n, pt in enumerate(pts):
                 if pt is not None:
-                    p.setBrush(QColor(*JOINT_COLORS[n]))
+                    p.setBrush(joint_colour(n))
                     p.drawEllipse(pt, width, width)
 
     def _paint_inset(self, p: QPainter, target: QRectF) -> None:
@@ -223,8 +232,8 @@ class ViewerWidget(QWidget):
         assert inset is not None
         w, h = self.INSET_SIZE
         box = QRectF(target.right() - w - 8, target.bottom() - h - 8, w, h)
-        p.setPen(QPen(QColor(255, 255, 255, 90), 1))
-        p.setBrush(QColor(0, 0, 0, 150))
+        p.setPen(QPen(OVERLAY_EDGE, 1))
+        p.setBrush(OVERLAY_FILL)
         p.drawRoundedRect(box, 4, 4)
         side = min(box.width(), box.height())
         ox = box.x() + (box.width() - side) / 2
@@ -234,9 +243,9 @@ class ViewerWidget(QWidget):
             return QPointF(ox + u * side, oy + v * side)
 
         (a, b) = inset.plate
-        p.setPen(QPen(QColor(230, 190, 90), 2))
+        p.setPen(QPen(SUBJECT_PLATE, 2))
         p.drawLine(at(*a), at(*b))
-        p.setPen(QPen(QColor(90, 170, 255), 1.5))
+        p.setPen(QPen(CAMERA_PATH, 1.5))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawPolyline(QPolygonF([at(u, v) for u, v in inset.points]))
         i = self._inset_frame
@@ -244,7 +253,7 @@ class ViewerWidget(QWidget):
         fx, fz = inset.forward[i]
         reach = inset.reach * side
         tip = QPointF(here.x() + fx * reach, here.y() - fz * reach)
-        p.setPen(QPen(QColor(255, 90, 80), 2))
+        p.setPen(QPen(CAMERA_NOW, 2))
         p.drawLine(here, tip)
-        p.setBrush(QColor(255, 90, 80))
+        p.setBrush(CAMERA_NOW)
         p.drawEllipse(here, 3, 3)
