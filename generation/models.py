@@ -14,8 +14,9 @@ Takeline loads ``.safetensors`` weights only: pickle-based weight files (``.bin`
 ``.pth``, ``.ckpt``, ...) can run code when loaded, so ``resolve_model`` refuses a folder that
 holds any, and ``pull_model`` never downloads them.
 
-This module imports neither torch nor diffusers (the UI imports it at start-up);
-huggingface_hub is imported inside the functions that need it.
+This module imports neither torch nor diffusers (the UI imports it at start-up; the backends'
+declarations it reads import neither either); huggingface_hub is imported inside the
+functions that need it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generation.backends import BACKENDS
+
 __all__ = [
     "BACKEND_PIPELINES",
     "PULL_ALLOW_PATTERNS",
@@ -43,11 +46,10 @@ __all__ = [
     "resolve_model",
 ]
 
-# Backend name -> the diffusers pipeline classes it can drive (the first is its default).
+# Backend name -> the diffusers pipeline classes it can drive (the first is its default), as
+# each model backend declares them (``Backend.pipeline_classes``; previz needs no model).
 BACKEND_PIPELINES: dict[str, tuple[str, ...]] = {
-    "wan": ("WanPipeline", "WanImageToVideoPipeline"),
-    "wan-vace": ("WanVACEPipeline",),
-    "ltx": ("LTXConditionPipeline", "LTXPipeline", "LTXImageToVideoPipeline"),
+    b.name: b.pipeline_classes for b in BACKENDS.values() if b.needs_model
 }
 
 # Weight formats that are (or may be) Python pickles: loading one can run arbitrary code.
@@ -100,20 +102,10 @@ class InstalledModel:
 
 
 def backends_for(pipeline_class: str) -> tuple[str, ...]:
-    """The backends that can drive a pipeline folder whose ``_class_name`` is this.
-
-    Any LTX-Video pipeline folder (not LTX-2, not the latent upsampler) has the components
-    ``LTXConditionPipeline`` loads, so all of them count for ``ltx``.
-    """
-    found = [name for name, classes in BACKEND_PIPELINES.items() if pipeline_class in classes]
-    if (
-        "ltx" not in found
-        and pipeline_class.startswith("LTX")
-        and not pipeline_class.startswith("LTX2")
-        and "Upsample" not in pipeline_class
-    ):
-        found.append("ltx")
-    return tuple(found)
+    """The backends that can drive a pipeline folder whose ``_class_name`` is this (each
+    backend's ``drives_folder`` says; e.g. any LTX-Video folder counts for ``ltx``)."""
+    return tuple(name for name in BACKEND_PIPELINES
+                 if BACKENDS[name].drives_folder(pipeline_class))
 
 
 def format_size(n: int) -> str:

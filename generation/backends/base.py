@@ -113,6 +113,11 @@ class Backend:
     default_guidance: float = 5.0
     needs_model: bool = True
 
+    def drives_folder(self, pipeline_class: str) -> bool:
+        """Whether a pipeline folder whose ``model_index.json`` names this class holds what
+        this backend loads (``generation.models`` lists installed models by it)."""
+        return pipeline_class in self.pipeline_classes
+
     def steps_total(self, call: dict[str, Any]) -> int:
         """How many progress steps a run reports."""
         return int(call.get("num_inference_steps", self.default_steps))

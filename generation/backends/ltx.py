@@ -23,6 +23,13 @@ class LtxBackend(DiffusersBackend):
     default_steps = 40
     default_guidance = 3.0
 
+    def drives_folder(self, pipeline_class: str) -> bool:
+        # Any LTX-Video pipeline folder (not LTX-2, not the latent upsampler) has the
+        # components LTXConditionPipeline loads.
+        return super().drives_folder(pipeline_class) or (
+            pipeline_class.startswith("LTX") and not pipeline_class.startswith("LTX2")
+            and "Upsample" not in pipeline_class)
+
     def pipeline_inputs(self, spec: JobSpec) -> dict[str, Any]:
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
