@@ -20,6 +20,7 @@ import json
 import math
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -198,7 +199,12 @@ class EditSession:
                 _check_transition_handles(tr, a, b, media)
 
 
-def _media_length(item: Item, media: dict[int, MediaInfo]) -> int | None:
+def media_length(item: Item, media: Mapping[int, MediaInfo]) -> int | None:
+    """Frames of media behind ``item``: how far its source range may reach (source_out).
+
+    None means unbounded: generated segments, stills, and clips whose asset ``media`` does
+    not know. The one place this rule lives: the edit invariants below and the gesture
+    limits (``timeline.gestures``) both ask it."""
     if isinstance(item, Clip):
         info = media.get(item.asset)
         return None if info is None else info.duration_frames
@@ -212,7 +218,7 @@ def _check_item_bounds(item: Item, media: dict[int, MediaInfo]) -> None:
         raise EditError(f"Item {item.id} would start before frame 0")
     if item.source_in < 0:
         raise EditError(f"Item {item.id} would start before the beginning of its media")
-    length = _media_length(item, media)
+    length = media_length(item, media)
     if length is not None and item.source_out > length:
         raise EditError(
             f"Item {item.id} would run past the end of its media "
@@ -223,7 +229,7 @@ def _check_item_bounds(item: Item, media: dict[int, MediaInfo]) -> None:
 def _check_transition_handles(
     tr: Transition, a: Item, b: Item, media: dict[int, MediaInfo]
 ) -> None:
-    length_a = _media_length(a, media)
+    length_a = media_length(a, media)
     if tr.in_offset > a.duration or tr.out_offset > b.duration:
         raise EditError(f"The dissolve {tr.id} ({tr.duration} frames) is longer than its clips")
     if length_a is not None and a.source_out + tr.out_offset > length_a:

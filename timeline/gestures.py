@@ -1,0 +1,272 @@
+"""The limits and snapping of the timeline's mouse gestures, decided by the model.
+
+The timeline view turns pixels into frames, asks these functions what a drag would do, paints
+the answer and, on release, sends the edit (``timeline.edits``) through its ``run``. Nothing
+here edits the sequence or knows about Qt: every function reads the model and returns frames.
+
+A gesture is asked with ``raw``, the mouse's travel in whole frames since the press, and
+answers a ``DragResult``: the ``delta`` the edit would be made with and the frame it is
+snapped to (``snap``, None when it is not; the view draws a snap line there). ``tolerance``
+is the snapping tolerance in frames (``timeline.snapping.tolerance_frames``), or None when
+snapping is switched off. A delta is clamped to what the edit can do, so the preview never
+shows an edit the model would refuse for these reasons; a snap the clamp moves off its
+target is dropped.
+
+Rules, in one place (the media-length rule is ``timeline.edits.media_length``):
+
+* move: the clip (or, for a selection, its earliest item) stops at frame 0; over other
+  clips it overwrites them, as ``op_move`` does, so neighbours do not stop it. It snaps by
+  whichever of its edges is nearer a target. It stays on tracks of its own kind
+  (``move_track``); a selection shifts across the tracks of the dragged item's kind as far
+  as every item can (``group_offset``).
+* trim: an item keeps a frame at least; the in edge stops at the start of the media (source
+  frame 0) and, without ripple, at frame 0 and at the item before it; the out edge stops at
+  the end of the media and, without ripple, at the item after it.
+* roll: both items keep a frame at least; the cut stops where either runs out of media.
+* slip: the source range stays inside the media (no snapping; the media follows the
+  mouse, so the delta is the negated travel).
+* slide: the clip keeps its media and length; the neighbour it moves into keeps a frame at
+  least, the one it leaves grows within its media; with a gap on a side, the clip moves
+  into the gap and no further, and never before frame 0.
+* marker and in/out range: snapped, never before frame 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from timeline.edits import media_length
+from timeline.model import Item, MediaInfo, Sequence, Track
+from timeline.snapping import SnapTargets
+
+
+@dataclass(frozen=True, slots=True)
+class DragResult:
+    """What a gesture would do now: the edit's ``delta`` in frames, and the frame it is
+    snapped to (None: not snapped)."""
+
+    delta: int
+    snap: int | None = None
+
+
+# --- snapping -------------------------------------------------------------------------------
+
+
+def snap_frame(targets: SnapTargets, frame: int, tolerance: int | None) -> tuple[int, int | None]:
+    """(frame to use, the target frame it snapped to or None). ``tolerance`` None: snapping
+    is off and ``frame`` comes back as it is."""
+    if tolerance is None:
+        return frame, None
+    result = targets.snap(frame, tolerance)
+    return result.frame, (result.target.frame if result.target is not None else None)
+
+
+def _snap_start(targets: SnapTargets, start: int, duration: int,
+                tolerance: int | None) -> tuple[int, int | None]:
+    """A dragged range's start after snapping either of its edges (``snap_range``)."""
+    if tolerance is None:
+        return start, None
+    result = targets.snap_range(start, duration, tolerance)
+    if result.target is None:
+        return start, None
+    return result.start, result.target.frame
+
+
+def _clamp(lo: int, hi: int, delta: int) -> int:
+    """``delta`` within [lo, hi]; 0 (no edit) when nothing is possible."""
+    return max(lo, min(hi, delta)) if lo <= hi else 0
+
+
+# --- limits ---------------------------------------------------------------------------------
+
+
+def clamp_trim(seq: Sequence, item: Item, side: str | None, delta: int,
+               media: Mapping[int, MediaInfo], *, ripple: bool = False) -> int:
+    """The nearest delta to ``delta`` a trim of ``item``'s ``side`` ("in" or "out") can make."""
+    track = seq.track(item.track)
+    before, after = track.neighbours(item)
+    length = media_length(item, media)
+    if side == "in":
+        hi = item.duration - 1
+        lo = -item.source_in
+        if not ripple:
+            lo = max(lo, -item.start, (before.end - item.start) if before else -item.start)
+    else:
+        lo = 1 - item.duration
+        hi = delta if length is None else length - item.source_out
+        if not ripple and after is not None:
+            hi = min(hi, after.start - item.end)
+    return _clamp(lo, hi, delta)
+
+
+def clamp_roll(a: Item, b: Item, delta: int, media: Mapping[int, MediaInfo]) -> int:
+    """The nearest delta to ``delta`` the cut between ``a`` (outgoing) and ``b`` (incoming)
+    can roll by."""
+    lo = max(1 - a.duration, -b.source_in)
+    hi = b.duration - 1
+    length = media_length(a, media)
+    if length is not None:
+        hi = min(hi, length - a.source_out)
+    return _clamp(lo, hi, delta)
+
+
+def clamp_slip(item: Item, delta: int, media: Mapping[int, MediaInfo]) -> int:
+    """The nearest delta to ``delta`` ``item``'s source range can slip by."""
+    lo = -item.source_in
+    length = media_length(item, media)
+    hi = delta if length is None else length - item.source_out
+    return _clamp(lo, hi, delta)
+
+
+def clamp_slide(seq: Sequence, item: Item, delta: int, media: Mapping[int, MediaInfo]) -> int:
+    """The nearest delta to ``delta`` ``item`` can slide by between its neighbours."""
+    track = seq.track(item.track)
+    left, right = track.item_ending_at(item.start), track.item_starting_at(item.end)
+    before, after = track.neighbours(item)
+    if delta > 0:
+        hi = delta
+        if right is not None:
+            hi = min(hi, right.duration - 1)
+        elif after is not None:
+            hi = min(hi, after.start - item.end)
+        length = None if left is None else media_length(left, media)
+        if left is not None and length is not None:
+            hi = min(hi, length - left.source_out)
+        return max(0, hi)
+    lo = max(delta, -item.start)
+    if left is not None:
+        lo = max(lo, 1 - left.duration)
+    elif before is not None:
+        lo = max(lo, before.end - item.start)
+    if right is not None:
+        lo = max(lo, -right.source_in)
+    return min(0, lo)
+
+
+# --- gestures: the mouse's travel in frames -> the edit's delta ------------------------------
+
+
+def drag_move(item: Item, raw: int, targets: SnapTargets, tolerance: int | None,
+              group: Iterable[Item] = ()) -> DragResult:
+    """A move of ``item`` (with the rest of ``group``, the selection, if given) by ``raw``
+    frames: stopped so the earliest of them stays at or after frame 0, then snapped."""
+    earliest = min((i.start for i in group), default=item.start)
+    start = max(item.start - earliest, item.start + raw)
+    start, snap = _snap_start(targets, start, item.duration, tolerance)
+    return DragResult(start - item.start, snap)
+
+
+def drag_trim(seq: Sequence, item: Item, side: str | None, raw: int, targets: SnapTargets,
+              tolerance: int | None, media: Mapping[int, MediaInfo], *,
+              ripple: bool = False) -> DragResult:
+    """A trim of ``item``'s ``side`` edge dragged by ``raw``: snapped, then clamped."""
+    edge = item.start if side == "in" else item.end
+    frame, snap = snap_frame(targets, edge + raw, tolerance)
+    delta = clamp_trim(seq, item, side, frame - edge, media, ripple=ripple)
+    return DragResult(delta, snap if delta == frame - edge else None)
+
+
+def drag_roll(a: Item, b: Item, raw: int, targets: SnapTargets, tolerance: int | None,
+              media: Mapping[int, MediaInfo]) -> DragResult:
+    """A roll of the cut at ``a.end`` dragged by ``raw``: snapped, then clamped."""
+    cut = a.end
+    frame, snap = snap_frame(targets, cut + raw, tolerance)
+    delta = clamp_roll(a, b, frame - cut, media)
+    return DragResult(delta, snap if delta == frame - cut else None)
+
+
+def drag_slip(item: Item, raw: int, media: Mapping[int, MediaInfo]) -> DragResult:
+    """A slip dragged by ``raw``: the media follows the mouse (dragging right shows earlier
+    source frames), within the media; never snapped."""
+    return DragResult(clamp_slip(item, -raw, media))
+
+
+def drag_slide(seq: Sequence, item: Item, raw: int, targets: SnapTargets,
+               tolerance: int | None, media: Mapping[int, MediaInfo]) -> DragResult:
+    """A slide of ``item`` dragged by ``raw``: snapped by either edge, then clamped."""
+    start, snap = _snap_start(targets, item.start + raw, item.duration, tolerance)
+    wanted = start - item.start
+    delta = clamp_slide(seq, item, wanted, media)
+    return DragResult(delta, snap if delta == wanted else None)
+
+
+def drag_marker(frame: int, raw: int, targets: SnapTargets,
+                tolerance: int | None) -> DragResult:
+    """A marker at ``frame`` dragged by ``raw``: never before frame 0, then snapped."""
+    to, snap = snap_frame(targets, max(0, frame + raw), tolerance)
+    return DragResult(to - frame, snap)
+
+
+def drag_range(anchor: int, frame: int, targets: SnapTargets,
+               tolerance: int | None) -> tuple[tuple[int, int], int | None]:
+    """An in/out range dragged from ``anchor`` to ``frame`` (snapped): ((in, out), snap)."""
+    to, snap = snap_frame(targets, frame, tolerance)
+    return (min(anchor, to), max(anchor, to)), snap
+
+
+def razor_frame(item: Item, frame: int, targets: SnapTargets,
+                tolerance: int | None) -> int:
+    """Where a razor click at ``frame`` on ``item`` cuts: the snapped frame (a cut is made
+    only strictly inside the item, ``item.start < frame < item.end``)."""
+    return snap_frame(targets, frame, tolerance)[0]
+
+
+# --- tracks ---------------------------------------------------------------------------------
+
+
+def cut_at(track: Track, frame: int) -> tuple[Item, Item] | None:
+    """The two items meeting at ``frame`` on ``track``, (outgoing, incoming), if a cut is
+    there (a roll needs both)."""
+    a, b = track.item_ending_at(frame), track.item_starting_at(frame)
+    return (a, b) if a is not None and b is not None else None
+
+
+def move_track(seq: Sequence, item: Item, row: str | None, current: str) -> str:
+    """The track a dragged ``item`` lands on with the mouse over ``row``: that track if it
+    is of the item's kind (a picture does not go on an audio track), else ``current``."""
+    if row is not None and seq.track(row).kind == seq.track(item.track).kind:
+        return row
+    return current
+
+
+def kind_tracks(seq: Sequence, kind: str) -> list[str]:
+    """The names of the tracks of ``kind``, by index (V1, V2, ...)."""
+    tracks = [t for t in seq.tracks.values() if t.kind == kind]
+    return [t.info.name for t in sorted(tracks, key=lambda t: t.info.index)]
+
+
+def group_offset(names: list[str], item: Item, group: Iterable[Item], dest: str) -> int:
+    """How many tracks a selection moves when its dragged ``item`` goes to ``dest``: the
+    items on ``names`` (the tracks of its kind) shift by as many tracks, as far as every
+    one of them can."""
+    offset = names.index(dest) - names.index(item.track)
+    for other in group:
+        if other.track in names:
+            i = names.index(other.track)
+            offset = max(-i, min(len(names) - 1 - i, offset))
+    return offset
+
+
+def group_track(names: list[str], offset: int, other: Item) -> str:
+    """The track ``other`` (in a selection shifted by ``offset`` tracks) lands on."""
+    if other.track not in names or offset == 0:
+        return other.track
+    return names[names.index(other.track) + offset]
+
+
+def group_move_steps(group: Iterable[Item], names: list[str], offset: int,
+                     delta: int) -> list[dict[str, Any]]:
+    """The ``move`` operations of a selection moved by ``delta`` frames and ``offset``
+    tracks, in a safe order: the item ahead in the direction of travel (across tracks, then
+    in time) moves first, into space the others never reach, so no step overwrites another
+    selected item that has yet to move."""
+    up, later = (offset > 0) - (offset < 0), (delta > 0) - (delta < 0)
+
+    def order(i: Item) -> tuple[int, int]:
+        index = names.index(i.track) if i.track in names else 0
+        return -index * up, -i.start * later
+
+    return [{"op": "move", "item": i.id, "track": group_track(names, offset, i),
+             "at": i.start + delta} for i in sorted(group, key=order)]
