@@ -25,11 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from project_store.project import Project
-from project_store.takes import GenerationRecords
+from services.render_sources import plan_sources
 from timeline.engine.background import JobHandle, JobState
 from timeline.engine.export import PRESETS, available_presets, export_sequence
 from timeline.engine.render_queue import RenderQueue
-from timeline.engine.sources import MediaAudioSource, MediaFrameSource
 
 
 class ExportDialog(QDialog):
@@ -108,20 +107,15 @@ class ExportQueuePanel(QWidget):
         for item in project.sequence.all_items():
             apply_op(seq, ItemOp(None, item))
         seq.in_point, seq.out_point = project.sequence.in_point, project.sequence.out_point
-        probes = {a.id: a.probe for a in project.assets.values() if a.status == "ok"}
         info = {"path": str(project.path), "name": project.name}
-        takes = GenerationRecords(project).active_take_media()
+        plan = plan_sources(project, use_proxies=False)  # export renders the originals
 
         def run(progress: Any, cancelled: Any) -> Any:
-            frames = MediaFrameSource(probes, use_proxies=False, takes=takes)
-            sound = MediaAudioSource(probes, sample_rate=seq.sample_rate)
-            try:
-                return export_sequence(seq, out, PRESETS[preset_name], frames=frames,
-                                       audio=sound, first=frame_range[0], end=frame_range[1],
-                                       progress=progress, cancelled=cancelled, project=info)
-            finally:
-                frames.close()
-                sound.close()
+            with plan.open() as sources:  # decoders made on the export thread
+                return export_sequence(seq, out, PRESETS[preset_name], frames=sources.frames,
+                                       audio=sources.sound, first=frame_range[0],
+                                       end=frame_range[1], progress=progress,
+                                       cancelled=cancelled, project=info)
 
         handle = self.queue.add(f"{out.name} ({preset_name})", run)
         bar = QProgressBar()

@@ -49,12 +49,12 @@ from project_store.db import ProjectError
 from project_store.project import Project
 from project_store.takes import GenerationRecords
 from services import session_record as session
+from services.render_sources import plan_sources
 from timeline.engine.background import BackgroundJobs
 from timeline.engine.compositor import render_frame
 from timeline.engine.mixer import mix_audio
 from timeline.engine.playback import PlaybackEngine
 from timeline.engine.sources import MediaAudioSource, MediaFrameSource
-from timeline.media.proxy import proxy_path
 from timeline.model import EditError
 from timeline.time import format_rate, timecode
 
@@ -540,20 +540,11 @@ class MainWindow(QMainWindow):
 
     def _start_engines(self) -> None:
         self._stop_engines()
-        usable = [a for a in self.project.assets.values() if a.status == "ok"]
-        # Proxies built earlier (`takeline proxy`); a stale one falls back to the original.
-        proxies = {a.id: proxy_path(self.project.media_root, a.identity) for a in usable
-                   if a.probe.kind == "video"}
-        self._source = MediaFrameSource(
-            {a.id: a.probe for a in usable},
-            proxies={k: v for k, v in proxies.items() if v.is_file()},
-            takes=GenerationRecords(self.project).active_take_media())
+        plan = plan_sources(self.project, use_proxies=True)  # playback: proxies if built
+        self._source = plan.frame_source()
         self._scrub = ScrubRenderer(self._render, self.mailbox)
         seq = self.project.sequence
-        self._sound = MediaAudioSource(
-            {a.id: a.probe for a in self.project.assets.values() if a.status == "ok"},
-            sample_rate=seq.sample_rate)
-        sound = self._sound
+        self._sound = sound = plan.audio_source()
         self.playback = PlaybackEngine(
             fps=seq.fps, sample_rate=seq.sample_rate, render=self._render_and_prefetch,
             present=lambda n, picture: self.mailbox.arrived.emit(n, picture),

@@ -269,8 +269,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
 
 
 def _render_frame(args: argparse.Namespace) -> int:
+    from services.render_sources import offline_assets, plan_sources
     from timeline.engine.compositor import render_frame
-    from timeline.engine.sources import MediaFrameSource
     from timeline.media.images import write_png
 
     if args.frame < 0:
@@ -278,13 +278,10 @@ def _render_frame(args: argparse.Namespace) -> int:
     if not args.output.parent.is_dir():
         raise Failure(f"cannot write {args.output}: folder {args.output.parent} does not exist")
     with Project.open(args.project) as project:
-        offline = [a for a in project.assets.values() if a.status != "ok"]
-        for a in offline:
+        for a in offline_assets(project):
             print(f"takeline: warning: {a.path} is {a.status}; its clips render as offline",
                   file=sys.stderr)
-        source = MediaFrameSource(
-            {a.id: a.probe for a in project.assets.values() if a.status == "ok"},
-            takes=GenerationRecords(project).active_take_media())
+        source = plan_sources(project, use_proxies=False).frame_source()  # originals
         try:
             picture = render_frame(project.sequence, args.frame, source, size=args.size)
         finally:
@@ -353,6 +350,7 @@ def _parse_range(text: str) -> tuple[int, int]:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from services.render_sources import offline_assets, plan_sources
     from timeline.engine.export import (
         PRESETS,
         ExportError,
@@ -361,7 +359,6 @@ def _export(args: argparse.Namespace) -> int:
         export_sequence,
         preset_with,
     )
-    from timeline.engine.sources import MediaAudioSource, MediaFrameSource
 
     preset = PRESETS.get(args.preset)
     if preset is None:
@@ -385,14 +382,11 @@ def _export(args: argparse.Namespace) -> int:
               end="", file=sys.stderr, flush=True)
 
     with Project.open(args.project) as project:
-        for a in project.assets.values():
-            if a.status != "ok":
-                print(f"takeline: warning: {a.path} is {a.status}; its clips export as "
-                      "offline (black / silent)", file=sys.stderr)
-        probes = {a.id: a.probe for a in project.assets.values() if a.status == "ok"}
-        frames = MediaFrameSource(probes, use_proxies=False,  # export: originals only
-                                  takes=GenerationRecords(project).active_take_media())
-        sound = MediaAudioSource(probes, sample_rate=project.sequence.sample_rate)
+        for a in offline_assets(project):
+            print(f"takeline: warning: {a.path} is {a.status}; its clips export as "
+                  "offline (black / silent)", file=sys.stderr)
+        sources = plan_sources(project, use_proxies=False).open()  # export: originals only
+        frames, sound = sources.frames, sources.sound
         try:
             result = export_sequence(
                 project.sequence, args.output, preset, frames=frames, audio=sound,
@@ -401,8 +395,7 @@ def _export(args: argparse.Namespace) -> int:
         except ExportError as exc:
             raise Failure(str(exc)) from None
         finally:
-            frames.close()
-            sound.close()
+            sources.close()
             if tty:
                 print(file=sys.stderr)
     summary = {"path": str(result.path), "preset": preset.name, "frames": result.frames,

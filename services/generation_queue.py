@@ -92,13 +92,11 @@ def recipe_for(spec: JobSpec, result: RunResult) -> dict[str, Any]:
 def sequence_picture(project: Project, n: int) -> Any:
     """Sequence frame ``n`` as the viewer shows it (clips and active takes), (H, W, 3)
     uint8 at the sequence size: continuity frames and grabbed reference frames."""
+    from services.render_sources import plan_sources
     from timeline.engine.compositor import render_frame
-    from timeline.engine.sources import MediaFrameSource
 
     seq = project.sequence
-    source = MediaFrameSource(
-        {a.id: a.probe for a in project.assets.values() if a.status == "ok"},
-        takes=GenerationRecords(project).active_take_media(), use_proxies=False)
+    source = plan_sources(project, use_proxies=False).frame_source()
     try:
         picture = render_frame(seq, n, source, size=(seq.settings.width, seq.settings.height))
     finally:
