@@ -20,7 +20,6 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -36,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.camera_presets import CameraPresetPicker, Stages
 from app.segment_editing import (
     EDIT_ERRORS,
     SegmentEditing,
@@ -45,7 +45,6 @@ from project_store.project import Project
 from project_store.references import store_reference
 from project_store.takes import GenerationRecords
 from timeline.conditioning.camera import (
-    PRESETS,
     CameraError,
     build_path,
     describe,
@@ -183,22 +182,13 @@ class BriefPanel(SegmentEditing, QWidget):
         self.add_ref_button.clicked.connect(self._choose_reference)
 
         # Camera
-        self.camera_preset = QComboBox()
-        for name, (amount, unit, meaning) in PRESETS.items():
-            self.camera_preset.addItem(name, name)
-            self.camera_preset.setItemData(self.camera_preset.count() - 1,
-                                           f"{meaning} (default {amount:g} {unit})".strip(),
-                                           Qt.ItemDataRole.ToolTipRole)
-        self.camera_amount = QDoubleSpinBox()
-        self.camera_amount.setRange(-3600.0, 3600.0)
-        self.camera_amount.setDecimals(2)
-        self.camera_preset.currentIndexChanged.connect(self._preset_default)
-        self.camera_stages = QLineEdit()
-        self.camera_stages.setPlaceholderText("stages, e.g. static,dolly-in:0.5,orbit:90")
-        self.camera_stages.setToolTip("Several moves one after another share the segment "
-                                      "equally; when set, this wins over the preset")
-        self.camera_apply = QPushButton("Apply")
-        self.camera_apply.clicked.connect(self._apply_camera_from_fields)
+        self.camera_picker = CameraPresetPicker()
+        self.camera_picker.applied.connect(self._apply_camera)
+        self.camera_picker.refused.connect(self.show_error)
+        self.camera_preset = self.camera_picker.preset
+        self.camera_amount = self.camera_picker.amount
+        self.camera_stages = self.camera_picker.stages
+        self.camera_apply = self.camera_picker.apply_button
         self.camera_clear = QPushButton("Clear")
         self.camera_clear.clicked.connect(self.clear_camera)
         self.camera_text = QLabel("No camera move")
@@ -207,7 +197,6 @@ class BriefPanel(SegmentEditing, QWidget):
         self.camera_edit.setToolTip("Open the camera path editor: a top view with draggable "
                                     "keys, the previz through the camera and the keys' easing")
         self.camera_edit.clicked.connect(self.open_camera_editor)
-        self._preset_default()
 
         # Poses
         self.pose_import = QPushButton("Import OpenPose JSON…")
@@ -252,13 +241,8 @@ class BriefPanel(SegmentEditing, QWidget):
 
         cam = QGroupBox("Camera")
         lay = QVBoxLayout(cam)
+        lay.addWidget(self.camera_picker)
         row = QHBoxLayout()
-        row.addWidget(self.camera_preset, 1)
-        row.addWidget(self.camera_amount)
-        lay.addLayout(row)
-        lay.addWidget(self.camera_stages)
-        row = QHBoxLayout()
-        row.addWidget(self.camera_apply)
         row.addWidget(self.camera_clear)
         row.addWidget(self.camera_edit)
         lay.addLayout(row)
@@ -288,8 +272,7 @@ class BriefPanel(SegmentEditing, QWidget):
             layout.addWidget(box)
         layout.addStretch(1)
         self._editors = [self.prompt, self.negative, self.references, self.add_ref_button,
-                         self.camera_preset, self.camera_amount, self.camera_stages,
-                         self.camera_apply, self.camera_clear, self.camera_edit,
+                         self.camera_picker, self.camera_clear, self.camera_edit,
                          self.pose_import, self.pose_clear, self.pose_edit, self.cast,
                          self.new_cast_button]
 
@@ -396,26 +379,11 @@ class BriefPanel(SegmentEditing, QWidget):
             self.camera_text.setText("No camera move" if seg else "")
             return
         path = seg.camera
-        self._show_camera_fields(path.stages)
+        self.camera_picker.show_stages(path.stages)
         text = describe(path, float(self.project.sequence.fps))
         stages = f" · stages: {', '.join(path.stages)}" if path.stages else ""
         self.camera_text.setText(f"<i>{text}</i><br>{len(path.keys)} keys, subject "
                                  f"{path.distance:g} m{stages}")
-
-    def _show_camera_fields(self, labels: Sequence[str]) -> None:
-        """Put the path's stages back in the fields, so Apply after a tweak starts from the
-        move the segment has (labels are "name" or "name amount", as build_path keeps them)."""
-        stages = [(n, a) for n, _, a in (label.partition(" ") for label in labels)]
-        if not stages or any(n not in PRESETS for n, _ in stages):
-            return  # a path from a file or a video: not made of presets
-        if len(stages) == 1:
-            name, amount = stages[0]
-            self.camera_preset.setCurrentIndex(self.camera_preset.findData(name))
-            if amount:
-                self.camera_amount.setValue(float(amount))
-            self.camera_stages.clear()
-        else:
-            self.camera_stages.setText(",".join(f"{n}:{a}" if a else n for n, a in stages))
 
     def _show_poses(self, seg: GeneratedSegment | None) -> None:
         if seg is None or seg.poses is None:
@@ -566,20 +534,6 @@ class BriefPanel(SegmentEditing, QWidget):
             self.add_reference(path, role.replace(" ", "_"))
 
     # camera
-    def _preset_default(self) -> None:
-        name = self.camera_preset.currentData()
-        if name in PRESETS:
-            self.camera_amount.setValue(PRESETS[name][0])
-            self.camera_amount.setSuffix(f" {PRESETS[name][1]}" if PRESETS[name][1] else "")
-
-    def _apply_camera_from_fields(self) -> None:
-        stages = self.camera_stages.text().strip()
-        if stages:
-            self.apply_camera_stages(stages)
-        else:
-            self.apply_camera_preset(self.camera_preset.currentData(),
-                                     self.camera_amount.value())
-
     def apply_camera_preset(self, name: str, amount: float | None = None) -> bool:
         return self._apply_camera([(name, amount)])
 
@@ -591,7 +545,7 @@ class BriefPanel(SegmentEditing, QWidget):
             return False
         return self._apply_camera(stages)
 
-    def _apply_camera(self, stages: list[tuple[str, float | None]]) -> bool:
+    def _apply_camera(self, stages: Stages) -> bool:
         seg = self.segment()
         if seg is None:
             self.show_error("Select a generated segment first")

@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSlider,
     QTableWidget,
@@ -48,6 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.camera_presets import CameraPresetPicker, Stages
 from app.segment_editing import SegmentEditing
 from app.theme import (
     CAMERA_NOW,
@@ -71,14 +71,12 @@ from project_store.project import Project
 from project_store.references import reference_path
 from timeline.conditioning.camera import (
     CHANNELS,
-    PRESETS,
     SENSOR_WIDTH_MM,
     CameraError,
     CameraKey,
     CameraPath,
     build_path,
     describe,
-    parse_stages,
     static_path,
 )
 from timeline.conditioning.easing import EASINGS
@@ -465,21 +463,13 @@ class CameraEditor(SegmentEditing, QDialog):
         self.distance.setKeyboardTracking(False)
         self.distance.valueChanged.connect(self._distance_changed)
 
-        self.preset = QComboBox()
-        for name, (amount, unit, meaning) in PRESETS.items():
-            self.preset.addItem(name, name)
-            self.preset.setItemData(self.preset.count() - 1,
-                                    f"{meaning} (default {amount:g} {unit})".strip(),
-                                    Qt.ItemDataRole.ToolTipRole)
-        self.amount = QDoubleSpinBox()
-        self.amount.setRange(-3600.0, 3600.0)
-        self.amount.setDecimals(2)
-        self.preset.currentIndexChanged.connect(self._preset_default)
-        self.stages = QLineEdit()
-        self.stages.setPlaceholderText("or stages: static,dolly-in:0.5,orbit:45")
-        self.apply_button = QPushButton("Apply")
-        self.apply_button.clicked.connect(self._apply_fields)
-        self._preset_default()
+        self.presets = CameraPresetPicker()
+        self.presets.applied.connect(self.apply_stages)
+        self.presets.refused.connect(self.show_error)
+        self.preset = self.presets.preset
+        self.amount = self.presets.amount
+        self.stages = self.presets.stages
+        self.apply_button = self.presets.apply_button
         self._build_layout()
         self.refresh()
 
@@ -511,12 +501,7 @@ class CameraEditor(SegmentEditing, QDialog):
         right.addWidget(keys)
         presets = QGroupBox("Preset")
         lay = QVBoxLayout(presets)
-        row = QHBoxLayout()
-        row.addWidget(self.preset, 1)
-        row.addWidget(self.amount)
-        row.addWidget(self.apply_button)
-        lay.addLayout(row)
-        lay.addWidget(self.stages)
+        lay.addWidget(self.presets)
         right.addWidget(presets)
 
         body = QHBoxLayout()
@@ -546,8 +531,8 @@ class CameraEditor(SegmentEditing, QDialog):
         self._loading = True
         try:
             for w in (self.top, self.slider, self.keys, self.add_key_button,
-                      self.delete_key_button, self.apply_button, self.preset, self.amount,
-                      self.stages, self.preview_button, self.distance, *self.fields.values()):
+                      self.delete_key_button, self.presets, self.preview_button, self.distance,
+                      *self.fields.values()):
                 w.setEnabled(seg is not None)
             if seg is None:
                 self.title.setText("Select a generated segment")
@@ -568,26 +553,11 @@ class CameraEditor(SegmentEditing, QDialog):
             self.top.set_frame(self.frame)
             self._fill_keys()
             self.distance.setValue(self.path.distance)
-            self._show_stage_fields()
+            self.presets.show_stages(self.path.stages)
         finally:
             self._loading = False
         self._show_frame_label()
         self.request_render()
-
-    def _show_stage_fields(self) -> None:
-        """Put a preset-built path's stages back in the fields, so Apply after a tweak starts
-        from the move the segment has (labels are "name" or "name amount")."""
-        stages = [(n, a) for n, _, a in (label.partition(" ") for label in self.path.stages)]
-        if not stages or any(n not in PRESETS for n, _ in stages):
-            return
-        if len(stages) == 1:
-            name, amount = stages[0]
-            self.preset.setCurrentIndex(self.preset.findData(name))
-            if amount:
-                self.amount.setValue(float(amount))
-            self.stages.clear()
-        else:
-            self.stages.setText(",".join(f"{n}:{a}" if a else n for n, a in stages))
 
     def _fill_keys(self) -> None:
         selected = self.top.selected
@@ -791,28 +761,10 @@ class CameraEditor(SegmentEditing, QDialog):
         self.top.selected = None
         return self.commit(path)
 
-    def _preset_default(self) -> None:
-        name = self.preset.currentData()
-        if name in PRESETS:
-            self.amount.setValue(PRESETS[name][0])
-            self.amount.setSuffix(f" {PRESETS[name][1]}" if PRESETS[name][1] else "")
-
-    def _apply_fields(self) -> None:
-        text = self.stages.text().strip()
-        if text:
-            try:
-                stages = parse_stages(text)
-            except CameraError as exc:
-                self.show_error(str(exc))
-                return
-            self.apply_stages(stages)
-        else:
-            self.apply_preset(self.preset.currentData(), self.amount.value())
-
     def apply_preset(self, name: str, amount: float | None = None) -> bool:
         return self.apply_stages([(name, amount)])
 
-    def apply_stages(self, stages: list[tuple[str, float | None]]) -> bool:
+    def apply_stages(self, stages: Stages) -> bool:
         seg = self.segment()
         if seg is None:
             self.show_error("Select a generated segment first")
