@@ -36,7 +36,7 @@ from generation.subrange import SubRange
 from project_store.db import ProjectError
 from project_store.project import Project
 from project_store.takes import TakeError
-from services.generation_queue import GenerationRunner, JobUpdate
+from services.generation_queue import GenerationRunner, JobState, JobUpdate
 from timeline.model import GeneratedSegment
 
 
@@ -310,14 +310,14 @@ class GenerationPanel(QWidget):
         """Rows for the project's latest jobs (failed ones keep their error as a tooltip),
         so a queue or a failure from an earlier session is visible."""
         for job in self.runner.records.jobs()[-count:]:
-            self._show_row(JobUpdate(job.id, job.state, job.steps_done, job.steps_total,
+            self._show_row(JobUpdate(job.id, JobState(job.state), job.steps_done, job.steps_total,
                                      job.error, job.take_ids))
 
     def _on_update(self, u: JobUpdate) -> None:
         self._show_row(u)
         if u.error:
             self.report(f"Job {u.job_id} failed: {u.error}")
-        if u.state == "done":
+        if u.state == JobState.DONE:
             self.takes_changed.emit()
             self.show_segment(self._segment())
 
@@ -337,18 +337,18 @@ class GenerationPanel(QWidget):
             row = self._rows[u.job_id] = (label, bar, cancel, retry)
         label, bar, cancel, retry = row
         text = f"Job {u.job_id}: {u.state}"
-        if u.state == "running":
+        if u.state == JobState.RUNNING:
             eta = self._eta(u)
             if eta is not None:
                 text += f", about {eta:.0f} s left"
-        elif u.state == "failed" and u.error:
+        elif u.state == JobState.FAILED and u.error:
             text += f" — {u.error[:80]}"
         label.setText(text)
         bar.setMaximum(max(1, u.steps_total))
         bar.setValue(u.steps_done)
-        finished = u.state in ("done", "failed", "cancelled")
+        finished = u.state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
         cancel.setEnabled(not finished)
-        retry.setVisible(u.state in ("failed", "cancelled"))
+        retry.setVisible(u.state in (JobState.FAILED, JobState.CANCELLED))
         if u.error:
             label.setToolTip(u.error)
 
@@ -370,7 +370,7 @@ class GenerationPanel(QWidget):
         except (ProjectError, TakeError) as exc:
             self.report(str(exc))
             return None
-        self._show_row(JobUpdate(job.id, "queued", 0, job.steps_total))
+        self._show_row(JobUpdate(job.id, JobState.QUEUED, 0, job.steps_total))
         self.start_queue()
         return job.id
 

@@ -21,13 +21,29 @@ from pathlib import Path
 from typing import Any
 
 from generation.execute import RunResult
+from generation.messages import (
+    CancelJob,
+    Cancelled,
+    Failed,
+    FailureKind,
+    Finished,
+    FromWorker,
+    Progress,
+    Quit,
+    Ready,
+    RunJob,
+    ToWorker,
+    WorkerDied,
+)
 from generation.spec import JobSpec
+
+Inbox = asyncio.Queue[FromWorker | WorkerDied]
 
 
 class WorkerFailed(Exception):
-    def __init__(self, kind: str, message: str, suggestion: str = "") -> None:
+    def __init__(self, kind: FailureKind | str, message: str, suggestion: str = "") -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind = FailureKind(kind)
         self.message = message
         self.suggestion = suggestion
 
@@ -58,7 +74,7 @@ class WorkerClient:
         self.start_timeout_s = start_timeout_s
         self._proc: Any = None
         self._conn: Any = None
-        self._queue: asyncio.Queue[dict[str, Any]] | None = None
+        self._queue: Inbox | None = None
         self._cancel_deadline: dict[int, float] = {}
         self._sink: tuple[Any, Any] = (None, None)  # (loop, queue) the reader posts to
         self._runs = 0
@@ -73,7 +89,7 @@ class WorkerClient:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
 
-    async def _ensure_started(self) -> asyncio.Queue[dict[str, Any]]:
+    async def _ensure_started(self) -> Inbox:
         loop = asyncio.get_running_loop()
         if self.alive and self._queue is not None:
             if self._sink[0] is not loop:
@@ -91,15 +107,16 @@ class WorkerClient:
         proc.start()
         child.close()
         self.starts += 1
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        queue: Inbox = asyncio.Queue()
         self._sink = (loop, queue)
 
         def read() -> None:
             while True:
+                msg: FromWorker | WorkerDied
                 try:
                     msg = parent.recv()
                 except (EOFError, OSError):
-                    msg = {"type": "died"}
+                    msg = WorkerDied()
                 if self._conn is not parent and self._conn is not None:
                     return  # a newer worker has replaced this one
                 sink_loop, sink_queue = self._sink
@@ -107,28 +124,27 @@ class WorkerClient:
                     sink_loop.call_soon_threadsafe(sink_queue.put_nowait, msg)
                 except RuntimeError:  # that loop is closed: nobody is listening any more
                     pass
-                if msg["type"] == "died":
+                if isinstance(msg, WorkerDied):
                     return
 
         self._proc, self._conn, self._queue = proc, parent, queue
         threading.Thread(target=read, name="takeline-worker-reader", daemon=True).start()
         msg = await self._next(queue, self.start_timeout_s)
-        if msg is None or msg["type"] != "ready":
+        if not isinstance(msg, Ready):
             self._stop_process()
-            raise WorkerFailed("crash", "the generation worker did not start "
+            raise WorkerFailed(FailureKind.CRASH, "the generation worker did not start "
                                f"({describe_exit(proc.exitcode)})",
                                "check that torch and diffusers are installed: `make test`")
         return queue
 
     @staticmethod
-    async def _next(queue: asyncio.Queue[dict[str, Any]], timeout: float
-                    ) -> dict[str, Any] | None:
+    async def _next(queue: Inbox, timeout: float) -> FromWorker | WorkerDied | None:
         try:
             return await asyncio.wait_for(queue.get(), timeout)
         except TimeoutError:
             return None
 
-    def _send(self, msg: dict[str, Any]) -> None:
+    def _send(self, msg: ToWorker) -> None:
         try:
             self._conn.send(msg)
         except (OSError, AttributeError):
@@ -140,7 +156,7 @@ class WorkerClient:
         self._cancel_deadline.setdefault(job_id, time.monotonic() + self.cancel_grace_s)
         wire = self._wire_ids.get(job_id)
         if self._conn is not None and wire is not None:
-            self._send({"type": "cancel", "job": wire})
+            self._send(CancelJob(wire))
 
     async def run(self, job_id: int, spec: JobSpec, out_dir: Path,
                   on_progress: Callable[[int, int], None] | None = None) -> RunResult:
@@ -151,15 +167,14 @@ class WorkerClient:
         # The worker hears this client's own run numbers: job ids repeat across projects.
         self._runs += 1
         wire = self._wire_ids[job_id] = self._runs
-        self._send({"type": "run", "job": wire, "spec": spec.to_json(),
-                    "out_dir": str(out_dir)})
+        self._send(RunJob(wire, spec, Path(out_dir)))
         try:
             return await self._await_result(job_id, wire, queue, on_progress)
         finally:
             self._cancel_deadline.pop(job_id, None)
             self._wire_ids.pop(job_id, None)
 
-    async def _await_result(self, job_id: int, wire: int, queue: asyncio.Queue[dict[str, Any]],
+    async def _await_result(self, job_id: int, wire: int, queue: Inbox,
                             on_progress: Callable[[int, int], None] | None) -> RunResult:
         last_message = time.monotonic()
         while True:
@@ -177,30 +192,31 @@ class WorkerClient:
                 if now >= last_message + self.stall_timeout_s:
                     self._stop_process()
                     raise WorkerFailed(
-                        "hang", f"the generation worker made no progress for "
+                        FailureKind.HANG, f"the generation worker made no progress for "
                         f"{self.stall_timeout_s:.0f} s and was stopped",
                         "retry the job; if it hangs again, choose a lower memory mode")
                 continue
             last_message = time.monotonic()
-            kind = msg["type"]
-            if kind == "died":
+            if isinstance(msg, WorkerDied):
                 code = self._reap()
                 raise WorkerFailed(
-                    "crash", f"the generation worker died mid-job ({describe_exit(code)})",
+                    FailureKind.CRASH,
+                    f"the generation worker died mid-job ({describe_exit(code)})",
                     "retry the job (a fresh worker is started); if it keeps crashing, "
                     "choose a lower memory mode or a smaller size")
-            if msg.get("job") != wire:
+            if getattr(msg, "job", None) != wire:
                 continue  # a late message about an earlier, abandoned job
-            if kind == "progress" and on_progress is not None:
-                on_progress(msg["step"], msg["total"])
-            elif kind == "finished":
-                return RunResult.from_json(msg["result"])
-            elif kind == "cancelled":
+            if isinstance(msg, Progress):
+                if on_progress is not None:
+                    on_progress(msg.step, msg.total)
+            elif isinstance(msg, Finished):
+                return msg.result
+            elif isinstance(msg, Cancelled):
                 raise WorkerCancelled()
-            elif kind == "failed":
-                if msg["kind"] == "oom":
+            elif isinstance(msg, Failed):
+                if msg.kind == FailureKind.OOM:
                     self._stop_process()  # a fresh process gets a clean GPU
-                raise WorkerFailed(msg["kind"], msg["message"], msg.get("suggestion", ""))
+                raise WorkerFailed(msg.kind, msg.message, msg.suggestion)
 
     def _reap(self) -> int | None:
         proc = self._proc
@@ -229,7 +245,7 @@ class WorkerClient:
         """Ask the worker to quit (it finishes nothing further), then make sure it is gone."""
         if self._proc is None:
             return
-        self._send({"type": "quit"})
+        self._send(Quit())
         proc = self._proc
         for _ in range(50):
             if not proc.is_alive():

@@ -2,15 +2,13 @@
 
 A CUDA OOM, a segfault or a hung kernel takes down this process, never the editor. It runs
 one job at a time and keeps the last pipeline loaded, so jobs for the same model run back
-to back without reloading. Messages are plain dicts over a ``multiprocessing`` pipe:
+to back without reloading. Messages are the dataclasses of ``generation.messages`` over a
+``multiprocessing`` pipe:
 
-  editor -> worker: {"type": "run", "job", "spec", "out_dir"}, {"type": "cancel", "job"},
-                    {"type": "quit"}
-  worker -> editor: {"type": "ready", "pid"}, {"type": "started", "job"},
-                    {"type": "progress", "job", "step", "total"},
-                    {"type": "finished", "job", "result"},
-                    {"type": "failed", "job", "kind", "message", "suggestion"},
-                    {"type": "cancelled", "job"}
+  editor -> worker: RunJob(job, spec, out_dir), CancelJob(job), Quit()
+  worker -> editor: Ready(pid), Started(job), Progress(job, step, total),
+                    Finished(job, result), Failed(job, kind, message, suggestion),
+                    Cancelled(job)
 
 A listener thread reads the pipe while the main thread runs inference, so a cancel arrives
 during a step and is acted on at the next ``callback_on_step_end``.
@@ -56,16 +54,28 @@ def _quiet_libraries() -> None:
 def worker_main(conn: Connection) -> None:
     from generation.backends.base import GenerationError, JobCancelled, OutOfMemory
     from generation.execute import run_spec
-    from generation.spec import JobSpec
+    from generation.messages import (
+        CancelJob,
+        Cancelled,
+        Failed,
+        FailureKind,
+        Finished,
+        FromWorker,
+        Progress,
+        Quit,
+        Ready,
+        RunJob,
+        Started,
+    )
 
     send_lock = threading.Lock()
 
-    def send(msg: dict[str, Any]) -> None:
+    def send(msg: FromWorker) -> None:
         with send_lock:
             conn.send(msg)
 
     cancelled: set[int] = set()
-    jobs: list[dict[str, Any]] = []
+    jobs: list[RunJob | Quit] = []
     wake = threading.Condition()
 
     def listen() -> None:
@@ -73,19 +83,19 @@ def worker_main(conn: Connection) -> None:
             try:
                 msg = conn.recv()
             except (EOFError, OSError):
-                msg = {"type": "quit"}
+                msg = Quit()
             with wake:
-                if msg["type"] == "cancel":
-                    cancelled.add(msg["job"])
+                if isinstance(msg, CancelJob):
+                    cancelled.add(msg.job)
                 else:
                     jobs.append(msg)
                 wake.notify()
-            if msg["type"] == "quit":
+            if isinstance(msg, Quit):
                 return
 
     threading.Thread(target=listen, name="takeline-worker-listen", daemon=True).start()
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    send({"type": "ready", "pid": os.getpid()})
+    send(Ready(os.getpid()))
     quieted = False  # diffusers' logging imports torch (3 s): only for a model's first job
     cache: dict[str, Any] = {}
     fault = _fault()
@@ -94,44 +104,42 @@ def worker_main(conn: Connection) -> None:
             while not jobs:
                 wake.wait()
             msg = jobs.pop(0)
-        if msg["type"] == "quit":
+        if isinstance(msg, Quit):
             return
-        job = msg["job"]
+        job = msg.job
         if job in cancelled:
             cancelled.discard(job)
-            send({"type": "cancelled", "job": job})
+            send(Cancelled(job))
             continue
-        send({"type": "started", "job": job})
+        send(Started(job))
 
         def progress(step: int, total: int, job: int = job) -> None:
             if fault is not None and step == fault[1]:
                 _inject(fault[0])
-            send({"type": "progress", "job": job, "step": step, "total": total})
+            send(Progress(job, step, total))
 
         try:
-            spec = JobSpec.from_json(msg["spec"])
+            spec = msg.spec
             if spec.backend != "previz" and not quieted:
                 _quiet_libraries()
                 quieted = True
-            result = run_spec(spec, Path(msg["out_dir"]), progress,
+            result = run_spec(spec, Path(msg.out_dir), progress,
                               lambda job=job: job in cancelled, cache)
         except JobCancelled:
-            send({"type": "cancelled", "job": job})
+            send(Cancelled(job))
         except GenerationError as exc:
-            send({"type": "failed", "job": job, "kind": exc.kind, "message": str(exc),
-                  "suggestion": exc.suggestion})
+            send(Failed(job, FailureKind(exc.kind), str(exc), exc.suggestion))
         except Exception as exc:
-            kind, suggestion = "error", "see the worker's log for details and retry the job"
+            kind = FailureKind.ERROR
+            suggestion = "see the worker's log for details and retry the job"
             if type(exc).__name__ == "OutOfMemoryError":
-                wrapped = OutOfMemory("the GPU ran out of memory")
-                kind, suggestion = wrapped.kind, (
+                kind, suggestion = FailureKind(OutOfMemory.kind), (
                     "choose a lower memory mode (model-offload, group-offload or "
                     "sequential-offload), fewer frames or a smaller size")
             traceback.print_exc()
-            send({"type": "failed", "job": job, "kind": kind,
-                  "message": f"{type(exc).__name__}: {exc}", "suggestion": suggestion})
+            send(Failed(job, kind, f"{type(exc).__name__}: {exc}", suggestion))
         else:
-            send({"type": "finished", "job": job, "result": result.to_json()})
+            send(Finished(job, result))
 
 
 def _inject(kind: str) -> None:

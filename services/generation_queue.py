@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,23 @@ from timeline.takes import Conform
 from timeline.time import format_rate
 
 
+class JobState(StrEnum):
+    """A job's state as the job rows spell it (a ``str``: compares and prints as its
+    value)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 @dataclass(frozen=True)
 class JobUpdate:
     """What the UI / progress bar hears about a job."""
 
     job_id: int
-    state: str  # queued, running, done, failed, cancelled
+    state: JobState
     steps_done: int = 0
     steps_total: int = 0
     error: str | None = None
@@ -147,7 +159,7 @@ class GenerationRunner:
             for s in specs
         ]
         for job in jobs:
-            self._emit(JobUpdate(job.id, "queued", 0, job.steps_total))
+            self._emit(JobUpdate(job.id, JobState.QUEUED, 0, job.steps_total))
         return jobs
 
     def request_for(self, segment_id: int, **choices: Any) -> GenerationRequest:
@@ -329,7 +341,7 @@ class GenerationRunner:
         job = self.records.job(job_id)
         if job.state == "queued":
             self.records.cancel_job(job_id)
-            self._emit(JobUpdate(job_id, "cancelled"))
+            self._emit(JobUpdate(job_id, JobState.CANCELLED))
         elif job.state == "running" and self._running == job_id:
             self._local_cancel.set()
             self.client.cancel(job_id)
@@ -351,7 +363,7 @@ class GenerationRunner:
         self.records.start_job(job.id)
         self._running = job.id
         self._local_cancel.clear()
-        self._emit(JobUpdate(job.id, "running", 0, job.steps_total))
+        self._emit(JobUpdate(job.id, JobState.RUNNING, 0, job.steps_total))
 
         last_write = [0.0]
 
@@ -362,25 +374,25 @@ class GenerationRunner:
             if step >= total or now - last_write[0] >= 0.5:
                 self.records.job_progress(job.id, step, total)
                 last_write[0] = now
-            self._emit(JobUpdate(job.id, "running", step, total))
+            self._emit(JobUpdate(job.id, JobState.RUNNING, step, total))
 
         try:
             result = await self._execute(job.id, spec, progress)
             takes = await self.store_result(job, spec, result)
         except (WorkerCancelled, JobCancelled):
             self.records.cancel_job(job.id)
-            self._emit(JobUpdate(job.id, "cancelled"))
+            self._emit(JobUpdate(job.id, JobState.CANCELLED))
         except WorkerFailed as exc:
             self.records.fail_job(job.id, str(exc))
-            self._emit(JobUpdate(job.id, "failed", error=str(exc)))
+            self._emit(JobUpdate(job.id, JobState.FAILED, error=str(exc)))
         except GenerationError as exc:
             message = f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
             self.records.fail_job(job.id, message)
-            self._emit(JobUpdate(job.id, "failed", error=message))
+            self._emit(JobUpdate(job.id, JobState.FAILED, error=message))
         else:
             self.records.finish_job(job.id, [t.id for t in takes])
             final = self.records.job(job.id)
-            self._emit(JobUpdate(job.id, "done", final.steps_done, final.steps_total,
+            self._emit(JobUpdate(job.id, JobState.DONE, final.steps_done, final.steps_total,
                                  take_ids=tuple(t.id for t in takes)))
         finally:
             self._running = None

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from generation.messages import FailureKind
 from generation.spec import JobSpec
 
 ProgressFn = Callable[[int, int], None]  # (steps done, steps total)
@@ -27,7 +28,7 @@ CancelFn = Callable[[], bool]
 class GenerationError(Exception):
     """A job cannot run; ``suggestion`` says what the user can do about it."""
 
-    kind = "error"
+    kind: FailureKind = FailureKind.ERROR
 
     def __init__(self, message: str, suggestion: str = "") -> None:
         super().__init__(message)
@@ -37,15 +38,15 @@ class GenerationError(Exception):
 class UnsupportedRequest(GenerationError):
     """The backend cannot take what was asked (found before any model is loaded)."""
 
-    kind = "unsupported"
+    kind = FailureKind.UNSUPPORTED
 
 
 class ModelLoadError(GenerationError):
-    kind = "model"
+    kind = FailureKind.MODEL
 
 
 class OutOfMemory(GenerationError):
-    kind = "oom"
+    kind = FailureKind.OOM
 
 
 class JobCancelled(Exception):
