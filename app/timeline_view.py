@@ -12,7 +12,8 @@ Mouse editing (the window connects it with ``attach_editor``). A drag only draws
 a snap line and a label with the frame delta; the edit is made on release, as one command
 (one undo step). Escape cancels a drag in progress. Snapping (``timeline.snapping``: the
 playhead, item edges, markers, in/out; within ``SNAP_PX`` pixels) is on unless switched
-off with Shift+S.
+off with Shift+S. How far a drag may go and what it snaps to are the model's answers
+(``timeline.gestures``); the view turns pixels into frames, asks, and paints the result.
 
 * Selection tool (A):
     - drag a clip's body: ``move`` (in time, and to another track of the same kind);
@@ -61,6 +62,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from timeline import gestures
 from timeline.media.thumbnails import Filmstrip, Waveform
 from timeline.model import Clip, Item, MediaInfo, Sequence
 from timeline.snapping import SnapTargets, snap_targets, tolerance_frames
@@ -259,12 +261,9 @@ class TimelineView(QWidget):
             return False
         return self._run_edit(params)
 
-    def _media_length(self, item: Item) -> int | None:
-        """Frames of media behind ``item`` (None: unbounded, e.g. stills and segments)."""
-        if not isinstance(item, Clip) or self._media is None:
-            return None
-        info = self._media().get(item.asset)
-        return None if info is None else info.duration_frames
+    def _media_info(self) -> Mapping[int, MediaInfo]:
+        """The assets' lengths for the gesture limits (none known: unbounded)."""
+        return {} if self._media is None else self._media()
 
     def _row_at(self, y: float) -> str | None:
         for name, rect in self.track_rows():
@@ -302,15 +301,9 @@ class TimelineView(QWidget):
     def _targets(self, exclude: Iterable[int] = ()) -> SnapTargets:
         return snap_targets(self._sequence(), playhead=self.playhead, exclude_items=exclude)
 
-    def _tolerance(self) -> int:
-        return tolerance_frames(SNAP_PX, self.pixels_per_frame) if self.snapping else 0
-
-    def _snap(self, targets: SnapTargets, frame: int) -> tuple[int, int | None]:
-        """(frame to use, snapped target frame or None)."""
-        if not self.snapping:
-            return frame, None
-        result = targets.snap(frame, self._tolerance())
-        return result.frame, (result.target.frame if result.target is not None else None)
+    def _tolerance(self) -> int | None:
+        """The snapping tolerance in frames at this zoom; None while snapping is off."""
+        return tolerance_frames(SNAP_PX, self.pixels_per_frame) if self.snapping else None
 
     # --- input
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -462,10 +455,8 @@ class TimelineView(QWidget):
         if edge is None:
             return None
         item, side = edge
-        track = self._sequence().track(row)
-        at = item.start if side == "in" else item.end
-        a, b = track.item_ending_at(at), track.item_starting_at(at)
-        return (a, b) if a is not None and b is not None else None
+        return gestures.cut_at(self._sequence().track(row),
+                               item.start if side == "in" else item.end)
 
     def _razor(self, row: str, x: float) -> None:
         track = self._sequence().track(row)
@@ -474,7 +465,7 @@ class TimelineView(QWidget):
         if item is None:
             self._say(f"Razor: nothing on {row} at frame {frame}")
             return
-        frame, _ = self._snap(self._targets((item.id,)), frame)
+        frame = gestures.razor_frame(item, frame, self._targets((item.id,)), self._tolerance())
         if not item.start < frame < item.end:
             self._say(f"Razor: frame {frame} is on an edge of the clip; nothing to cut")
             return
@@ -509,145 +500,50 @@ class TimelineView(QWidget):
         self.update()
 
     def _follow(self, drag: _Drag, pos: QPointF) -> None:
-        """Work out the gesture's result for the mouse at ``pos`` (nothing is edited)."""
+        """Work out the gesture's result for the mouse at ``pos`` (nothing is edited): the
+        mouse's travel in frames, asked of ``timeline.gestures``."""
         raw = round((pos.x() - drag.press_x) / self.pixels_per_frame)
+        tolerance = self._tolerance()
         drag.snap = None
         item = drag.item
         if drag.mode == "range":
-            frame, drag.snap = self._snap(drag.targets, self.frame_at(pos.x()))
-            anchor = drag.press_frame
-            drag.range = (min(anchor, frame), max(anchor, frame))
+            drag.range, drag.snap = gestures.drag_range(
+                drag.press_frame, self.frame_at(pos.x()), drag.targets, tolerance)
             return
         if drag.mode == "marker":
-            frame, drag.snap = self._snap(drag.targets, max(0, drag.press_frame + raw))
-            drag.delta = frame - drag.press_frame
-            return
-        assert item is not None
-        if drag.mode == "move":
-            row = self._row_at(pos.y())
-            if row is not None and self._sequence().track(row).kind == \
-                    self._sequence().track(item.track).kind:
-                drag.dest = row
-            if len(drag.group) > 1:
-                if not drag.kind_tracks:  # once per gesture: paints and moves reuse it
-                    drag.kind_tracks = self._kind_tracks(
-                        self._sequence().track(item.track).kind)
-                drag.offset = self._group_offset(drag, drag.dest or item.track)
-                drag.dest = item.track
-            earliest = min(i.start for i in drag.group) if drag.group else item.start
-            start = max(item.start - earliest, item.start + raw)
-            if self.snapping:
-                result = drag.targets.snap_range(start, item.duration, self._tolerance())
-                if result.target is not None:
-                    start = result.start
-                    drag.snap = result.target.frame
-            drag.delta = start - item.start
-        elif drag.mode == "trim":
-            edge = item.start if drag.side == "in" else item.end
-            frame, drag.snap = self._snap(drag.targets, edge + raw)
-            delta = self._clamp_trim(item, drag.side, drag.ripple, frame - edge)
-            if delta != frame - edge:
-                drag.snap = None
-            drag.delta = delta
-        elif drag.mode == "roll":
-            assert drag.other is not None
-            cut = item.end
-            frame, drag.snap = self._snap(drag.targets, cut + raw)
-            delta = self._clamp_roll(item, drag.other, frame - cut)
-            if delta != frame - cut:
-                drag.snap = None
-            drag.delta = delta
-        elif drag.mode == "slip":
-            drag.delta = self._clamp_slip(item, -raw)
-        elif drag.mode == "slide":
-            start = item.start + raw
-            if self.snapping:
-                result = drag.targets.snap_range(start, item.duration, self._tolerance())
-                if result.target is not None:
-                    start = result.start
-                    drag.snap = result.target.frame
-            drag.delta = self._clamp_slide(item, start - item.start)
-            if drag.delta != start - item.start:
-                drag.snap = None
-
-    def _kind_tracks(self, kind: str) -> list[str]:
-        tracks = [t for t in self._sequence().tracks.values() if t.kind == kind]
-        return [t.info.name for t in sorted(tracks, key=lambda t: t.info.index)]
-
-    def _group_offset(self, drag: _Drag, dest: str) -> int:
-        """How many tracks a selection moves when its dragged item goes to ``dest``: the
-        items of its kind shift by as many tracks, as far as every one of them can."""
-        assert drag.item is not None
-        names = drag.kind_tracks
-        offset = names.index(dest) - names.index(drag.item.track)
-        for other in drag.group:
-            if other.track in names:
-                i = names.index(other.track)
-                offset = max(-i, min(len(names) - 1 - i, offset))
-        return offset
+            result = gestures.drag_marker(drag.press_frame, raw, drag.targets, tolerance)
+        else:
+            assert item is not None
+            seq = self._sequence()
+            if drag.mode == "move":
+                drag.dest = gestures.move_track(seq, item, self._row_at(pos.y()),
+                                                drag.dest or item.track)
+                if len(drag.group) > 1:
+                    if not drag.kind_tracks:  # once per gesture: paints and moves reuse it
+                        drag.kind_tracks = gestures.kind_tracks(seq, seq.track(item.track).kind)
+                    drag.offset = gestures.group_offset(drag.kind_tracks, item, drag.group,
+                                                        drag.dest)
+                    drag.dest = item.track
+                result = gestures.drag_move(item, raw, drag.targets, tolerance, drag.group)
+            elif drag.mode == "trim":
+                result = gestures.drag_trim(seq, item, drag.side, raw, drag.targets, tolerance,
+                                            self._media_info(), ripple=drag.ripple)
+            elif drag.mode == "roll":
+                assert drag.other is not None
+                result = gestures.drag_roll(item, drag.other, raw, drag.targets, tolerance,
+                                            self._media_info())
+            elif drag.mode == "slip":
+                result = gestures.drag_slip(item, raw, self._media_info())
+            elif drag.mode == "slide":
+                result = gestures.drag_slide(seq, item, raw, drag.targets, tolerance,
+                                             self._media_info())
+            else:
+                return
+        drag.delta, drag.snap = result.delta, result.snap
 
     def group_dest(self, drag: _Drag, other: Item) -> str:
         """The track ``other`` (in the dragged selection) lands on."""
-        names = drag.kind_tracks
-        if other.track not in names or drag.offset == 0:
-            return other.track
-        return names[names.index(other.track) + drag.offset]
-
-    def _clamp_slide(self, item: Item, delta: int) -> int:
-        """A slide keeps the clip's media and length; the neighbour it moves into gets
-        shorter (a frame at least is left) and the one it leaves longer (within its
-        media); with a gap on that side the clip moves into the gap and no further."""
-        track = self._sequence().track(item.track)
-        left, right = track.item_ending_at(item.start), track.item_starting_at(item.end)
-        before, after = track.neighbours(item)
-        if delta > 0:
-            hi = delta
-            if right is not None:
-                hi = min(hi, right.duration - 1)
-            elif after is not None:
-                hi = min(hi, after.start - item.end)
-            length = None if left is None else self._media_length(left)
-            if left is not None and length is not None:
-                hi = min(hi, length - left.source_out)
-            return max(0, hi)
-        lo = max(delta, -item.start)
-        if left is not None:
-            lo = max(lo, 1 - left.duration)
-        elif before is not None:
-            lo = max(lo, before.end - item.start)
-        if right is not None:
-            lo = max(lo, -right.source_in)
-        return min(0, lo)
-
-    def _clamp_trim(self, item: Item, side: str | None, ripple: bool, delta: int) -> int:
-        track = self._sequence().track(item.track)
-        before, after = track.neighbours(item)
-        length = self._media_length(item)
-        if side == "in":
-            hi = item.duration - 1
-            lo = -item.source_in
-            if not ripple:
-                lo = max(lo, -item.start, (before.end - item.start) if before else -item.start)
-        else:
-            lo = 1 - item.duration
-            hi = delta if length is None else length - item.source_out
-            if not ripple and after is not None:
-                hi = min(hi, after.start - item.end)
-        return max(lo, min(hi, delta)) if lo <= hi else 0
-
-    def _clamp_roll(self, a: Item, b: Item, delta: int) -> int:
-        lo = max(1 - a.duration, -b.source_in)
-        hi = b.duration - 1
-        length = self._media_length(a)
-        if length is not None:
-            hi = min(hi, length - a.source_out)
-        return max(lo, min(hi, delta)) if lo <= hi else 0
-
-    def _clamp_slip(self, item: Item, delta: int) -> int:
-        lo = -item.source_in
-        length = self._media_length(item)
-        hi = delta if length is None else length - item.source_out
-        return max(lo, min(hi, delta)) if lo <= hi else 0
+        return gestures.group_track(drag.kind_tracks, drag.offset, other)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() != Qt.MouseButton.LeftButton:
@@ -687,18 +583,9 @@ class TimelineView(QWidget):
         if drag.mode == "move" and len(drag.group) > 1:
             if drag.delta == 0 and drag.offset == 0:
                 return
-            # The item ahead in the direction of travel (across tracks, then in time) moves
-            # first, into space the others never reach: no step overwrites another
-            # selected item that has yet to move.
-            names = drag.kind_tracks
-            up, later = (drag.offset > 0) - (drag.offset < 0), (drag.delta > 0) - (drag.delta < 0)
-
-            def order(i: Item) -> tuple[int, int]:
-                index = names.index(i.track) if i.track in names else 0
-                return -index * up, -i.start * later
-
-            steps = [{"op": "move", "item": i.id, "track": self.group_dest(drag, i),
-                      "at": i.start + drag.delta} for i in sorted(drag.group, key=order)]
+            # In an order where no step overwrites a selected item that has yet to move.
+            steps = gestures.group_move_steps(drag.group, drag.kind_tracks, drag.offset,
+                                              drag.delta)
             self._commit({"op": "group", "label": f"Move {len(steps)} items", "steps": steps})
         elif drag.mode == "move":
             if drag.delta == 0 and drag.dest == item.track:
@@ -758,7 +645,8 @@ class TimelineView(QWidget):
             if row is not None:
                 item = self._sequence().track(row).item_at(self.frame_at(pos.x()))
                 if item is not None:
-                    frame, _ = self._snap(self._targets((item.id,)), self.frame_at(pos.x()))
+                    frame = gestures.razor_frame(item, self.frame_at(pos.x()),
+                                                 self._targets((item.id,)), self._tolerance())
             if frame != self._hover_frame:
                 self._hover_frame = frame
                 self.update()

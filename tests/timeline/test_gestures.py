@@ -37,7 +37,16 @@ from timeline.gestures import (
     razor_frame,
     snap_frame,
 )
-from timeline.model import EditError, Item, MediaInfo, Sequence, SequenceSettings, Track, TrackInfo
+from timeline.model import (
+    EditError,
+    Item,
+    MediaInfo,
+    Sequence,
+    SequenceSettings,
+    Track,
+    TrackInfo,
+    TrackKind,
+)
 from timeline.snapping import SnapTargets, snap_targets
 
 MEDIA = {
@@ -49,8 +58,9 @@ NO_TARGETS = SnapTargets(())
 
 def empty_timeline() -> Timeline:
     seq = Sequence(SequenceSettings())
-    for name, kind, index in [("V1", "video", 1), ("V2", "video", 2), ("V3", "video", 3),
-                              ("A1", "audio", 1)]:
+    tracks: list[tuple[str, TrackKind, int]] = [("V1", "video", 1), ("V2", "video", 2),
+                                                ("V3", "video", 3), ("A1", "audio", 1)]
+    for name, kind, index in tracks:
         seq.tracks[name] = Track(TrackInfo(name=name, kind=kind, index=index))
     return Timeline(seq, media=dict(MEDIA))
 
