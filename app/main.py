@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -49,12 +49,11 @@ from project_store.db import ProjectError
 from project_store.project import Project
 from project_store.takes import GenerationRecords
 from services import session_record as session
-from services.render_sources import plan_sources
+from services.editor_session import EditorSession
+from services.errors import ErrorReporter, Report
 from timeline.engine.background import BackgroundJobs
-from timeline.engine.compositor import render_frame
-from timeline.engine.mixer import mix_audio
 from timeline.engine.playback import PlaybackEngine
-from timeline.engine.sources import MediaAudioSource, MediaFrameSource
+from timeline.engine.sources import MediaFrameSource
 from timeline.model import EditError
 from timeline.time import format_rate, timecode
 
@@ -62,10 +61,20 @@ APP_NAME = "Takeline"
 
 
 class MainWindow(QMainWindow):
+    """Layout, menus and wiring over an ``EditorSession`` (the project, the selection, the
+    sources and playback live there, Qt-free)."""
+
+    # A background failure, hopped to the UI thread (reports come from any thread).
+    _reported = Signal(object)
+
     def __init__(self, project: Project, *, use_audio_device: bool = True) -> None:
         super().__init__()
-        self.use_audio_device = use_audio_device
-        self.project = project
+        self.errors = ErrorReporter()
+        self.session = EditorSession(
+            project, present=lambda n, picture: self.mailbox.arrived.emit(n, picture),
+            use_audio_device=use_audio_device, errors=self.errors)
+        self._reported.connect(self._show_report)
+        self.errors.subscribe(self._reported.emit)
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.resize(1280, 720)
 
@@ -86,7 +95,8 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineView(lambda: self.project.sequence, self._asset_kind)
         self.timeline.playhead_moved.connect(self._update_status)
         self.timeline.marker_activated.connect(self.edit_marker)
-        self.timeline.selection_changed.connect(lambda _id: self._update_status())
+        self.timeline.selection_changed.connect(self.session.select)
+        self.session.on_selection(lambda _item: self._update_status())
         # Mouse drags in the timeline edit through ``run``: one undo step per gesture.
         self.timeline.attach_editor(
             self.run, media=lambda: self.project.timeline.media,
@@ -114,10 +124,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(split)
         self.mailbox = FrameMailbox()
         self.mailbox.arrived.connect(self._on_picture)
-        self._source: MediaFrameSource | None = None
-        self._sound: MediaAudioSource | None = None
         self._scrub: ScrubRenderer | None = None
-        self.playback: PlaybackEngine | None = None
         # Thumbnails and waveforms: made off the UI thread, cached beside the project.
         self.jobs = BackgroundJobs()
         self.importer = MediaImporter(lambda: self.project, parent=self)
@@ -127,23 +134,21 @@ class MainWindow(QMainWindow):
         self.import_error: QMessageBox | None = None
         self.media_caches = MediaCacheLoader(
             self.jobs, self.timeline, parent=self,
-            report=lambda message: self.statusBar().showMessage(message, 8000))
+            report=self.errors.for_source("Thumbnails and waveforms"))
         self.media_caches.updated.connect(
             lambda: self.bin.set_thumbnails(self.media_caches.filmstrips))
         # Thumbnails and waveforms still being made, always in view at the status bar's end.
         self.background_label = QLabel()
         self.statusBar().addPermanentWidget(self.background_label)
         self.media_caches.updated.connect(self._show_background_work)
-        self.proxies = ProxyBuilder(
-            self.jobs, parent=self,
-            report=lambda message: self.statusBar().showMessage(message, 8000))
+        self.proxies = ProxyBuilder(self.jobs, parent=self,
+                                    report=self.errors.for_source("Proxies"))
         self.proxies.ready.connect(self._on_proxy_ready)
         self._start_engines()
         self.timeline.playhead_moved.connect(self._on_playhead)
         self.exports = ExportQueuePanel()
-        self.generation = GenerationPanel(
-            project, parent=self,
-            report=lambda message: self.statusBar().showMessage(message, 15000))
+        self.generation = GenerationPanel(project, parent=self,
+                                          report=self.errors.for_source("Generation"))
         self.generation_dock = self._add_dock("Generate", "generate", self.generation)
         # Generation jobs and exports share one Jobs dock, under the inspector docks.
         self.jobs_panel = JobsPanel(self.generation.jobs_view, self.exports)
@@ -160,12 +165,9 @@ class MainWindow(QMainWindow):
             button.clicked.connect(self.show_jobs)
         self.generation.takes_changed.connect(self._on_takes_changed)
         self.generation.edited.connect(self.refresh)
-        self.timeline.selection_changed.connect(
-            lambda item_id: self.generation.show_segment(
-                self.project.sequence.find_item(item_id) if item_id else None))
-        self.brief = BriefPanel(
-            lambda: self.project, parent=self,
-            report=lambda message: self.statusBar().showMessage(message, 15000))
+        self.session.on_selection(self.generation.show_segment)
+        self.brief = BriefPanel(lambda: self.project, parent=self,
+                                report=self.errors.for_source("Brief"))
         # Beside Generate as a tab: both inspect the selected segment, one at a time.
         self.brief_dock = self._add_dock("Brief", "brief", self.brief,
                                          tab_with=self.generation_dock)
@@ -173,13 +175,10 @@ class MainWindow(QMainWindow):
         # The pose editor shows the viewer's picture of the segment (rendered off the UI thread).
         self.brief.frame_renderer = lambda n: self._render(n)
         self.timeline.playhead_moved.connect(lambda _f: self._update_overlay())
-        self.timeline.selection_changed.connect(lambda _id: self._update_overlay())
-        self.timeline.selection_changed.connect(
-            lambda item_id: self.brief.show_segment(
-                self.project.sequence.find_item(item_id) if item_id else None))
-        self.takes_browser = TakesBrowser(
-            lambda: self.project, parent=self,
-            report=lambda message: self.statusBar().showMessage(message, 8000))
+        self.session.on_selection(lambda _item: self._update_overlay())
+        self.session.on_selection(self.brief.show_segment)
+        self.takes_browser = TakesBrowser(lambda: self.project, parent=self,
+                                          report=self.errors.for_source("Takes"))
         self.takes_dock = self._add_dock("Takes", "takes", self.takes_browser,
                                          tab_with=self.generation_dock)
         self.clip_inspector = ClipInspector(lambda: self.project, lambda: self.timeline.playhead,
@@ -187,14 +186,10 @@ class MainWindow(QMainWindow):
         self.clip_dock = self._add_dock("Clip", "clip", self.clip_inspector,
                                         tab_with=self.generation_dock)
         self.clip_inspector.edited.connect(self.refresh)
-        self.timeline.selection_changed.connect(
-            lambda item_id: self.clip_inspector.show_item(
-                self.project.sequence.find_item(item_id) if item_id else None))
+        self.session.on_selection(self.clip_inspector.show_item)
         self.generation_dock.raise_()
         self.takes_browser.takes_changed.connect(self._on_takes_changed)
-        self.timeline.selection_changed.connect(
-            lambda item_id: self.takes_browser.show_segment(
-                self.project.sequence.find_item(item_id) if item_id else None))
+        self.session.on_selection(self.takes_browser.show_segment)
         self.recovery_notice: QMessageBox | None = None
         self._build_menus()
         self._begin_session()
@@ -309,7 +304,7 @@ class MainWindow(QMainWindow):
     def split_at_playhead(self) -> None:
         at = self.timeline.playhead
         seq = self.project.sequence
-        selected = seq.find_item(self.timeline.selected) if self.timeline.selected else None
+        selected = self.session.selected_item
         tracks = [selected.track] if selected else [
             t.name for t in seq.tracks.values() if t.item_at(at) is not None
             and t.item_at(at).start != at]  # type: ignore[union-attr]
@@ -327,7 +322,7 @@ class MainWindow(QMainWindow):
     def ripple_trim(self, side: str) -> None:
         seq = self.project.sequence
         at = self.timeline.playhead
-        item = seq.find_item(self.timeline.selected) if self.timeline.selected else None
+        item = self.session.selected_item
         if item is None:
             item = next((t.item_at(at) for t in seq.tracks.values() if t.item_at(at)), None)
         if item is None:
@@ -361,6 +356,12 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(tab_with, dock)
         return dock
 
+    def _show_report(self, report: Report) -> None:
+        """Every background failure (services.errors) in the status bar, long enough to
+        read; the latest are kept in ``self.errors.recent`` and the log."""
+        self.statusBar().showMessage(report.message,
+                                     15000 if report.level == "error" else 10000)
+
     def show_jobs(self) -> None:
         """The Jobs dock in view (a job was just asked for)."""
         self.jobs_dock.show()
@@ -387,6 +388,7 @@ class MainWindow(QMainWindow):
                                 for i in sorted(items, key=lambda i: i.start, reverse=True)]}
         if self.run(params):
             self.timeline.selected = None
+            self.session.select(None)
 
     def step(self, frames: int) -> None:
         self.timeline.set_playhead(self.timeline.playhead + frames)
@@ -444,12 +446,12 @@ class MainWindow(QMainWindow):
 
     def _on_relink_searched(self, search: RelinkSearch) -> None:
         if search.relinked is None:
-            self.statusBar().showMessage(f"Not relinked: {search.error}", 15000)
+            self.errors.report("Relink", f"Not relinked: {search.error}")
             return
         self._after_relink(search.relinked)
         if search.error:
-            self.statusBar().showMessage(
-                f"Relinked {search.relinked} file(s); not relinked: {search.error}", 15000)
+            self.errors.report(
+                "Relink", f"Relinked {search.relinked} file(s); not relinked: {search.error}")
 
     def _after_relink(self, count: int) -> None:
         self._start_engines()
@@ -474,18 +476,13 @@ class MainWindow(QMainWindow):
         self.generation.switch_project(project)  # the old queue stops before its project closes
         self.proxies.forget()
         self._stop_engines()
-        session.end_session(self.project.path)
-        self.project.close()
-        self.project = project
+        self.timeline.selected = None
+        self.session.switch_to(project)  # closes the old project; clears the selection
         self.bin.forget_thumbnails()  # asset ids are per project
         self._start_engines()
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
-        self.timeline.selected = None
         self.timeline.set_playhead(0)
-        self.brief.show_segment(None)
-        self.takes_browser.show_segment(None)
         self._begin_session()
-        session.add_recent(project.path)
         self.refresh()
         resettle_heap()  # the closed project's objects may sit in the frozen start-up heap
         return True
@@ -506,7 +503,7 @@ class MainWindow(QMainWindow):
     def _begin_session(self) -> None:
         """Mark the project open; tell the user (without blocking) if the last run did not
         close it."""
-        found = session.begin_session(self.project.path)
+        found = self.session.begin()
         if found.crashed:
             self.statusBar().showMessage(session.CRASH_NOTICE, 30000)
             notice = QMessageBox(QMessageBox.Icon.Information, APP_NAME, session.CRASH_NOTICE,
@@ -521,37 +518,26 @@ class MainWindow(QMainWindow):
                 f"This project is also open in another Takeline (process {found.other_pid}); "
                 "edits from both are saved, but each window shows only its own.", 15000)
 
-    # --- viewer and playback
-    def _preview_size(self) -> tuple[int, int]:
-        st = self.project.sequence.settings
-        # Half resolution keeps playback real time on modest machines; even sizes for video.
-        return max(2, st.width // 4 * 2), max(2, st.height // 4 * 2)
+    # --- viewer and playback (the engines live in the session; the scrub thread here)
+    @property
+    def project(self) -> Project:
+        return self.session.project
+
+    @property
+    def playback(self) -> PlaybackEngine | None:
+        return self.session.playback
+
+    @property
+    def _source(self) -> MediaFrameSource | None:
+        return self.session.frames
 
     def _render(self, n: int) -> Any:
-        assert self._source is not None
-        return render_frame(self.project.sequence, n, self._source, size=self._preview_size(),
-                            alpha=False)
-
-    def _render_and_prefetch(self, n: int) -> Any:
-        assert self._source is not None
-        if n % 12 == 0:
-            self._source.prefetch(self.project.sequence, n, 48, self._preview_size())
-        return self._render(n)
+        return self.session.render(n)
 
     def _start_engines(self) -> None:
         self._stop_engines()
-        plan = plan_sources(self.project, use_proxies=True)  # playback: proxies if built
-        self._source = plan.frame_source()
-        self._scrub = ScrubRenderer(self._render, self.mailbox)
-        seq = self.project.sequence
-        self._sound = sound = plan.audio_source()
-        self.playback = PlaybackEngine(
-            fps=seq.fps, sample_rate=seq.sample_rate, render=self._render_and_prefetch,
-            present=lambda n, picture: self.mailbox.arrived.emit(n, picture),
-            frame_count=lambda: self.project.sequence.duration_frames,
-            mix=lambda first, count: mix_audio(self.project.sequence, first, count, sound),
-            use_audio_device=self.use_audio_device,
-            prepare=self._prepare_playback)
+        self.session.start_engines()
+        self._scrub = ScrubRenderer(self.session.render, self.mailbox)
         self._request_media_caches()
 
     def _request_media_caches(self) -> None:
@@ -582,46 +568,33 @@ class MainWindow(QMainWindow):
             else "No online video assets to build proxies for", 6000)
 
     def _on_proxy_ready(self, asset_id: int, path: Any) -> None:
-        if self._source is not None and asset_id in self.project.assets:
-            self._source.set_proxy(asset_id, path)
+        if self.session.set_proxy(asset_id, path):
             self.refresh()
 
     def toggle_proxy(self) -> None:
-        item = (self.project.sequence.find_item(self.timeline.selected)
-                if self.timeline.selected else None)
+        item = self.session.selected_item
         if item is None or item.kind != "clip":
             self.statusBar().showMessage("Select a clip first", 4000)
             return
         on = not getattr(item, "use_proxy", False)
         if self.run({"op": "set", "item": item.id, "use_proxy": on}):
-            have = self._source is not None and item.asset in self._source.proxies  # type: ignore[attr-defined]
+            have = self.session.has_proxy(getattr(item, "asset", None))
             note = "" if have or not on else " (no proxy yet: Edit > Build Proxies)"
             self.statusBar().showMessage(f"Clip #{item.id} plays from its "
                                          f"{'proxy' if on else 'original'}{note}", 6000)
 
-    def _prepare_playback(self, start: int) -> None:
-        if self._source is not None:
-            self._source.warm(self.project.sequence)
-            self._source.prefetch(self.project.sequence, start, 48, self._preview_size())
-
     def _stop_engines(self) -> None:
-        if self.playback is not None:
-            self.playback.close()
-            self.playback = None
         if self._scrub is not None:
             self._scrub.close()
             self._scrub = None
-        if self._source is not None:
-            self._source.close()
-            self._source = None
-        if self._sound is not None:
-            self._sound.close()
-            self._sound = None
+        self.session.stop_engines()
 
     def _on_picture(self, frame: int, picture: Any) -> None:
         if picture is None:  # a frame that failed to render: keep the last one up
-            if self.playback is not None and self.playback.last_error:
-                self.statusBar().showMessage(f"Render error: {self.playback.last_error}", 4000)
+            error = self.playback.last_error if self.playback is not None else None
+            if error and error != self._last_render_error:  # once, not once per frame
+                self.errors.report("Playback", f"Render error: {error}")
+            self._last_render_error = error
             return
         self.viewer.show_picture(frame, picture)
         if self.playback is not None and self.playback.playing:
@@ -630,6 +603,7 @@ class MainWindow(QMainWindow):
             self._following = False
 
     _following = False
+    _last_render_error: str | None = None
 
     def _on_playhead(self, frame: int) -> None:
         if self._following:
@@ -733,7 +707,7 @@ class MainWindow(QMainWindow):
     def _update_status(self, *_: Any) -> None:
         seq = self.project.sequence
         ph = self.timeline.playhead
-        sel = seq.find_item(self.timeline.selected) if self.timeline.selected else None
+        sel = self.session.selected_item
         lines = [
             f"<b>{seq.settings.name}</b> — {format_rate(seq.fps)} fps, "
             f"{seq.settings.width}x{seq.settings.height}, {seq.sample_rate} Hz",
@@ -778,14 +752,13 @@ class MainWindow(QMainWindow):
     def _update_overlay(self) -> None:
         """The selected generated segment's poses and camera over the viewer's picture."""
         seq = self.project.sequence
-        sel = seq.find_item(self.timeline.selected) if self.timeline.selected else None
+        sel = self.session.selected_item
         self.viewer.show_conditioning(sel, self.timeline.playhead, fps=float(seq.fps),
                                       aspect=seq.settings.width / max(1, seq.settings.height))
 
     def _on_takes_changed(self) -> None:
         """A take was made or switched: the viewer shows it from now on."""
-        if self._source is not None:
-            self._source.set_takes(GenerationRecords(self.project).active_take_media())
+        self.session.refresh_takes()
         self.refresh()
         self._scrub_to(self.timeline.playhead)
 
@@ -799,8 +772,7 @@ class MainWindow(QMainWindow):
         self._stop_engines()
         if self.recovery_notice is not None:
             self.recovery_notice.close()
-        session.end_session(self.project.path)
-        self.project.close()
+        self.session.close()
         event.accept()
 
 

@@ -145,7 +145,7 @@ def test_build_proxies_in_background_and_switch_a_clip(qtbot, project_path: Path
     asset_id, path = ready.args
     assert asset_id == 1 and Path(path).is_file()
     assert window._source is not None and window._source.proxies[1] == Path(path)
-    window.timeline.selected = 1
+    window.timeline.select_items([1])  # as a click does: the session follows
     window.toggle_proxy()
     assert window.project.sequence.item(1).use_proxy is True
     assert "plays from its proxy" in window.statusBar().currentMessage()
