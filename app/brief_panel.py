@@ -185,10 +185,6 @@ class BriefPanel(SegmentEditing, QWidget):
         self.camera_picker = CameraPresetPicker()
         self.camera_picker.applied.connect(self._apply_camera)
         self.camera_picker.refused.connect(self.show_error)
-        self.camera_preset = self.camera_picker.preset
-        self.camera_amount = self.camera_picker.amount
-        self.camera_stages = self.camera_picker.stages
-        self.camera_apply = self.camera_picker.apply_button
         self.camera_clear = QPushButton("Clear")
         self.camera_clear.clicked.connect(self.clear_camera)
         self.camera_text = QLabel("No camera move")
@@ -594,8 +590,11 @@ class BriefPanel(SegmentEditing, QWidget):
         self.edited.emit()
 
     def shutdown_editors(self) -> None:
-        if self.pose_editor is not None:
-            self.pose_editor.shutdown()
+        """Stop the editors' background work (renders, preview playback): the window is
+        closing."""
+        for editor in (self.camera_editor, self.pose_editor):
+            if editor is not None:
+                editor.shutdown()
 
     # poses
     def clear_poses(self) -> bool:

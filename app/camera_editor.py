@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
@@ -32,7 +31,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -40,7 +38,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSlider,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -48,14 +45,21 @@ from PySide6.QtWidgets import (
 )
 
 from app.camera_presets import CameraPresetPicker, Stages
-from app.segment_editing import SegmentEditing
+from app.keyframe_editor import (
+    PREVIEW_WIDTH,
+    KeyframeEditor,
+    PlateCache,
+    easing_after,
+    make_easing_combo,
+    preview_size,
+    previz_frame,
+)
 from app.theme import (
     CAMERA_NOW,
     CAMERA_PATH,
     CANVAS,
     CANVAS_GRID,
     GUIDE_LINE,
-    KEY_MARK,
     KEYFRAME,
     KEYFRAME_OUTLINE,
     PICTURE_BACKDROP,
@@ -65,10 +69,7 @@ from app.theme import (
     TEXT_MUTED,
 )
 from app.viewer import to_qimage
-from generation.conditioning import plate_reference
-from generation.scene import load_plate, scene_frames
 from project_store.project import Project
-from project_store.references import reference_path
 from timeline.conditioning.camera import (
     CHANNELS,
     SENSOR_WIDTH_MM,
@@ -79,56 +80,10 @@ from timeline.conditioning.camera import (
     describe,
     static_path,
 )
-from timeline.conditioning.easing import EASINGS
 from timeline.model import GeneratedSegment
 
-PREVIEW_WIDTH = 320
 HANDLE_RADIUS = 5.0
 HIT_RADIUS = 8.0
-
-
-# --- helpers shared with the pose editor --------------------------------------------------
-
-
-def preview_size(project: Project, width: int = PREVIEW_WIDTH) -> tuple[int, int]:
-    """(width, height) of a previz picture with the sequence's aspect."""
-    st = project.sequence.settings
-    return width, max(2, round(width * st.height / max(1, st.width)))
-
-
-class PlateCache:
-    """The segment's previz plate at one size, loaded once per picture (loading and fitting
-    a reference picture is the slow part of a previz frame)."""
-
-    def __init__(self) -> None:
-        self._key: tuple[Any, ...] | None = None
-        self._plate: np.ndarray | None = None
-
-    def plate(self, project: Project, seg: GeneratedSegment, width: int,
-              height: int) -> np.ndarray | None:
-        """The fitted plate, or None for the studio backdrop (no picture, or unreadable)."""
-        ref = plate_reference(tuple(seg.references))
-        key = (ref.sha256 if ref else None, width, height)
-        if key != self._key:
-            self._key = key
-            self._plate = None
-            if ref is not None:
-                try:
-                    self._plate = load_plate({"path": str(reference_path(project, ref))},
-                                             width, height)
-                except (OSError, ValueError):
-                    self._plate = None  # a missing picture: the backdrop stands in
-        return self._plate
-
-
-def previz_frame(project: Project, seg: GeneratedSegment, plates: PlateCache, frame: float,
-                 *, camera: CameraPath | None, poses: Any, width: int,
-                 height: int) -> np.ndarray:
-    """One previz picture of the segment at (segment) ``frame``."""
-    plate = plates.plate(project, seg, width, height)
-    fps = float(project.sequence.fps)
-    return next(scene_frames(camera=camera, poses=poses, plate=plate, times=[float(frame)],
-                             fps=fps, width=width, height=height, max_width=width))
 
 
 # --- the top view -------------------------------------------------------------------------
@@ -391,30 +346,18 @@ KEY_FIELDS: tuple[tuple[str, str, float, float, int], ...] = (
 )
 
 
-class CameraEditor(SegmentEditing, QDialog):
+class CameraEditor(KeyframeEditor):
     """Edits one segment's camera path; ``edited`` after each committed change."""
 
-    edited = Signal()
+    prop = "camera"
 
     def __init__(self, project: Callable[[], Project], segment_id: int, *,
                  report: Callable[[str], None] | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._init_segment_editing(project, segment_id, report)
+        super().__init__(project, segment_id, title="Camera path", report=report,
+                         parent=parent)
         self.path: CameraPath = static_path()
-        self.frame = 0
-        self._loading = False
-        self._plates = PlateCache()
-        # One render per event-loop turn, however many times it is asked for; owned by the
-        # window, so a pending render dies with it.
-        self._render_timer = QTimer(self)
-        self._render_timer.setSingleShot(True)
-        self._render_timer.setInterval(0)
-        self._render_timer.timeout.connect(self.render_now)
-        self.setWindowTitle("Camera path")
-        self.setModal(False)
 
-        self.title = QLabel()
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.top = TopView()
@@ -424,9 +367,6 @@ class CameraEditor(SegmentEditing, QDialog):
         self.top.frame_picked.connect(lambda f: self.slider.setValue(f))
         self.view = PictureView()
 
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.valueChanged.connect(self.set_frame)
-        self.frame_label = QLabel()
         self.preview_button = QPushButton("Preview")
         self.preview_button.setCheckable(True)
         self.preview_button.toggled.connect(self._toggle_preview)
@@ -466,23 +406,10 @@ class CameraEditor(SegmentEditing, QDialog):
         self.presets = CameraPresetPicker()
         self.presets.applied.connect(self.apply_stages)
         self.presets.refused.connect(self.show_error)
-        self.preset = self.presets.preset
-        self.amount = self.presets.amount
-        self.stages = self.presets.stages
-        self.apply_button = self.presets.apply_button
         self._build_layout()
         self.refresh()
 
     def _build_layout(self) -> None:
-        left = QVBoxLayout()
-        left.addWidget(self.top, 1)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Frame"))
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.frame_label)
-        row.addWidget(self.preview_button)
-        left.addLayout(row)
-
         right = QVBoxLayout()
         self.view.setMaximumHeight(240)
         right.addWidget(self.view, 1)
@@ -503,61 +430,35 @@ class CameraEditor(SegmentEditing, QDialog):
         lay = QVBoxLayout(presets)
         lay.addWidget(self.presets)
         right.addWidget(presets)
-
-        body = QHBoxLayout()
-        body.addLayout(left, 3)
-        body.addLayout(right, 2)
-        outer = QVBoxLayout(self)
-        outer.addWidget(self.title)
-        outer.addWidget(self.description)
-        outer.addWidget(self.error)
-        outer.addLayout(body, 1)
-        self.resize(980, 640)
+        self._lay_out(self.top, right, right_stretch=2, header=[self.description],
+                      frame_row=[self.preview_button], size=(980, 640))
 
     # ------------------------------------------------------------------ showing
-    def set_segment(self, segment_id: int | None) -> None:
-        if segment_id != self.segment_id:
-            self.segment_id = segment_id
-            self.frame = 0
-            self.top.selected = None
-            self.show_error("")
-        self.refresh()
+    def _segment_widgets(self) -> tuple[QWidget, ...]:
+        return (self.top, self.slider, self.keys, self.add_key_button,
+                self.delete_key_button, self.presets, self.preview_button, self.distance,
+                *self.fields.values())
 
-    def refresh(self) -> None:
-        """Show the segment's path as the project has it (after an edit, undo or redo)."""
-        if self.top.dragging:
-            return  # the release commits and refreshes
-        seg = self.segment()
-        self._loading = True
-        try:
-            for w in (self.top, self.slider, self.keys, self.add_key_button,
-                      self.delete_key_button, self.presets, self.preview_button, self.distance,
-                      *self.fields.values()):
-                w.setEnabled(seg is not None)
-            if seg is None:
-                self.title.setText("Select a generated segment")
-                self.description.setText("")
-                self.top.set_path(None, 1, 24.0)
-                self.view.set_picture(None)
-                self.keys.setRowCount(0)
-                return
-            self.path = seg.camera if seg.camera is not None else static_path()
-            fps = float(self.project.sequence.fps)
-            self.title.setText(f"<b>Segment {seg.id}</b>: {seg.duration} frames"
-                               + ("" if seg.camera is not None else " · no camera move yet"))
-            self.description.setText(f"<i>{describe(self.path, fps)}</i>")
-            self.slider.setRange(0, max(0, seg.duration - 1))
-            self.frame = min(self.frame, max(0, seg.duration - 1))
-            self.slider.setValue(self.frame)
-            self.top.set_path(self.path, seg.duration, fps)
-            self.top.set_frame(self.frame)
-            self._fill_keys()
-            self.distance.setValue(self.path.distance)
-            self.presets.show_stages(self.path.stages)
-        finally:
-            self._loading = False
-        self._show_frame_label()
-        self.request_render()
+    def _clear_selection(self) -> None:
+        self.top.selected = None
+
+    def _show_nothing(self) -> None:
+        self.description.setText("")
+        self.top.set_path(None, 1, 24.0)
+        self.view.set_picture(None)
+        self.keys.setRowCount(0)
+
+    def _load_segment(self, seg: GeneratedSegment) -> None:
+        self.path = seg.camera if seg.camera is not None else static_path()
+        self.title.setText(f"<b>Segment {seg.id}</b>: {seg.duration} frames"
+                           + ("" if seg.camera is not None else " · no camera move yet"))
+        self.description.setText(f"<i>{describe(self.path, float(self.project.sequence.fps))}</i>")
+
+    def _fill_segment(self, seg: GeneratedSegment) -> None:
+        self.top.set_path(self.path, seg.duration, float(self.project.sequence.fps))
+        self._fill_keys()
+        self.distance.setValue(self.path.distance)
+        self.presets.show_stages(self.path.stages)
 
     def _fill_keys(self) -> None:
         selected = self.top.selected
@@ -566,9 +467,7 @@ class CameraEditor(SegmentEditing, QDialog):
             item = QTableWidgetItem(str(key.frame))
             item.setData(Qt.ItemDataRole.UserRole, row)
             self.keys.setItem(row, 0, item)
-            combo = QComboBox()
-            for easing in EASINGS:
-                combo.addItem(easing.replace("_", " "), easing)
+            combo = make_easing_combo()
             combo.setCurrentIndex(max(0, combo.findData(key.easing)))
             combo.currentIndexChanged.connect(
                 lambda _i, r=row, c=combo: self.set_easing(r, c.currentData()))
@@ -599,29 +498,13 @@ class CameraEditor(SegmentEditing, QDialog):
         assert isinstance(combo, QComboBox)
         return combo
 
-    def _show_frame_label(self) -> None:
-        seg = self.segment()
-        last = seg.duration - 1 if seg else 0
-        on_key = any(k.frame == self.frame for k in self.path.keys)
-        self.frame_label.setText(f"{self.frame} / {last}{' ' + KEY_MARK if on_key else ''}")
-
-    def set_frame(self, frame: int) -> None:
-        self.frame = int(frame)
-        if self.slider.value() != self.frame:
-            self.slider.setValue(self.frame)  # calls back here once
-            return
+    def _show_frame(self) -> None:
         self.top.set_frame(self.frame)
-        self._show_frame_label()
-        self.request_render()
-
-    def request_render(self) -> None:
-        """Render the camera view once the current events are handled (a slider drag or a
-        handle drag asks many times; only the last one is drawn)."""
-        if not self._render_timer.isActive():
-            self._render_timer.start()
+        self.frame_label.setText(self.frame_text(any(k.frame == self.frame
+                                                     for k in self.path.keys)))
 
     def render_now(self) -> None:
-        self._render_timer.stop()
+        super().render_now()
         seg = self.segment()
         if seg is None:
             self.view.set_picture(None)
@@ -636,10 +519,6 @@ class CameraEditor(SegmentEditing, QDialog):
         self.view.set_picture(picture)
 
     # ------------------------------------------------------------------ edits
-    def commit(self, path: CameraPath | None) -> bool:
-        """One ``set camera`` edit; refusals are shown, never raised."""
-        return self._set(camera=None if path is None else path.to_json())
-
     def _moved_path(self, index: int, x: float, z: float) -> CameraPath | None:
         if not 0 <= index < len(self.path.keys):
             return None
@@ -738,8 +617,7 @@ class CameraEditor(SegmentEditing, QDialog):
                             "its fields")
             return False
         base = replace(self.path, handheld=None).at(self.frame)
-        before = [k for k in self.path.keys if k.frame < self.frame]
-        easing = before[-1].easing if before else "ease_in_out"
+        easing = easing_after(self.path.keys, self.frame, "ease_in_out")
         path = self.path.with_key(CameraKey.at(self.frame, base, easing))
         self.top.selected = next(i for i, k in enumerate(path.keys) if k.frame == self.frame)
         return self.commit(path)
@@ -801,9 +679,9 @@ class CameraEditor(SegmentEditing, QDialog):
         self.slider.setValue(self.frame + 1)
         self.render_now()  # draw each frame of the preview, not only the last
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def shutdown(self) -> None:
         self.preview_button.setChecked(False)
-        super().closeEvent(event)
+        super().shutdown()
 
 
 __all__ = ["CameraEditor", "PictureView", "PlateCache", "TopView", "previz_frame",

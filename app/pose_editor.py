@@ -19,29 +19,31 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
-    QDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
 
-from app.camera_editor import PlateCache, preview_size, previz_frame
-from app.segment_editing import SegmentEditing
+from app.keyframe_editor import (
+    KeyframeEditor,
+    easing_after,
+    make_easing_combo,
+    preview_size,
+    previous_key,
+    previz_frame,
+)
 from app.theme import KEY_MARK, PICTURE_BACKDROP, PICTURE_SURROUND, WHITE, joint_colour, with_alpha
 from app.viewer import FrameMailbox, ScrubRenderer, to_qimage
 from project_store.project import Project
-from timeline.conditioning.easing import EASINGS
 from timeline.conditioning.pose import (
     JOINTS,
     LIMBS,
@@ -51,6 +53,7 @@ from timeline.conditioning.pose import (
     PoseTrack,
     Skeleton,
 )
+from timeline.model import GeneratedSegment
 
 HIT_RADIUS = 8.0
 JOINT_RADIUS = 4.0
@@ -227,41 +230,27 @@ class PoseCanvas(QWidget):
         p.end()
 
 
-class PoseEditor(SegmentEditing, QDialog):
+class PoseEditor(KeyframeEditor):
     """Edits one segment's pose track; ``edited`` after each committed change."""
 
-    edited = Signal()
+    prop = "poses"
 
     def __init__(self, project: Callable[[], Project], segment_id: int, *,
                  frame_renderer: Callable[[int], Any] | None = None,
                  report: Callable[[str], None] | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._init_segment_editing(project, segment_id, report)
+        super().__init__(project, segment_id, title="Poses", report=report, parent=parent)
         self.frame_renderer = frame_renderer
         self.track = PoseTrack()
-        self.frame = 0
         self.selected: int | None = None
-        self._loading = False
-        self._plates = PlateCache()
-        self._background_timer = QTimer(self)
-        self._background_timer.setSingleShot(True)
-        self._background_timer.setInterval(0)
-        self._background_timer.timeout.connect(self._render_background)
         self._scrub: ScrubRenderer | None = None
         self._mailbox = FrameMailbox(self)
         self._mailbox.arrived.connect(self._on_sequence_picture)
-        self.setWindowTitle("Poses")
-        self.setModal(False)
 
-        self.title = QLabel()
         self.canvas = PoseCanvas()
         self.canvas.person_picked.connect(self.select_person)
         self.canvas.joint_moved.connect(self._on_joint_moved)
         self.canvas.joint_released.connect(self._on_joint_released)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.valueChanged.connect(self.set_frame)
-        self.frame_label = QLabel()
 
         self.people = QListWidget()
         self.people.setMaximumHeight(140)
@@ -280,9 +269,7 @@ class PoseEditor(SegmentEditing, QDialog):
         self.copy_button.clicked.connect(self.copy_from_previous)
         self.visible = QCheckBox("Visible at this frame")
         self.visible.toggled.connect(self._visible_toggled)
-        self.easing = QComboBox()
-        for easing in EASINGS:
-            self.easing.addItem(easing.replace("_", " "), easing)
+        self.easing = make_easing_combo()
         self.easing.currentIndexChanged.connect(self._easing_changed)
         self.import_button = QPushButton("Import OpenPose JSON…")
         self.import_button.clicked.connect(self._choose_poses)
@@ -290,14 +277,6 @@ class PoseEditor(SegmentEditing, QDialog):
         self.refresh()
 
     def _build_layout(self) -> None:
-        left = QVBoxLayout()
-        left.addWidget(self.canvas, 1)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Frame"))
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.frame_label)
-        left.addLayout(row)
-
         right = QVBoxLayout()
         people = QGroupBox("People")
         lay = QVBoxLayout(people)
@@ -323,62 +302,37 @@ class PoseEditor(SegmentEditing, QDialog):
         right.addWidget(keys)
         right.addWidget(self.import_button)
         right.addStretch(1)
-
-        body = QHBoxLayout()
-        body.addLayout(left, 3)
-        body.addLayout(right, 1)
-        outer = QVBoxLayout(self)
-        outer.addWidget(self.title)
-        outer.addWidget(self.error)
-        outer.addLayout(body, 1)
-        self.resize(1000, 560)
+        self._lay_out(self.canvas, right, right_stretch=1, size=(1000, 560))
 
     # ------------------------------------------------------------------ showing
-    def set_segment(self, segment_id: int | None) -> None:
-        if segment_id != self.segment_id:
-            self.segment_id = segment_id
-            self.frame = 0
-            self.selected = None
-            self.show_error("")
-        self.refresh()
+    def _segment_widgets(self) -> tuple[QWidget, ...]:
+        return (self.canvas, self.slider, self.people, self.add_person_button,
+                self.import_button)
 
-    def refresh(self) -> None:
-        """Show the segment's poses as the project has them (after an edit, undo, redo)."""
-        if self.canvas.dragging:
-            return  # the release commits and refreshes
-        seg = self.segment()
-        self._loading = True
-        try:
-            for w in (self.canvas, self.slider, self.people, self.add_person_button,
-                      self.import_button):
-                w.setEnabled(seg is not None)
-            if seg is None:
-                self.title.setText("Select a generated segment")
-                self.track = PoseTrack()
-                self.canvas.set_people([])
-                self.canvas.set_picture(None)
-                self.people.clear()
-                self._show_key_controls()
-                return
-            st = self.project.sequence.settings
-            self.canvas.aspect = st.width / max(1, st.height)
-            self.track = seg.poses if seg.poses is not None else PoseTrack()
-            if self.selected is not None and all(p.id != self.selected
-                                                 for p in self.track.people):
-                self.selected = None
-            if self.selected is None and self.track.people:
-                self.selected = self.track.people[0].id
-            self.title.setText(f"<b>Segment {seg.id}</b>: {seg.duration} frames · "
-                               f"{len(self.track.people)} "
-                               f"{'person' if len(self.track.people) == 1 else 'people'}")
-            self.slider.setRange(0, max(0, seg.duration - 1))
-            self.frame = min(self.frame, max(0, seg.duration - 1))
-            self.slider.setValue(self.frame)
-            self._fill_people()
-        finally:
-            self._loading = False
-        self._show_frame()
-        self.request_background()
+    def _clear_selection(self) -> None:
+        self.selected = None
+
+    def _show_nothing(self) -> None:
+        self.track = PoseTrack()
+        self.canvas.set_people([])
+        self.canvas.set_picture(None)
+        self.people.clear()
+        self._show_key_controls()
+
+    def _load_segment(self, seg: GeneratedSegment) -> None:
+        st = self.project.sequence.settings
+        self.canvas.aspect = st.width / max(1, st.height)
+        self.track = seg.poses if seg.poses is not None else PoseTrack()
+        if self.selected is not None and all(p.id != self.selected for p in self.track.people):
+            self.selected = None
+        if self.selected is None and self.track.people:
+            self.selected = self.track.people[0].id
+        self.title.setText(f"<b>Segment {seg.id}</b>: {seg.duration} frames · "
+                           f"{len(self.track.people)} "
+                           f"{'person' if len(self.track.people) == 1 else 'people'}")
+
+    def _fill_segment(self, seg: GeneratedSegment) -> None:
+        self._fill_people()
 
     def _fill_people(self) -> None:
         self.people.clear()
@@ -400,9 +354,7 @@ class PoseEditor(SegmentEditing, QDialog):
                 drawn.append((person.id, skeleton, visible, keyed))
         self.canvas.selected = self.selected
         self.canvas.set_people(drawn)
-        seg = self.segment()
-        last = seg.duration - 1 if seg else 0
-        self.frame_label.setText(f"{self.frame} / {last}")
+        self.frame_label.setText(self.frame_text())
         self._show_key_controls()
 
     def _person(self) -> Person | None:
@@ -437,16 +389,7 @@ class PoseEditor(SegmentEditing, QDialog):
             self._loading = was
 
     def _previous_key(self, person: Person) -> PoseKey | None:
-        before = [k for k in person.keys if k.frame < self.frame]
-        return before[-1] if before else None
-
-    def set_frame(self, frame: int) -> None:
-        self.frame = int(frame)
-        if self.slider.value() != self.frame:
-            self.slider.setValue(self.frame)
-            return
-        self._show_frame()
-        self.request_background()
+        return previous_key(person.keys, self.frame)
 
     def select_person(self, person_id: int) -> None:
         self.selected = person_id
@@ -468,12 +411,8 @@ class PoseEditor(SegmentEditing, QDialog):
         self.select_person(int(current.data(Qt.ItemDataRole.UserRole)))
 
     # background picture
-    def request_background(self) -> None:
-        if not self._background_timer.isActive():
-            self._background_timer.start()
-
-    def _render_background(self) -> None:
-        self._background_timer.stop()
+    def render_now(self) -> None:
+        super().render_now()
         seg = self.segment()
         if seg is None:
             return
@@ -497,10 +436,6 @@ class PoseEditor(SegmentEditing, QDialog):
             self.canvas.set_picture(np.asarray(picture))
 
     # ------------------------------------------------------------------ edits
-    def commit(self, track: PoseTrack | None) -> bool:
-        """One ``set poses`` edit; refusals are shown, never raised."""
-        return self._set(poses=None if track is None else track.to_json())
-
     def _moved_skeleton(self, person_id: int, joint: int, x: float,
                         y: float) -> Skeleton | None:
         person = next((p for p in self.track.people if p.id == person_id), None)
@@ -533,8 +468,8 @@ class PoseEditor(SegmentEditing, QDialog):
                 return
             new = replace(key, skeleton=moved)
         else:
-            previous = self._previous_key(person)
-            new = PoseKey(self.frame, moved, True, previous.easing if previous else "linear")
+            new = PoseKey(self.frame, moved, True,
+                          easing_after(person.keys, self.frame, "linear"))
         self.commit(self.track.with_key(person_id, new))
 
     def add_person(self) -> bool:
@@ -570,8 +505,8 @@ class PoseEditor(SegmentEditing, QDialog):
         skeleton, visible, _keyed = pose_at(self.track, person, self.frame)
         if skeleton is None:
             skeleton = t_pose(0.5, self.canvas.aspect)
-        previous = self._previous_key(person)
-        key = PoseKey(self.frame, skeleton, visible, previous.easing if previous else "linear")
+        key = PoseKey(self.frame, skeleton, visible,
+                      easing_after(person.keys, self.frame, "linear"))
         return self.commit(self.track.with_key(person.id, key))
 
     def delete_key(self) -> bool:
@@ -609,8 +544,8 @@ class PoseEditor(SegmentEditing, QDialog):
             return False
         key = person.key_at(self.frame)
         if key is None:
-            previous = self._previous_key(person)
-            key = PoseKey(self.frame, skeleton, on, previous.easing if previous else "linear")
+            key = PoseKey(self.frame, skeleton, on,
+                          easing_after(person.keys, self.frame, "linear"))
         else:
             key = replace(key, visible=on)
         return self.commit(self.track.with_key(person.id, key))
@@ -629,14 +564,11 @@ class PoseEditor(SegmentEditing, QDialog):
     def _poses_replaced(self) -> None:
         self.selected = None
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
-        self.shutdown()
-        super().closeEvent(event)
-
     def shutdown(self) -> None:
         if self._scrub is not None:
             self._scrub.close()
             self._scrub = None
+        super().shutdown()
 
 
 __all__ = ["PoseCanvas", "PoseEditor", "pose_at", "t_pose"]

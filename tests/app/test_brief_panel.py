@@ -155,16 +155,16 @@ def test_a_copy_finishing_after_another_project_was_opened_adds_nothing(  # type
 
 def test_camera_preset_stages_and_description(qtbot, project: Project) -> None:  # type: ignore[no-untyped-def]
     panel = _panel(qtbot, project)
-    panel.camera_preset.setCurrentIndex(panel.camera_preset.findData("dolly-in"))
-    assert panel.camera_amount.value() == pytest.approx(0.4)
-    panel.camera_apply.click()
+    panel.camera_picker.preset.setCurrentIndex(panel.camera_picker.preset.findData("dolly-in"))
+    assert panel.camera_picker.amount.value() == pytest.approx(0.4)
+    panel.camera_picker.apply_button.click()
     seg = project.sequence.item(1)
     assert seg.camera is not None and seg.camera.stages == ("dolly-in 0.4",)
     expected = describe(build_path([("dolly-in", 0.4)], 24), 24.0)
     assert "dolly in" in expected and expected in panel.camera_text.text()
 
-    panel.camera_stages.setText("static,dolly-in:0.5,orbit:90")
-    panel.camera_apply.click()
+    panel.camera_picker.stages.setText("static,dolly-in:0.5,orbit:90")
+    panel.camera_picker.apply_button.click()
     seg = project.sequence.item(1)
     assert seg.camera.stages == ("static", "dolly-in 0.5", "orbit 90")
     assert "orbit left 90 degrees" in panel.camera_text.text()

@@ -31,9 +31,9 @@ def test_preset_is_one_undo_step(qtbot, project: Project) -> None:  # type: igno
     editor = _editor(qtbot, project)
     assert project.sequence.item(1).camera is None
     before = undo_depth(project)
-    editor.preset.setCurrentIndex(editor.preset.findData("dolly-in"))
-    editor.amount.setValue(0.5)
-    qtbot.mouseClick(editor.apply_button, Qt.MouseButton.LeftButton)
+    editor.presets.preset.setCurrentIndex(editor.presets.preset.findData("dolly-in"))
+    editor.presets.amount.setValue(0.5)
+    qtbot.mouseClick(editor.presets.apply_button, Qt.MouseButton.LeftButton)
     cam = project.sequence.item(1).camera
     assert cam is not None and cam.stages == ("dolly-in 0.5",)
     assert cam.keys[-1].z == pytest.approx(2.0)
@@ -48,12 +48,12 @@ def test_preset_is_one_undo_step(qtbot, project: Project) -> None:  # type: igno
 
 def test_stages_field_builds_a_multi_stage_move(qtbot, project: Project) -> None:  # type: ignore[no-untyped-def]
     editor = _editor(qtbot, project)
-    editor.stages.setText("static,dolly-in:0.5,orbit:45")
-    editor.apply_button.click()
+    editor.presets.stages.setText("static,dolly-in:0.5,orbit:45")
+    editor.presets.apply_button.click()
     cam = project.sequence.item(1).camera
     assert cam == build_path(parse_stages("static,dolly-in:0.5,orbit:45"), 48)
-    editor.stages.setText("wobble:3")
-    editor.apply_button.click()
+    editor.presets.stages.setText("wobble:3")
+    editor.presets.apply_button.click()
     assert "unknown camera preset" in editor.error.text()
     assert project.sequence.item(1).camera == cam
 
@@ -151,4 +151,4 @@ def test_brief_panel_opens_the_editor_and_it_follows_undo(qtbot, project: Projec
     panel.refresh()  # the window refreshes the Brief after undo; the editor follows
     assert editor.keys.rowCount() == 1
     panel.show_segment(None)
-    assert editor.segment_id is None and not editor.apply_button.isEnabled()
+    assert editor.segment_id is None and not editor.presets.apply_button.isEnabled()
