@@ -21,7 +21,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a file, the repository is not on the path
@@ -120,8 +122,6 @@ def main(argv: list[str] | None = None) -> int:
         pose = folder / "pose.json"
         pose.write_text(json.dumps(POSE))
 
-        from app.main import capture_screenshots
-
         def prepare(window) -> None:  # type: ignore[no-untyped-def]
             item = window.project.sequence.item(segment_id)
             window.timeline.selected = segment_id
@@ -149,6 +149,61 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def _wait(app: Any, done: Callable[[], object], seconds: float) -> bool:
+    """Run the event loop until ``done()`` or ``seconds`` pass (no asyncio here: nothing
+    generates while screenshots are taken)."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        if done():
+            return True
+        time.sleep(0.02)
+    app.processEvents()
+    return bool(done())
+
+
+def capture_screenshots(project_path: Path, out_dir: Path, *,
+                        prepare: Callable[[Any], None] | None = None,
+                        size: tuple[int, int] = (1600, 1000)) -> list[Path]:
+    """Open the editor on ``project_path`` as a user would, let ``prepare`` set it up, and
+    save ``main-window.png`` and ``brief-panel.png`` in ``out_dir`` (``make screenshots``).
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import APP_NAME, MainWindow
+    from project_store.project import Project
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    window = MainWindow(Project.open(project_path), use_audio_device=False)
+    try:
+        window.resize(*size)
+        window.show()
+        _wait(app, window.isVisible, 5)
+        _wait(app, lambda: False, 0.3)  # let the window manager-less X server map it
+        window.timeline.fit()
+        if prepare is not None:
+            prepare(window)
+        window.brief_dock.raise_()
+        # Thumbnails come from background jobs, the viewer's picture from the scrub thread.
+        _wait(app, lambda: bool(window.timeline.filmstrips)
+              and window.viewer.shown_frame == window.timeline.playhead, 20)
+        _wait(app, lambda: False, 0.5)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shots = [(out_dir / "main-window.png", window),
+                 (out_dir / "brief-panel.png", window.brief_dock)]
+        for path, widget in shots:
+            if not widget.grab().save(str(path)):
+                raise OSError(f"could not write {path}")
+        return [path for path, _ in shots]
+    finally:
+        window.close()
+        app.processEvents()
 
 
 if __name__ == "__main__":
