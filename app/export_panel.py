@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import error_html
 from project_store.project import Project
 from services.render_sources import plan_sources
 from timeline.engine.background import JobHandle, JobState
@@ -167,7 +168,7 @@ class ExportQueuePanel(QWidget):
             cancel.setEnabled(False)
             retry.show()
             if handle.error:
-                label.setText(f"<span style='color:#d44'>{handle.error}</span>")
+                label.setText(error_html(str(handle.error)))
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def close_queue(self) -> None:
