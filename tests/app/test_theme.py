@@ -3,7 +3,9 @@ writing a colour, so that one meaning (an error, the selection) has one colour."
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,25 @@ from app import theme  # noqa: E402
 APP = Path(__file__).resolve().parents[2] / "app"
 # Not switched over yet (their colours are named in theme.py already).
 PENDING = {"timeline_view.py", "main.py"}
-LITERAL = re.compile(r"QColor\(\s*\d|#[0-9a-fA-F]{3,8}\b(?!\s*noqa)|Qt\.GlobalColor")
+HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\b")
+CODE = re.compile(r"QColor\(\s*(?:\d|['\"])|Qt\.GlobalColor")
+
+
+def _literals(source: str) -> list[tuple[int, str]]:
+    """(line, text) of colour literals in code and strings (comments do not count)."""
+    found = []
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    for tok in tokens:
+        if tok.type == tokenize.STRING and HEX.search(tok.string):
+            found.append((tok.start[0], tok.string))
+    lines = source.splitlines()
+    code_lines = {t.start[0] for t in tokens if t.type == tokenize.NAME and t.string in
+                  ("QColor", "Qt")}
+    for n in sorted(code_lines):
+        line = lines[n - 1].split("#", 1)[0]
+        if CODE.search(line):
+            found.append((n, line.strip()))
+    return found
 
 
 def test_no_colour_literals_outside_the_theme() -> None:
@@ -23,10 +43,7 @@ def test_no_colour_literals_outside_the_theme() -> None:
     for path in sorted(APP.glob("*.py")):
         if path.name in PENDING | {"theme.py"}:
             continue
-        for n, line in enumerate(path.read_text().splitlines(), 1):
-            code = line.split("#", 1)[0] if line.lstrip().startswith("#") else line
-            if LITERAL.search(code):
-                found.append(f"{path.name}:{n}: {line.strip()}")
+        found += [f"{path.name}:{n}: {text}" for n, text in _literals(path.read_text())]
     assert not found, "colour literals outside app/theme.py:\n" + "\n".join(found)
 
 
