@@ -14,6 +14,7 @@ from typing import Any
 
 from generation.backends import get_backend
 from generation.backends.base import CancelFn, ProgressFn
+from generation.inputs import Splice
 from generation.spec import JobSpec
 from generation.take_media import write_take
 from timeline.time import format_rate
@@ -47,10 +48,10 @@ def run_spec(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Canc
     output = backend.run(spec, progress, cancelled, cache)
     facts = dict(output.facts)
     frames, fps = output.frames, spec.frame_rate
-    splice_info = spec.inputs.get("splice")
+    splice_info = spec.inputs.splice
     if splice_info is not None:
         frames, facts["seams"] = _splice(list(frames), splice_info, spec.frame_rate)
-        fps = Fraction(splice_info["sequence_fps"])
+        fps = Fraction(splice_info.sequence_fps)
     path = out_dir / f"take-{os.getpid()}-{uuid.uuid4().hex[:12]}.mkv"
     written = write_take(frames, fps, path)
     facts.setdefault("seconds", {})["total"] = round(time.perf_counter() - t0, 3)
@@ -60,19 +61,19 @@ def run_spec(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Canc
                      facts=facts)
 
 
-def _splice(generated: list[Any], info: dict[str, Any], model_fps: Fraction
+def _splice(generated: list[Any], info: Splice, model_fps: Fraction
             ) -> tuple[list[Any], dict[str, float]]:
     from generation.backends.base import GenerationError
     from generation.subrange import SubRange, conformed_frames, splice
     from timeline.takes import Conform
 
-    base_path = Path(info["base"]["path"])
+    base_path = Path(info.base_path)
     if not base_path.is_file():
         raise GenerationError(
             f"the take this range was regenerated over is gone ({base_path})",
             "regenerate the whole segment instead")
-    base = conformed_frames(base_path, Conform.from_json(info["base_conform"]))
-    start, end = info["range"]
-    sub = SubRange(start, end, crossfade=info.get("crossfade", 0))
-    return splice(base, generated, sub, window_start=info["window"][0], model_fps=model_fps,
-                  sequence_fps=Fraction(info["sequence_fps"]))
+    base = conformed_frames(base_path, Conform.from_json(info.base_conform))
+    start, end = info.range
+    sub = SubRange(start, end, crossfade=info.crossfade)
+    return splice(base, generated, sub, window_start=info.window[0], model_fps=model_fps,
+                  sequence_fps=Fraction(info.sequence_fps))

@@ -19,6 +19,7 @@ from typing import Any
 
 from generation.backends import get_backend
 from generation.backends.base import UnsupportedRequest
+from generation.inputs import JobInputs
 from generation.spec import MEMORY_MODES, JobSpec
 from timeline.takes import Conform
 from timeline.time import format_rate
@@ -52,7 +53,8 @@ class GenerationRequest:
     memory_mode: str = "auto"
     device: str = "auto"
     dtype: str = "auto"
-    inputs: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)  # JobInputs JSON (what a CLI flag or
+    # the compiler gives); the specs hold it as a JobInputs
     conditioning_version: str | None = None
 
 
@@ -131,13 +133,14 @@ def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[Jo
                       segment_frames=request.segment_frames,
                       sequence_fps=request.sequence_fps)
     model = request.model
+    inputs = JobInputs.from_json(request.inputs)
     return [
         JobSpec(
             backend=backend.name, seed=seed, call=call, fps=format_rate(fps),
             model=model.id if model else None, model_path=model.path if model else None,
             model_revision=model.revision if model else None,
             pipeline_class=model.pipeline_class if model else None,
-            inputs=request.inputs, memory_mode=request.memory_mode, device=request.device,
+            inputs=inputs, memory_mode=request.memory_mode, device=request.device,
             dtype=request.dtype, conform=conform.to_json(),
             conditioning_version=request.conditioning_version,
         )

@@ -6,16 +6,19 @@ database row alone (``takeline rerun``).
 ``guidance_scale``, ``height``, ``width``, ``num_frames``, ``negative_prompt``,
 ``max_sequence_length``, ...), so ``pipe(**spec.call, generator=torch.Generator("cpu").
 manual_seed(spec.seed))`` is exactly what the worker runs. Conditioning media (images,
-control videos, masks) are files named in ``inputs`` with their content hashes; the backend
-turns them into pipeline arguments when it runs.
+control videos, masks) are files named in ``inputs`` (a ``generation.inputs.JobInputs``)
+with their content hashes; the backend turns them into pipeline arguments when it runs.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from typing import Any
+
+from generation.inputs import JobInputs
 
 MEMORY_MODES = ("auto", "gpu", "model-offload", "group-offload", "sequential-offload")
 
@@ -30,7 +33,7 @@ class JobSpec:
     model_path: str | None = None  # the folder it resolved to
     model_revision: str | None = None
     pipeline_class: str | None = None
-    inputs: dict[str, Any] = field(default_factory=dict)
+    inputs: JobInputs = field(default_factory=JobInputs)  # a JSON dict is read into one
     memory_mode: str = "auto"
     vae_tiling: bool = False
     device: str = "auto"
@@ -38,6 +41,10 @@ class JobSpec:
     # Sequence-side facts the take is conformed to (see timeline.takes.Conform).
     conform: dict[str, Any] = field(default_factory=dict)
     conditioning_version: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.inputs, Mapping):
+            object.__setattr__(self, "inputs", JobInputs.from_json(self.inputs))
 
     @property
     def frame_rate(self) -> Fraction:
@@ -53,7 +60,7 @@ class JobSpec:
         return replace(self, seed=seed)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(replace(self, inputs=JobInputs())), "inputs": self.inputs.to_json()}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> JobSpec:

@@ -25,6 +25,7 @@ from generation.backends.base import GenerationError, JobCancelled
 from generation.client import WorkerCancelled, WorkerClient, WorkerFailed
 from generation.conditioning import compile_brief, estimate_clip_camera, render_control_video
 from generation.execute import RunResult, run_spec
+from generation.inputs import ControlVideo, JobInputs, Splice
 from generation.planner import GenerationRequest, plan
 from generation.spec import JobSpec
 from generation.subrange import SubRange, conformed_frames, prepare, window_for
@@ -80,7 +81,7 @@ def recipe_for(spec: JobSpec, result: RunResult) -> dict[str, Any]:
         "model_revision": spec.model_revision,
         "seed": spec.seed,
         "call": spec.call,
-        "inputs": spec.inputs,
+        "inputs": spec.inputs.to_json(),
         "scheduler": facts.get("scheduler"),
         "dtype": facts.get("dtype"),
         "device": facts.get("device"),
@@ -205,8 +206,8 @@ class GenerationRunner:
                          ) -> list[JobSpec]:
         """Render the control video a brief asked for (pose maps or the previz plate
         through the camera) at the planned size and rate, into the media store."""
-        want = specs[0].inputs.get("video", {}) if specs else {}
-        kind = want.get("control") if "path" not in want else None
+        want = specs[0].inputs.video if specs else None
+        kind = want.control if want is not None and want.pending else None
         if kind is None:
             return specs
         segment_id = segment.id
@@ -217,9 +218,9 @@ class GenerationRunner:
             out=self.work_dir / f"control-{segment_id}-{os.getpid()}.mkv",
             camera=self.motion_camera(segment))
         rel = self.records.store.put(out, kind="inputs")
-        video = {"path": str(self.records.store.path(rel)), "sha256": Path(rel).stem,
-                 "control": kind}
-        return [replace(s, inputs={**s.inputs, "video": video}) for s in specs]
+        video = ControlVideo(path=str(self.records.store.path(rel)), sha256=Path(rel).stem,
+                             control=kind)
+        return [replace(s, inputs=replace(s.inputs, video=video)) for s in specs]
 
     def queue_range(self, segment_id: int, request: GenerationRequest, sub: SubRange
                     ) -> list[Job]:
@@ -280,17 +281,16 @@ class GenerationRunner:
                 value["path"] = str(self.records.store.path(
                     self.records.store.put(Path(value["path"]), kind="inputs")))
         seq_fps = request.sequence_fps
-        splice_info = {
-            "base": {"take": base.id, "path": str(base.media_path),
-                     "frames_hash": base.frames_hash},
-            "base_conform": base.conform.to_json(), "range": [sub.start, sub.end],
-            "window": list(window), "crossfade": sub.crossfade,
-            "sequence_fps": format_rate(seq_fps),
-        }
+        splice_info = Splice(
+            base_take=base.id, base_path=str(base.media_path),
+            base_frames_hash=base.frames_hash, base_conform=base.conform.to_json(),
+            range=(sub.start, sub.end), window=window, crossfade=sub.crossfade,
+            sequence_fps=format_rate(seq_fps))
         conform = Conform(frame_map="retime", take_frames=len(frames), take_fps=seq_fps,
                           segment_frames=len(frames), sequence_fps=seq_fps)
-        specs = [replace(s, inputs={**request.inputs, **inputs, "splice": splice_info},
-                         conform=conform.to_json()) for s in specs]
+        range_inputs = replace(JobInputs.from_json({**request.inputs, **inputs}),
+                               splice=splice_info)
+        specs = [replace(s, inputs=range_inputs, conform=conform.to_json()) for s in specs]
         for s in specs:
             backend.check_inputs(s.inputs)
             backend.check_model(s.pipeline_class or "", s.inputs)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -123,8 +123,9 @@ class Backend:
         """How many progress steps a run reports."""
         return int(call.get("num_inference_steps", self.default_steps))
 
-    def check_model(self, pipeline_class: str, inputs: dict[str, Any]) -> None:
-        """Refuse inputs the chosen model (not just the family) cannot take."""
+    def check_model(self, pipeline_class: str, inputs: Collection[str]) -> None:
+        """Refuse inputs the chosen model (not just the family) cannot take. ``inputs``:
+        the names of those given (a ``JobInputs``, or a request's JSON dict)."""
         return None
 
     def frames_refusal(self, pipeline_class: str | None) -> tuple[str, str] | None:
@@ -138,8 +139,9 @@ class Backend:
         a temporal mask keeps its context that way)."""
         return self.capabilities.first_frame and self.frames_refusal(pipeline_class) is None
 
-    def check_inputs(self, inputs: dict[str, Any]) -> None:
-        """Refuse conditioning this backend cannot take, naming it (before any load)."""
+    def check_inputs(self, inputs: Collection[str]) -> None:
+        """Refuse conditioning this backend cannot take, naming it (before any load).
+        ``inputs``: the names of those given (a ``JobInputs``, or a request's JSON dict)."""
         wanted = {
             "image": "first_frame", "last_image": "last_frame",
             "reference_images": "reference_images", "video": "control_video",

@@ -35,17 +35,18 @@ class LtxBackend(DiffusersBackend):
 
         conditions = []
         n = spec.call["num_frames"]
-        if "image" in spec.inputs:
+        first, last = spec.inputs.image, spec.inputs.last_image
+        if first is not None:
             conditions.append(LTXVideoCondition(
-                image=load_image(spec.inputs["image"]["path"]), frame_index=0,
-                strength=spec.inputs["image"].get("strength", 1.0)))
-        if "last_image" in spec.inputs:
+                image=load_image(first.path), frame_index=0,
+                strength=1.0 if first.strength is None else first.strength))
+        if last is not None:
             # Condition frame indices must sit on latent frame boundaries (multiples of 8).
             conditions.append(LTXVideoCondition(
-                image=load_image(spec.inputs["last_image"]["path"]), frame_index=n - 1,
-                strength=spec.inputs["last_image"].get("strength", 1.0)))
-        for c in spec.inputs.get("conditions", []):
+                image=load_image(last.path), frame_index=n - 1,
+                strength=1.0 if last.strength is None else last.strength))
+        for c in spec.inputs.conditions or ():
             conditions.append(LTXVideoCondition(
-                image=load_image(c["path"]), frame_index=c["frame_index"],
-                strength=c.get("strength", 1.0)))
+                image=load_image(c.path), frame_index=c.frame_index,
+                strength=1.0 if c.strength is None else c.strength))
         return {"conditions": conditions} if conditions else {}

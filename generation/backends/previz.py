@@ -41,10 +41,9 @@ def _font(size: int) -> Any:
 def _background(spec: JobSpec, w: int, h: int) -> np.ndarray:
     from PIL import Image, ImageOps
 
-    still = spec.inputs.get("image") or next(iter(spec.inputs.get("reference_images", [])),
-                                                None)
+    still = spec.inputs.image or next(iter(spec.inputs.reference_images or ()), None)
     if still is not None:
-        with Image.open(still["path"]) as im:
+        with Image.open(still.path) as im:
             fitted = ImageOps.fit(im.convert("RGB"), (w, h), Image.Resampling.BICUBIC)
         return np.asarray(fitted, dtype=np.uint8).copy()
     # A vertical grey gradient reads as "nothing here yet" without looking broken.
@@ -53,7 +52,7 @@ def _background(spec: JobSpec, w: int, h: int) -> np.ndarray:
 
 
 def _backgrounds(spec: JobSpec, n: int, w: int, h: int) -> Iterator[np.ndarray]:
-    scene = spec.inputs.get("scene")
+    scene = spec.inputs.scene
     if scene is None:
         base = _background(spec, w, h)
         while True:
@@ -62,13 +61,13 @@ def _backgrounds(spec: JobSpec, n: int, w: int, h: int) -> Iterator[np.ndarray]:
     from timeline.conditioning.camera import CameraPath
     from timeline.conditioning.pose import PoseTrack
 
-    camera = None if scene.get("camera") is None else CameraPath.from_json(scene["camera"])
-    poses = None if scene.get("poses") is None else PoseTrack.from_json(scene["poses"])
-    seq_fps = Fraction(scene.get("sequence_fps", spec.fps))
+    camera = None if scene.camera is None else CameraPath.from_json(scene.camera)
+    poses = None if scene.poses is None else PoseTrack.from_json(scene.poses)
+    seq_fps = Fraction(scene.sequence_fps or spec.fps)
     # Previz frame i is sequence frame i when it runs at the sequence rate (it does).
     times = [float(Fraction(i) * seq_fps / spec.frame_rate) for i in range(n)]
     yield from scene_frames(camera=camera, poses=poses,
-                            plate=load_plate(scene.get("plate"), w, h) if scene.get("plate")
+                            plate=load_plate(scene.plate.to_json(), w, h) if scene.plate
                             else None, times=times, fps=float(seq_fps), width=w, height=h)
 
 

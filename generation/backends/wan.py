@@ -4,6 +4,7 @@ optional last frame (``WanImageToVideoPipeline``). Frames 4k+1, sizes a multiple
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from fractions import Fraction
 from typing import Any
 
@@ -41,7 +42,7 @@ class WanBackend(DiffusersBackend):
                     "use a Wan image-to-video or VACE model, or remove the reference")
         return None
 
-    def check_model(self, pipeline_class: str, inputs: dict[str, Any]) -> None:
+    def check_model(self, pipeline_class: str, inputs: Collection[str]) -> None:
         if self.frames_refusal(pipeline_class) and ({"image", "last_image"} & set(inputs)):
             raise UnsupportedRequest(
                 "this Wan model is text-to-video (WanPipeline) and cannot take first/last "
@@ -53,8 +54,8 @@ class WanBackend(DiffusersBackend):
 
     def pipeline_inputs(self, spec: JobSpec) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if "image" in spec.inputs:
-            out["image"] = load_image(spec.inputs["image"]["path"])
-        if "last_image" in spec.inputs:
-            out["last_image"] = load_image(spec.inputs["last_image"]["path"])
+        if spec.inputs.image is not None:
+            out["image"] = load_image(spec.inputs.image.path)
+        if spec.inputs.last_image is not None:
+            out["last_image"] = load_image(spec.inputs.last_image.path)
         return out

@@ -37,8 +37,12 @@ class WanVaceBackend(DiffusersBackend):
         n, w, h = call["num_frames"], call["width"], call["height"]
         gray = Image.new("RGB", (w, h), (127, 127, 127))
         # Without a control video every frame is neutral grey (VACE's "nothing here").
-        if "video" in spec.inputs:
-            video = [f.resize((w, h)) for f in load_video_frames(spec.inputs["video"]["path"])]
+        inputs = spec.inputs
+        if inputs.video is not None:
+            if inputs.video.path is None:
+                raise UnsupportedRequest(f"the {inputs.video.control} control video of this "
+                                         "job was never rendered")
+            video = [f.resize((w, h)) for f in load_video_frames(inputs.video.path)]
             if len(video) != n:
                 raise UnsupportedRequest(
                     f"the control video has {len(video)} frames; this job makes {n}")
@@ -46,15 +50,15 @@ class WanVaceBackend(DiffusersBackend):
             video = [gray] * n
         # First/last frame conditioning = those frames given and kept (mask black).
         regenerate = [True] * n
-        if "image" in spec.inputs:
-            video[0] = load_image(spec.inputs["image"]["path"]).resize((w, h))
+        if inputs.image is not None:
+            video[0] = load_image(inputs.image.path).resize((w, h))
             regenerate[0] = False
-        if "last_image" in spec.inputs:
-            video[-1] = load_image(spec.inputs["last_image"]["path"]).resize((w, h))
+        if inputs.last_image is not None:
+            video[-1] = load_image(inputs.last_image.path).resize((w, h))
             regenerate[-1] = False
-        if "mask" in spec.inputs:
-            # {"keep": [[start, end), ...]} in take frames: context frames kept as they are.
-            for start, end in spec.inputs["mask"]["keep"]:
+        if inputs.mask is not None:
+            # [start, end) ranges of take frames: context frames kept as they are.
+            for start, end in inputs.mask.keep:
                 for i in range(max(0, start), min(n, end)):
                     regenerate[i] = False
         white = Image.new("L", (w, h), 255)
@@ -63,7 +67,7 @@ class WanVaceBackend(DiffusersBackend):
             "video": video,
             "mask": [white if r else black for r in regenerate],
         }
-        refs = spec.inputs.get("reference_images", [])
+        refs = inputs.reference_images or ()
         if refs:
-            out["reference_images"] = [load_image(r["path"]) for r in refs]
+            out["reference_images"] = [load_image(r.path) for r in refs]
         return out
