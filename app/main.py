@@ -31,6 +31,7 @@ from app.brief_panel import BriefPanel
 from app.clip_inspector import ClipInspector
 from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
+from app.info_panels import AssetFacts, SequenceInfo
 from app.jobs_panel import JobsPanel
 from app.marker_dialog import MarkerDialog
 from app.markers_panel import MarkersPanel
@@ -55,7 +56,7 @@ from timeline.engine.background import BackgroundJobs
 from timeline.engine.playback import PlaybackEngine
 from timeline.engine.sources import MediaFrameSource
 from timeline.model import EditError
-from timeline.time import format_rate, timecode
+from timeline.time import timecode
 
 APP_NAME = "Takeline"
 
@@ -81,9 +82,7 @@ class MainWindow(QMainWindow):
         self.bin = MediaBin(on_files=self.import_files, on_relink=self.relink_asset,
                             on_relink_folder=self.relink_folder)
         self.bin.setToolTip("Media bin: drop files here to import; right-click to relink")
-        self.facts = QLabel()
-        self.facts.setWordWrap(True)
-        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts = AssetFacts()
         self.bin.currentItemChanged.connect(self._show_asset)
         left = QWidget()
         lay = QVBoxLayout(left)
@@ -112,10 +111,7 @@ class MainWindow(QMainWindow):
         viewer_lay.setSpacing(0)
         viewer_lay.addWidget(self.viewer, 1)
         top.addWidget(self.viewer_box)
-        self.details = QLabel()
-        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.details.setWordWrap(True)
-        self.details.setMargin(8)
+        self.details = SequenceInfo()
         top.addWidget(self.details)
         top.setSizes([260, 640, 380])
         split.addWidget(top)
@@ -685,48 +681,14 @@ class MainWindow(QMainWindow):
         return asset.probe.kind, asset.name + missing
 
     def _show_asset(self, current: QListWidgetItem | None, _prev: Any = None) -> None:
-        if current is None:
-            self.facts.clear()
-            return
-        a = self.project.assets[current.data(Qt.ItemDataRole.UserRole)]
-        info = a.to_info_json()
-        rows = [f"<b>{a.name}</b>", a.path, f"kind: {info['kind']} ({info['container']})"]
-        if info["fps"]:
-            rows.append(f"video: {info['video_codec']} {info['width']}x{info['height']} "
-                        f"@ {info['fps']}{' VFR' if info['vfr'] else ''}, "
-                        f"rotation {info['rotation']}")
-        if info["sample_rate"]:
-            rows.append(f"audio: {info['audio_codec']} {info['sample_rate']} Hz, "
-                        f"{info['channels']} ch")
-        if info["duration"] is not None:
-            rows.append(f"duration: {info['duration']:.3f} s")
-        if a.status != "ok":
-            rows.append(f"<span style='color:#e55'>{a.status}: relink needed</span>")
-        self.facts.setText("<br>".join(rows))
+        self.facts.show_asset(
+            None if current is None
+            else self.project.assets[current.data(Qt.ItemDataRole.UserRole)])
 
     def _update_status(self, *_: Any) -> None:
         seq = self.project.sequence
         ph = self.timeline.playhead
-        sel = self.session.selected_item
-        lines = [
-            f"<b>{seq.settings.name}</b> — {format_rate(seq.fps)} fps, "
-            f"{seq.settings.width}x{seq.settings.height}, {seq.sample_rate} Hz",
-            f"Duration {timecode(seq.duration_frames, seq.fps)} ({seq.duration_frames} frames)"
-            f" · {seq.item_count()} items · {len(seq.markers)} markers",
-            f"Playhead {timecode(ph, seq.fps)} (frame {ph})",
-        ]
-        if sel is not None:
-            lines.append(f"Selected #{sel.id} ({sel.kind}) on {sel.track}: "
-                         f"{sel.start}–{sel.end}, source in {sel.source_in}")
-            if sel.kind == "generated":
-                lines.append(f"Prompt: {getattr(sel, 'prompt', '')}")
-                lines.append(f"Model: {getattr(sel, 'model', '')} · seed "
-                             f"{getattr(sel, 'seed', None)} · "
-                             f"{len(getattr(sel, 'takes', ()))} takes")
-        lines.append("<br><i>Space play · J/K/L shuttle · S split · Delete lift · "
-                     "Shift+Delete ripple delete · Q/W ripple "
-                     "trim · M marker · I/O in/out · Ctrl+Z / Ctrl+Shift+Z · Ctrl+wheel zoom</i>")
-        self.details.setText("<br>".join(lines))
+        self.details.show_state(seq, ph, self.session.selected_item)
         self.transport.show_time(timecode(ph, seq.fps), timecode(seq.duration_frames, seq.fps))
 
     def show_models(self) -> None:

