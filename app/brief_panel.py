@@ -41,9 +41,9 @@ from app.segment_editing import (
     SegmentEditing,
 )
 from app.theme import STALE_STYLE
+from project_store.generation_records import GenerationRecords
 from project_store.project import Project
 from project_store.references import store_reference
-from project_store.takes import GenerationRecords
 from timeline.conditioning.camera import (
     CameraError,
     build_path,

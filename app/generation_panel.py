@@ -34,8 +34,8 @@ from generation.planner import ResolvedModel, plan
 from generation.spec import MEMORY_MODES
 from generation.subrange import SubRange
 from project_store.db import ProjectError
+from project_store.generation_records import TakeError
 from project_store.project import Project
-from project_store.takes import TakeError
 from services.generation_queue import GenerationRunner, JobState, JobUpdate
 from timeline.model import GeneratedSegment
 
@@ -124,7 +124,7 @@ class GenerationPanel(QWidget):
 
     def load_models(self) -> None:
         """Installed models (HF cache); listing touches only the disk."""
-        from generation.models import list_installed
+        from generation.installed_models import list_installed
 
         try:
             models = list_installed()

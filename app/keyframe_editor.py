@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.segment_editing import SegmentEditing
 from app.theme import KEY_MARK
-from generation.conditioning import plate_reference
+from generation.brief_compiler import plate_reference
 from generation.scene import load_plate, scene_frames
 from project_store.project import Project
 from project_store.references import reference_path

@@ -38,7 +38,7 @@ from app.markers_panel import MarkersPanel
 from app.media_bin import MediaBin
 from app.media_cache import MediaCacheLoader
 from app.media_import import MediaImport, MediaImporter, RelinkSearch
-from app.model_manager import ModelManagerDialog
+from app.models_dialog import ModelManagerDialog
 from app.proxies import ProxyBuilder
 from app.takes_browser import TakesBrowser
 from app.timeline_view import TimelineView
@@ -47,8 +47,8 @@ from app.ui_thread_gc import UiThreadCollector, resettle_heap, settle_heap
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
+from project_store.generation_records import GenerationRecords
 from project_store.project import Project
-from project_store.takes import GenerationRecords
 from services import session_record as session
 from services.editor_session import EditorSession
 from services.errors import ErrorReporter, Report

@@ -49,8 +49,8 @@ from PySide6.QtWidgets import (
 from app.theme import DIFF_HIGHLIGHT, PICTURE_SURROUND, TEXT_DIM, bold_font, hex_of
 from generation.take_media import read_take
 from project_store.db import ProjectError
+from project_store.generation_records import GenerationRecords, Take
 from project_store.project import Project
-from project_store.takes import GenerationRecords, Take
 from timeline.model import GeneratedSegment
 
 THUMB_SIZE = QSize(96, 54)

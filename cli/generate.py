@@ -23,13 +23,19 @@ from typing import Any
 
 from generation.backends import BACKENDS
 from generation.backends.base import GenerationError
-from generation.models import ModelError, format_size, list_installed, pull_model, resolve_model
+from generation.installed_models import (
+    ModelError,
+    format_size,
+    list_installed,
+    pull_model,
+    resolve_model,
+)
 from generation.planner import ResolvedModel
 from generation.spec import MEMORY_MODES
 from generation.subrange import SubRange
 from generation.take_media import frames_hash, read_take
+from project_store.generation_records import GenerationRecords, TakeError
 from project_store.project import Project
-from project_store.takes import GenerationRecords, TakeError
 from services.generation_queue import GenerationRunner, JobUpdate
 from timeline.model import GeneratedSegment
 

@@ -24,12 +24,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cli import conditioning as cli_conditioning
+from cli import brief as cli_brief
 from cli import generate as cli_generate
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
+from project_store.generation_records import GenerationRecords
 from project_store.project import Project
-from project_store.takes import GenerationRecords
 from timeline.model import Clip, EditError, SequenceSettings
 from timeline.time import TimeError, format_rate, parse_rate
 
@@ -37,7 +37,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy",
             "export", "presets", "otio", "open", *cli_generate.COMMANDS,
-            *cli_conditioning.COMMANDS)
+            *cli_brief.COMMANDS)
 
 
 class Failure(Exception):
@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="print the report as JSON")
 
     cli_generate.add_parsers(sub, _size)
-    cli_conditioning.add_parsers(sub)
+    cli_brief.add_parsers(sub)
 
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(_dispatch(args) or 0)
-    except (Failure, cli_generate.CliFailure, cli_conditioning.ConditioningFailure) as exc:
+    except (Failure, cli_generate.CliFailure, cli_brief.ConditioningFailure) as exc:
         return _fail(str(exc))
     except (ProjectError, ImportMediaError, EditError) as exc:
         return _fail(str(exc))
@@ -187,8 +187,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
     command = args.command
     if command in cli_generate.COMMANDS:
         return cli_generate.dispatch(args)
-    if command in cli_conditioning.COMMANDS:
-        return cli_conditioning.dispatch(args)
+    if command in cli_brief.COMMANDS:
+        return cli_brief.dispatch(args)
     if command == "new":
         settings = SequenceSettings(fps=args.fps, width=args.size[0], height=args.size[1],
                                     sample_rate=args.sample_rate)

@@ -65,7 +65,7 @@ def _splice(generated: list[Any], info: Splice, model_fps: Fraction
             ) -> tuple[list[Any], dict[str, float]]:
     from generation.backends.base import GenerationError
     from generation.subrange import SubRange, conformed_frames, splice
-    from timeline.takes import Conform
+    from timeline.conform import Conform
 
     base_path = Path(info.base_path)
     if not base_path.is_file():

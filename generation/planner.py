@@ -21,13 +21,13 @@ from generation.backends import get_backend
 from generation.backends.base import UnsupportedRequest
 from generation.inputs import JobInputs
 from generation.spec import MEMORY_MODES, JobSpec
-from timeline.takes import Conform
+from timeline.conform import Conform
 from timeline.time import format_rate
 
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    """What the planner needs to know about an installed model (see generation.models)."""
+    """What the planner needs to know about an installed model (see generation.installed_models)."""
 
     id: str
     path: str

@@ -1,6 +1,6 @@
 """Previz scene rendering: a reference plate seen through a camera path, with pose
 skeletons on top (or the pose maps alone, as a VACE control video). Used by the previz
-backend, the control-video compiler in ``generation.conditioning`` and the camera editor's
+backend, the control-video compiler in ``generation.brief_compiler`` and the camera editor's
 preview; it imports no backend, so the backends can use it without an import cycle."""
 
 from __future__ import annotations

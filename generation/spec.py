@@ -38,7 +38,7 @@ class JobSpec:
     vae_tiling: bool = False
     device: str = "auto"
     dtype: str = "auto"
-    # Sequence-side facts the take is conformed to (see timeline.takes.Conform).
+    # Sequence-side facts the take is conformed to (see timeline.conform.Conform).
     conform: dict[str, Any] = field(default_factory=dict)
     conditioning_version: str | None = None
 

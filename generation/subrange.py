@@ -27,7 +27,7 @@ import numpy as np
 
 from generation.backends.base import UnsupportedRequest
 from generation.take_media import read_take, write_take
-from timeline.takes import Conform
+from timeline.conform import Conform
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from project_store.generation_records import MediaStore
 from project_store.project import Project
-from project_store.takes import MediaStore
 from timeline.conditioning.references import (
     AUDIO_USES,
     Reference,

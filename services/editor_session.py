@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from project_store.generation_records import GenerationRecords
 from project_store.project import Project
-from project_store.takes import GenerationRecords
 from services import session_record
 from services.errors import ErrorReporter
 from services.render_sources import plan_sources

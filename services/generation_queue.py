@@ -22,19 +22,19 @@ from typing import Any
 
 from generation.backends import get_backend
 from generation.backends.base import GenerationError, JobCancelled
+from generation.brief_compiler import compile_brief, estimate_clip_camera, render_control_video
 from generation.client import WorkerCancelled, WorkerClient, WorkerFailed
-from generation.conditioning import compile_brief, estimate_clip_camera, render_control_video
 from generation.execute import RunResult, run_spec
 from generation.inputs import ControlVideo, JobInputs, Splice
 from generation.planner import GenerationRequest, plan
 from generation.spec import JobSpec
 from generation.subrange import SubRange, conformed_frames, prepare, window_for
+from project_store.generation_records import GenerationRecords, Job, NewTake, Take
 from project_store.project import Project
 from project_store.references import reference_path
-from project_store.takes import GenerationRecords, Job, NewTake, Take
 from timeline.conditioning.camera import CameraPath
+from timeline.conform import Conform
 from timeline.model import GeneratedSegment
-from timeline.takes import Conform
 from timeline.time import format_rate
 
 

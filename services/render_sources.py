@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from project_store.generation_records import GenerationRecords
 from project_store.project import Project
-from project_store.takes import GenerationRecords
 from timeline.engine.sources import MediaAudioSource, MediaFrameSource
 from timeline.media.probe import MediaProbe
 from timeline.media.proxy import proxy_path

@@ -116,7 +116,7 @@ class Backend:
 
     def drives_folder(self, pipeline_class: str) -> bool:
         """Whether a pipeline folder whose ``model_index.json`` names this class holds what
-        this backend loads (``generation.models`` lists installed models by it)."""
+        this backend loads (``generation.installed_models`` lists installed models by it)."""
         return pipeline_class in self.pipeline_classes
 
     def steps_total(self, call: dict[str, Any]) -> int:

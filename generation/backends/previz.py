@@ -1,7 +1,7 @@
 """Previz: no model. Renders the segment's brief at the sequence size and rate: the plate
 (the first frame, else a style or character picture, else a studio backdrop) seen through
 the segment's camera path, its pose keyframes drawn as skeletons on top (a ``scene`` input,
-see ``generation.conditioning``); without a scene, the reference still or a neutral grey
+see ``generation.brief_compiler``); without a scene, the reference still or a neutral grey
 gradient; a slate with the prompt, the seed and a frame counter; a "PREVIZ" tag so nobody
 mistakes it for a generated shot. Instant, deterministic, and always available.
 

@@ -18,8 +18,8 @@ from PySide6.QtGui import QDropEvent  # noqa: E402
 
 from app.brief_panel import BriefPanel  # noqa: E402
 from app.main import MainWindow  # noqa: E402
+from project_store.generation_records import GenerationRecords  # noqa: E402
 from project_store.project import Project  # noqa: E402
-from project_store.takes import GenerationRecords  # noqa: E402
 from services.demo_media import write_tone_and_clicks_wav  # noqa: E402
 from services.generation_queue import GenerationRunner  # noqa: E402
 from timeline.conditioning.camera import build_path, describe  # noqa: E402

@@ -14,8 +14,8 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 cannot load (missing Qt system libs)")
 
 from app.main import MainWindow  # noqa: E402
+from project_store.generation_records import GenerationRecords  # noqa: E402
 from project_store.project import Project  # noqa: E402
-from project_store.takes import GenerationRecords  # noqa: E402
 from services.demo import build_demo  # noqa: E402
 
 
@@ -24,7 +24,7 @@ def test_scripted_editing_session(qtbot, tmp_path: Path, testdata: Path,  # type
                                   run_queue: Callable[..., None]) -> None:
     import av
 
-    from generation.models import resolve_model
+    from generation.installed_models import resolve_model
     from timeline.engine.background import JobState
 
     path = tmp_path / "demo.takeline"

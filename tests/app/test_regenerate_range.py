@@ -11,15 +11,15 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 cannot load (missing Qt system libs)")
 
 from app.main import MainWindow  # noqa: E402
+from project_store.generation_records import GenerationRecords  # noqa: E402
 from project_store.project import Project  # noqa: E402
-from project_store.takes import GenerationRecords  # noqa: E402
 
 
 def test_regenerate_range_makes_a_spliced_take(qtbot,  # type: ignore[no-untyped-def]
                                                tiny_model: Callable[[str], Path],
                                                run_queue: Callable[..., None],
                                                clip_project: Callable[..., Path]) -> None:
-    from generation.models import resolve_model
+    from generation.installed_models import resolve_model
 
     path = clip_project("gen", seconds=2, frames=20)
     with Project.open(path) as p:

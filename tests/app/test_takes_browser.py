@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction  # noqa: E402
 from PySide6.QtWidgets import QDockWidget, QToolButton  # noqa: E402
 
 from app.main import MainWindow  # noqa: E402
-from app.model_manager import ModelManagerDialog  # noqa: E402
+from app.models_dialog import ModelManagerDialog  # noqa: E402
 from app.takes_browser import (  # noqa: E402
     THUMB_SIZE,  # noqa: E402
     TakesBrowser,
@@ -22,8 +22,8 @@ from app.takes_browser import (  # noqa: E402
     recipe_diff,
 )
 from cli.main import main  # noqa: E402
+from project_store.generation_records import GenerationRecords, Take  # noqa: E402
 from project_store.project import Project  # noqa: E402
-from project_store.takes import GenerationRecords, Take  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402
 
 

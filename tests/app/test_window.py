@@ -209,7 +209,7 @@ def test_export_from_the_window_runs_in_the_queue(qtbot, project_path: Path,  # 
 
 def test_generate_a_previz_take_from_the_window_on_the_qasync_loop(  # type: ignore[no-untyped-def]
         qtbot, project_path: Path, run_queue) -> None:
-    from project_store.takes import GenerationRecords
+    from project_store.generation_records import GenerationRecords
 
     with Project.open(project_path) as p:
         p.execute({"op": "add_generated", "track": "V1", "at": 80, "duration": 20,
@@ -253,7 +253,7 @@ def test_opening_another_project_rebinds_the_window(qtbot, tmp_path: Path, run_q
     import weakref
 
     from app.ui_thread_gc import settle_heap
-    from project_store.takes import GenerationRecords
+    from project_store.generation_records import GenerationRecords
 
     paths = {}
     for name, prompt in (("harbour", "a harbour at dawn"), ("desert", "a desert road")):

@@ -14,7 +14,7 @@ from generation.backends.base import UnsupportedRequest
 from generation.planner import GenerationRequest, ResolvedModel, plan
 from generation.spec import JobSpec
 from generation.take_media import frames_hash, read_take, write_take
-from timeline.takes import Conform
+from timeline.conform import Conform
 
 WAN = ResolvedModel(id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers", path="/models/wan",
                     revision="abc", pipeline_class="WanPipeline")

@@ -17,8 +17,8 @@ from generation.backends.base import to_uint8_frames
 from generation.client import WorkerClient
 from generation.planner import GenerationRequest, ResolvedModel
 from generation.take_media import frames_hash, read_take
+from project_store.generation_records import GenerationRecords
 from project_store.project import Project
-from project_store.takes import GenerationRecords
 from services.generation_queue import GenerationRunner, JobUpdate
 from tests.generation.conftest import make_project
 

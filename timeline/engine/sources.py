@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from timeline.conform import Conform
 from timeline.engine.compositor import fit
 from timeline.media.audio import AudioDecodeError, AudioReader
 from timeline.media.decode import DecodeError, VideoDecoder, shared_probe
@@ -33,7 +34,6 @@ from timeline.media.frame_cache import FrameCache, FrameRequest, ReadAhead
 from timeline.media.probe import MediaProbe, MediaProbeError
 from timeline.media.thumbnails import video_origin_samples
 from timeline.model import Clip, Sequence, spans
-from timeline.takes import Conform
 
 DEFAULT_CACHE_BYTES = 1 << 30  # 1 GiB: ~170 frames of 1080p RGB
 

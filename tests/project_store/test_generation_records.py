@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from project_store.generation_records import GenerationRecords, NewTake, TakeError, file_sha256
 from project_store.project import Project
-from project_store.takes import GenerationRecords, NewTake, TakeError, file_sha256
+from timeline.conform import Conform
 from timeline.model import SequenceSettings
-from timeline.takes import Conform
 
 
 def _project(tmp_path: Path) -> tuple[Project, int]:

@@ -26,8 +26,8 @@ from sqlalchemy import text
 
 from project_store.db import ProjectError
 from project_store.project import Project
+from timeline.conform import Conform
 from timeline.model import GeneratedSegment
-from timeline.takes import Conform
 from timeline.time import format_rate
 
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")

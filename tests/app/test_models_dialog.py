@@ -14,8 +14,8 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 cannot load (missing Qt system libs)")
 
-from app.model_manager import ModelManagerDialog  # noqa: E402
-from generation.models import InstalledModel, format_size, list_installed, pull_model  # noqa: E402
+from app.models_dialog import ModelManagerDialog  # noqa: E402
+from generation.installed_models import InstalledModel, format_size, list_installed, pull_model  # noqa: E402
 
 
 def _dialog(qtbot, tmp_path: Path, **kwargs) -> ModelManagerDialog:  # type: ignore[no-untyped-def]

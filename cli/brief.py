@@ -21,9 +21,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from project_store.generation_records import GenerationRecords
 from project_store.project import Project
 from project_store.references import reference_path, store_reference
-from project_store.takes import GenerationRecords
 from timeline.conditioning.camera import (
     DEFAULT_DISTANCE,
     DEFAULT_FOCAL,
@@ -266,7 +266,7 @@ def _camera(args: argparse.Namespace, project: Project, segment: GeneratedSegmen
                                       f"frames (0..{segment.duration - 1})")
         return path
     if args.camera_from:
-        from generation.conditioning import estimate_clip_camera
+        from generation.brief_compiler import estimate_clip_camera
 
         fps = project.sequence.fps
         path = estimate_clip_camera(args.camera_from, seconds=float(segment.duration / fps))

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from generation.models import (
+from generation.installed_models import (
     BACKEND_PIPELINES,
     InstalledModel,
     ModelError,
@@ -584,7 +584,7 @@ def test_pull_connection_failure_inside_huggingface_hub(monkeypatch: pytest.Monk
     import socket
     import time
 
-    import generation.models as models
+    import generation.installed_models as models
 
     monkeypatch.setattr(models, "_can_connect", lambda endpoint: True)
     monkeypatch.setattr(time, "sleep", lambda seconds: None)  # huggingface_hub's retry backoff
@@ -602,7 +602,7 @@ def test_module_imports_no_torch_or_diffusers() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, generation.models; "
+    code = ("import sys, generation.installed_models; "
             "print(sorted(m for m in ('torch', 'diffusers', 'huggingface_hub') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

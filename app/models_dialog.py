@@ -35,7 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.theme import ERROR_TEXT_STYLE
-from generation.models import InstalledModel, ModelError, format_size, list_installed, pull_model
+from generation.installed_models import (
+    InstalledModel,
+    ModelError,
+    format_size,
+    list_installed,
+    pull_model,
+)
 
 ListFn = Callable[..., list[InstalledModel]]
 PullFn = Callable[..., InstalledModel]
