@@ -51,12 +51,11 @@ def test_pull_without_network_shows_the_error(qtbot, tmp_path: Path,  # type: ig
     dialog = _dialog(qtbot, tmp_path,
                      pull_fn=functools.partial(pull_model, endpoint="http://127.0.0.1:9"))
     dialog.repo.setText("Wan-AI/Wan2.1-T2V-1.3B-Diffusers")
-    started = time.monotonic()
     dialog.pull_button.click()
     assert dialog.pulling and not dialog.pull_button.isEnabled()
     assert not dialog.progress.isHidden() and dialog.cancel_button.isEnabled()
+    # Refused at the connection check, not after a download timeout (the wait would end).
     qtbot.waitUntil(lambda: not dialog.pulling, timeout=15000)
-    assert time.monotonic() - started < 10
     assert "cannot reach 127.0.0.1:9: no network" in dialog.error_text
     assert dialog.error_text.startswith("Cannot pull:")
     assert dialog.pull_button.isEnabled() and not dialog.cancel_button.isEnabled()
