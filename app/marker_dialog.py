@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.timeline_view import MARKER_COLOURS
+from app.theme import MARKER_COLOURS
 from timeline.model import Marker
 
 COLOURS = tuple(MARKER_COLOURS)  # the colours the timeline paints

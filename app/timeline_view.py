@@ -49,8 +49,6 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
-    QFont,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -62,6 +60,44 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from app.theme import (
+    CLIP_AUDIO,
+    CLIP_GENERATED,
+    CLIP_STILL,
+    CLIP_VIDEO,
+    GHOST_EDGE,
+    GHOST_FILL,
+    GHOST_REFUSED,
+    IN_OUT_BAR,
+    LABEL_BACKDROP,
+    LABEL_FILL,
+    OVERLAY_EDGE,
+    PLAYHEAD,
+    RANGE_FILL,
+    RAZOR_LINE,
+    RULER,
+    SELECTION,
+    SNAP_LINE,
+    STALE,
+    SWITCH_BORDER,
+    SWITCH_OFF,
+    SWITCH_ON,
+    TAKES_BADGE,
+    TEXT,
+    TEXT_DIM,
+    TEXT_HEADER,
+    TEXT_MUTED,
+    TEXT_ON_LIGHT,
+    TIMELINE_BACKGROUND,
+    TRACK_HEADER,
+    TRACK_ROW,
+    TRANSITION_MARK,
+    WAVEFORM,
+    WAVEFORM_BAND,
+    WHITE,
+    marker_colour,
+    small_font,
+)
 from timeline import gestures
 from timeline.media.thumbnails import Filmstrip, Waveform
 from timeline.model import Clip, Item, MediaInfo, Sequence
@@ -72,35 +108,14 @@ RULER_H = 34
 TRACK_H = 44
 HEADER_W = 64
 
-CLIP_VIDEO = QColor(70, 110, 170)
-CLIP_AUDIO = QColor(60, 140, 100)
-CLIP_STILL = QColor(150, 110, 60)
-GENERATED = QColor(140, 80, 170)
-SELECTED = QColor(245, 200, 60)
-STALE_BADGE = QColor(198, 40, 40)
-TAKES_BADGE = QColor(0, 0, 0, 140)
-WAVE_COLOUR = QColor(170, 235, 195)
-WAVE_BAND = QColor(20, 40, 30, 170)
-LABEL_BACKDROP = QColor(0, 0, 0, 120)
 WAVE_FLOOR_DB = -36.0  # waveforms are drawn in dB: quieter than this is a flat line
-GHOST_FILL = QColor(255, 255, 255, 60)
-GHOST_EDGE = QColor(255, 255, 255, 220)
-GHOST_REFUSED = QColor(230, 70, 60, 230)
-SNAP_LINE = QColor(80, 230, 255)
-RANGE_FILL = QColor(90, 140, 220, 70)
-RAZOR_LINE = QColor(255, 255, 255, 200)
 EDGE_PX = 6.0  # a press this close to an item's edge trims it
 SNAP_PX = 8.0  # snapping tolerance on screen
 DRAG_START_PX = 3.0  # movement before a press becomes a drag (a click otherwise)
 TOOLS = ("select", "razor", "roll", "slip", "slide")
-# The track header's toggle boxes, left to right, and their colours when lit.
+# The track header's toggle boxes, left to right (their lit colours: theme.SWITCH_ON).
 SWITCHES = (("muted", "M"), ("solo", "S"), ("locked", "L"), ("hidden", "H"))
 SWITCH_PX = 12.0
-SWITCH_ON = {"muted": QColor(230, 170, 60), "solo": QColor(90, 200, 110),
-             "locked": QColor(220, 90, 80), "hidden": QColor(120, 160, 230)}
-MARKER_COLOURS = {"blue": QColor(80, 140, 255), "green": QColor(80, 200, 110),
-                  "red": QColor(230, 80, 80), "purple": QColor(180, 110, 230),
-                  "yellow": QColor(230, 210, 70), "orange": QColor(240, 150, 50)}
 
 
 class TimelineView(QWidget):
@@ -688,10 +703,10 @@ class TimelineView(QWidget):
     def _paint_switches(self, p: QPainter, info: Any, row: QRectF) -> None:
         for switch, letter, box in self.switch_rects(row):
             on = bool(getattr(info, switch))
-            p.setPen(QPen(QColor(150, 150, 150), 1))
-            p.setBrush(SWITCH_ON[switch] if on else QColor(36, 37, 40))
+            p.setPen(QPen(SWITCH_BORDER, 1))
+            p.setBrush(SWITCH_ON[switch] if on else SWITCH_OFF)
             p.drawRect(box)
-            p.setPen(QColor(20, 20, 20) if on else QColor(170, 170, 170))
+            p.setPen(TEXT_ON_LIGHT if on else TEXT_DIM)
             p.drawText(box, Qt.AlignmentFlag.AlignCenter, letter)
         p.setBrush(Qt.BrushStyle.NoBrush)
 
@@ -712,17 +727,15 @@ class TimelineView(QWidget):
         seq = self._sequence()
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        p.fillRect(self.rect(), QColor(32, 33, 36))
-        small = QFont(self.font())
-        small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
-        p.setFont(small)
+        p.fillRect(self.rect(), TIMELINE_BACKGROUND)
+        p.setFont(small_font(self.font()))
         self._paint_ruler(p, seq)
         for name, rect in self.track_rows():
             track = seq.track(name)
-            p.fillRect(rect.adjusted(0, 1, 0, -1), QColor(40, 42, 46))
+            p.fillRect(rect.adjusted(0, 1, 0, -1), TRACK_ROW)
             header = QRectF(0, rect.top(), HEADER_W, rect.height())
-            p.fillRect(header.adjusted(0, 1, 0, -1), QColor(52, 54, 60))
-            p.setPen(QColor(220, 220, 220))
+            p.fillRect(header.adjusted(0, 1, 0, -1), TRACK_HEADER)
+            p.setPen(TEXT_HEADER)
             p.drawText(header.adjusted(6, 2, -4, -rect.height() / 2),
                        Qt.AlignmentFlag.AlignVCenter, name)
             self._paint_switches(p, track.info, rect)
@@ -737,19 +750,19 @@ class TimelineView(QWidget):
                 x0 = self.x_of(a.end - tr.in_offset)
                 x1 = self.x_of(a.end + tr.out_offset)
                 box = QRectF(x0, rect.top() + 4, max(2.0, x1 - x0), rect.height() - 8)
-                p.setPen(QPen(QColor(255, 255, 255, 200), 1))
+                p.setPen(QPen(TRANSITION_MARK, 1))
                 p.drawLine(box.bottomLeft(), box.topRight())
                 p.drawLine(box.topLeft(), box.bottomRight())
         for m in seq.markers.values():
             x = self.x_of(m.frame)
-            colour = MARKER_COLOURS.get(m.color, QColor(80, 140, 255))
+            colour = marker_colour(m.color)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(colour)
             p.drawRect(QRectF(x - 3, RULER_H - 12, 7, 10))
             p.setPen(colour)
             p.drawText(QPointF(x + 6, RULER_H - 3), m.name)
         x = self.x_of(self.playhead)
-        p.setPen(QPen(QColor(255, 70, 60), 1.5))
+        p.setPen(QPen(PLAYHEAD, 1.5))
         p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         self._paint_gesture(p, seq)
         p.end()
@@ -852,18 +865,18 @@ class TimelineView(QWidget):
         x = min(max(float(HEADER_W), at.x() + 14), self.width() - w - 2)
         y = at.y() - h - 8 if at.y() - h - 8 > 0 else at.y() + 18
         box = QRectF(x, y, w, h)
-        p.setPen(QPen(QColor(255, 255, 255, 90), 1))
-        p.setBrush(QColor(15, 15, 18, 225))
+        p.setPen(QPen(OVERLAY_EDGE, 1))
+        p.setBrush(LABEL_FILL)
         p.drawRoundedRect(box, 3, 3)
-        p.setPen(QColor(240, 240, 240))
+        p.setPen(TEXT)
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_ruler(self, p: QPainter, seq: Sequence) -> None:
-        p.fillRect(QRectF(0, 0, self.width(), RULER_H), QColor(24, 25, 28))
+        p.fillRect(QRectF(0, 0, self.width(), RULER_H), RULER)
         if seq.in_point is not None or seq.out_point is not None:
             x0 = self.x_of(seq.in_point or 0)
             x1 = self.x_of(seq.out_point if seq.out_point is not None else seq.duration_frames)
-            p.fillRect(QRectF(x0, 15, x1 - x0, 4), QColor(90, 140, 220, 200))
+            p.fillRect(QRectF(x0, 15, x1 - x0, 4), IN_OUT_BAR)
         fps = seq.fps
         # A label about every 100 px, on whole seconds when zoomed out.
         step = max(1, int(100 / self.pixels_per_frame))
@@ -871,7 +884,7 @@ class TimelineView(QWidget):
         if step >= nominal:
             step = (step // nominal + 1) * nominal
         frame = (self.scroll_frames // step) * step
-        p.setPen(QColor(150, 150, 150))
+        p.setPen(TEXT_MUTED)
         while self.x_of(frame) < self.width():
             x = self.x_of(frame)
             if x >= HEADER_W:
@@ -886,7 +899,7 @@ class TimelineView(QWidget):
             return
         box = QRectF(x0, row.top() + 3, max(1.0, x1 - x0 - 1), row.height() - 6)
         if item.kind == "generated":
-            colour, label = GENERATED, _generated_label(item)
+            colour, label = CLIP_GENERATED, _generated_label(item)
         else:
             asset: Any = getattr(item, "asset", None)
             kind, name = self._asset_kind(asset) or ("", f"asset {asset} (not in project)")
@@ -898,10 +911,10 @@ class TimelineView(QWidget):
         p.drawRect(box)
         media = isinstance(item, Clip) and self._paint_media(p, item, box, row_is_audio(item))
         chosen = item.id == self.selected or item.id in self.selection
-        p.setPen(QPen(SELECTED if chosen else colour.lighter(140), 2 if chosen else 1))
+        p.setPen(QPen(SELECTION if chosen else colour.lighter(140), 2 if chosen else 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(box)
-        p.setPen(QColor(240, 240, 240))
+        p.setPen(TEXT)
         text_box = box.adjusted(4, 2, -2, -2)
         if media:
             # Over pictures and waveforms the name needs a backdrop to stay readable.
@@ -919,7 +932,7 @@ class TimelineView(QWidget):
         takes = len(getattr(item, "takes", ()))
         badges = [(f"{takes} take{'s' if takes != 1 else ''}", TAKES_BADGE)]
         if item.id in self.stale:
-            badges.append(("STALE", STALE_BADGE))
+            badges.append(("STALE", STALE))
         metrics = p.fontMetrics()
         right = box.right() - 3
         bottom = box.bottom() - 3
@@ -932,7 +945,7 @@ class TimelineView(QWidget):
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(colour)
             p.drawRoundedRect(badge, 3, 3)
-            p.setPen(QColor(255, 255, 255))
+            p.setPen(WHITE)
             p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
             right = badge.left() - 4
 
@@ -969,7 +982,7 @@ class TimelineView(QWidget):
             band = inner if thumbs is None else QRectF(
                 inner.left(), inner.top() + picture_h, inner.width(), inner.height() - picture_h)
             if thumbs is not None:
-                p.fillRect(band, WAVE_BAND)
+                p.fillRect(band, WAVEFORM_BAND)
             self._paint_waveform(p, clip, waveform, band, clip_x, float(seq.fps))
         p.restore()
         return True
@@ -991,7 +1004,7 @@ class TimelineView(QWidget):
         if cached[1] is None:
             return
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(WAVE_COLOUR)
+        p.setBrush(WAVEFORM)
         p.drawPolygon(cached[1])
 
     def _waveform_polygon(self, clip: Clip, waveform: Waveform, band: QRectF,

@@ -30,6 +30,7 @@ from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords
 from project_store.project import Project
+from timeline.limits import LimitError
 from timeline.model import Clip, EditError, SequenceSettings
 from timeline.time import TimeError, format_rate, parse_rate
 
@@ -172,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_dispatch(args) or 0)
     except (Failure, cli_generate.CliFailure, cli_brief.ConditioningFailure) as exc:
         return _fail(str(exc))
-    except (ProjectError, ImportMediaError, EditError) as exc:
+    except (ProjectError, ImportMediaError, EditError, LimitError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("interrupted")
@@ -445,14 +446,19 @@ def _read_operations(source: str) -> list[dict[str, Any]]:
         raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
         raise Failure(f"cannot read {source}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise Failure(f"{source} is not UTF-8 text (byte {exc.start})") from None
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise Failure(f"{source} is not valid JSON: {exc}") from None
-    if isinstance(data, dict) and "op" in data:
-        data = [data]
+    except RecursionError:
+        raise Failure(f"{source} is nested too deeply to be a list of operations") from None
     if not isinstance(data, list):
-        raise Failure(f"{source} must hold a JSON list of operations "
+        # One object is refused, not wrapped: a file meant to hold a list that holds one
+        # object is more often a mistake than a shorthand.
+        what = "one object" if isinstance(data, dict) else f"a JSON {type(data).__name__}"
+        raise Failure(f"{source} holds {what}; it must hold a JSON list of operations "
                       '(e.g. [{"op": "split", "track": "V1", "at": 48}])')
     return data
 

@@ -60,6 +60,7 @@ from timeline.conditioning.version import (
     version_id,
 )
 from timeline.editor import ChangeKind, Timeline
+from timeline.limits import MAX_OPERATIONS
 from timeline.media.probe import MediaProbe, MediaProbeError, probe
 from timeline.model import (
     EditError,
@@ -376,6 +377,14 @@ class Project:
         """Run a list of operations (``{"op": "undo"}`` / ``{"op": "redo"}`` allowed), each its
         own undo step, all in one transaction: if any fails, nothing changes, in memory or on
         disk, and the error names the failing operation's index."""
+        if not isinstance(operations, list | tuple):
+            what = "one object" if isinstance(operations, dict) else type(operations).__name__
+            raise EditError(f"the edits must be a list of operations, not {what} (wrap a "
+                            'single operation in [ ], e.g. [{"op": "split", "track": "V1", '
+                            '"at": 48}])')
+        if len(operations) > MAX_OPERATIONS:
+            raise EditError(f"{len(operations)} operations in one batch; at most "
+                            f"{MAX_OPERATIONS}")
         results: list[Change | None] = []
         with self.batch():
             for index, params in enumerate(operations):

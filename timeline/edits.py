@@ -45,6 +45,7 @@ from timeline.conditioning.references import (
     check_cast_member,
     check_references,
 )
+from timeline.limits import MAX_FRAMES, LimitError, check_json_value
 from timeline.model import (
     EASINGS,
     Clip,
@@ -111,6 +112,9 @@ class EditSession:
         first = items[pos]
         if first.start + delta < 0:
             raise EditError(f"The ripple would move item {first.id} before frame 0")
+        if delta > 0 and items[-1].end + delta >= MAX_FRAMES:
+            raise EditError(f"The ripple would move item {items[-1].id} past frame 2^53-1, "
+                            "the last frame a sequence can hold")
         if delta < 0 and pos > 0:
             limit = max(i.end for i in items[max(0, pos - 4) : pos])
             if first.start + delta < limit:
@@ -218,6 +222,9 @@ def _check_item_bounds(item: Item, media: dict[int, MediaInfo]) -> None:
         raise EditError(f"Item {item.id} would start before frame 0")
     if item.source_in < 0:
         raise EditError(f"Item {item.id} would start before the beginning of its media")
+    if item.end >= MAX_FRAMES or item.source_out >= MAX_FRAMES:
+        raise EditError(f"Item {item.id} would reach past frame 2^53-1, the last frame a "
+                        "sequence can hold")
     length = media_length(item, media)
     if length is not None and item.source_out > length:
         raise EditError(
@@ -439,6 +446,7 @@ def op_add_marker(s: EditSession, media: dict[int, MediaInfo], *, at: int, name:
                   color: str = "blue", duration: int = 0, note: str = "") -> None:
     if at < 0 or duration < 0:
         raise EditError("A marker needs a frame >= 0 and a duration >= 0")
+    _check_marker_span(at, duration)
     s._do(MarkerOp(None, Marker(id=s.new_id(), frame=at, name=name, color=color,
                                 duration=duration, note=note)))
 
@@ -464,6 +472,7 @@ def op_set_marker(s: EditSession, media: dict[int, MediaInfo], *, marker: int,
     changes = {k: v for k, v in (("name", name), ("color", color), ("duration", duration),
                                  ("note", note)) if v is not None}
     new = replace(m, **changes)
+    _check_marker_span(new.frame, new.duration)
     if new != m:
         s._do(MarkerOp(m, new))
 
@@ -472,7 +481,14 @@ def op_move_marker(s: EditSession, media: dict[int, MediaInfo], *, marker: int, 
     m = _marker(s, marker)
     if at < 0:
         raise EditError("A marker needs a frame >= 0")
+    _check_marker_span(at, m.duration)
     s._do(MarkerOp(m, replace(m, frame=at)))
+
+
+def _check_marker_span(at: int, duration: int) -> None:
+    if at + duration >= MAX_FRAMES:
+        raise EditError("A marker must end before frame 2^53-1, the last frame a sequence "
+                        "can hold")
 
 
 def op_set_in_out(s: EditSession, media: dict[int, MediaInfo], *, in_point: int | None = None,
@@ -483,6 +499,9 @@ def op_set_in_out(s: EditSession, media: dict[int, MediaInfo], *, in_point: int 
         raise EditError("The in point cannot be before frame 0")
     if new_out is not None and new_out < 0:
         raise EditError("The out point cannot be before frame 0")
+    if any(p is not None and p >= MAX_FRAMES for p in (new_in, new_out)):
+        raise EditError("In and out points must be before frame 2^53-1, the last frame a "
+                        "sequence can hold")
     if new_in is not None and new_out is not None and new_out <= new_in:
         raise EditError(f"The out point ({new_out}) must be after the in point ({new_in})")
     s._do(InOutOp((s.seq.in_point, s.seq.out_point), (new_in, new_out)))
@@ -840,6 +859,10 @@ def check_parameter_types(params: Any) -> None:
     model, where it would either crash with a TypeError or be written into the file."""
     if not isinstance(params, dict):
         raise EditError('an operation must be an object with an "op" field')
+    try:
+        check_json_value(params, "the operation")
+    except LimitError as exc:
+        raise EditError(str(exc)) from None
     name = params.get("op")
     if not isinstance(name, str):
         raise EditError(f'"op" must be an operation name, not {json.dumps(name)}')

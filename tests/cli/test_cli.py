@@ -387,9 +387,10 @@ def test_apply_reads_stdin_and_reports_failures_without_traceback(  # type: igno
     after = info(cli, edited)
     assert [m["frame"] for m in after["markers"]] == [10, 84]
     assert [it["id"] for it in track(after, "V1")["items"]] == [1, 4]
-    # a single operation object is accepted as a one-element list
+    # a single operation object is refused, not guessed to be a one-element list
     r = cli("apply", edited, write(edited.with_name("one.json"), {"op": "undo"}))
-    assert r.rc == 0 and r.out.startswith("Applied 1 operation;")
+    assert r.rc == 1 and "holds one object; it must hold a JSON list" in r.err
+    assert info(cli, edited) == after
 
 
 def write(path: Path, data: Any) -> Path:
