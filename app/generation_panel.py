@@ -182,6 +182,10 @@ class GenerationPanel(QWidget):
             f"Regenerate segment frames {sub.start}–{sub.end} over the active take, keeping "
             "the rest as context")
 
+    def refresh(self) -> None:
+        """Show the current state of the segment on display (after any edit)."""
+        self.show_segment(self._segment())
+
     def _segment(self) -> GeneratedSegment | None:
         if self.segment_id is None:
             return None

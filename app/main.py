@@ -661,9 +661,9 @@ class MainWindow(QMainWindow):
         # or a prompt changed in the Brief would be put back.
         prompt = self.generation.prompt
         if not (prompt.hasFocus() and prompt.isModified()):  # never under the user's typing
-            self.generation.show_segment(self.generation._segment())
+            self.generation.refresh()
         tl = self.project.timeline
-        self.undo_action.setEnabled(tl.can_undo or not self.project._history_exhausted)
+        self.undo_action.setEnabled(self.project.can_undo)
         self.undo_action.setText(f"Undo {tl.undo_label}" if tl.undo_label else "Undo")
         self.redo_action.setEnabled(tl.can_redo)
         self.redo_action.setText(f"Redo {tl.redo_label}" if tl.redo_label else "Redo")

@@ -341,6 +341,11 @@ class Project:
         """One edit command = one undo step = one committed transaction."""
         return self.timeline.execute(params)
 
+    @property
+    def can_undo(self) -> bool:
+        """Something to undo: in memory, or older steps not yet paged in from the file."""
+        return self.timeline.can_undo or not self._history_exhausted
+
     def undo(self) -> Change | None:
         if not self.timeline.undo_stack and not self._history_exhausted:
             self._page_in_history()
