@@ -63,32 +63,30 @@ class Timeline:
         return change
 
     def undo(self) -> Change | None:
-        if not self.undo_stack:
-            return None
-        change = self.undo_stack.pop()
-        apply_change(self.sequence, change.inverted())
-        self.redo_stack.append(change)
-        try:
-            self._record("undo", change)
-        except BaseException:
-            apply_change(self.sequence, change)
-            self.redo_stack.pop()
-            self.undo_stack.append(change)
-            raise
-        return change
+        return self._step("undo")
 
     def redo(self) -> Change | None:
-        if not self.redo_stack:
+        return self._step("redo")
+
+    def _step(self, kind: ChangeKind) -> Change | None:
+        """Undo or redo one change: move it between the stacks, apply it (inverted for
+        undo) and record it; if recording fails, everything is put back as it was."""
+        undo = kind == "undo"
+        source, target = (self.undo_stack, self.redo_stack) if undo else \
+            (self.redo_stack, self.undo_stack)
+        if not source:
             return None
-        change = self.redo_stack.pop()
-        apply_change(self.sequence, change)
-        self.undo_stack.append(change)
+        change = source.pop()
+        forward, backward = (change.inverted(), change) if undo else \
+            (change, change.inverted())
+        apply_change(self.sequence, forward)
+        target.append(change)
         try:
-            self._record("redo", change)
+            self._record(kind, change)
         except BaseException:
-            apply_change(self.sequence, change.inverted())
-            self.undo_stack.pop()
-            self.redo_stack.append(change)
+            apply_change(self.sequence, backward)
+            target.pop()
+            source.append(change)
             raise
         return change
 
