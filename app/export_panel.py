@@ -5,6 +5,7 @@ Exports run on the render queue's thread; the window never waits for them."""
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,7 @@ class ExportQueuePanel(QWidget):
         plan = plan_sources(project, use_proxies=False)  # export renders the originals
 
         def run(progress: Any, cancelled: Any) -> Any:
-            with plan.open() as sources:  # decoders made on the export thread
+            with closing(plan.open()) as sources:  # decoders made on the export thread
                 return export_sequence(seq, out, PRESETS[preset_name], frames=sources.frames,
                                        audio=sources.sound, first=frame_range[0],
                                        end=frame_range[1], progress=progress,

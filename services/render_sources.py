@@ -31,15 +31,9 @@ class RenderSources:
     frames: MediaFrameSource
     sound: MediaAudioSource
 
-    def close(self) -> None:
+    def close(self) -> None:  # with contextlib.closing(plan.open()) as sources: ...
         self.frames.close()
         self.sound.close()
-
-    def __enter__(self) -> RenderSources:
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.close()
 
 
 @dataclass(frozen=True)
