@@ -6,6 +6,7 @@
     takeline undo PROJECT / takeline redo PROJECT
     takeline info PROJECT [--json]
     takeline demo PROJECT
+    takeline export PROJECT -o OUT --preset P [--range IN:OUT] [--overwrite] ...
     takeline otio export PROJECT OUT.otio|.edl|.xml
     takeline otio import TIMELINE PROJECT [--fps N/D] [--size WxH]
     takeline [PROJECT]            open the editor window
@@ -133,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crf", type=int, help="constant quality instead of the preset's")
     p.add_argument("--bitrate", type=_positive_int, help="video bit rate in bit/s")
     p.add_argument("--pix-fmt", help="pixel format instead of the preset's")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing file (or an earlier PNG sequence's folder)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     sub.add_parser("presets", help="list export presets available on this machine")
@@ -356,8 +359,10 @@ def _export(args: argparse.Namespace) -> int:
         PRESETS,
         ExportError,
         ExportProgress,
+        ExportTargetExists,
         available_presets,
         export_sequence,
+        export_target,
         preset_with,
     )
 
@@ -367,9 +372,16 @@ def _export(args: argparse.Namespace) -> int:
     if preset.hardware and preset not in available_presets():
         raise Failure(f"{preset.name} needs an NVIDIA GPU with NVENC, which does not open "
                       "here; use h264 or h265")
-    if any(v is not None for v in (args.codec, args.crf, args.bitrate, args.pix_fmt)):
-        preset = preset_with(preset, codec=args.codec, crf=args.crf, bitrate=args.bitrate,
-                             pix_fmt=args.pix_fmt)
+    try:
+        if any(v is not None for v in (args.codec, args.crf, args.bitrate, args.pix_fmt)):
+            preset = preset_with(preset, codec=args.codec, crf=args.crf,
+                                 bitrate=args.bitrate, pix_fmt=args.pix_fmt)
+        # Before the project is opened and the sources planned: refused in a moment.
+        export_target(args.output, preset, overwrite=args.overwrite)
+    except ExportTargetExists as exc:
+        raise Failure(f"{exc}; pass --overwrite to replace it") from None
+    except ExportError as exc:
+        raise Failure(str(exc)) from None
     first_end = _parse_range(args.frame_range) if args.frame_range else (None, None)
     tty = sys.stderr.isatty() and not args.json
 
@@ -392,7 +404,10 @@ def _export(args: argparse.Namespace) -> int:
             result = export_sequence(
                 project.sequence, args.output, preset, frames=frames, audio=sound,
                 first=first_end[0], end=first_end[1], size=args.size, progress=show,
-                project={"path": str(project.path), "name": project.name})
+                project={"path": str(project.path), "name": project.name},
+                overwrite=args.overwrite)
+        except ExportTargetExists as exc:
+            raise Failure(f"{exc}; pass --overwrite to replace it") from None
         except ExportError as exc:
             raise Failure(str(exc)) from None
         finally:

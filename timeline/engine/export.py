@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ import numpy as np
 
 from timeline.engine.compositor import FrameSource, plain_cut, render_frame
 from timeline.engine.mixer import AudioSource, mix_audio
+from timeline.limits import LimitError, check_render_size
 from timeline.model import GeneratedSegment, Sequence
 from timeline.time import first_sample_of_frame
 
@@ -106,17 +108,38 @@ def available_presets() -> list[Preset]:
     return out
 
 
+# Constant-quality scales of the encoders that have one (the NVIDIA ones call it cq).
+_CRF_RANGE: dict[str, tuple[int, int]] = {
+    "libx264": (0, 51), "libx265": (0, 51), "h264_nvenc": (0, 51), "hevc_nvenc": (0, 51),
+    "libvpx-vp9": (0, 63), "libaom-av1": (0, 63), "libsvtav1": (0, 63),
+}
+
+
 def preset_with(preset: Preset, *, codec: str | None = None, crf: int | None = None,
                 bitrate: int | None = None, pix_fmt: str | None = None) -> Preset:
     """Custom settings on top of a preset."""
     options = dict(preset.video_options)
+    video_codec = codec or preset.video_codec
     if crf is not None:
+        if video_codec is None:
+            raise ExportError(f"{preset.name} writes no video; --crf does not apply.")
+        low, high = _CRF_RANGE.get(video_codec, (None, None))
+        if low is None or high is None:
+            raise ExportError(f"the {video_codec} encoder has no constant-quality (crf) "
+                              f"setting; crf applies to {', '.join(_CRF_RANGE)}.")
+        if isinstance(crf, bool) or not isinstance(crf, int) or not low <= crf <= high:
+            raise ExportError(f"crf for {video_codec} is a whole number from {low} to {high} "
+                              f"(lower is better), not {crf}.")
         options.pop("cq", None)
-        options["crf"] = str(crf)
+        options.pop("crf", None)
+        options["cq" if video_codec.endswith("_nvenc") else "crf"] = str(crf)
     if bitrate is not None:
+        if isinstance(bitrate, bool) or not isinstance(bitrate, int) or not (
+                1000 <= bitrate <= 10**10):
+            raise ExportError(f"bit rate is in bit/s, from 1000 to 10^10, not {bitrate}.")
         options.pop("crf", None)
         options["b"] = str(bitrate)
-    return replace(preset, video_codec=codec or preset.video_codec,
+    return replace(preset, video_codec=video_codec,
                    pix_fmt=pix_fmt or preset.pix_fmt, video_options=options)
 
 
@@ -168,6 +191,62 @@ def manifest_for(sequence: Sequence, preset: Preset, first: int, end: int,
     }
 
 
+class ExportTargetExists(ExportError):
+    """The export would replace something that is already there; the caller asks the user
+    (the window) or needs ``overwrite`` (``--overwrite`` on the command line)."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+# What a png-sequence export writes into its folder; only a folder holding nothing else
+# counts as an earlier export that --overwrite may replace.
+_SEQUENCE_FILE = re.compile(r"frame_\d+\.png|audio\.wav")
+
+
+def export_target(out: str | os.PathLike[str], preset: Preset, *,
+                  overwrite: bool = False) -> Path:
+    """The path an export to ``out`` writes (the preset's extension added), refused when
+    writing there would delete or replace what the user did not ask to replace.
+
+    A PNG sequence goes into a folder of its own: an existing empty folder is used; a
+    folder holding anything is refused (and replaced with ``overwrite`` only when it holds
+    nothing but an earlier sequence's frames and WAV). Refusing, rather than writing into a
+    new subfolder, keeps the frames where the user said and never guesses a name. A file is
+    replaced only with ``overwrite``; a folder in the way of a file is never removed."""
+    path = Path(out)
+    if preset.extension and path.suffix.lower() != preset.extension:
+        path = path.with_suffix(path.suffix + preset.extension) if path.suffix else (
+            path.with_suffix(preset.extension))
+    if not path.parent.is_dir():
+        raise ExportError(f"Cannot write {path}: folder {path.parent} does not exist.")
+    if not path.exists() and not path.is_symlink():
+        return path
+    if preset.image_sequence:
+        if not path.is_dir() or path.is_symlink():
+            raise ExportError(f"{path} exists and is not a folder; a PNG sequence is written "
+                              "into a folder of its own. Choose another name.")
+        entries = list(path.iterdir())
+        if not entries:
+            return path
+        ours = all(e.is_file() and not e.is_symlink() and _SEQUENCE_FILE.fullmatch(e.name)
+                   for e in entries)
+        if not ours:
+            raise ExportError(f"{path} already holds other files; a PNG sequence is written "
+                              "into an empty or new folder. Choose another one.")
+        if not overwrite:
+            raise ExportTargetExists(path, f"{path} already holds a PNG sequence")
+        return path
+    if path.is_dir():
+        raise ExportError(f"{path} exists and is a folder; choose another name.")
+    if not path.is_file():
+        raise ExportError(f"{path} exists and is not a regular file; choose another name.")
+    if not overwrite:
+        raise ExportTargetExists(path, f"{path} already exists")
+    return path
+
+
 def export_sequence(
     sequence: Sequence,
     out: str | os.PathLike[str],
@@ -181,26 +260,25 @@ def export_sequence(
     progress: ProgressFn | None = None,
     cancelled: CancelledFn | None = None,
     project: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> ExportResult:
-    """Render frames [first, end) (default: in/out points, else the whole sequence)."""
-    out = Path(out)
-    first = (sequence.in_point or 0) if first is None else first
-    if end is None:
-        end = sequence.out_point if sequence.out_point is not None else sequence.duration_frames
-    if end <= first or first < 0:
-        raise ExportError(f"Nothing to export: the range {first}..{end} is empty. "
-                          "Set in/out points or put clips on the timeline.")
-    if not out.parent.is_dir():
-        raise ExportError(f"Cannot write {out}: folder {out.parent} does not exist.")
-    if preset.extension and out.suffix.lower() != preset.extension:
-        out = out.with_suffix(out.suffix + preset.extension) if out.suffix else (
-            out.with_suffix(preset.extension))
+    """Render frames [first, end) (default: in/out points, else the whole sequence).
+
+    The range must lie within the sequence and the size within ``timeline.limits``; an
+    existing target is replaced only with ``overwrite`` (see ``export_target``)."""
+    first, end = export_range(sequence, first, end)
+    out = export_target(out, preset, overwrite=overwrite)
     width, height = size or (sequence.settings.width, sequence.settings.height)
+    try:
+        check_render_size(width, height, what="export size")
+    except LimitError as exc:
+        raise ExportError(str(exc)) from None
     if preset.video_codec and preset.pix_fmt and "420" in preset.pix_fmt and (width % 2 or
                                                                               height % 2):
         raise ExportError(f"{preset.name} needs an even frame size, not {width}x{height}.")
     manifest = manifest_for(sequence, preset, first, end, project)
-    tmp = out.with_name(f".{out.name}.partial")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    _remove(tmp)  # left by a killed export of this same process id
     t0 = time.perf_counter()
     try:
         if preset.image_sequence:
@@ -209,30 +287,76 @@ def export_sequence(
         else:
             count, samples = _export_file(sequence, tmp, preset, frames, audio, first, end,
                                           (width, height), progress, cancelled, manifest, t0)
+        # Checked again: something may have appeared under the name while we rendered.
+        export_target(out, preset, overwrite=overwrite)
+        _replace(tmp, out)
     except BaseException as exc:
         _remove(tmp)
         if isinstance(exc, ExportError | KeyboardInterrupt):
             raise
+        if isinstance(exc, MemoryError):
+            raise ExportError(f"Ran out of memory exporting at {width}x{height}; use a "
+                              "smaller size.") from None
         if isinstance(exc, av.FFmpegError | OSError | ValueError):
             raise ExportError(f"The {preset.name} encoder failed: {exc}") from None
         raise
-    if out.exists() and out.is_dir() != tmp.is_dir():
-        _remove(tmp)
-        raise ExportError(f"{out} exists and is a {'folder' if out.is_dir() else 'file'}; "
-                          "choose another name.")
-    if out.is_dir():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
     sidecar = out.with_name(out.name + ".takeline.json")
-    sidecar.write_text(json.dumps(manifest, indent=2))
+    sidecar_tmp = sidecar.with_name(f".{sidecar.name}.{os.getpid()}.partial")
+    sidecar_tmp.write_text(json.dumps(manifest, indent=2))
+    os.replace(sidecar_tmp, sidecar)
     return ExportResult(out, count, samples, time.perf_counter() - t0, manifest, sidecar)
 
 
+def export_range(sequence: Sequence, first: int | None = None,
+                 end: int | None = None) -> tuple[int, int]:
+    """Frames [first, end) to export: by default the in/out points, else the whole
+    sequence; refused unless non-empty and within the sequence (a range past the end would
+    render background for as long as it asks, up to forever)."""
+    duration = sequence.duration_frames
+    first = (sequence.in_point or 0) if first is None else first
+    if end is None:
+        end = sequence.out_point if sequence.out_point is not None else duration
+        end = min(end, duration) if first < duration else end
+    if end <= first or first < 0:
+        raise ExportError(f"Nothing to export: the range {first}..{end} is empty. "
+                          "Set in/out points or put clips on the timeline.")
+    if first >= duration:
+        raise ExportError(f"The range {first}..{end} starts at or after the end of the "
+                          f"sequence at frame {duration}.")
+    if end > duration:
+        raise ExportError(f"The range {first}..{end} reaches past the end of the sequence "
+                          f"at frame {duration}; export at most {first}..{duration}.")
+    return first, end
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    """Put the finished export under its name: the old file stays until the new one is
+    complete (os.replace is atomic). A folder cannot be replaced atomically: the old one is
+    moved aside first and deleted only once the new one is in place."""
+    if tmp.is_dir() and out.is_dir() and any(out.iterdir()):
+        aside = out.with_name(f".{out.name}.{os.getpid()}.old")
+        _remove(aside)
+        os.replace(out, aside)
+        try:
+            os.replace(tmp, out)
+        except BaseException:
+            os.replace(aside, out)
+            raise
+        _remove(aside)
+        return
+    os.replace(tmp, out)
+
+
 def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+    """Remove our own temporary file or folder; a failure here must not hide the error
+    that made us clean up (a read-only or full disk)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _tick(progress: ProgressFn | None, cancelled: CancelledFn | None, done: int, total: int,
@@ -429,6 +553,7 @@ def _export_images(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameS
 
 
 __all__ = [
-    "PRESETS", "ExportCancelled", "ExportError", "ExportProgress", "ExportResult", "Preset",
-    "available_presets", "export_sequence", "manifest_for", "preset_with",
+    "PRESETS", "ExportCancelled", "ExportError", "ExportProgress", "ExportResult",
+    "ExportTargetExists", "Preset", "available_presets", "export_range", "export_sequence",
+    "export_target", "manifest_for", "preset_with",
 ]
