@@ -125,6 +125,23 @@ class ReferenceList(QListWidget):
 BIG_COPY_BYTES = 32 << 20
 
 
+def _group(title: str, *rows: Any) -> QGroupBox:
+    """A titled box of rows, top to bottom: a widget, or a list of widgets side by side
+    (``(widget, stretch)`` for one that takes the spare width)."""
+    box = QGroupBox(title)
+    lay = QVBoxLayout(box)
+    for row in rows:
+        if not isinstance(row, list):
+            lay.addWidget(row)
+            continue
+        line = QHBoxLayout()
+        for part in row:
+            widget, stretch = part if isinstance(part, tuple) else (part, 0)
+            line.addWidget(widget, stretch)
+        lay.addLayout(line)
+    return box
+
+
 def _store_references(project: Project, items: list[tuple[str | Path, str]]
                       ) -> tuple[list[Reference], list[str]]:
     """Copy files into the media store (files only, no rows: safe on a thread)."""
@@ -230,33 +247,12 @@ class BriefPanel(SegmentEditing, QWidget):
         form.addRow("Prompt", self.prompt)
         form.addRow("Negative", self.negative)
 
-        refs = QGroupBox("References")
-        lay = QVBoxLayout(refs)
-        lay.addWidget(self.references)
-        lay.addWidget(self.add_ref_button)
-
-        cam = QGroupBox("Camera")
-        lay = QVBoxLayout(cam)
-        lay.addWidget(self.camera_picker)
-        row = QHBoxLayout()
-        row.addWidget(self.camera_clear)
-        row.addWidget(self.camera_edit)
-        lay.addLayout(row)
-        lay.addWidget(self.camera_text)
-
-        poses = QGroupBox("Poses")
-        lay = QVBoxLayout(poses)
-        row = QHBoxLayout()
-        row.addWidget(self.pose_import, 1)
-        row.addWidget(self.pose_clear)
-        row.addWidget(self.pose_edit)
-        lay.addLayout(row)
-        lay.addWidget(self.pose_text)
-
-        cast = QGroupBox("Cast")
-        lay = QVBoxLayout(cast)
-        lay.addWidget(self.cast)
-        lay.addWidget(self.new_cast_button)
+        refs = _group("References", self.references, self.add_ref_button)
+        cam = _group("Camera", self.camera_picker, [self.camera_clear, self.camera_edit],
+                     self.camera_text)
+        poses = _group("Poses", [(self.pose_import, 1), self.pose_clear, self.pose_edit],
+                       self.pose_text)
+        cast = _group("Cast", self.cast, self.new_cast_button)
 
         self.setMinimumWidth(320)
         layout = QVBoxLayout(self)
