@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -29,7 +30,14 @@ from app.theme import error_html
 from project_store.project import Project
 from services.render_sources import plan_sources
 from timeline.engine.background import JobHandle, JobState
-from timeline.engine.export import PRESETS, available_presets, export_sequence
+from timeline.engine.export import (
+    PRESETS,
+    ExportError,
+    ExportTargetExists,
+    available_presets,
+    export_sequence,
+    export_target,
+)
 from timeline.engine.render_queue import RenderQueue
 
 
@@ -69,6 +77,33 @@ class ExportDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(buttons)
 
+    overwrite = False  # set when the user agreed to replace what is at the target
+
+    def accept(self) -> None:
+        """Refuse a target the export may not write, and ask before replacing one (the
+        rules are export_target's; this only asks the question)."""
+        preset_name, _range, out = self.choice()
+        self.overwrite = False
+        try:
+            export_target(out, PRESETS[preset_name])
+        except ExportTargetExists as exc:
+            if not self.confirm_replace(exc.path):
+                return
+            self.overwrite = True
+        except ExportError as exc:
+            QMessageBox.warning(self, "Export", str(exc))
+            return
+        super().accept()
+
+    def confirm_replace(self, path: Path) -> bool:
+        answer = QMessageBox.question(
+            self, "Replace existing export?",
+            f"{path} already exists.\n\nReplace it? The old one is kept until the new "
+            "export has finished.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text())
         if path:
@@ -87,7 +122,7 @@ class ExportQueuePanel(QWidget):
         super().__init__(parent)
         self.queue = RenderQueue(on_update=self._changed.emit)
         self._rows: dict[int, tuple[QProgressBar, QLabel, QPushButton, QPushButton]] = {}
-        self._requests: dict[int, tuple[Project, str, tuple[int, int], Path]] = {}
+        self._requests: dict[int, tuple[Project, str, tuple[int, int], Path, bool]] = {}
         self._started: dict[int, float] = {}
         self._layout = QVBoxLayout(self)
         self._layout.addWidget(QLabel("<b>Exports</b>"))
@@ -95,7 +130,7 @@ class ExportQueuePanel(QWidget):
         self._changed.connect(self._on_changed)
 
     def add(self, project: Project, preset_name: str, frame_range: tuple[int, int],
-            out: Path) -> JobHandle:
+            out: Path, overwrite: bool = False) -> JobHandle:
         # The sequence is copied into the job through a snapshot of what it needs now:
         # later edits do not change an export that is already queued.
         from timeline.changes import ItemOp, apply_op
@@ -117,7 +152,8 @@ class ExportQueuePanel(QWidget):
                 return export_sequence(seq, out, PRESETS[preset_name], frames=sources.frames,
                                        audio=sources.sound, first=frame_range[0],
                                        end=frame_range[1], progress=progress,
-                                       cancelled=cancelled, project=info)
+                                       cancelled=cancelled, project=info,
+                                       overwrite=overwrite)
 
         handle = self.queue.add(f"{out.name} ({preset_name})", run)
         bar = QProgressBar()
@@ -137,7 +173,7 @@ class ExportQueuePanel(QWidget):
         lay.addWidget(retry)
         self._layout.insertWidget(self._layout.count() - 1, row)
         self._rows[id(handle)] = (bar, label, cancel, retry)
-        self._requests[id(handle)] = (project, preset_name, frame_range, out)
+        self._requests[id(handle)] = (project, preset_name, frame_range, out, overwrite)
         return handle
 
     def retry(self, handle: JobHandle) -> JobHandle | None:

@@ -545,15 +545,16 @@ class MainWindow(QMainWindow):
             return
         dialog = ExportDialog(self.project, self)
         if dialog.exec() == ExportDialog.DialogCode.Accepted:
-            self.start_export(*dialog.choice())
+            self.start_export(*dialog.choice(), overwrite=dialog.overwrite)
 
-    def start_export(self, preset: str, frame_range: tuple[int, int], out: Path) -> Any:
+    def start_export(self, preset: str, frame_range: tuple[int, int], out: Path, *,
+                     overwrite: bool = False) -> Any:
         if not out.parent.is_dir():
             self.statusBar().showMessage(
                 f"Cannot export to {out}: folder {out.parent} does not exist", 8000)
             return None
         self.show_jobs()
-        handle = self.exports.add(self.project, preset, frame_range, out)
+        handle = self.exports.add(self.project, preset, frame_range, out, overwrite)
         self.statusBar().showMessage(f"Export queued: {handle.name}", 4000)
         return handle
 
