@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -36,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.camera_presets import CameraPresetPicker, Stages
+from app.layouts import group_box
 from app.segment_editing import (
     EDIT_ERRORS,
     SegmentEditing,
@@ -123,23 +123,6 @@ class ReferenceList(QListWidget):
 # Reference files are copied into the project's media store (hashed on the way). Up to
 # this many bytes in one go that is a few tens of ms; more is copied on a thread.
 BIG_COPY_BYTES = 32 << 20
-
-
-def _group(title: str, *rows: Any) -> QGroupBox:
-    """A titled box of rows, top to bottom: a widget, or a list of widgets side by side
-    (``(widget, stretch)`` for one that takes the spare width)."""
-    box = QGroupBox(title)
-    lay = QVBoxLayout(box)
-    for row in rows:
-        if not isinstance(row, list):
-            lay.addWidget(row)
-            continue
-        line = QHBoxLayout()
-        for part in row:
-            widget, stretch = part if isinstance(part, tuple) else (part, 0)
-            line.addWidget(widget, stretch)
-        lay.addLayout(line)
-    return box
 
 
 def _store_references(project: Project, items: list[tuple[str | Path, str]]
@@ -247,12 +230,12 @@ class BriefPanel(SegmentEditing, QWidget):
         form.addRow("Prompt", self.prompt)
         form.addRow("Negative", self.negative)
 
-        refs = _group("References", self.references, self.add_ref_button)
-        cam = _group("Camera", self.camera_picker, [self.camera_clear, self.camera_edit],
+        refs = group_box("References", self.references, self.add_ref_button)
+        cam = group_box("Camera", self.camera_picker, [self.camera_clear, self.camera_edit],
                      self.camera_text)
-        poses = _group("Poses", [(self.pose_import, 1), self.pose_clear, self.pose_edit],
+        poses = group_box("Poses", [(self.pose_import, 1), self.pose_clear, self.pose_edit],
                        self.pose_text)
-        cast = _group("Cast", self.cast, self.new_cast_button)
+        cast = group_box("Cast", self.cast, self.new_cast_button)
 
         self.setMinimumWidth(320)
         layout = QVBoxLayout(self)

@@ -23,8 +23,6 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
-    QGroupBox,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -41,6 +39,7 @@ from app.keyframe_editor import (
     previous_key,
     previz_frame,
 )
+from app.layouts import group_box
 from app.theme import KEY_MARK, PICTURE_BACKDROP, PICTURE_SURROUND, WHITE, joint_colour, with_alpha
 from app.viewer import FrameMailbox, ScrubRenderer, to_qimage
 from project_store.project import Project
@@ -278,28 +277,12 @@ class PoseEditor(KeyframeEditor):
 
     def _build_layout(self) -> None:
         right = QVBoxLayout()
-        people = QGroupBox("People")
-        lay = QVBoxLayout(people)
-        lay.addWidget(self.people)
-        row = QHBoxLayout()
-        row.addWidget(self.add_person_button)
-        row.addWidget(self.remove_person_button)
-        lay.addLayout(row)
-        right.addWidget(people)
-        keys = QGroupBox("Key at this frame")
-        lay = QVBoxLayout(keys)
-        lay.addWidget(self.keys_label)
-        row = QHBoxLayout()
-        row.addWidget(self.set_key_button)
-        row.addWidget(self.delete_key_button)
-        lay.addLayout(row)
-        lay.addWidget(self.copy_button)
-        lay.addWidget(self.visible)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Easing to next key"))
-        row.addWidget(self.easing, 1)
-        lay.addLayout(row)
-        right.addWidget(keys)
+        right.addWidget(group_box("People", self.people,
+                                  [self.add_person_button, self.remove_person_button]))
+        right.addWidget(group_box(
+            "Key at this frame", self.keys_label, [self.set_key_button, self.delete_key_button],
+            self.copy_button, self.visible,
+            [QLabel("Easing to next key"), (self.easing, 1)]))
         right.addWidget(self.import_button)
         right.addStretch(1)
         self._lay_out(self.canvas, right, right_stretch=1, size=(1000, 560))
