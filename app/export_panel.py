@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.layouts import confirm
 from app.theme import error_html
 from project_store.project import Project
 from services.render_sources import plan_sources
@@ -96,13 +97,9 @@ class ExportDialog(QDialog):
         super().accept()
 
     def confirm_replace(self, path: Path) -> bool:
-        answer = QMessageBox.question(
-            self, "Replace existing export?",
-            f"{path} already exists.\n\nReplace it? The old one is kept until the new "
-            "export has finished.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Yes
+        return confirm(self, "Replace existing export?",
+                       f"{path} already exists.\n\nReplace it? The old one is kept until the "
+                       "new export has finished.")
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text())

@@ -22,3 +22,12 @@ def group_box(title: str, *rows: Any) -> QGroupBox:
             line.addWidget(widget, stretch)
         lay.addLayout(line)
     return box
+
+
+def confirm(parent: Any, title: str, text: str) -> bool:
+    """A yes/no question whose safe answer (No) is the default: True only for Yes."""
+    from PySide6.QtWidgets import QMessageBox
+
+    buttons = QMessageBox.StandardButton
+    return QMessageBox.question(parent, title, text, buttons.Yes | buttons.No,
+                                buttons.No) == buttons.Yes

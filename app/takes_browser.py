@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSlider,
@@ -46,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.layouts import confirm
 from app.theme import DIFF_HIGHLIGHT, PICTURE_SURROUND, TEXT_DIM, bold_font, hex_of
 from generation.take_media import read_take
 from project_store.db import ProjectError
@@ -601,13 +601,9 @@ class CompareView(QWidget):
 
 
 def _ask_delete(parent: QWidget, take: Take) -> bool:
-    answer = QMessageBox.question(
-        parent, "Delete take",
-        f"Delete {take.name} (seed {take.seed})? Its media file is removed; undoing brings the "
-        "take back to the segment only as pending.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
+    return confirm(parent, "Delete take",
+                   f"Delete {take.name} (seed {take.seed})? Its media file is removed; undoing "
+                   "brings the take back to the segment only as pending.")
 
 
 class TakesBrowser(QWidget):
