@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from project_store import db
+from project_store import backups, db
 from project_store.assets import (
     Asset,
     ImportMediaError,
@@ -193,6 +193,8 @@ class Project:
         try:
             conn = engine.connect()
             with conn.begin():
+                # A damaged file is refused untouched, naming its newest good backup.
+                backups.check_integrity(conn, path)
                 db.check_and_migrate(conn, path)
             db.enable_wal(conn)  # only now that the file is known to be ours
             project = cls(path, engine, conn)
