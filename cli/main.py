@@ -9,6 +9,7 @@
     takeline export PROJECT -o OUT --preset P [--range IN:OUT] [--overwrite] ...
     takeline otio export PROJECT OUT.otio|.edl|.xml
     takeline otio import TIMELINE PROJECT [--fps N/D] [--size WxH]
+    takeline backups PROJECT [--json] [--now | --restore N]
     takeline [PROJECT]            open the editor window
 
 Exit codes: 0 success, 2 bad usage, 1 failure (the reason on stderr). Nothing in here
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cli import backups as cli_backups
 from cli import brief as cli_brief
 from cli import generate as cli_generate
 from project_store.assets import ImportMediaError
@@ -39,7 +41,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy",
             "export", "presets", "otio", "open", *cli_generate.COMMANDS,
-            *cli_brief.COMMANDS)
+            *cli_brief.COMMANDS, *cli_backups.COMMANDS)
 
 
 class Failure(Exception):
@@ -156,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_generate.add_parsers(sub, _size)
     cli_brief.add_parsers(sub)
+    cli_backups.add_parsers(sub)
 
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
@@ -193,6 +196,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
         return cli_generate.dispatch(args)
     if command in cli_brief.COMMANDS:
         return cli_brief.dispatch(args)
+    if command in cli_backups.COMMANDS:
+        return cli_backups.dispatch(args)
     if command == "new":
         settings = SequenceSettings(fps=args.fps, width=args.size[0], height=args.size[1],
                                     sample_rate=args.sample_rate)
