@@ -35,7 +35,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from fractions import Fraction
+from typing import Any, Literal
 
 from timeline.edits import media_length
 from timeline.model import Item, MediaInfo, Sequence, Track
@@ -270,3 +271,116 @@ def group_move_steps(group: Iterable[Item], names: list[str], offset: int,
 
     return [{"op": "move", "item": i.id, "track": group_track(names, offset, i),
              "at": i.start + delta} for i in sorted(group, key=order)]
+
+
+# --- drops: media dragged onto the timeline (from the bin, or files just imported) ---------
+
+DropMode = Literal["overwrite", "insert"]
+# A still dropped on the timeline lasts this long (Premiere's default still duration).
+STILL_SECONDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DropPlan:
+    """What a drop of assets at a frame on a track becomes.
+
+    ``track`` and ``start`` say where the first clip lands (the rest follow it, end to
+    start), ``lengths`` how long each clip is, ``snap`` the frame the drop snapped to (None:
+    not snapped). ``refusal`` is why the drop cannot be made (None: it can); ``edit`` is the
+    operation to run, one undo step however many clips are dropped."""
+
+    mode: DropMode
+    track: str | None
+    start: int
+    lengths: tuple[int, ...] = ()
+    snap: int | None = None
+    refusal: str | None = None
+    edit: dict[str, Any] | None = None
+
+    @property
+    def duration(self) -> int:
+        return sum(self.lengths)
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """(start, end) in the sequence of each dropped clip, in order."""
+        out, at = [], self.start
+        for length in self.lengths:
+            out.append((at, at + length))
+            at += length
+        return out
+
+
+def drop_length(info: MediaInfo, fps: Fraction) -> int:
+    """Frames a dropped asset fills: all of its media, or ``STILL_SECONDS`` for a still."""
+    if info.duration_frames is None:
+        return max(1, round(STILL_SECONDS * fps))
+    return info.duration_frames
+
+
+def drop_fits(track: Track, info: MediaInfo) -> str | None:
+    """Why ``info`` cannot go on ``track`` (None: it can). The same rule as the edits'
+    (``timeline.edits``: a picture on a video track, sound on an audio track), worded for
+    someone dragging: a video file with sound fits both kinds."""
+    name = info.name or f"asset {info.id}"
+    if track.kind == "video" and not info.has_video:
+        return f"{name} has no picture: drop it on an audio track (A1, A2, ...)"
+    if track.kind == "audio" and not info.has_audio:
+        what = "a still" if info.kind == "image" else "a video without sound"
+        return f"{name} is {what}: drop it on a video track (V1, V2, ...)"
+    return None
+
+
+def linked_audio_steps(seq: Sequence, info: MediaInfo, video_track: str, at: int,
+                       length: int, mode: DropMode) -> list[dict[str, Any]]:
+    """The steps that would put a video file's sound on the audio tracks beside its
+    picture. Linked audio (issue 15) is not in the model yet: a video with sound lands as
+    one video clip (the mixer plays a video clip's sound). When linked clips exist, this is
+    the one place that adds them to a drop: its steps join the drop's group."""
+    return []
+
+
+def plan_drop(seq: Sequence, media: Mapping[int, MediaInfo], assets: Iterable[int],
+              row: str | None, frame: int, mode: DropMode, targets: SnapTargets,
+              tolerance: int | None) -> DropPlan:
+    """A drop of ``assets`` (in order) with the mouse at ``frame`` over track ``row``
+    (None: not over a track): the clips go end to end from ``frame``, snapped by the
+    edges of the whole run (``snap_range``), never before frame 0.
+
+    ``overwrite`` replaces what is under them; ``insert`` pushes what follows on that track
+    later (an item under the drop frame is split there first). Refused: no track under the
+    mouse, an asset the project does not have, an asset whose kind the track does not take
+    (``drop_fits``), a locked track."""
+    ids = list(assets)
+    start = max(0, frame)
+    if not ids:
+        return DropPlan(mode, row, start, refusal="Nothing to drop")
+    missing = [a for a in ids if a not in media]
+    if missing:
+        return DropPlan(mode, row, start, refusal=f"No asset with id {missing[0]} in this "
+                        "project; import it first")
+    infos = [media[a] for a in ids]
+    lengths = tuple(drop_length(info, seq.fps) for info in infos)
+    if row is None or row not in seq.tracks:
+        return DropPlan(mode, None, start, lengths,
+                        refusal="Drop onto a track (V1, V2, ... for pictures, A1, A2, ... "
+                                "for sound)")
+    track = seq.track(row)
+    start, snap = _snap_start(targets, start, sum(lengths), tolerance)
+    start = max(0, start)
+    refusal = next((r for r in (drop_fits(track, info) for info in infos) if r), None)
+    if refusal is None and track.info.locked:
+        refusal = f"Track {row} is locked; unlock it first"
+    if refusal is not None:
+        return DropPlan(mode, row, start, lengths, snap, refusal)
+    steps: list[dict[str, Any]] = []
+    at = start
+    for asset, info, length in zip(ids, infos, lengths, strict=True):
+        steps.append({"op": mode, "track": row, "asset": asset, "source_in": 0,
+                      "source_out": length, "at": at})
+        steps.extend(linked_audio_steps(seq, info, row, at, length, mode))
+        at += length
+    label = ("Insert" if mode == "insert" else "Overwrite") + (
+        f" {len(ids)} clips" if len(ids) > 1 else f" {infos[0].name or 'clip'}")
+    edit = {"op": "group", "label": label, "steps": steps}
+    return DropPlan(mode, row, start, lengths, snap, None, edit)
