@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -27,12 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.backups_dialog import RestoreBackupDialog
 from app.brief_panel import BriefPanel
 from app.clip_inspector import ClipInspector
 from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
 from app.info_panels import AssetFacts, SequenceInfo
 from app.jobs_panel import JobsPanel
+from app.layouts import confirm
 from app.marker_dialog import MarkerDialog
 from app.markers_panel import MarkersPanel
 from app.media_bin import MediaBin
@@ -45,11 +48,14 @@ from app.timeline_view import TimelineView
 from app.transport import TransportBar
 from app.ui_thread_gc import UiThreadCollector, resettle_heap, settle_heap
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
+from project_store import backups
 from project_store.assets import ImportMediaError
+from project_store.backups import DamagedProjectError
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords
 from project_store.project import Project
 from services import session_record as session
+from services.backup_scheduler import BackupScheduler, interval_minutes
 from services.editor_session import EditorSession
 from services.errors import ErrorReporter, Report
 from timeline.engine.background import BackgroundJobs
@@ -187,8 +193,17 @@ class MainWindow(QMainWindow):
         self.takes_browser.takes_changed.connect(self._on_takes_changed)
         self.session.on_selection(self.takes_browser.show_segment)
         self.recovery_notice: QMessageBox | None = None
+        # Yes/No questions (a damaged project's backup offer); tests answer them directly.
+        self.ask: Callable[[str, str], bool] = lambda title, text: confirm(self, title, text)
         self._build_menus()
         self._begin_session()
+        # A backup on open, then every few minutes while the project changes (off this thread).
+        self.backups: BackupScheduler | None = None
+        self._start_backups()
+        self.backup_timer = QTimer(self)
+        self.backup_timer.setInterval(int(interval_minutes() * 60_000))
+        self.backup_timer.timeout.connect(self._backup_tick)
+        self.backup_timer.start()
         self.refresh()
         self._scrub_to(self.timeline.playhead)
         if project.missing_assets:
@@ -215,6 +230,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         # Built when shown, so it always matches recent.json (another window may add to it).
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        action(file_menu, "Restore &Backup…", None, self.restore_backup_dialog)
         action(file_menu, "&Export…", "Ctrl+M", self.export_dialog)
         file_menu.addSeparator()
         action(file_menu, "&Quit", "Ctrl+Q", self.close)
@@ -465,10 +481,11 @@ class MainWindow(QMainWindow):
 
     def open_project_path(self, path: Path) -> bool:
         try:
-            project = Project.open(path)
+            project = open_or_offer_backup(path, self.ask)
         except ProjectError as exc:
             QMessageBox.critical(self, APP_NAME, str(exc))
             return False
+        self._stop_backups()
         self.generation.switch_project(project)  # the old queue stops before its project closes
         self.proxies.forget()
         self._stop_engines()
@@ -479,8 +496,62 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.timeline.set_playhead(0)
         self._begin_session()
+        self._start_backups()
         self.refresh()
         resettle_heap()  # the closed project's objects may sit in the frozen start-up heap
+        return True
+
+    # --- backups (project_store.backups; their schedule: services.backup_scheduler)
+    def _start_backups(self) -> None:
+        self._stop_backups()
+        self.backups = BackupScheduler(self.project.path,
+                                       report=self.errors.for_source("Backups", level="error"))
+        self.backups.start()
+
+    def _stop_backups(self) -> None:
+        if self.backups is not None:
+            self.backups.stop()  # waits for a backup under way; closes its connection
+            self.backups = None
+
+    def _backup_tick(self) -> None:
+        if self.backups is not None:
+            self.backups.tick()
+
+    def restore_backup_dialog(
+            self, choose: Callable[[RestoreBackupDialog], int] | None = None) -> bool:
+        """File > Restore Backup…: pick one of the project's backups and restore it."""
+        dialog = RestoreBackupDialog(self.project.path, self)
+        answer = (choose or (lambda d: d.exec()))(dialog)
+        number = dialog.chosen()
+        dialog.deleteLater()
+        if answer != QDialog.DialogCode.Accepted or number is None:
+            return False
+        return self.restore_backup(number)
+
+    def restore_backup(self, which: int | str) -> bool:
+        """Put backup ``which`` in place of the open project and reopen it. The project is
+        closed around the restore (which refuses while any connection has the file open);
+        the file as it was is kept as a backup."""
+        path = self.project.path
+        self._stop_backups()
+        self.generation.shutdown()  # nothing of this window may write into the old file
+        self._stop_engines()
+        self.project.close()
+        result: backups.RestoreResult | None = None
+        failure = ""
+        try:
+            result = backups.restore(path, which)
+        except ProjectError as exc:
+            failure = str(exc)
+        if not self.open_project_path(path):
+            self.close()  # it said why; there is no project left to show
+            return False
+        if result is None:
+            QMessageBox.critical(self, APP_NAME, failure)
+            return False
+        self.statusBar().showMessage(
+            f"Restored {result.restored.describe()}; the project as it was is kept as "
+            f"{result.kept.name}", 15000)
         return True
 
     def _fill_recent_menu(self) -> None:
@@ -509,10 +580,8 @@ class MainWindow(QMainWindow):
             notice.finished.connect(lambda _r: setattr(self, "recovery_notice", None))
             notice.show()  # not exec(): the window and its queue keep running
             self.recovery_notice = notice
-        elif found.other_pid is not None:
-            self.statusBar().showMessage(
-                f"This project is also open in another Takeline (process {found.other_pid}); "
-                "edits from both are saved, but each window shows only its own.", 15000)
+        elif found.lock_notice:
+            self.statusBar().showMessage(found.lock_notice, 30000)
 
     # --- viewer and playback (the engines live in the session; the scrub thread here)
     @property
@@ -735,8 +804,26 @@ class MainWindow(QMainWindow):
         self._stop_engines()
         if self.recovery_notice is not None:
             self.recovery_notice.close()
+        self.backup_timer.stop()
+        self._stop_backups()
         self.session.close()
         event.accept()
+
+
+def open_or_offer_backup(path: Path, ask: Callable[[str, str], bool]) -> Project:
+    """Open ``path``; when it is damaged and has a good backup, ``ask`` whether to restore
+    that backup in its place (the damaged file is kept beside the backups) and open it."""
+    try:
+        return Project.open(path)
+    except DamagedProjectError as exc:
+        good = exc.backup
+        if good is None or not ask(
+                "Project damaged",
+                f"{exc}\n\nRestore {good.describe()} in its place and open it? The damaged "
+                "file is kept in the backups folder."):
+            raise
+        backups.restore(path, good.number)
+        return Project.open(path)
 
 
 def run_editor(project_path: Path | None) -> int:
@@ -749,7 +836,8 @@ def run_editor(project_path: Path | None) -> int:
             return 0
         project_path = Path(path)
     try:
-        project = Project.open(project_path)
+        project = open_or_offer_backup(project_path, lambda title, text: confirm(None, title,
+                                                                                 text))
     except ProjectError as exc:
         print(f"takeline: error: {exc}", file=sys.stderr)
         QMessageBox.critical(None, APP_NAME, str(exc))
