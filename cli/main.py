@@ -29,6 +29,7 @@ from typing import Any
 from cli import backups as cli_backups
 from cli import brief as cli_brief
 from cli import generate as cli_generate
+from cli.opening import open_project
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords
@@ -185,6 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted")
 
 
+def _enable_faulthandler() -> None:
+    """The editor process: a native crash (Qt, PyAV, a driver) leaves every thread's stack
+    on stderr instead of vanishing without a word."""
+    import faulthandler
+
+    if not faulthandler.is_enabled():
+        faulthandler.enable(all_threads=True)
+
+
 def _fail(message: str) -> int:
     print(f"takeline: error: {message}", file=sys.stderr)
     return EXIT_FAILURE
@@ -210,7 +220,7 @@ def _dispatch(args: argparse.Namespace) -> int | None:
             raise Failure(f"cannot create {args.project}: {exc}") from None
         return EXIT_OK
     if command == "import":
-        with Project.open(args.project) as project:
+        with open_project(args.project) as project:
             assets = project.import_media(args.files)
             if args.json:
                 print(json.dumps([a.to_info_json() for a in assets], indent=2))
@@ -220,20 +230,20 @@ def _dispatch(args: argparse.Namespace) -> int | None:
         return EXIT_OK
     if command == "apply":
         operations = _read_operations(args.edits)
-        with Project.open(args.project) as project:
+        with open_project(args.project) as project:
             changes = project.apply(operations)
             print(f"Applied {len(changes)} operation{'s' if len(changes) != 1 else ''}; "
                   f"sequence is {project.sequence.duration_frames} frames")
         return EXIT_OK
     if command in ("undo", "redo"):
-        with Project.open(args.project) as project:
+        with open_project(args.project) as project:
             change = project.undo() if command == "undo" else project.redo()
             if change is None:
                 raise Failure(f"nothing to {command} in {args.project}")
             print(f"{command.capitalize()}: {change.label}")
         return EXIT_OK
     if command == "info":
-        with Project.open(args.project) as project:
+        with open_project(args.project, read_only=True) as project:
             info = project.info()
             # Segments whose active take was made from another conditioning version.
             info["stale_segments"] = GenerationRecords(project).stale_segments()
@@ -270,6 +280,7 @@ def _dispatch(args: argparse.Namespace) -> int | None:
             print(f"{preset.name:<14} {preset.description}{note}")
         return EXIT_OK
     if command == "open":
+        _enable_faulthandler()
         from app.main import run_editor  # Qt is imported only here
 
         return run_editor(args.project)
@@ -286,7 +297,7 @@ def _render_frame(args: argparse.Namespace) -> int:
         raise Failure(f"frame numbers start at 0, not {args.frame}")
     if not args.output.parent.is_dir():
         raise Failure(f"cannot write {args.output}: folder {args.output.parent} does not exist")
-    with Project.open(args.project) as project:
+    with open_project(args.project, read_only=True) as project:
         for a in offline_assets(project):
             print(f"takeline: warning: {a.path} is {a.status}; its clips render as offline",
                   file=sys.stderr)
@@ -309,7 +320,7 @@ def _build_proxies(args: argparse.Namespace) -> int:
     from timeline.media.probe import MediaProbeError
     from timeline.media.proxy import ProxyError, build_proxy, find_proxy, proxy_path
 
-    with Project.open(args.project) as project:
+    with open_project(args.project) as project:
         wanted = args.assets or [a.id for a in project.assets.values()
                                  if a.probe.kind == "video"]
         for asset_id in wanted:
@@ -399,7 +410,7 @@ def _export(args: argparse.Namespace) -> int:
         print(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total}{eta}",
               end="", file=sys.stderr, flush=True)
 
-    with Project.open(args.project) as project:
+    with open_project(args.project, read_only=True) as project:
         for a in offline_assets(project):
             print(f"takeline: warning: {a.path} is {a.status}; its clips export as "
                   "offline (black / silent)", file=sys.stderr)
@@ -435,7 +446,7 @@ def _otio(args: argparse.Namespace) -> int:
 
     try:
         if args.otio_command == "export":
-            with Project.open(args.project) as project:
+            with open_project(args.project, read_only=True) as project:
                 assets = {a.id: (a.path, a.probe) for a in project.assets.values()}
                 timeline = otio_io.sequence_to_otio(project.sequence, assets)
                 otio_io.write_timeline(timeline, args.output)

@@ -52,6 +52,13 @@ def _quiet_libraries() -> None:
 
 
 def worker_main(conn: Connection) -> None:
+    # A segfault in a CUDA kernel or a native extension leaves every thread's stack on
+    # stderr (the editor's), not just "worker died".
+    import faulthandler
+
+    if not faulthandler.is_enabled():
+        faulthandler.enable(all_threads=True)
+
     from generation.backends.base import GenerationError, JobCancelled, OutOfMemory
     from generation.execute import run_spec
     from generation.messages import (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -62,10 +63,28 @@ def known_revisions() -> set[str]:
     return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
-def make_engine(path: Path, *, synchronous: str = "FULL") -> Engine:
+def make_engine(path: Path, *, synchronous: str = "FULL", read_only: bool = False) -> Engine:
     """One file, WAL journal, foreign keys on, and explicit BEGIN so that SQLAlchemy's
-    transactions (and SAVEPOINTs) map one-to-one onto SQLite's."""
-    engine = create_engine(f"sqlite+pysqlite:///{path}", future=True)
+    transactions (and SAVEPOINTs) map one-to-one onto SQLite's.
+
+    ``read_only``: the file is opened with SQLite's ``mode=ro`` URI. That, not politeness,
+    is what keeps a reader from destroying a live writer's WAL. When the last connection of
+    a process closes, SQLite takes an EXCLUSIVE lock on the database file, checkpoints, and
+    deletes ``-wal``/``-shm`` only if that checkpoint returned SQLITE_OK (sqlite3WalClose).
+    The writer's POSIX locks can be gone (another descriptor of the file was closed in its
+    process, see ``project_store.writer_lock``), so the EXCLUSIVE lock is no protection;
+    but a read-only connection's checkpoint fails with SQLITE_READONLY, so the WAL and the
+    shared index the writer is using stay where they are. Shown by
+    tests/durability/test_one_writer.py (a plain reader there loses the write, ``mode=ro``
+    does not). A read-only open of a cleanly closed project leaves an empty ``-wal`` and a
+    ``-shm`` behind; the next writer's close removes them."""
+    if read_only:
+        uri = "file:" + quote(str(Path(path).absolute())) + "?mode=ro"
+        engine = create_engine(
+            "sqlite+pysqlite://", future=True,
+            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+    else:
+        engine = create_engine(f"sqlite+pysqlite:///{path}", future=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -78,7 +97,8 @@ def make_engine(path: Path, *, synchronous: str = "FULL") -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader's BEGIN takes no write intent (IMMEDIATE would be refused on mode=ro).
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     # synchronous is per connection. FULL: a committed edit is on disk before the call
     # returns, even across a power cut. The WAL journal mode lives in the file header, so it
@@ -110,8 +130,14 @@ def looks_like_sqlite(path: Path) -> bool:
         return f.read(16) == b"SQLite format 3\x00"
 
 
-def check_and_migrate(conn: Connection, path: Path) -> None:
-    """Refuse files that are not ours or are from the future; bring older ones up to date."""
+class OutdatedSchemaError(ProjectError):
+    """A read-only open of a project whose schema is older than this version's (it must be
+    opened for writing once, which migrates it)."""
+
+
+def check_and_migrate(conn: Connection, path: Path, *, read_only: bool = False) -> None:
+    """Refuse files that are not ours or are from the future; bring older ones up to date
+    (``read_only``: raise ``OutdatedSchemaError`` instead)."""
     try:
         tables = {
             r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
@@ -137,6 +163,10 @@ def check_and_migrate(conn: Connection, path: Path) -> None:
             "Update Takeline to open it; the file has not been changed."
         )
     if current != head_revision():
+        if read_only:
+            raise OutdatedSchemaError(
+                f"{path} was written by an older Takeline (schema {current}); open it for "
+                "writing once to bring it up to date.")
         upgrade(conn)
 
 

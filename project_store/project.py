@@ -42,6 +42,7 @@ from project_store.db import (
     ProjectNotFoundError,
 )
 from project_store.schema import CastMemberRow, ItemRow, MarkerRow, TransitionRow
+from project_store.writer_lock import WriterLock
 from timeline.changes import (
     CastOp,
     Change,
@@ -102,10 +103,16 @@ class Project:
     """An open project file. Use ``Project.create`` / ``Project.open``; close when done
     (or use it as a context manager)."""
 
-    def __init__(self, path: Path, engine: Engine, conn: Connection) -> None:
+    def __init__(self, path: Path, engine: Engine, conn: Connection, *,
+                 lock: WriterLock | None = None) -> None:
         self.path = path
         self._engine = engine
         self._conn = conn
+        # One writer per project (project_store.writer_lock): a writer holds the lock from
+        # open to close; a read-only project holds none and refuses every change.
+        self._lock = lock
+        self.read_only = lock is None
+        self.lock_notice = lock.notice if lock is not None else None
         self._in_batch = False
         self.sequence_id = 1
         self.name = ""
@@ -133,6 +140,16 @@ class Project:
         settings = settings or SequenceSettings()
         Sequence(settings)  # validates size and rates before anything touches the disk
         name = name or path.stem
+        lock = WriterLock.acquire(path)  # the new file is ours from its first byte
+        try:
+            return cls._create_locked(path, settings, name, tracks, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _create_locked(cls, path: Path, settings: SequenceSettings, name: str,
+                       tracks: Iterable[tuple[str, str, int]], lock: WriterLock) -> Project:
         engine = db.make_engine(path)
         try:
             conn = engine.connect()
@@ -169,10 +186,14 @@ class Project:
             raise db.translate(exc, path) from None
         conn.close()
         engine.dispose()
-        return cls.open(path)
+        return cls._open_locked(path, lock)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Project:
+    def open(cls, path: str | os.PathLike[str], *, read_only: bool = False) -> Project:
+        """Open for writing (the default: takes the project's writer lock, refusing with
+        ``ProjectLockedError`` while another process or ``Project`` holds it), or
+        ``read_only``: no lock, every change refused, and the live writer's WAL untouched
+        (``db.make_engine``)."""
         path = Path(path)
         if not path.exists():
             raise ProjectNotFoundError(
@@ -180,6 +201,24 @@ class Project:
             )
         if path.is_dir():
             raise NotAProjectError(f"{path} is a folder, not a Takeline project file.")
+        # The lock comes before anything reads the file, so a refused second writer has not
+        # touched it at all.
+        lock = None if read_only else WriterLock.acquire(path)
+        try:
+            return cls._open_locked(path, lock)
+        except db.OutdatedSchemaError:
+            # A reader of an old file: migrate it once as a writer (refused, with the
+            # lock's message, if someone is writing it), then read.
+            cls.open(path).close()
+            return cls._open_locked(path, None)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+
+    @classmethod
+    def _open_locked(cls, path: Path, lock: WriterLock | None) -> Project:
+        read_only = lock is None
         try:
             if not db.looks_like_sqlite(path):
                 raise NotAProjectError(
@@ -188,16 +227,17 @@ class Project:
                 )
         except OSError as exc:
             raise ProjectError(f"Cannot read {path}: {exc.strerror}.") from None
-        engine = db.make_engine(path)
+        engine = db.make_engine(path, read_only=read_only)
         conn: Connection | None = None
         try:
             conn = engine.connect()
             with conn.begin():
                 # A damaged file is refused untouched, naming its newest good backup.
                 backups.check_integrity(conn, path)
-                db.check_and_migrate(conn, path)
-            db.enable_wal(conn)  # only now that the file is known to be ours
-            project = cls(path, engine, conn)
+                db.check_and_migrate(conn, path, read_only=read_only)
+            if not read_only:
+                db.enable_wal(conn)  # only now that the file is known to be ours
+            project = cls(path, engine, conn, lock=lock)
             with project._reading():
                 project._load()
             return project
@@ -216,9 +256,18 @@ class Project:
             ) from None
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        self._engine.dispose()
+        try:
+            if self._conn is not None:
+                self._conn.close()
+            self._engine.dispose()  # the writer's close checkpoints the WAL: still locked
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise ProjectError(
+                f"{self.path.name} is open read-only; open it for writing to change it.")
 
     def __enter__(self) -> Project:
         return self
@@ -341,6 +390,7 @@ class Project:
     # ------------------------------------------------------------------ editing
     def execute(self, params: dict[str, Any]) -> Change:
         """One edit command = one undo step = one committed transaction."""
+        self._require_writable()
         return self.timeline.execute(params)
 
     @property
@@ -349,11 +399,13 @@ class Project:
         return self.timeline.can_undo or not self._history_exhausted
 
     def undo(self) -> Change | None:
+        self._require_writable()
         if not self.timeline.undo_stack and not self._history_exhausted:
             self._page_in_history()
         return self.timeline.undo()
 
     def redo(self) -> Change | None:
+        self._require_writable()
         return self.timeline.redo()
 
     @contextmanager
@@ -419,6 +471,7 @@ class Project:
         if self._in_batch:
             yield
             return
+        self._require_writable()
         undo_before = list(self.timeline.undo_stack)
         exhausted_before = self._history_exhausted, self._oldest_loaded_done
         tx = self._conn.begin()
@@ -506,7 +559,13 @@ class Project:
 
     def conditioning_version(self, segment_id: int) -> str:
         """The id of the segment's current conditioning version, recorded if it is not yet
-        (segments from before versions existed, or never edited since)."""
+        (segments from before versions existed, or never edited since). Read-only: the
+        id is computed, not recorded."""
+        if self.read_only:
+            segment = self.sequence.find_item(segment_id)
+            if not isinstance(segment, GeneratedSegment):
+                raise EditError(f"item {segment_id} is not a generated segment")
+            return version_id(conditioning_payload(segment, self.sequence.cast))
         with self.transaction() as c:
             versions = self._log_conditioning(c, [segment_id])
         if segment_id not in versions:
@@ -528,6 +587,7 @@ class Project:
     def transaction(self) -> Iterator[Connection]:
         """A write outside the edit commands (takes, jobs): one transaction, or a SAVEPOINT
         inside a batch; database failures come out as ``ProjectError``."""
+        self._require_writable()
         try:
             with self._conn.begin_nested() if self._in_batch else self._conn.begin():
                 yield self._conn
@@ -556,6 +616,7 @@ class Project:
     def add_probed(self, found: Seq[ProbedFile]) -> list[Asset]:
         """Add files checked by ``probe_files`` (in one transaction), returning their
         assets in order; a file the project already holds returns its asset."""
+        self._require_writable()
         out: list[Asset] = []
         added: list[Asset] = []
         try:
@@ -609,6 +670,7 @@ class Project:
         unless ``force``; with ``force`` it must at least be long enough for every clip.
         ``probed``: the file already hashed and probed by ``probe_files`` (off the UI
         thread), so nothing is read here."""
+        self._require_writable()
         if asset_id not in self.assets:
             raise ProjectError(f"No asset with id {asset_id} in this project.")
         old = self.assets[asset_id]

@@ -135,9 +135,11 @@ class EditorSession:
 
     # --- the project's life: begin, switch, close
     def begin(self) -> session_record.SessionStart:
-        """Mark the project open (crash record); says if the last run did not close it or
-        another process has it open."""
-        return session_record.begin_session(self.project.path)
+        """Mark the project open (crash record); says if the last run did not close it (and
+        whether its writer lock was taken over). No other process can have it open for
+        writing: the project's writer lock refused it."""
+        return session_record.begin_session(self.project.path,
+                                            lock_notice=self.project.lock_notice)
 
     def switch_to(self, project: Project) -> None:
         """Replace the open project with ``project`` (already opened: a project that does

@@ -4,8 +4,14 @@ beside each open project that tells the next run whether the last one closed nor
 Recent projects live in ``$XDG_CONFIG_HOME/takeline/recent.json`` (``~/.config`` when the
 variable is unset): a JSON list of absolute paths, most recent first. The session marker is
 ``<project>.media/session.json`` (``{"pid", "opened_at"}``), written at open and removed on
-a clean close; one left behind by a process that is gone means that run crashed or was
-killed. Nothing here imports Qt, so it is tested without a window.
+a clean close; one left behind by another process means that run crashed or was killed.
+
+A project has one writer at a time (``project_store.writer_lock``): the marker is written
+only by the process that holds the project's writer lock, so there is no "also open in
+another Takeline" case any more: a second window or CLI edit is refused at open with the
+holder's pid and host. A marker from another pid found by the lock's holder is therefore
+always left over from a run that did not close, even if that pid is alive again (reused).
+Nothing here imports Qt, so it is tested without a window.
 """
 
 from __future__ import annotations
@@ -99,18 +105,22 @@ def pid_alive(pid: int) -> bool:
 
 @dataclass(frozen=True)
 class SessionStart:
-    """What the marker found at open: ``crashed`` when the last run left one behind and its
-    process is gone; ``other_pid`` when another live process has the project open."""
+    """What the marker found at open: ``crashed`` when the last run left one behind
+    (``pid``: that run's process). ``lock_notice``: the project's writer lock was left by a
+    process that is gone and was taken over (``Project.lock_notice``)."""
 
     crashed: bool = False
-    other_pid: int | None = None
     opened_at: str = ""
+    pid: int | None = None
+    lock_notice: str | None = None
 
 
-def begin_session(project_path: str | os.PathLike[str]) -> SessionStart:
-    """Read any marker left from before, then write ours."""
+def begin_session(project_path: str | os.PathLike[str], *,
+                  lock_notice: str | None = None) -> SessionStart:
+    """Read any marker left from before, then write ours. Call it holding the project's
+    writer lock (an open, writable ``Project``)."""
     marker = session_file(project_path)
-    found = SessionStart()
+    found = SessionStart(lock_notice=lock_notice)
     try:
         old = json.loads(marker.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -120,10 +130,11 @@ def begin_session(project_path: str | os.PathLike[str]) -> SessionStart:
     if old is not None:
         pid = old.get("pid") if isinstance(old, dict) else None
         at = str(old.get("opened_at", "")) if isinstance(old, dict) else ""
-        if not isinstance(pid, int) or not pid_alive(pid):
-            found = SessionStart(crashed=True, opened_at=at)
-        elif pid != os.getpid():
-            found = SessionStart(other_pid=pid, opened_at=at)
+        if not isinstance(pid, int) or pid != os.getpid():
+            # Not ours: the writer lock we hold says that process no longer has it open.
+            found = SessionStart(crashed=True, opened_at=at,
+                                 pid=pid if isinstance(pid, int) else None,
+                                 lock_notice=lock_notice)
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({
