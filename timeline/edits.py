@@ -61,6 +61,8 @@ from timeline.model import (
     TransformKey,
     Transition,
 )
+from timeline.three_point import EditPoints, check_media, resolve_points
+from timeline.time import timecode
 
 
 class EditSession:
@@ -72,6 +74,9 @@ class EditSession:
         self.ops: list[Op] = []
         self._touched_items: set[int] = set()
         self._touched_tracks: set[str] = set()
+        # An undo label that says what this edit did ("Insert bars.mp4 on V1, ..."); None:
+        # the operation's registered label.
+        self.label: str | None = None
 
     def _do(self, op: Op) -> None:
         apply_op(self.seq, op)
@@ -736,6 +741,215 @@ def op_set_track(s: EditSession, media: dict[int, MediaInfo], *, track: str,
     s._do(TrackOp(t.info, replace(t.info, **switches)))
 
 
+# --- source-to-record edits (three-point editing) and range edits ----------------------------
+# The source's marks come as parameters (the source monitor is not part of the model); the
+# record marks are the sequence's own In/Out, cleared by the edit that uses them (as Avid and
+# Premiere do), in the same undo step. ``video`` / ``audio`` name the tracks the source's
+# picture / sound are patched to; ``tracks`` the other targeted tracks, which an insert
+# ripples too so they stay in sync and which lift / extract act on.
+
+
+def _source_tracks(s: EditSession, media: dict[int, MediaInfo], asset: int,
+                   video: str | None, audio: str | None) -> tuple[MediaInfo, list[Track]]:
+    info = media.get(asset)
+    if info is None:
+        raise EditError(f"No asset with id {asset} in this project; import it first")
+    dest = [s.seq.track(name) for name in (video, audio) if name is not None]
+    if not dest:
+        raise EditError("No track patched for the source: target a video or audio track in "
+                        "the track headers")
+    for t, kind in zip(dest, [k for k, n in (("video", video), ("audio", audio)) if n],
+                       strict=True):
+        if t.kind != kind:
+            raise EditError(f"The source's {'picture' if kind == 'video' else 'sound'} must "
+                            f"be patched to {'a video' if kind == 'video' else 'an audio'} "
+                            f"track, not {t.name}")
+        _compatible(t, info)
+    return info, dest
+
+
+def _points(s: EditSession, info: MediaInfo, *, source_in: int | None, source_out: int | None,
+            at: int, use_record_marks: bool = True) -> EditPoints:
+    record_in, record_out = (s.seq.in_point, s.seq.out_point) if use_record_marks else (None,
+                                                                                        None)
+    points = resolve_points(source_in=source_in, source_out=source_out, record_in=record_in,
+                            record_out=record_out, playhead=at,
+                            media_frames=info.duration_frames)
+    check_media(points, info.duration_frames, info.name or f"asset {info.id}")
+    return points
+
+
+def _clear_marks(s: EditSession) -> None:
+    if s.seq.in_point is not None or s.seq.out_point is not None:
+        s._do(InOutOp((s.seq.in_point, s.seq.out_point), (None, None)))
+
+
+def _place(s: EditSession, media: dict[int, MediaInfo], dest: list[Track], asset: int,
+           points: EditPoints) -> None:
+    for t in dest:
+        s.add(_new_clip(s, media, t, asset, points.source_in, points.source_out,
+                        points.record_in))
+
+
+def _say(s: EditSession, verb: str, info: MediaInfo, dest: list[Track], points: EditPoints,
+         ) -> None:
+    name = info.name or f"asset {info.id}"
+    s.label = (f"{verb} {name} on {', '.join(t.name for t in dest)}: {points.duration} "
+               f"frames at {timecode(points.record_in, s.seq.fps)}")
+
+
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def op_insert_edit(s: EditSession, media: dict[int, MediaInfo], *, asset: int, at: int,
+                   video: str | None = None, audio: str | None = None,
+                   tracks: list[str] | None = None, source_in: int | None = None,
+                   source_out: int | None = None) -> None:
+    """Insert the source at the record In (or the playhead): the patched and targeted tracks
+    open up from there by the edit's length."""
+    info, dest = _source_tracks(s, media, asset, video, audio)
+    points = _points(s, info, source_in=source_in, source_out=source_out, at=at)
+    _clear_marks(s)
+    for name in _unique([t.name for t in dest] + list(tracks or ())):
+        t = s.seq.track(name)
+        s.split_at(t, points.record_in)
+        s.shift(t, points.record_in, points.duration)
+    _place(s, media, dest, asset, points)
+    _say(s, "Insert", info, dest, points)
+
+
+def op_overwrite_edit(s: EditSession, media: dict[int, MediaInfo], *, asset: int, at: int,
+                      video: str | None = None, audio: str | None = None,
+                      source_in: int | None = None, source_out: int | None = None) -> None:
+    """Overwrite the patched tracks from the record In (or the playhead)."""
+    info, dest = _source_tracks(s, media, asset, video, audio)
+    points = _points(s, info, source_in=source_in, source_out=source_out, at=at)
+    _clear_marks(s)
+    for t in dest:
+        s.clear_range(t, points.record_in, points.record_out)
+    _place(s, media, dest, asset, points)
+    _say(s, "Overwrite", info, dest, points)
+
+
+def op_replace_edit(s: EditSession, media: dict[int, MediaInfo], *, asset: int, at: int,
+                    video: str | None = None, audio: str | None = None,
+                    source_in: int | None = None, source_out: int | None = None,
+                    source_position: int | None = None) -> None:
+    """Replace what is between the record In/Out, or else the item under the playhead on the
+    (first) patched track, with as much of the source. The source starts at its In; with no
+    In, the source frame at ``source_position`` lands under the playhead (Avid's replace,
+    Premiere's "Replace with Clip, Match Frame"). A clip replaced whole keeps its id and
+    properties (opacity, transform, dissolves); only its media changes."""
+    info, dest = _source_tracks(s, media, asset, video, audio)
+    seq = s.seq
+    item: Item | None = None
+    if seq.in_point is not None and seq.out_point is not None:
+        first, end = seq.in_point, seq.out_point
+    else:
+        item = dest[0].item_at(at)
+        if item is None:
+            raise EditError(f"Nothing under the playhead on {dest[0].name} to replace; mark "
+                            "a timeline In and Out, or move the playhead onto a clip")
+        first, end = item.start, item.end
+    if source_in is None and source_position is not None:
+        source_in = source_position - (at - first)
+        if source_out is not None and source_out != source_in + (end - first):
+            source_out = None  # the source Out gives way to the matched frame
+    points = resolve_points(source_in=source_in, source_out=source_out, record_in=first,
+                            record_out=end, playhead=at, media_frames=info.duration_frames)
+    check_media(points, info.duration_frames, info.name or f"asset {info.id}")
+    _clear_marks(s)
+    for t in dest:
+        whole = t.item_at(first)
+        if (isinstance(whole, Clip) and whole.start == first and whole.end == end):
+            s.update(whole, asset=asset, source_in=points.source_in)
+            continue
+        s.clear_range(t, first, end)
+        s.add(_new_clip(s, media, t, asset, points.source_in, points.source_out, first))
+    _say(s, "Replace", info, dest, points)
+
+
+def _track_on_top(s: EditSession, kind: TrackKind, first: int, end: int) -> Track:
+    """The lowest track of ``kind`` above every one holding something in ``[first, end)``;
+    a new track when there is none."""
+    ordered = sorted((t for t in s.seq.tracks.values() if t.kind == kind),
+                     key=lambda t: t.info.index)
+    busy = [t.info.index for t in ordered if t.overlapping(first, end)]
+    above = max(busy, default=0)
+    for t in ordered:
+        if t.info.index > above:
+            return t
+    index = max((t.info.index for t in ordered), default=0) + 1
+    info = TrackInfo(name=f"{'V' if kind == 'video' else 'A'}{index}", kind=kind, index=index)
+    s._do(TrackOp(None, info))
+    return s.seq.track(info.name)
+
+
+def op_place_on_top(s: EditSession, media: dict[int, MediaInfo], *, asset: int, at: int,
+                    video: str | None = None, audio: str | None = None,
+                    source_in: int | None = None, source_out: int | None = None) -> None:
+    """Put the source on the first free track above everything between the record points
+    (a new track if every one is taken): nothing under it is touched."""
+    info, patched = _source_tracks(s, media, asset, video, audio)
+    points = _points(s, info, source_in=source_in, source_out=source_out, at=at)
+    _clear_marks(s)
+    dest = [_track_on_top(s, t.kind, points.record_in, points.record_out) for t in patched]
+    _place(s, media, dest, asset, points)
+    _say(s, "Place on Top", info, dest, points)
+
+
+def op_append_edit(s: EditSession, media: dict[int, MediaInfo], *, asset: int,
+                   video: str | None = None, audio: str | None = None,
+                   source_in: int | None = None, source_out: int | None = None) -> None:
+    """Put the source after the end of the sequence on the patched tracks (the timeline's
+    marks and playhead play no part)."""
+    info, dest = _source_tracks(s, media, asset, video, audio)
+    points = _points(s, info, source_in=source_in, source_out=source_out,
+                     at=s.seq.duration_frames, use_record_marks=False)
+    _place(s, media, dest, asset, points)
+    _say(s, "Append", info, dest, points)
+
+
+def _marked_range(s: EditSession, verb: str, tracks: list[str] | None) -> tuple[int, int,
+                                                                                list[Track]]:
+    seq = s.seq
+    if seq.in_point is None or seq.out_point is None:
+        raise EditError(f"{verb} needs a timeline In and Out (I and O) around what to remove")
+    if not tracks:
+        raise EditError(f"{verb}: no track targeted; target tracks in the track headers")
+    targets = [seq.track(name) for name in _unique(list(tracks))]
+    first, end = seq.in_point, seq.out_point
+    if not any(t.overlapping(first, end) for t in targets):
+        raise EditError(f"{verb}: nothing between the In and Out on "
+                        f"{', '.join(t.name for t in targets)}")
+    return first, end, targets
+
+
+def op_lift_range(s: EditSession, media: dict[int, MediaInfo], *,
+                  tracks: list[str] | None = None) -> None:
+    """Remove what is between the timeline In/Out on the targeted tracks, leaving a gap."""
+    first, end, targets = _marked_range(s, "Lift", tracks)
+    _clear_marks(s)
+    for t in targets:
+        s.clear_range(t, first, end)
+    s.label = (f"Lift {end - first} frames at {timecode(first, s.seq.fps)} from "
+               f"{', '.join(t.name for t in targets)}")
+
+
+def op_extract_range(s: EditSession, media: dict[int, MediaInfo], *,
+                     tracks: list[str] | None = None) -> None:
+    """Remove what is between the timeline In/Out on the targeted tracks and close the gap
+    (what follows on those tracks moves back by the range's length)."""
+    first, end, targets = _marked_range(s, "Extract", tracks)
+    _clear_marks(s)
+    for t in targets:
+        s.clear_range(t, first, end)
+        s.shift(t, end, first - end)
+    s.label = (f"Extract {end - first} frames at {timecode(first, s.seq.fps)} from "
+               f"{', '.join(t.name for t in targets)}")
+
+
 def op_group(s: EditSession, media: dict[int, MediaInfo], *, steps: list,
              label: str = "") -> None:
     """Several operations as one undo step (the window's multi-item delete and move).
@@ -786,6 +1000,13 @@ _REGISTRY: tuple[tuple[str, str, typing.Callable[..., Any]], ...] = (
     ("remove_transition", "Remove Dissolve", op_remove_transition),
     ("add_track", "Add Track", op_add_track),
     ("set_track", "Track Switch", op_set_track),
+    ("insert_edit", "Insert Edit", op_insert_edit),
+    ("overwrite_edit", "Overwrite Edit", op_overwrite_edit),
+    ("replace_edit", "Replace Edit", op_replace_edit),
+    ("place_on_top", "Place on Top", op_place_on_top),
+    ("append_edit", "Append Edit", op_append_edit),
+    ("lift_range", "Lift In/Out", op_lift_range),
+    ("extract_range", "Extract In/Out", op_extract_range),
     ("add_cast", "Add Cast Member", op_add_cast),
     ("set_cast", "Change Cast Member", op_set_cast),
     ("remove_cast", "Remove Cast Member", op_remove_cast),
@@ -898,7 +1119,7 @@ def run_operation(seq: Sequence, ids: IdSource, media: dict[int, MediaInfo],
     try:
         func(session, media, **params)
         session.validate(media)
-        label = params.get("label") if name == "group" else None
+        label = params.get("label") if name == "group" else session.label
         change = Change(label or LABELS[name], tuple(session.ops), {"op": name, **params})
         if name != "set_track":
             locked = [t for t in _tracks_touched(change) if seq.tracks[t].info.locked]

@@ -103,6 +103,9 @@ def test_every_operation_is_covered_here() -> None:
         "set_track",
         "add_cast", "set_cast", "remove_cast",  # tests/timeline/test_conditioning.py
         "group",
+        # tests/timeline/test_three_point.py
+        "insert_edit", "overwrite_edit", "replace_edit", "place_on_top", "append_edit",
+        "lift_range", "extract_range",
     }
     assert set(OPERATIONS) == covered
 
