@@ -21,7 +21,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cli.opening import open_project
 from generation.backends import BACKENDS
 from generation.backends.base import GenerationError
 from generation.installed_models import (
@@ -36,6 +35,7 @@ from generation.spec import MEMORY_MODES
 from generation.subrange import SubRange
 from generation.take_media import frames_hash, read_take
 from project_store.generation_records import GenerationRecords, TakeError
+from project_store.project import Project
 from services.generation_queue import GenerationRunner, JobUpdate
 from timeline.model import GeneratedSegment
 
@@ -166,21 +166,17 @@ def _resolve(model: str | None, backend: str | None) -> tuple[str, ResolvedModel
 
 
 def _check_image(path: Path) -> None:
-    from PIL import Image, UnidentifiedImageError
+    from timeline.media.images import PictureError, check_picture_file
 
-    if not path.is_file():
-        raise CliFailure(f"no image at {path}")
     try:
-        with Image.open(path) as im:
-            im.verify()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise CliFailure(f"{path} is not a readable image ({exc}); use a PNG or JPEG"
-                         ) from None
+        check_picture_file(path)
+    except PictureError as exc:
+        raise CliFailure(str(exc)) from None
 
 
 def _generate(args: argparse.Namespace) -> int:
     backend, model = _resolve(args.model, args.backend)
-    with open_project(args.project) as project:
+    with Project.open(args.project) as project:
         records = GenerationRecords(project)
         segment = records.segment(args.segment)
         runner = GenerationRunner(project, on_update=_ProgressBar(args.json))
@@ -252,9 +248,7 @@ def _run(runner: GenerationRunner, only: set[int] | None) -> list[Any]:
 
 
 def _takes(args: argparse.Namespace) -> int:
-    changes = any(v is not None for v in (args.activate, args.star, args.unstar, args.rename,
-                                          args.delete))
-    with open_project(args.project, read_only=not changes) as project:
+    with Project.open(args.project) as project:
         records = GenerationRecords(project)
         segment: GeneratedSegment = records.segment(args.segment)
         if args.activate is not None:
@@ -288,7 +282,7 @@ def _takes(args: argparse.Namespace) -> int:
 
 
 def _rerun(args: argparse.Namespace) -> int:
-    with open_project(args.project, read_only=True) as project:  # files only, no rows
+    with Project.open(args.project) as project:
         runner = GenerationRunner(project)
         take = runner.records.take(args.take)
 
@@ -345,9 +339,7 @@ def _difference(take: Any, made: Path, result: Any) -> str:
 
 
 def _jobs(args: argparse.Namespace) -> int:
-    # Listing only reads (it works while the window runs the queue); the rest writes.
-    changes = args.run or args.cancel is not None or args.retry is not None
-    with open_project(args.project, read_only=not changes) as project:
+    with Project.open(args.project) as project:
         runner = GenerationRunner(project, on_update=_ProgressBar(args.json))
         records = runner.records
         if args.cancel is not None:

@@ -7,15 +7,23 @@ under the same name be detected, without hashing gigabytes.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from timeline.media.probe import MediaProbe, MediaProbeError, duration_in_frames, probe
+from timeline.media.probe import (
+    MediaProbe,
+    MediaProbeError,
+    check_media_path,
+    duration_in_frames,
+    probe,
+)
 from timeline.model import MediaInfo
 from timeline.time import format_rate
 
@@ -30,17 +38,25 @@ class ImportMediaError(Exception):
 
     def __init__(self, failures: dict[str, str]) -> None:
         self.failures = failures
+        if len(failures) == 1:  # one line, as a command's error should be
+            ((path, reason),) = failures.items()
+            super().__init__(f"Could not import 1 file; nothing was added: {path}: {reason}")
+            return
         lines = [f"  {path}: {reason}" for path, reason in failures.items()]
-        noun = "file" if len(failures) == 1 else "files"
         super().__init__(
-            f"Could not import {len(failures)} {noun}; nothing was added:\n" + "\n".join(lines)
+            f"Could not import {len(failures)} files; nothing was added:\n" + "\n".join(lines)
         )
 
 
 def file_identity(path: str | os.PathLike[str]) -> tuple[int, str]:
     """(size, hex digest of size + first MiB + last MiB)."""
     p = Path(path)
-    size = p.stat().st_size
+    st = p.stat()
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(p))
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device: opening it would block
+        raise OSError(errno.EINVAL, "not a regular file", str(p))
+    size = st.st_size
     h = hashlib.sha256()
     h.update(str(size).encode())
     with p.open("rb") as f:
@@ -76,15 +92,19 @@ def probe_files(paths: Iterable[str | os.PathLike[str]],
         if progress is not None:
             progress(i, len(absolute), p)
         try:
+            check_media_path(p)  # a FIFO or device would block the hash below
             size, identity = file_identity(p)
+        except MediaProbeError as exc:
+            failures[_shown(p)] = str(exc)
+            continue
         except FileNotFoundError:
-            failures[str(p)] = "no such file"
+            failures[_shown(p)] = "no such file"
             continue
         except IsADirectoryError:
-            failures[str(p)] = "is a folder; import the files inside it"
+            failures[_shown(p)] = "is a folder; import the files inside it"
             continue
         except OSError as exc:
-            failures[str(p)] = exc.strerror or str(exc)
+            failures[_shown(p)] = exc.strerror or str(exc)
             continue
         if (str(p), identity) in known:
             found.append(ProbedFile(p, size, identity, None))
@@ -92,10 +112,16 @@ def probe_files(paths: Iterable[str | os.PathLike[str]],
         try:
             found.append(ProbedFile(p, size, identity, probe(p)))
         except MediaProbeError as exc:
-            failures[str(p)] = str(exc)
+            failures[_shown(p)] = str(exc)
     if failures:
         raise ImportMediaError(failures)
     return found
+
+
+def _shown(path: Path) -> str:
+    """A path as text that can be printed and stored (a name of arbitrary bytes shows its
+    undecodable bytes escaped)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def find_relinks(missing: Iterable[Asset], folder: str | os.PathLike[str]

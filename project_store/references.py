@@ -34,6 +34,12 @@ def _check_readable(path: Path, kind: str) -> None:
     if kind == "image":
         from PIL import Image, UnidentifiedImageError
 
+        from timeline.media.images import PictureError, check_picture_file
+
+        try:
+            check_picture_file(path)  # its size, before decoding it
+        except PictureError as exc:
+            raise ReferenceAssetError(str(exc)) from None
         try:
             with Image.open(path) as im:
                 im.load()

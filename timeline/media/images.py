@@ -1,4 +1,5 @@
-"""Still images out: PNG encoding of rendered frames through PyAV's png encoder (no PIL)."""
+"""Still images: PNG encoding of rendered frames through PyAV's png encoder, and the check
+every picture file passes before anything decodes it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,47 @@ from pathlib import Path
 
 import av
 import numpy as np
+
+from timeline.limits import MAX_FRAME_SIDE, MAX_PICTURE_PIXELS
+
+
+class PictureError(ValueError):
+    """A picture file that cannot be used; the message names the file and why."""
+
+
+def check_picture_file(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) of a picture file, read from its header only; refused when it is
+    not a readable picture or is larger than ``timeline.limits`` allows, before a decoder
+    spends the memory (a 16k x 16k PNG is a gigabyte decoded)."""
+    from PIL import Image, UnidentifiedImageError
+
+    from timeline.media.probe import MediaProbeError, check_media_path
+
+    path = Path(path)
+    shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+    try:
+        check_media_path(path)
+    except MediaProbeError as exc:
+        raise PictureError(str(exc)) from None
+    if not path.is_file():
+        raise PictureError(f"no image at {shown}")
+    try:
+        with Image.open(path) as im:  # reads the header, decodes nothing
+            width, height = im.size
+            if width * height <= MAX_PICTURE_PIXELS:
+                im.verify()  # the file's structure (checksums), without decoding pixels
+    except Image.DecompressionBombError:
+        raise PictureError(f"{shown} is too large a picture: at most {MAX_FRAME_SIDE} "
+                           "pixels a side") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise PictureError(f"{shown} is not a readable picture ({exc}); use a PNG or JPEG"
+                           ) from None
+    if width * height > MAX_PICTURE_PIXELS or max(width, height) > MAX_FRAME_SIDE:
+        raise PictureError(f"{shown} is {width}x{height}, too large a picture: at most "
+                           f"{MAX_FRAME_SIDE} pixels a side")
+    if width <= 0 or height <= 0:
+        raise PictureError(f"{shown} has no pixels ({width}x{height})")
+    return width, height
 
 
 def encode_png(picture: np.ndarray) -> bytes:

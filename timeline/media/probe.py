@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from fractions import Fraction
@@ -25,6 +26,8 @@ from av.container import InputContainer
 from av.packet import Packet
 from av.stream import Disposition, Stream
 from av.video.stream import VideoStream
+
+from timeline.limits import MAX_FRAME_SIDE
 
 __all__ = [
     "MediaProbe",
@@ -194,6 +197,7 @@ def probe(path: str | os.PathLike[str]) -> MediaProbe:
     where = str(resolved)
 
     # Check the file with plain Python first: its errors are clearer than FFmpeg's.
+    check_media_path(resolved, name)
     try:
         with open(resolved, "rb") as fh:
             first_byte = fh.read(1)
@@ -237,6 +241,126 @@ def probe(path: str | os.PathLike[str]) -> MediaProbe:
             ) from None
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise _unreadable(name, where, reason) from None
+
+
+def check_media_path(path: str | os.PathLike[str], name: str | None = None) -> None:
+    """Refuse what must not be opened as media, before anything opens it: a FIFO, socket
+    or device (opening one blocks, or reads forever) and a name that is not valid text
+    (the project stores paths as UTF-8 text). Missing files are left to the caller."""
+    path = Path(os.fspath(path))
+    name = name or path.name or str(path)
+    shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsupportedMediaError(
+            f"Cannot import '{shown}': its name (or folder) is not valid UTF-8 text, "
+            "which a project cannot store. Rename the file or its folder.", shown) from None
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # reported by whoever opens it, with its reason
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return
+    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "a device")
+    raise UnsupportedMediaError(
+        f"Cannot import '{shown}': it is {kind}, not a file. Save the stream to a file "
+        "and import that.", str(path))
+
+
+# Boxes inside moov/trak/mdia whose children are walked to check the header is whole.
+_ISO_CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"})
+_ISO_MOOV_CAP = 256 << 20
+
+
+def iso_track_handlers(path: str | os.PathLike[str]) -> list[str] | str:
+    """Handler types ("vide", "soun", ...) of the tracks in an MP4/MOV file's moov box,
+    in order; or why they cannot be read: "incomplete" (a box runs past the end of the
+    file) or "damaged" (a child box runs past its parent, a box type is not text, no
+    moov). FFmpeg silently drops a track whose boxes are damaged, which would import a
+    film as sound only."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            pos = 0
+            while pos + 8 <= size:
+                fh.seek(pos)
+                header = fh.read(16)
+                box_size, kind = int.from_bytes(header[:4], "big"), header[4:8]
+                head = 8
+                if box_size == 1:
+                    box_size, head = int.from_bytes(header[8:16], "big"), 16
+                elif box_size == 0:
+                    box_size = size - pos
+                if box_size < head or not _is_box_type(kind):
+                    return "damaged"
+                if pos + box_size > size:
+                    return "incomplete"
+                if kind == b"moov":
+                    if box_size > _ISO_MOOV_CAP:
+                        return "damaged"
+                    fh.seek(pos + head)
+                    handlers: list[str] = []
+                    ok = _walk_iso(fh.read(box_size - head), b"moov", handlers)
+                    return handlers if ok else "damaged"
+                pos += box_size
+    except OSError:
+        return "damaged"
+    return "incomplete"
+
+
+def _is_box_type(kind: bytes) -> bool:
+    return len(kind) == 4 and all(0x20 <= b < 0x7F or b == 0xA9 for b in kind)
+
+
+def _walk_iso(body: bytes, parent: bytes, handlers: list[str]) -> bool:
+    pos = 0
+    while pos < len(body):
+        if pos + 8 > len(body):
+            return False
+        box_size, kind = int.from_bytes(body[pos:pos + 4], "big"), body[pos + 4:pos + 8]
+        head = 8
+        if box_size == 1 and pos + 16 <= len(body):
+            box_size, head = int.from_bytes(body[pos + 8:pos + 16], "big"), 16
+        elif box_size == 0:
+            box_size = len(body) - pos
+        if box_size < head or pos + box_size > len(body) or not _is_box_type(kind):
+            return False
+        inner = body[pos + head:pos + box_size]
+        if kind == b"trak":
+            handlers.append("")
+        if kind == b"hdlr" and parent == b"mdia" and handlers and len(inner) >= 12:
+            handlers[-1] = inner[8:12].decode("latin-1")
+        if kind in _ISO_CONTAINERS and kind != b"moov" and not _walk_iso(inner, kind,
+                                                                         handlers):
+            return False
+        pos += box_size
+    return True
+
+
+def _check_iso_tracks(container: InputContainer, video: Any, audio: Any, name: str,
+                      where: str) -> None:
+    """An MP4/MOV whose header is damaged, or declares a video or sound track FFmpeg did
+    not open, is refused rather than imported as less than it is."""
+    if not {"mov", "mp4"} & set(container.format.name.split(",")):
+        return
+    handlers = iso_track_handlers(where)
+    if handlers == "incomplete":
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': the file is incomplete (its boxes run past its end). "
+            "Copy or export it again.", where)
+    damaged = isinstance(handlers, str)
+    if isinstance(handlers, list):
+        videos = sum(1 for s in container.streams.video
+                     if not s.disposition & Disposition.attached_pic)
+        audios = len(container.streams.audio)
+        damaged = handlers.count("vide") > videos or handlers.count("soun") > audios or (
+            handlers.count("") > 0)
+    if damaged:
+        raise UnreadableMediaError(
+            f"Cannot import '{name}': its header (the moov box) is damaged, so some of its "
+            "tracks cannot be read. Copy or export the file again.", where)
 
 
 def _unreadable(name: str, where: str, reason: str) -> UnreadableMediaError:
@@ -292,6 +416,14 @@ def _probe_container(container: InputContainer, name: str, where: str) -> MediaP
                 where,
             )
 
+    _check_iso_tracks(container, video, audio, name, where)
+    if video is not None:
+        side = max(video.codec_context.width or 0, video.codec_context.height or 0)
+        if side > MAX_FRAME_SIDE:  # checked before the first frame is decoded
+            raise UnsupportedMediaError(
+                f"Cannot import '{name}': its pictures are {video.codec_context.width}x"
+                f"{video.codec_context.height}, larger than Takeline handles (at most "
+                f"{MAX_FRAME_SIDE} pixels a side). Scale it down first.", where)
     container_name = container.format.name
     duration = (
         None if container.duration is None else Fraction(container.duration, _AV_TIME_BASE)
