@@ -42,6 +42,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DatabaseError
 
 from project_store.db import CorruptProjectError, ProjectError, ProjectNotFoundError
+from project_store.writer_lock import ProjectLockedError, WriterLock
 
 __all__ = [
     "BackupInfo",
@@ -451,7 +452,21 @@ def restore(project_path: str | os.PathLike[str], which: int | str, *,
     if problem != "ok":
         raise ProjectError(f"Backup {backup.number} ({backup.name}) is damaged too "
                            f"({problem}); choose another.")
-    now = now or _now()
+    # The writer lock first: a writer (here or in another process) is refused with its pid,
+    # and none can start while the file is replaced; then SQLite's own exclusive lock, which
+    # read-only connections (which take no writer lock) also hold off.
+    try:
+        lock = WriterLock.acquire(path)
+    except ProjectLockedError as exc:
+        who = str(exc).split(" — ")[0]
+        raise ProjectInUseError(f"{who} — close it there, then restore the backup.") from None
+    try:
+        return _restore_locked(path, backup, now or _now())
+    finally:
+        lock.release()
+
+
+def _restore_locked(path: Path, backup: BackupInfo, now: datetime) -> RestoreResult:
     wal, shm = (path.with_name(path.name + s) for s in ("-wal", "-shm"))
     tmp = path.with_name(f"{_TMP_PREFIX}{uuid.uuid4().hex}-{path.name}")
     kept: Path | None = None

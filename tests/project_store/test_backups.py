@@ -179,12 +179,25 @@ def test_restore_is_refused_while_the_project_is_open(tmp_path: Path) -> None:
     make_backup(path, now=NOW)
     with Project.open(path) as p:
         p.execute({"op": "add_marker", "at": 90, "name": "later"})
-        with pytest.raises(ProjectError, match="is open") as err:
+        with pytest.raises(ProjectError, match="is open in Takeline") as err:
             restore(path, 1)
-        assert "\n" not in str(err.value)
+        assert "\n" not in str(err.value) and "then restore the backup" in str(err.value)
         p.execute({"op": "add_marker", "at": 91, "name": "still fine"})
     assert markers_in(path) == 5
     assert len(list_backups(path)) == 1
+
+
+def test_restore_is_refused_while_a_reader_has_the_project_open(tmp_path: Path) -> None:
+    # A read-only open takes no writer lock; SQLite's exclusive lock still sees it.
+    path = project_with_markers(tmp_path / "p.takeline", 3)
+    make_backup(path, now=NOW)
+    with Project.open(path) as p:
+        p.execute({"op": "add_marker", "at": 90, "name": "later"})
+    with Project.open(path, read_only=True) as reader:
+        with pytest.raises(ProjectError, match="is open"):
+            restore(path, 1)
+        assert len(reader.sequence.markers) == 4
+    assert markers_in(path) == 4
 
 
 def test_restore_names_what_it_cannot_find(tmp_path: Path) -> None:
