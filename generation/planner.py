@@ -12,7 +12,10 @@ sequence frame by cover-crop.
 from __future__ import annotations
 
 import math
+import os
 import random
+import re
+import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -22,6 +25,7 @@ from generation.backends.base import UnsupportedRequest
 from generation.inputs import JobInputs
 from generation.spec import MEMORY_MODES, JobSpec
 from timeline.conform import Conform
+from timeline.limits import LimitError, check_frame_size, check_render_size
 from timeline.time import format_rate
 
 
@@ -74,6 +78,78 @@ def seeds_for(request: GenerationRequest) -> list[int]:
     return [request.seed + i for i in range(request.takes)]
 
 
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+MAX_TAKES = 64
+MAX_STEPS = 1000
+MAX_GUIDANCE = 100.0
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d{1,2})?")
+
+
+def gpu_present() -> bool | None:
+    """Whether this machine shows a CUDA/ROCm device, asked of the OS (torch is imported
+    only in the worker); None where the OS gives no such sign to read (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        if os.listdir("/proc/driver/nvidia/gpus"):
+            return True
+    except OSError:
+        pass
+    return any(os.path.exists(p) for p in ("/dev/nvidia0", "/dev/dxg", "/dev/kfd"))
+
+
+def check_choices(request: GenerationRequest, needs_model: bool = True) -> None:
+    """The caller's choices (takes, steps, guidance, size, device, dtype) are known values
+    in range, refused here rather than ignored, or failing deep in a pipeline."""
+    def whole(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if not whole(request.takes) or not 1 <= request.takes <= MAX_TAKES:
+        raise UnsupportedRequest(f"takes must be a whole number from 1 to {MAX_TAKES}, not "
+                                 f"{request.takes}")
+    if request.steps is not None and (not whole(request.steps) or not
+                                      1 <= request.steps <= MAX_STEPS):
+        raise UnsupportedRequest(f"steps must be a whole number from 1 to {MAX_STEPS}, not "
+                                 f"{request.steps}")
+    if request.guidance is not None:
+        g = request.guidance
+        if isinstance(g, bool) or not isinstance(g, int | float) or not math.isfinite(g) or (
+                not 0 <= g <= MAX_GUIDANCE):
+            raise UnsupportedRequest(f"guidance must be a finite number from 0 to "
+                                     f"{MAX_GUIDANCE:g}, not {g}")
+    if request.max_sequence_length is not None and (
+            not whole(request.max_sequence_length) or
+            not 1 <= request.max_sequence_length <= 4096):
+        raise UnsupportedRequest("max sequence length must be a whole number from 1 to 4096, "
+                                 f"not {request.max_sequence_length}")
+    if request.dtype not in DTYPES:
+        raise UnsupportedRequest(f"dtype must be one of {', '.join(DTYPES)}, not "
+                                 f"{request.dtype!r}")
+    if not isinstance(request.device, str) or not _DEVICE.fullmatch(request.device):
+        raise UnsupportedRequest(f"device must be auto, cpu, cuda, cuda:N or mps, not "
+                                 f"{request.device!r}")
+    if not needs_model:
+        for name, value in (("steps", request.steps), ("guidance", request.guidance)):
+            if value is not None:
+                raise UnsupportedRequest(f"the previz backend runs no model; {name} does not "
+                                         "apply", "Leave it out, or choose a model backend")
+        if request.device not in ("auto", "cpu") or request.dtype != "auto":
+            raise UnsupportedRequest("the previz backend draws on the CPU in 8 bits; device "
+                                     "and dtype do not apply", "Leave them at auto")
+    elif request.device.startswith("cuda") and gpu_present() is False:
+        raise UnsupportedRequest(f"device {request.device}: this machine shows no GPU",
+                                 "Use --device cpu or auto")
+    size = request.size
+    if size is not None:
+        try:
+            if needs_model:
+                check_frame_size(*size, what="generation size")
+            else:  # previz renders every frame here, in this process's memory
+                check_render_size(*size, what="generation size")
+        except LimitError as exc:
+            raise UnsupportedRequest(str(exc)) from None
+
+
 def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[JobSpec]:
     """``inputs_pending``: context inputs are added after planning (sub-range
     regeneration), so the model-specific input check is left to the caller."""
@@ -82,6 +158,7 @@ def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[Jo
         raise UnsupportedRequest("the segment has no frames")
     if request.memory_mode not in MEMORY_MODES:
         raise UnsupportedRequest(f"memory mode must be one of {', '.join(MEMORY_MODES)}")
+    check_choices(request, backend.needs_model)
     backend.check_inputs(request.inputs)
     c = backend.constraints
     seq_w, seq_h = request.sequence_size
