@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.backups_dialog import RestoreBackupDialog
 from app.brief_panel import BriefPanel
 from app.clip_inspector import ClipInspector
+from app.edit_actions import EditActions
 from app.export_panel import ExportDialog, ExportQueuePanel
 from app.generation_panel import GenerationPanel
 from app.info_panels import AssetFacts, SequenceInfo
@@ -48,6 +49,7 @@ from app.timeline_view import TimelineView
 from app.transport import TransportBar
 from app.ui_thread_gc import UiThreadCollector, resettle_heap, settle_heap
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
+from app.window_layout import WindowLayout, scrolling
 from project_store import backups
 from project_store.assets import ImportMediaError
 from project_store.backups import DamagedProjectError
@@ -196,6 +198,10 @@ class MainWindow(QMainWindow):
         # Yes/No questions (a damaged project's backup offer); tests answer them directly.
         self.ask: Callable[[str, str], bool] = lambda title, text: confirm(self, title, text)
         self._build_menus()
+        self.edit_actions = EditActions(self)  # clipboard, context menus, file drops
+        self.window_layout = WindowLayout(self)  # restored from the last run; Window menu
+        self.window_layout.add_menu()
+        self.window_layout.restore()
         self._begin_session()
         # A backup on open, then every few minutes while the project changes (off this thread).
         self.backups: BackupScheduler | None = None
@@ -362,7 +368,7 @@ class MainWindow(QMainWindow):
         """A dock on the right, or a tab beside ``tab_with``."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
-        dock.setWidget(widget)
+        dock.setWidget(scrolling(widget))  # scrolls instead of clipping (or squeezing others)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         if tab_with is not None:
             self.tabifyDockWidget(tab_with, dock)
@@ -795,6 +801,7 @@ class MainWindow(QMainWindow):
         self._scrub_to(self.timeline.playhead)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.window_layout.save()
         self.generation.shutdown()
         self.brief.shutdown_editors()
         self.takes_browser.shutdown()

@@ -1,6 +1,7 @@
 """The media bin: imported files with thumbnails; files dropped from the desktop are
-imported; a missing or changed file is relinked from its context menu (one file, or every
-missing file found under a folder)."""
+imported; items drag out onto the timeline (by asset id, ``app.timeline_drop.ASSET_MIME``)
+and onto file drop targets (as file URLs); a missing or changed file is relinked from its
+context menu (one file, or every missing file found under a folder)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtCore import QMimeData, QSize, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog, QListWidget, QListWidgetItem, QMenu, QWidget
 
+from app.timeline_drop import ASSET_MIME, asset_mime
 from project_store.assets import Asset
 
 ICON = QSize(64, 36)
@@ -44,6 +46,9 @@ class MediaBin(QListWidget):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self._icons: dict[int, QIcon] = {}
+        # Builds the right-click menu for the asset under the mouse (the window's, with
+        # import and reveal in the file manager); None: relinking only.
+        self.context_menu_builder: Callable[[int | None], QMenu] | None = None
 
     # ------------------------------------------------------------------ content
     def show_assets(self, assets: Sequence[Asset]) -> None:
@@ -85,10 +90,11 @@ class MediaBin(QListWidget):
         urls = [QUrl.fromLocalFile(self._paths[i.data(Qt.ItemDataRole.UserRole)])
                 for i in items if i.data(Qt.ItemDataRole.UserRole) in self._paths]
         mime.setUrls(urls)
-        return mime
+        # The timeline places bin items by asset id (the URLs are for file drop targets).
+        return asset_mime([i.data(Qt.ItemDataRole.UserRole) for i in items], mime)
 
     def mimeTypes(self) -> list[str]:  # noqa: N802
-        return ["text/uri-list"]
+        return ["text/uri-list", ASSET_MIME]
 
     @staticmethod
     def _local_files(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[str]:
@@ -123,19 +129,43 @@ class MediaBin(QListWidget):
                          else [f])
         self.on_files(paths)
 
-    # ------------------------------------------------------------------ relink
+    # ------------------------------------------------------------------ menu and relink
+    def reveal(self, asset_id: int) -> bool:
+        """Select and scroll to the asset's entry (a clip's Reveal in Bin)."""
+        for row in range(self.count()):
+            entry = self.item(row)
+            if entry.data(Qt.ItemDataRole.UserRole) == asset_id:
+                self.setCurrentItem(entry)
+                self.scrollToItem(entry)
+                self.setFocus()
+                return True
+        return False
+
     def _menu(self, pos: Any) -> None:
-        menu = QMenu(self)
+        """The right-click menu: the window's (import, relink, reveal in file manager) when
+        it set ``context_menu_builder``, else relinking only."""
+        entry = self.itemAt(pos)
+        if entry is not None:
+            self.setCurrentItem(entry)
         asset_id = self.current_asset()
+        if self.context_menu_builder is not None:
+            self.context_menu_builder(asset_id).popup(self.mapToGlobal(pos))
+            return
+        menu = QMenu(self)
         relink = menu.addAction("Relink…")
         relink.setEnabled(asset_id is not None)
-        folder = menu.addAction("Relink Missing from Folder…")
-        chosen = menu.exec(self.mapToGlobal(pos))
-        if chosen is relink and asset_id is not None:
-            path, _ = QFileDialog.getOpenFileName(self, "Relink media")
-            if path:
-                self.on_relink(asset_id, path)
-        elif chosen is folder:
-            path = QFileDialog.getExistingDirectory(self, "Folder with the moved media")
-            if path:
-                self.on_relink_folder(path)
+        relink.triggered.connect(lambda: self.ask_relink(asset_id))
+        menu.addAction("Relink Missing from Folder…").triggered.connect(self.ask_relink_folder)
+        menu.popup(self.mapToGlobal(pos))
+
+    def ask_relink(self, asset_id: int | None) -> None:
+        if asset_id is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Relink media")
+        if path:
+            self.on_relink(asset_id, path)
+
+    def ask_relink_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder with the moved media")
+        if path:
+            self.on_relink_folder(path)

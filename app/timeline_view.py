@@ -24,8 +24,8 @@ off with Shift+S. How far a drag may go and what it snaps to are the model's ans
       right shows earlier source frames);
     - drag on an empty part of a track, or Shift + drag in the ruler: marks the dragged
       range as the sequence's in/out points (``set_in_out``) on release;
-    - click: select the item under the mouse (or nothing) and put the playhead there; a
-      click or drag in the ruler moves the playhead (scrubbing); a marker's flag at the
+    - click: select the item under the mouse (or nothing), leaving the playhead where it
+      is; a click or drag in the ruler moves the playhead (scrubbing); a marker's flag at the
       ruler's foot drags the marker (``move_marker``), a click on it goes there, a
       double-click edits it (the window's marker dialog);
     - Ctrl+click or Shift+click on a body: add it to the selection or take it out; dragging
@@ -35,6 +35,10 @@ off with Shift+S. How far a drag may go and what it snaps to are the model's ans
   frame under the mouse.
 * Roll tool (N): a drag at a cut rolls it. Slip tool (Y): a drag on a body slips it.
   Slide tool (U): a drag on a body slides it between its neighbours (they trim to follow).
+
+* Drops (``app.timeline_drop``): bin items and desktop files dragged onto a track land
+  there, overwriting (Ctrl: inserting), with a snapped ghost while dragging.
+* Right-click: ``context_requested`` says what is under the mouse; the window's menus.
 
 Edits the model refuses (a locked track, a trim past the media) come back from the window's
 ``run`` as a status-bar message, and the timeline stays as it was."""
@@ -49,6 +53,11 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -98,6 +107,7 @@ from app.theme import (
     marker_colour,
     small_font,
 )
+from app.timeline_drop import TimelineDrop
 from timeline import gestures
 from timeline.media.thumbnails import Filmstrip, Waveform
 from timeline.model import Clip, Item, MediaInfo, Sequence
@@ -126,6 +136,12 @@ class TimelineView(QWidget):
     selection_changed = Signal(object)  # item id or None
     tool_changed = Signal(str)
     marker_activated = Signal(int)  # a marker's flag was double-clicked: edit it
+    # Files dropped from the desktop: (paths, track, frame, "overwrite" | "insert"); the
+    # window imports them and places them there (app.timeline_drop).
+    files_dropped = Signal(list, object, int, str)
+    # A right-click: (what is under it: "clip" | "track" | "ruler" | "empty", the item or
+    # track name or frame, the global position); the window builds the menu.
+    context_requested = Signal(str, object, object)
 
     def __init__(self, sequence_getter: Callable[[], Sequence],
                  asset_kind: Callable[[int], tuple[str, str] | None],
@@ -159,6 +175,8 @@ class TimelineView(QWidget):
         self._message: Callable[[str], None] | None = None
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.drops = TimelineDrop(self)  # bin items and files dragged onto the timeline
+        self.setAcceptDrops(True)
         self.setMinimumHeight(RULER_H + TRACK_H * 4 + 8)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
@@ -352,7 +370,6 @@ class TimelineView(QWidget):
             return
         row = self._row_at(pos.y())
         if row is None:  # below the last track
-            self.set_playhead(frame)
             self._select(None)
             self.update()
             return
@@ -569,15 +586,17 @@ class TimelineView(QWidget):
         self.update()
         if drag.mode == "scrub":
             return
-        if not drag.started:  # a click: playhead there; an empty place deselects
+        if not drag.started:  # a click selects (an empty place deselects); only a click
+            # in the ruler moves the playhead, as in Premiere and Resolve
             if drag.mode == "marker":
                 self.set_playhead(drag.press_frame)  # a click on a flag: go to the marker
                 return
             if drag.mode == "range" and drag.track is not None:
                 self._select(None)
+            elif drag.mode == "range":  # a Shift+click in the ruler
+                self.set_playhead(drag.press_frame)
             elif drag.mode == "move" and len(drag.group) > 1:
                 self._select(drag.item)  # a plain click in a selection selects just that
-            self.set_playhead(drag.press_frame)
             return
         self._finish(drag)
 
@@ -693,6 +712,10 @@ class TimelineView(QWidget):
             self.scroll_frames = max(0, self.scroll_frames - shift)
         self.update()
 
+    # Track targeting and source patching in the headers (app.track_targets.HeaderTargets);
+    # the window sets it.
+    targets: Any = None
+
     # --- the track header's switches (mute, solo, lock, hide)
     def switch_rects(self, row: QRectF) -> list[tuple[str, str, QRectF]]:
         """(switch, letter, box) for the four toggle boxes in a track's header."""
@@ -715,6 +738,9 @@ class TimelineView(QWidget):
         for name, row in self.track_rows():
             if not row.top() <= pos.y() < row.bottom():
                 continue
+            if self.targets is not None and self.targets.click(name, pos, row):
+                self.update()
+                return
             for switch, _letter, box in self.switch_rects(row):
                 if box.adjusted(-1, -1, 1, 1).contains(pos):
                     on = bool(getattr(self._sequence().track(name).info, switch))
@@ -739,6 +765,8 @@ class TimelineView(QWidget):
             p.drawText(header.adjusted(6, 2, -4, -rect.height() / 2),
                        Qt.AlignmentFlag.AlignVCenter, name)
             self._paint_switches(p, track.info, rect)
+            if self.targets is not None:
+                self.targets.paint(p, name, rect)
             first = self.frame_at(HEADER_W)
             last = self.frame_at(self.width()) + 1
             for item in track.overlapping(first, last):
@@ -765,7 +793,41 @@ class TimelineView(QWidget):
         p.setPen(QPen(PLAYHEAD, 1.5))
         p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         self._paint_gesture(p, seq)
+        self.drops.paint(p, seq)
         p.end()
+
+    # --- drops (app.timeline_drop) and the context menu (the window builds it)
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        self.drops.enter(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        self.drops.move(event)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802
+        self.drops.leave()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        self.drops.drop(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        """What is under a right-click: a clip (selected first, unless it is already in
+        the selection), a track's header or empty space, or the ruler."""
+        pos = QPointF(event.pos())
+        where = event.globalPos()
+        if pos.y() <= RULER_H:
+            self.context_requested.emit("ruler", self.frame_at(pos.x()), where)
+            return
+        row = self._row_at(pos.y())
+        if row is None:
+            self.context_requested.emit("empty", None, where)
+            return
+        item = self.item_at(pos) if pos.x() >= HEADER_W else None
+        if item is None:
+            self.context_requested.emit("track", row, where)
+            return
+        if item.id not in self.selection:
+            self._select(item)
+        self.context_requested.emit("clip", item, where)
 
     # --- the gesture in progress: ghosts, snap line, label
     def _ghost(self, p: QPainter, track: str, start: int, end: int, refused: bool) -> None:

@@ -32,6 +32,22 @@ def _cycles_collected_on_the_main_thread() -> Iterator[None]:
         gc.enable()
 
 
+@pytest.fixture(autouse=True)
+def _window_layout_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory
+                                         ) -> Iterator[Path]:
+    """The window saves its layout with QSettings on close and restores it on open
+    (app/window_layout.py): in a folder of each test's own, never the user's, so no test
+    opens a window laid out by another."""
+    folder = tmp_path_factory.mktemp("settings")
+    try:
+        from PySide6.QtCore import QSettings
+    except ImportError:  # the CLI tests here run where PySide6 cannot load
+        yield folder
+        return
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _no_generation_worker_left_running() -> Iterator[None]:
     """A test module that starts a generation worker stops it (closes its window, shuts its

@@ -213,14 +213,19 @@ def test_a_drag_on_a_locked_track_changes_nothing(window: MainWindow) -> None:
     assert "locked" in window.statusBar().currentMessage()
 
 
-def test_a_click_selects_and_moves_the_playhead_without_editing(window: MainWindow) -> None:
+def test_a_click_selects_without_moving_the_playhead_or_editing(window: MainWindow) -> None:
+    """As in Premiere and Resolve: a click on a clip selects it and the playhead stays;
+    only a click in the ruler moves the playhead."""
     view = window.timeline
+    view.set_playhead(12)
     undo_before = len(window.project.timeline.undo_stack)
     QTest.mouseClick(view, LEFT, NONE, point(view, 70.5))
     assert view.selected == window.project.sequence.track("V1").items[1].id
-    assert view.playhead == 70
+    assert view.playhead == 12
     QTest.mouseClick(view, LEFT, NONE, point(view, 50.5))  # the gap
-    assert view.selected is None and view.playhead == 50
+    assert view.selected is None and view.playhead == 12
+    QTest.mouseClick(view, LEFT, NONE, QPoint(round(view.x_of(50.5)), RULER_H // 2))
+    assert view.playhead == 50
     assert len(window.project.timeline.undo_stack) == undo_before
 
 
