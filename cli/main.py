@@ -34,7 +34,7 @@ from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords
 from project_store.project import Project
-from timeline.limits import LimitError
+from timeline.limits import LimitError, check_frame, check_render_size
 from timeline.model import Clip, EditError, SequenceSettings
 from timeline.time import TimeError, format_rate, parse_rate
 
@@ -295,8 +295,13 @@ def _render_frame(args: argparse.Namespace) -> int:
 
     if args.frame < 0:
         raise Failure(f"frame numbers start at 0, not {args.frame}")
+    check_frame(args.frame, "the frame number")
     if not args.output.parent.is_dir():
         raise Failure(f"cannot write {args.output}: folder {args.output.parent} does not exist")
+    if args.output.is_dir():
+        raise Failure(f"cannot write {args.output}: it is a folder; name the PNG file to write")
+    if args.size is not None:
+        check_render_size(*args.size, frames_in_flight=1, what="frame size")
     with open_project(args.project, read_only=True) as project:
         for a in offline_assets(project):
             print(f"takeline: warning: {a.path} is {a.status}; its clips render as offline",

@@ -10,6 +10,7 @@ an encoder. The CLI and the window only report the error; they never re-derive a
   is over a million years.
 - Frame sizes: at most ``MAX_FRAME_SIDE`` pixels a side, and a render is refused when the
   memory it would need is more than this machine has available.
+- Sample rates: at most ``MAX_SAMPLE_RATE`` (768 kHz, the highest any interface records).
 - JSON (edit lists): at most ``MAX_JSON_DEPTH`` levels deep and ``MAX_OPERATIONS`` entries.
 - Strings: valid text (no lone surrogates: they cannot be stored as UTF-8).
 - Pictures: at most ``MAX_PICTURE_PIXELS`` pixels, checked from the header before decoding.
@@ -26,6 +27,7 @@ MAX_FRAME_SIDE = 16384
 # What one frame in flight costs while rendering: the compositor's float32 RGB + alpha and
 # its temporaries, the converted frame and the frames queued for the encoder.
 BYTES_PER_RENDERED_PIXEL = 48
+MAX_SAMPLE_RATE = 768_000
 MAX_JSON_DEPTH = 64
 MAX_OPERATIONS = 100_000
 MAX_PICTURE_PIXELS = MAX_FRAME_SIDE * MAX_FRAME_SIDE
@@ -128,7 +130,7 @@ def check_json_value(value: Any, what: str = "the JSON", *, depth: int = 0) -> N
 
 __all__ = [
     "BYTES_PER_RENDERED_PIXEL", "MAX_FRAMES", "MAX_FRAME_SIDE", "MAX_JSON_DEPTH",
-    "MAX_OPERATIONS", "MAX_PICTURE_PIXELS", "LimitError", "available_memory", "check_finite",
-    "check_frame", "check_frame_size", "check_json_value", "check_render_size",
-    "check_text", "is_whole",
+    "MAX_OPERATIONS", "MAX_PICTURE_PIXELS", "MAX_SAMPLE_RATE", "LimitError",
+    "available_memory", "check_finite", "check_frame", "check_frame_size",
+    "check_json_value", "check_render_size", "check_text", "is_whole",
 ]

@@ -21,6 +21,7 @@ from typing import Any, Literal, NamedTuple
 from timeline.conditioning.camera import CameraPath
 from timeline.conditioning.pose import PoseTrack
 from timeline.conditioning.references import CastMember, Reference
+from timeline.limits import MAX_SAMPLE_RATE, LimitError, check_frame_size
 from timeline.time import FrameRange, format_rate, parse_rate
 
 TrackKind = Literal["video", "audio"]
@@ -399,10 +400,13 @@ class Sequence:
     """
 
     def __init__(self, settings: SequenceSettings) -> None:
-        if settings.width <= 0 or settings.height <= 0:
-            raise EditError(f"Invalid frame size {settings.width}x{settings.height}")
-        if settings.sample_rate <= 0:
-            raise EditError(f"Invalid sample rate {settings.sample_rate}")
+        try:
+            check_frame_size(settings.width, settings.height, "the sequence's frame size")
+        except LimitError as exc:
+            raise EditError(str(exc)) from None
+        if not 1 <= settings.sample_rate <= MAX_SAMPLE_RATE:
+            raise EditError(f"Invalid sample rate {settings.sample_rate} (1 to "
+                            f"{MAX_SAMPLE_RATE} Hz)")
         self.settings = settings
         self.tracks: dict[str, Track] = {}
         self.markers: dict[int, Marker] = {}
