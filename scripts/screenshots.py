@@ -172,6 +172,7 @@ def capture_screenshots(project_path: Path, out_dir: Path, *,
     """Open the editor on ``project_path`` as a user would, let ``prepare`` set it up, and
     save ``main-window.png`` and ``brief-panel.png`` in ``out_dir`` (``make screenshots``).
     """
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from app.main import APP_NAME, MainWindow
@@ -180,6 +181,9 @@ def capture_screenshots(project_path: Path, out_dir: Path, *,
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
+    # The window restores the layout saved on close: the built one here, not the user's.
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(project_path.parent / "settings"))
     window = MainWindow(Project.open(project_path), use_audio_device=False)
     try:
         window.resize(*size)
