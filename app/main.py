@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -44,8 +45,11 @@ from app.media_cache import MediaCacheLoader
 from app.media_import import MediaImport, MediaImporter, RelinkSearch
 from app.models_dialog import ModelManagerDialog
 from app.proxies import ProxyBuilder
+from app.shortcuts_dialog import ShortcutsDialog
+from app.source_monitor import SourceMonitorWidget
 from app.takes_browser import TakesBrowser
-from app.timeline_view import TimelineView
+from app.timeline_view import HEADER_W, TimelineView
+from app.track_targets import HeaderTargets
 from app.transport import TransportBar
 from app.ui_thread_gc import UiThreadCollector, resettle_heap, settle_heap
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
@@ -60,9 +64,10 @@ from services import session_record as session
 from services.backup_scheduler import BackupScheduler, interval_minutes
 from services.editor_session import EditorSession
 from services.errors import ErrorReporter, Report
+from services.source_monitor import SOURCE_EDITS, SourceMonitor, TrackTargets
 from timeline.engine.background import BackgroundJobs
 from timeline.engine.playback import PlaybackEngine
-from timeline.engine.sources import MediaFrameSource
+from timeline.engine.sources import MediaFrameSource, display_size
 from timeline.model import EditError
 from timeline.time import timecode
 
@@ -118,7 +123,16 @@ class MainWindow(QMainWindow):
         viewer_lay.setContentsMargins(0, 0, 0, 0)
         viewer_lay.setSpacing(0)
         viewer_lay.addWidget(self.viewer, 1)
-        top.addWidget(self.viewer_box)
+        self._make_source_monitor(use_audio_device)
+        # Source and Program as tabs, not side by side: at 1280x720 the program's transport
+        # alone needs most of the width beside the docks. Loading a clip shows Source, an
+        # edit shows Program; Shift+2 / Shift+4 switch, as Premiere's panel keys.
+        self.monitors = QTabWidget()
+        self.monitors.setDocumentMode(True)
+        self.monitors.addTab(self.source_monitor, "Source")
+        self.monitors.addTab(self.viewer_box, "Program")
+        self.monitors.setCurrentWidget(self.viewer_box)
+        top.addWidget(self.monitors)
         self.details = SequenceInfo()
         top.addWidget(self.details)
         top.setSizes([260, 640, 380])
@@ -289,6 +303,7 @@ class MainWindow(QMainWindow):
         self.overlay_action = action(view, "Show Camera Path / Poses", None,
                                      self._toggle_overlay)
         self.overlay_action.setCheckable(True)
+        self._build_source_menus(action)
 
     # --- commands
     def run(self, params: dict[str, Any]) -> bool:
@@ -408,6 +423,133 @@ class MainWindow(QMainWindow):
             self.timeline.selected = None
             self.session.select(None)
 
+    # --- the source monitor, three-point editing and track targeting
+    def _make_source_monitor(self, use_audio_device: bool) -> None:
+        self.targets = TrackTargets()  # window state: not in the project, no undo step
+        self.source_state = SourceMonitor(
+            lambda: (self.session.frames, self.session.sound),
+            lambda n, picture: self.source_monitor.mailbox.arrived.emit(n, picture),
+            use_audio_device=use_audio_device)
+        self.source_monitor = SourceMonitorWidget(
+            self.source_state, edit=self.source_edit,
+            waveforms=lambda: self.media_caches.waveforms)
+        self.timeline.targets = HeaderTargets(
+            self.targets, lambda: self.project.sequence, header_width=HEADER_W,
+            changed=lambda text: self.statusBar().showMessage(text, 3000))
+        self.bin.itemDoubleClicked.connect(
+            lambda entry: self.load_source(entry.data(Qt.ItemDataRole.UserRole)))
+
+    def _build_source_menus(self, action: Callable[..., QAction]) -> None:
+        """Premiere's default keys for three-point editing; Resolve's F11 / F12 / Shift+F12
+        where Premiere has none (Replace, Place on Top, Append)."""
+        clip = self.menuBar().addMenu("&Clip")
+        keys = {"insert_edit": [",", "F9"], "overwrite_edit": [".", "F10"],
+                "replace_edit": "F11", "place_on_top": "F12", "append_edit": "Shift+F12"}
+        for op, text in SOURCE_EDITS.items():
+            action(clip, text, keys[op], lambda _=False, o=op: self.source_edit(o))
+        clip.addSeparator()
+        action(clip, "Lift In/Out", ";", lambda: self.range_edit("lift_range"))
+        action(clip, "Extract In/Out", "'", lambda: self.range_edit("extract_range"))
+        clip.addSeparator()
+        action(clip, "Match Frame", "F", lambda: self.match_frame())
+        action(clip, "Clear In and Out", "Ctrl+Shift+X",
+               lambda: self.run({"op": "set_in_out", "clear": True}))
+        action(clip, "Go to In", "Shift+I", lambda: self._go_to_mark("in"))
+        action(clip, "Go to Out", "Shift+O", lambda: self._go_to_mark("out"))
+        clip.addSeparator()
+        action(clip, "Source Monitor", "Shift+2", self.show_source)
+        action(clip, "Timeline", "Shift+3", self.timeline.setFocus)
+        action(clip, "Program Monitor", "Shift+4", self.show_program)
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&Keyboard Shortcuts…", "Ctrl+Alt+K", self.show_shortcuts)
+
+    def load_source(self, asset_id: int, position: int = 0) -> bool:
+        """Show an asset in the source monitor (a double-click in the bin, Match Frame)."""
+        asset = self.project.assets.get(asset_id)
+        info = self.project.timeline.media.get(asset_id)
+        if asset is None or info is None:
+            return False
+        self.source_monitor.load(info, self.project.sequence.settings,
+                                 picture_size=display_size(asset.probe), position=position)
+        self.show_source()
+        if asset.status != "ok":
+            self.statusBar().showMessage(f"{asset.name} is {asset.status}: relink it to see "
+                                         "it", 6000)
+        return True
+
+    def source_edit(self, op: str) -> bool:
+        """Insert / Overwrite / Replace / Place on Top / Append the source's marked range to
+        the timeline's In/Out or playhead on the patched tracks: one undo step."""
+        seq = self.project.sequence
+        self.targets.follow(seq)
+        try:
+            params = self.source_state.edit_params(op, self.targets, seq,
+                                                   self.timeline.playhead)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), 6000)
+            return False
+        if not self.run(params):
+            return False
+        change = self.project.timeline.undo_stack[-1]
+        self.statusBar().showMessage(change.label, 6000)
+        self.monitors.setCurrentWidget(self.viewer_box)  # the result, in the program
+        if op in ("insert_edit", "overwrite_edit"):  # as Premiere: to the edit's end
+            ends = [op_.after.end for op_ in change.ops
+                    if getattr(op_, "before", 0) is None and hasattr(op_.after, "end")]
+            if ends:
+                self.timeline.set_playhead(max(ends))
+        return True
+
+    def range_edit(self, op: str) -> bool:
+        """Lift (;) or Extract (') between the timeline In/Out on the targeted tracks."""
+        seq = self.project.sequence
+        self.targets.follow(seq)
+        first = seq.in_point
+        if not self.run({"op": op, "tracks": self.targets.tracks(seq)}):
+            return False
+        self.statusBar().showMessage(self.project.timeline.undo_stack[-1].label, 6000)
+        if op == "extract_range" and first is not None:
+            self.timeline.set_playhead(first)
+        return True
+
+    def match_frame(self, item: Any = None) -> bool:
+        """F: the selected clip's (else the top clip under the playhead's) media in the
+        source monitor at the frame the playhead shows."""
+        at = self.timeline.playhead
+        seq = self.project.sequence
+        if item is None:
+            item = self.session.selected_item
+        if item is None or not (item.start <= at < item.end):
+            under = [t.item_at(at) for t in sorted(seq.tracks.values(), key=lambda t: (
+                t.kind != "video", -t.info.index)) if not t.info.hidden]
+            item = next((i for i in under if i is not None and hasattr(i, "asset")), item)
+        if item is None or not hasattr(item, "asset"):
+            self.statusBar().showMessage("Match Frame: no clip under the playhead", 4000)
+            return False
+        offset = min(max(at - item.start, 0), item.duration - 1)
+        return self.load_source(item.asset, item.source_in + offset)
+
+    def show_source(self) -> None:
+        self.monitors.setCurrentWidget(self.source_monitor)
+        self.source_monitor.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_program(self) -> None:
+        self.monitors.setCurrentWidget(self.viewer_box)
+        self.viewer.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _go_to_mark(self, which: str) -> None:
+        seq = self.project.sequence
+        frame = seq.in_point if which == "in" else seq.out_point
+        if frame is not None:
+            self.timeline.set_playhead(frame)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help > Keyboard Shortcuts: every menu action's keys, searchable."""
+        dialog = ShortcutsDialog(self.menuBar(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def step(self, frames: int) -> None:
         self.timeline.set_playhead(self.timeline.playhead + frames)
 
@@ -497,6 +639,7 @@ class MainWindow(QMainWindow):
         self._stop_engines()
         self.timeline.selected = None
         self.session.switch_to(project)  # closes the old project; clears the selection
+        self.source_monitor.unload()  # asset ids are per project
         self.bin.forget_thumbnails()  # asset ids are per project
         self._start_engines()
         self.setWindowTitle(f"{APP_NAME} — {project.name}")
@@ -609,6 +752,7 @@ class MainWindow(QMainWindow):
         self._stop_engines()
         self.session.start_engines()
         self._scrub = ScrubRenderer(self.session.render, self.mailbox)
+        self.source_monitor.start()  # over the new media sources
         self._request_media_caches()
 
     def _request_media_caches(self) -> None:
@@ -656,6 +800,7 @@ class MainWindow(QMainWindow):
                                          f"{'proxy' if on else 'original'}{note}", 6000)
 
     def _stop_engines(self) -> None:
+        self.source_monitor.stop()
         if self._scrub is not None:
             self._scrub.close()
             self._scrub = None

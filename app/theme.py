@@ -98,6 +98,9 @@ SWITCH_OFF = QColor(36, 37, 40)
 # A track header's toggle boxes when lit.
 SWITCH_ON = {"muted": QColor(230, 170, 60), "solo": QColor(90, 200, 110),
              "locked": QColor(220, 90, 80), "hidden": QColor(120, 160, 230)}
+# Track targeting: a targeted track's name plate; the box a source is patched to.
+TRACK_TARGETED = QColor(70, 110, 170)
+SOURCE_PATCH = QColor(245, 200, 60)
 # The colours a marker may have (its ``color`` names one); unknown names paint as blue.
 MARKER_COLOURS = {"blue": QColor(80, 140, 255), "green": QColor(80, 200, 110),
                   "red": QColor(230, 80, 80), "purple": QColor(180, 110, 230),
