@@ -98,7 +98,10 @@ def test_the_layout_comes_back_after_closing_and_reopening(qtbot: Any,
     window.close()
 
     again = open_window(qtbot, segment_path)
-    assert again.size() == size and size.height() == 720
+    if again.screen().availableGeometry().width() >= size.width():
+        assert again.size() == size
+    else:  # Qt keeps a restored window on its screen (offscreen's is 800 wide)
+        assert again.height() == size.height() == 720
     assert again.dockWidgetArea(again.markers_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
     assert not again.takes_dock.isVisible()
     split = again.centralWidget()
