@@ -120,6 +120,7 @@ bench: $(STAMP)
 # apt when run as root); the demo project is built in a temporary folder.
 screenshots: $(STAMP)
 	$(VPY) scripts/screenshots.py
+	$(VPY) scripts/screenshot_source_monitor.py  # offscreen: no X needed
 	@if command -v xvfb-run >/dev/null 2>&1; then \
 	    xvfb-run -a env QT_QPA_PLATFORM=xcb $(VPY) scripts/screenshot_conditioning_editors.py && \
 	    xvfb-run -a env QT_QPA_PLATFORM=xcb $(VPY) scripts/screenshot_takes_compare.py; \
