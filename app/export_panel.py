@@ -36,6 +36,7 @@ from timeline.engine.export import (
     ExportError,
     ExportTargetExists,
     available_presets,
+    export_range,
     export_sequence,
     export_target,
 )
@@ -56,10 +57,13 @@ class ExportDialog(QDialog):
         self.range.addItem(f"Whole sequence (0–{seq.duration_frames})",
                            (0, seq.duration_frames))
         if seq.in_point is not None or seq.out_point is not None:
-            a = seq.in_point or 0
-            b = seq.out_point if seq.out_point is not None else seq.duration_frames
-            self.range.addItem(f"In to out ({a}–{b})", (a, b))
-            self.range.setCurrentIndex(1)
+            try:  # an out point past the end stops at the end (export_range's rule)
+                a, b = export_range(seq)
+            except ExportError:
+                pass  # in point at or past the end: nothing to offer
+            else:
+                self.range.addItem(f"In to out ({a}–{b})", (a, b))
+                self.range.setCurrentIndex(1)
         self.path = QLineEdit(str(project.path.with_name(project.path.stem + "_export")))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)

@@ -74,3 +74,10 @@ def test_a_folder_of_user_files_is_refused(qtbot, project: Project,  # type: ign
     assert dialog.result() != dialog.DialogCode.Accepted
     assert warned and "already holds other files" in warned[0]
     assert (folder / "notes.txt").read_text() == "mine"
+
+
+def test_an_out_point_past_the_end_is_offered_up_to_the_end(
+        qtbot, project: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    project.execute({"op": "set_in_out", "in_point": 1, "out_point": 10**12})
+    dialog = _dialog(qtbot, project, tmp_path / "x.mp4", "h264")
+    assert dialog.choice()[1] == (1, project.sequence.duration_frames)

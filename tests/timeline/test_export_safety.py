@@ -108,3 +108,11 @@ def test_settings_out_of_range_are_refused(preset: str, kw: dict[str, int],
                                            phrase: str) -> None:
     with pytest.raises(ExportError, match=phrase):
         preset_with(PRESETS[preset], **kw)  # type: ignore[arg-type]
+
+
+def test_a_folder_where_the_manifest_goes_is_refused_before_rendering(
+        project: Project, tmp_path: Path) -> None:  # noqa: F811
+    (tmp_path / "c.mp4.takeline.json").mkdir()
+    with pytest.raises(ExportError, match="manifest"):
+        run(project, "h264", tmp_path / "c.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4.takeline.json"]

@@ -221,6 +221,11 @@ def export_target(out: str | os.PathLike[str], preset: Preset, *,
             path.with_suffix(preset.extension))
     if not path.parent.is_dir():
         raise ExportError(f"Cannot write {path}: folder {path.parent} does not exist.")
+    sidecar = path.with_name(path.name + ".takeline.json")
+    if (sidecar.exists() or sidecar.is_symlink()) and (not sidecar.is_file()
+                                                        or sidecar.is_symlink()):
+        raise ExportError(f"{sidecar} (where the export's manifest goes) exists and is not a "
+                          "plain file; choose another name.")
     if not path.exists() and not path.is_symlink():
         return path
     if preset.image_sequence:
