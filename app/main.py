@@ -432,7 +432,8 @@ class MainWindow(QMainWindow):
             use_audio_device=use_audio_device)
         self.source_monitor = SourceMonitorWidget(
             self.source_state, edit=self.source_edit,
-            waveforms=lambda: self.media_caches.waveforms)
+            waveforms=lambda: self.media_caches.waveforms,
+            on_play=lambda: self.playback.pause() if self.playback is not None else None)
         self.timeline.targets = HeaderTargets(
             self.targets, lambda: self.project.sequence, header_width=HEADER_W,
             changed=lambda text: self.statusBar().showMessage(text, 3000))
@@ -839,6 +840,7 @@ class MainWindow(QMainWindow):
     def toggle_play(self) -> None:
         if self.playback is None:
             return
+        self.source_state.pause()  # one monitor plays at a time
         if self.playback.playing:
             self.playback.pause()
         else:
@@ -850,6 +852,7 @@ class MainWindow(QMainWindow):
     def shuttle(self, key: str) -> None:
         if self.playback is None:
             return
+        self.source_state.pause()
         if not self.playback.playing:
             self.playback.seek(self.timeline.playhead, show=False)
         speed = self.playback.shuttle(key)

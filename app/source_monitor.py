@@ -181,11 +181,13 @@ class SourceMonitorWidget(QWidget):
 
     def __init__(self, state: SourceMonitor, *, edit: Callable[[str], Any],
                  waveforms: Callable[[], Mapping[int, Waveform]],
+                 on_play: Callable[[], Any] = lambda: None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self._edit = edit
         self._waveforms = waveforms
+        self._on_play = on_play  # pauses the program: one monitor plays at a time
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.mailbox = FrameMailbox()
         self.mailbox.arrived.connect(self._on_picture)
@@ -334,10 +336,12 @@ class SourceMonitorWidget(QWidget):
         self.show_state()
 
     def toggle_play(self) -> None:
+        self._on_play()
         self.state.toggle_play()
         self._sync_play_button()
 
     def shuttle_j(self) -> None:
+        self._on_play()
         self.state.shuttle("j")
 
     def shuttle_k(self) -> None:
@@ -345,6 +349,7 @@ class SourceMonitorWidget(QWidget):
         self.show_state()
 
     def shuttle_l(self) -> None:
+        self._on_play()
         self.state.shuttle("l")
 
     # --- keys: the monitor's own while it has focus

@@ -215,6 +215,15 @@ def test_match_frame_and_source_playback(qtbot: Any, window: MainWindow) -> None
     qtbot.waitUntil(lambda: win.source_state.playing, timeout=5000)
     press(qtbot, monitor, K.Key_K)
     assert not win.source_state.playing
+    # One monitor plays at a time: the program's Space pauses the source, and back.
+    press(qtbot, monitor, K.Key_Space)
+    assert win.source_state.playing
+    press(qtbot, win.timeline, K.Key_Space)
+    assert not win.source_state.playing and win.playback is not None
+    qtbot.waitUntil(lambda: win.playback.playing, timeout=5000)
+    press(qtbot, monitor, K.Key_Space)
+    assert not win.playback.playing and win.source_state.playing
+    press(qtbot, monitor, K.Key_Space)
 
 
 def test_audio_only_media_shows_its_waveform(qtbot: Any, window: MainWindow,
