@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from timeline.editor import Timeline
 from timeline.model import (
@@ -339,3 +341,67 @@ def test_locked_targets_refuse_the_whole_edit() -> None:
     tl.execute({"op": "set_track", "track": "A1", "locked": True})
     refused(tl, {"op": "insert_edit", "asset": 1, "at": 20, "video": "V1", "tracks": ["A1"],
                  "source_in": 0, "source_out": 5}, "A1 is locked")
+
+
+# --- every edit, every combination of three points ------------------------------------------
+
+COMBINATIONS = [  # (timeline In, Out), (source In, Out): the new clip at 30-40 from source 5
+    ((None, None), (5, 15)),
+    ((30, None), (5, 15)),
+    ((None, 40), (5, 15)),
+    ((30, 40), (5, None)),
+    ((30, 40), (None, 15)),
+]
+
+
+@pytest.mark.parametrize("op", ["insert_edit", "overwrite_edit", "place_on_top"])
+@pytest.mark.parametrize(("record", "source"), COMBINATIONS)
+def test_each_edit_with_each_combination_of_three_points(
+        op: str, record: tuple[int | None, int | None],
+        source: tuple[int | None, int | None]) -> None:
+    tl = with_cut()
+    marks(tl, *record)
+    undone_exactly(tl, {"op": op, "asset": 1, "at": 30, "video": "V1",
+                        "source_in": source[0], "source_out": source[1]})
+    track = "V2" if op == "place_on_top" else "V1"
+    assert (1, 30, 10, 5) in lay(tl, track)
+
+
+@pytest.mark.parametrize("op", ["insert_edit", "overwrite_edit", "place_on_top",
+                                "replace_edit"])
+def test_four_points_that_disagree_refuse_every_edit(op: str) -> None:
+    tl = with_cut()
+    marks(tl, 30, 40)
+    refused(tl, {"op": op, "asset": 1, "at": 30, "video": "V1", "source_in": 5,
+                 "source_out": 20}, "5 frames longer")
+
+
+@settings(max_examples=150, deadline=None)
+@given(op=st.sampled_from(["insert_edit", "overwrite_edit", "place_on_top", "replace_edit",
+                           "append_edit"]),
+       record=st.tuples(st.none() | st.integers(0, 120), st.none() | st.integers(0, 120)),
+       source=st.tuples(st.none() | st.integers(-5, 110), st.none() | st.integers(-5, 110)),
+       at=st.integers(0, 120), patch_audio=st.booleans())
+def test_random_marks_either_refuse_untouched_or_edit_and_undo_exactly(
+        op: str, record: tuple[int | None, int | None], source: tuple[int | None, int | None],
+        at: int, patch_audio: bool) -> None:
+    tl = with_cut()
+    marks(tl, *record)
+    params: dict[str, Any] = {"op": op, "asset": 1, "video": "V1",
+                              "audio": "A2" if patch_audio else None,
+                              "source_in": source[0], "source_out": source[1]}
+    if op != "append_edit":
+        params["at"] = at
+    before = tl.sequence.snapshot()
+    try:
+        change = tl.execute(params)
+    except EditError:
+        assert tl.sequence.snapshot() == before
+        return
+    added = [o.after for o in change.ops if getattr(o, "before", 0) is None
+             and getattr(o.after, "asset", None) == 1]
+    assert added or op == "replace_edit"
+    for clip in added:
+        assert 0 <= clip.source_in and clip.source_out <= 100
+    tl.undo()
+    assert tl.sequence.snapshot() == before
