@@ -14,7 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
+import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +34,30 @@ from timeline.model import GeneratedSegment
 from timeline.time import format_rate
 
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+
+# A running job's owner writes ``heartbeat_at`` at least every HEARTBEAT_S seconds (and at
+# every progress write). A job whose heartbeat is older than HEARTBEAT_TIMEOUT_S counts as
+# orphaned even if its owner's pid looks alive (another machine, a hung process, a reused
+# pid); on this host a dead owner pid is noticed at once, with no wait.
+HEARTBEAT_S = 10.0
+HEARTBEAT_TIMEOUT_S = 120.0
+
+
+def owner_id() -> str:
+    """This process as a job owner: ``pid@host``."""
+    return f"{os.getpid()}@{socket.gethostname()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 class TakeError(ProjectError):
@@ -87,6 +114,32 @@ class Job:
     steps_total: int
     error: str | None
     take_ids: tuple[int, ...] = field(default=())
+    owner: str | None = None  # pid@host of the process running it (while running)
+    claim_token: str | None = None
+    heartbeat_at: float | None = None
+
+    def owner_gone(self, ours: set[str], now: float | None = None) -> bool:
+        """A running job whose runner is no longer there: no owner recorded (a row from
+        before claims, or a claim never completed), its pid dead on this host (or this
+        process's, but not among ``ours``, the claims the open project holds: an earlier
+        opening of it claimed the job), or no heartbeat for HEARTBEAT_TIMEOUT_S."""
+        if self.state != "running":
+            return False
+        if not self.owner or not self.claim_token:
+            return True
+        now = time.time() if now is None else now
+        if self.heartbeat_at is None or now - self.heartbeat_at > HEARTBEAT_TIMEOUT_S:
+            return True
+        pid_text, _, host = self.owner.partition("@")
+        if host != socket.gethostname():
+            return False  # another machine: only its heartbeat can tell
+        try:
+            pid = int(pid_text)
+        except ValueError:
+            return True
+        if pid == os.getpid():
+            return self.claim_token not in ours
+        return not _pid_alive(pid)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -336,6 +389,7 @@ class GenerationRecords:
             model_key=r.model_key, created_at=r.created_at, started_at=r.started_at,
             finished_at=r.finished_at, steps_done=r.steps_done, steps_total=r.steps_total,
             error=r.error, take_ids=tuple(json.loads(r.take_ids_json)),
+            owner=r.owner, claim_token=r.claim_token, heartbeat_at=r.heartbeat_at,
         )
 
     def queue_job(self, segment_id: int, spec: dict[str, Any], *, model_key: str,
@@ -376,28 +430,88 @@ class GenerationRecords:
                 return job
         return queued[0]
 
-    def _set_job(self, job_id: int, **values: Any) -> None:
+    def _set_job(self, job_id: int, *, token: str | None = None, state: str | None = None,
+                 **values: Any) -> bool:
+        """Update a job row; with ``token``, only while that claim still holds it (and
+        ``state``, when given, only from that state). True if the row was changed."""
+        if state is not None:
+            values["state"] = state
         sets = ", ".join(f"{k} = :{k}" for k in values)
+        sql = f"UPDATE jobs SET {sets} WHERE id = :id"
+        params: dict[str, Any] = {**values, "id": job_id}
+        if token is not None:
+            sql += " AND claim_token = :tok AND state = 'running'"
+            params["tok"] = token
         with self.project.transaction() as c:
-            c.execute(text(f"UPDATE jobs SET {sets} WHERE id = :id"), {**values, "id": job_id})
+            return bool(c.execute(text(sql), params).rowcount)
 
-    def start_job(self, job_id: int) -> None:
-        self._set_job(job_id, state="running", started_at=_now(), error=None, steps_done=0)
+    def claim_job(self, job_id: int) -> str | None:
+        """Atomically take a queued job to run it: one UPDATE ... WHERE state = 'queued'
+        (under BEGIN IMMEDIATE), so of any number of claimants exactly one gets it. Returns
+        the claim token (every later write of the run passes it), or None when the job was
+        no longer queued."""
+        token = secrets.token_hex(8)
+        claimed = self._set_job_where_queued(job_id, token)
+        if claimed:
+            self.project.job_claims.add(token)
+            return token
+        return None
 
-    def job_progress(self, job_id: int, steps_done: int, steps_total: int) -> None:
-        self._set_job(job_id, steps_done=steps_done, steps_total=steps_total)
+    def _set_job_where_queued(self, job_id: int, token: str) -> bool:
+        with self.project.transaction() as c:
+            return bool(c.execute(text(
+                "UPDATE jobs SET state = 'running', started_at = :t, error = NULL, "
+                "steps_done = 0, owner = :o, claim_token = :tok, heartbeat_at = :hb "
+                "WHERE id = :id AND state = 'queued'"),
+                {"t": _now(), "o": owner_id(), "tok": token, "hb": time.time(),
+                 "id": job_id}).rowcount)
 
-    def finish_job(self, job_id: int, take_ids: Iterable[int]) -> None:
-        self._set_job(job_id, state="done", finished_at=_now(),
-                      take_ids_json=json.dumps(list(take_ids)))
+    def start_job(self, job_id: int) -> str:
+        """Claim ``job_id`` or raise (``claim_job`` for callers that may lose the race)."""
+        token = self.claim_job(job_id)
+        if token is None:
+            raise TakeError(f"Job {job_id} is not queued ({self.job(job_id).state}); "
+                            "another run has it.")
+        return token
 
-    def fail_job(self, job_id: int, error: str) -> None:
-        self._set_job(job_id, state="failed", finished_at=_now(), error=error)
+    def heartbeat(self, job_id: int, token: str) -> bool:
+        """The owner is alive; False when the claim was lost (the job re-queued by someone
+        who thought the owner gone)."""
+        return self._set_job(job_id, token=token, heartbeat_at=time.time())
+
+    def job_progress(self, job_id: int, steps_done: int, steps_total: int,
+                     token: str | None = None) -> bool:
+        if token is None:
+            return self._set_job(job_id, steps_done=steps_done, steps_total=steps_total)
+        return self._set_job(job_id, token=token, steps_done=steps_done,
+                             steps_total=steps_total, heartbeat_at=time.time())
+
+    def release_claim(self, token: str | None) -> None:
+        if token is not None:
+            self.project.job_claims.discard(token)
+
+    def finish_job(self, job_id: int, take_ids: Iterable[int],
+                   token: str | None = None) -> bool:
+        self.release_claim(token)
+        return self._set_job(job_id, token=token, state="done", finished_at=_now(),
+                             take_ids_json=json.dumps(list(take_ids)))
+
+    def fail_job(self, job_id: int, error: str, token: str | None = None) -> bool:
+        self.release_claim(token)
+        return self._set_job(job_id, token=token, state="failed", finished_at=_now(),
+                             error=error)
+
+    def requeue_job(self, job_id: int, token: str) -> bool:
+        """Give a claimed job back to the queue (its runner stops before it finished)."""
+        self.release_claim(token)
+        return self._set_job(job_id, token=token, state="queued", started_at=None,
+                             steps_done=0, owner=None, claim_token=None, heartbeat_at=None)
 
     def cancel_job(self, job_id: int) -> None:
         job = self.job(job_id)
         if job.state in ("done", "failed", "cancelled"):
             raise TakeError(f"Job {job_id} is already {job.state}.")
+        self.release_claim(job.claim_token)
         self._set_job(job_id, state="cancelled", finished_at=_now())
 
     def retry_job(self, job_id: int) -> Job:
@@ -409,10 +523,54 @@ class GenerationRecords:
         return self.queue_job(job.segment_id, job.spec, model_key=job.model_key,
                               steps_total=job.steps_total)
 
-    def requeue_interrupted(self) -> list[int]:
-        """Jobs left 'running' by an editor that did not close normally go back in the
-        queue (nothing was stored for them)."""
-        ids = [j.id for j in self.jobs(["running"])]
-        for job_id in ids:
-            self._set_job(job_id, state="queued", started_at=None, steps_done=0)
+    def requeue_interrupted(self, now: float | None = None) -> list[int]:
+        """Running jobs whose owner is gone (``Job.owner_gone``) go back in the queue at
+        once (nothing was stored for them); a job another live process is running is left
+        alone. Each re-queue matches the claim it saw, so a job whose owner just finished
+        or re-claimed it is not touched."""
+        ids: list[int] = []
+        for job in self.jobs(["running"]):
+            if not job.owner_gone(self.project.job_claims, now):
+                continue
+            with self.project.transaction() as c:
+                changed = c.execute(text(
+                    "UPDATE jobs SET state = 'queued', started_at = NULL, steps_done = 0, "
+                    "owner = NULL, claim_token = NULL, heartbeat_at = NULL "
+                    "WHERE id = :id AND state = 'running' AND claim_token IS :tok"),
+                    {"id": job.id, "tok": job.claim_token}).rowcount
+            if changed:
+                ids.append(job.id)
         return ids
+
+    def remove_orphan_parts(self, work_dir: Path, now: float | None = None) -> list[Path]:
+        """Delete half-written ``.part`` files under ``work_dir`` (``<project>.media/tmp``)
+        that no live job owns. A run writes into ``job-<id>-<token>/`` there, so a file in
+        such a folder is kept only while that job is running under that claim with its
+        owner alive; a loose ``.part`` (a control video, an input copy) is kept only while
+        it changed within HEARTBEAT_TIMEOUT_S (someone may still be writing it)."""
+        now = time.time() if now is None else now
+        live = {(j.id, j.claim_token) for j in self.jobs(["running"])
+                if not j.owner_gone(self.project.job_claims, now)}
+        live_dirs = {f"job-{i}-{t}" for i, t in live}
+        removed: list[Path] = []
+        if not work_dir.is_dir():
+            return removed
+        for part in sorted(work_dir.rglob("*.part")):
+            try:
+                rel = part.relative_to(work_dir)
+                if len(rel.parts) > 1 and rel.parts[0].startswith("job-"):
+                    if rel.parts[0] in live_dirs:
+                        continue
+                elif now - part.stat().st_mtime <= HEARTBEAT_TIMEOUT_S:
+                    continue
+                part.unlink()
+                removed.append(part)
+            except OSError:
+                continue
+        for folder in sorted(work_dir.glob("job-*")):
+            if folder.is_dir() and folder.name not in live_dirs:
+                try:
+                    folder.rmdir()  # only once empty: finished files are the user's
+                except OSError:
+                    pass
+        return removed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator
 from collections.abc import Sequence as Seq
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from fractions import Fraction
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,7 +44,7 @@ from project_store.db import (
     ProjectNotFoundError,
 )
 from project_store.schema import CastMemberRow, ItemRow, MarkerRow, TransitionRow
-from project_store.writer_lock import WriterLock
+from project_store.writer_lock import WriterLock, lock_path
 from timeline.changes import (
     CastOp,
     Change,
@@ -113,6 +115,10 @@ class Project:
         self._lock = lock
         self.read_only = lock is None
         self.lock_notice = lock.notice if lock is not None else None
+        # Claim tokens of the generation jobs this opening of the project is running
+        # (project_store.generation_records): a job row owned by this pid with a token not
+        # here was claimed by an earlier opening, now gone.
+        self.job_claims: set[str] = set()
         self._in_batch = False
         self.sequence_id = 1
         self.name = ""
@@ -209,11 +215,14 @@ class Project:
         except db.OutdatedSchemaError:
             # A reader of an old file: migrate it once as a writer (refused, with the
             # lock's message, if someone is writing it), then read.
+            _tidy_after_reader(path)
             cls.open(path).close()
             return cls._open_locked(path, None)
         except BaseException:
             if lock is not None:
                 lock.release()
+            else:
+                _tidy_after_reader(path)
             raise
 
     @classmethod
@@ -263,6 +272,8 @@ class Project:
         finally:
             if self._lock is not None:
                 self._lock.release()
+            else:
+                _tidy_after_reader(self.path)
 
     def _require_writable(self) -> None:
         if self.read_only:
@@ -902,6 +913,35 @@ def _status_on_disk(asset: Asset, *, deep: bool = False) -> str:
         if identity != asset.identity:
             return "changed"
     return "ok"
+
+
+def _tidy_after_reader(path: Path) -> None:
+    """A read-only (``mode=ro``) connection cannot checkpoint, so it leaves an empty
+    ``-wal`` and a ``-shm`` beside a project nobody is writing. Remove them the one safe
+    way: only while no writer is live and none left a lock to report (we take the writer
+    lock ourselves for the moment, so none can start), let SQLite open and close a normal
+    connection, which deletes them only if it is the last connection of any process (its
+    EXCLUSIVE lock on the file fails while another reader holds its SHARED lock). With the
+    writer lock held there is no writer whose POSIX locks may be missing, which is the one
+    case where that check lies."""
+    wal = path.with_name(path.name + "-wal")
+    shm = path.with_name(path.name + "-shm")
+    if not (wal.exists() or shm.exists()) or lock_path(path).exists():
+        return
+    try:
+        lock = WriterLock.acquire(path)
+    except ProjectError:
+        return  # a writer just started: the files are its own now
+    try:
+        con = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=rw", uri=True)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        pass  # a read-only folder, a damaged file: the files simply stay
+    finally:
+        lock.release()
 
 
 def _close_quietly(conn: Connection | None, engine: Engine) -> None:

@@ -7,7 +7,7 @@ Positions are integer frames at the sequence rate; rates are stored as num/den p
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -159,6 +159,12 @@ class JobRow(Base):
     steps_total: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     take_ids_json: Mapped[str] = mapped_column(Text)
+    # The claim of a running job (0004): "pid@host" of the process running it, a token only
+    # that run knows (every later write of the run matches it), and the Unix time it last
+    # said it is alive. See project_store.generation_records.HEARTBEAT_TIMEOUT_S.
+    owner: Mapped[str | None] = mapped_column(String, nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String, nullable=True)
+    heartbeat_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class CastMemberRow(Base):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +30,13 @@ from generation.inputs import ControlVideo, JobInputs, Splice
 from generation.planner import GenerationRequest, plan
 from generation.spec import JobSpec
 from generation.subrange import SubRange, conformed_frames, prepare, window_for
-from project_store.generation_records import GenerationRecords, Job, NewTake, Take
+from project_store.generation_records import (
+    HEARTBEAT_S,
+    GenerationRecords,
+    Job,
+    NewTake,
+    Take,
+)
 from project_store.project import Project
 from project_store.references import reference_path
 from timeline.conditioning.camera import CameraPath
@@ -349,21 +356,35 @@ class GenerationRunner:
     # ------------------------------------------------------------------ running
     async def run_queue(self, *, only: set[int] | None = None) -> list[Job]:
         """Run queued jobs (all, or those in ``only``) one at a time until none is left;
-        jobs for the model already loaded go first."""
+        jobs for the model already loaded go first. Jobs whose runner died are re-queued
+        first, and ``.part`` files no live job owns are removed; a job another live
+        process is running is left to it (``Job.owner_gone``)."""
         done: list[Job] = []
+        self.records.requeue_interrupted()
+        self.records.remove_orphan_parts(self.work_dir)
         while True:
             queued = [j for j in self.records.jobs(["queued"]) if only is None or j.id in only]
             if not queued:
                 return done
             job = next((j for j in queued if j.model_key == self._last_model_key), queued[0])
-            done.append(await self.run_job(job))
+            ran = await self.run_job(job)
+            if ran is not None:
+                done.append(ran)
 
-    async def run_job(self, job: Job) -> Job:
+    async def run_job(self, job: Job) -> Job | None:
+        """Claim and run one job; None when it was no longer queued (someone else has
+        it): claims are atomic, so a job never runs twice."""
         spec = JobSpec.from_json(job.spec)
-        self.records.start_job(job.id)
+        token = self.records.claim_job(job.id)
+        if token is None:
+            return None
         self._running = job.id
         self._local_cancel.clear()
         self._emit(JobUpdate(job.id, JobState.RUNNING, 0, job.steps_total))
+        # The run's own folder: its half-written files are its alone, and an orphan's are
+        # found by name (GenerationRecords.remove_orphan_parts).
+        work_dir = self.work_dir / f"job-{job.id}-{token}"
+        beat = asyncio.ensure_future(self._heartbeat(job.id, token))
 
         last_write = [0.0]
 
@@ -372,44 +393,63 @@ class GenerationRunner:
             # second and at the last step.
             now = time.monotonic()
             if step >= total or now - last_write[0] >= 0.5:
-                self.records.job_progress(job.id, step, total)
+                self.records.job_progress(job.id, step, total, token)
                 last_write[0] = now
             self._emit(JobUpdate(job.id, JobState.RUNNING, step, total))
 
         try:
-            result = await self._execute(job.id, spec, progress)
+            result = await self._execute(job.id, spec, progress, work_dir)
             takes = await self.store_result(job, spec, result)
         except (WorkerCancelled, JobCancelled):
             self.records.cancel_job(job.id)
             self._emit(JobUpdate(job.id, JobState.CANCELLED))
         except WorkerFailed as exc:
-            self.records.fail_job(job.id, str(exc))
+            self.records.fail_job(job.id, str(exc), token)
             self._emit(JobUpdate(job.id, JobState.FAILED, error=str(exc)))
         except GenerationError as exc:
             message = f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
-            self.records.fail_job(job.id, message)
+            self.records.fail_job(job.id, message, token)
             self._emit(JobUpdate(job.id, JobState.FAILED, error=message))
+        except Exception as exc:
+            # Anything else (a full disk while storing, a bug): the job is failed now, not
+            # left 'running' for nobody.
+            message = f"{type(exc).__name__}: {exc}"
+            self.records.fail_job(job.id, message, token)
+            self._emit(JobUpdate(job.id, JobState.FAILED, error=message))
+            raise
         else:
-            self.records.finish_job(job.id, [t.id for t in takes])
+            self.records.finish_job(job.id, [t.id for t in takes], token)
             final = self.records.job(job.id)
             self._emit(JobUpdate(job.id, JobState.DONE, final.steps_done, final.steps_total,
                                  take_ids=tuple(t.id for t in takes)))
         finally:
+            beat.cancel()
             self._running = None
+            shutil.rmtree(work_dir, ignore_errors=True)  # the take is in the store by now
         self._last_model_key = spec.model_key
         return self.records.job(job.id)
 
+    async def _heartbeat(self, job_id: int, token: str) -> None:
+        """Say the owner is alive while the job runs (a model load or one long step can go
+        minutes without a progress write)."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            if not self.records.heartbeat(job_id, token):
+                return  # the claim was lost: the job was re-queued by someone else
+
     async def _execute(self, job_id: int, spec: JobSpec,
-                       progress: Callable[[int, int], None]) -> RunResult:
+                       progress: Callable[[int, int], None],
+                       work_dir: Path | None = None) -> RunResult:
+        work_dir = self.work_dir if work_dir is None else work_dir
         if spec.backend == "previz" and not self.previz_in_worker:
             loop = asyncio.get_running_loop()
 
             def threadsafe(step: int, total: int) -> None:
                 loop.call_soon_threadsafe(progress, step, total)
 
-            return await asyncio.to_thread(run_spec, spec, self.work_dir, threadsafe,
+            return await asyncio.to_thread(run_spec, spec, work_dir, threadsafe,
                                            self._local_cancel.is_set, {})
-        return await self.client.run(job_id, spec, self.work_dir, progress)
+        return await self.client.run(job_id, spec, work_dir, progress)
 
     async def store_result(self, job: Job, spec: JobSpec, result: RunResult) -> list[Take]:
         """The run as a take: its file hashed into the media store on a thread (a long
