@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, QPointF, Qt
@@ -24,7 +25,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter,
 
 from app.theme import GHOST_EDGE, GHOST_REFUSED, SNAP_LINE
 from timeline import gestures
-from timeline.gestures import DropMode, DropPlan
+from timeline.gestures import DropMode, DropPlan, DropSource
 from timeline.model import MediaInfo, Sequence
 from timeline.snapping import SnapTargets
 from timeline.time import timecode
@@ -32,34 +33,65 @@ from timeline.time import timecode
 if TYPE_CHECKING:
     from app.timeline_view import TimelineView
 
-# Bin items as they leave the bin: a JSON list of asset ids (they also carry file URLs, for
-# the Brief's reference slots, which take files).
+# Media as it leaves the bin (or a source monitor): a JSON list whose entries are asset ids
+# (all of the media) or {"asset": id, "source_in": a, "source_out": b} (frames a-b, an
+# In/Out). Bin items also carry file URLs, for the Brief's reference slots, which take files.
 ASSET_MIME = "application/x-takeline-assets"
 
 
-def asset_mime(asset_ids: list[int], mime: QMimeData | None = None) -> QMimeData:
+def asset_mime(assets: list[int | DropSource], mime: QMimeData | None = None) -> QMimeData:
     mime = mime or QMimeData()
-    mime.setData(ASSET_MIME, json.dumps([int(a) for a in asset_ids]).encode())
+    entries = [a if isinstance(a, int) else
+               {"asset": a.asset, "source_in": a.source_in, "source_out": a.source_out}
+               for a in assets]
+    mime.setData(ASSET_MIME, json.dumps(entries).encode())
     return mime
 
 
-def mime_assets(mime: QMimeData) -> list[int]:
-    """The asset ids a drag carries (none: not from the bin, or unreadable)."""
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def mime_sources(mime: QMimeData) -> list[int | DropSource]:
+    """What a drag of media carries (nothing: not ours, or unreadable)."""
     if not mime.hasFormat(ASSET_MIME):
         return []
     try:
-        ids = json.loads(bytes(mime.data(ASSET_MIME).data()).decode())
+        entries = json.loads(bytes(mime.data(ASSET_MIME).data()).decode())
     except (ValueError, UnicodeDecodeError):
         return []
-    if not isinstance(ids, list):
+    if not isinstance(entries, list):
         return []
-    return [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+    out: list[int | DropSource] = []
+    for entry in entries:
+        if _whole(entry):
+            out.append(entry)
+        elif (isinstance(entry, dict) and _whole(entry.get("asset"))
+              and _whole(entry.get("source_in", 0))
+              and (entry.get("source_out") is None or _whole(entry.get("source_out")))):
+            out.append(DropSource(entry["asset"], entry.get("source_in", 0),
+                                  entry.get("source_out")))
+    return out
+
+
+def mime_assets(mime: QMimeData) -> list[int]:
+    """The asset ids a drag carries, in order."""
+    return [s if isinstance(s, int) else s.asset for s in mime_sources(mime)]
 
 
 def mime_files(mime: QMimeData) -> list[str]:
+    """The local files a drag carries; a folder stands for the files under it (as a drop on
+    the bin)."""
     if not mime.hasUrls():
         return []
-    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+    files: list[str] = []
+    for url in mime.urls():
+        if not url.isLocalFile():
+            continue
+        path = Path(url.toLocalFile())
+        files.extend(sorted(str(c) for c in path.rglob("*") if c.is_file()) if path.is_dir()
+                     else [str(path)])
+    return files
 
 
 def drop_mode(modifiers: Qt.KeyboardModifier) -> DropMode:
@@ -90,11 +122,12 @@ class TimelineDrop:
         self.view = view
         self.hover: DropHover | None = None
         self._said: str | None = None
+        self._walked: tuple[tuple[str, ...], list[str]] | None = None
 
     # --- events
     def enter(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()
-        if not mime_assets(mime) and not mime_files(mime):
+        if not mime.hasFormat(ASSET_MIME) and not mime.hasUrls():
             event.ignore()
             return
         self._said = None
@@ -143,6 +176,13 @@ class TimelineDrop:
         return self.view._commit(plan.edit)
 
     # --- the plan for the mouse at ``pos``
+    def _files(self, mime: QMimeData) -> list[str]:
+        """The drag's files, walked once per drag (a move event comes with every pixel)."""
+        key = tuple(u.toString() for u in mime.urls())
+        if self._walked is None or self._walked[0] != key:
+            self._walked = (key, mime_files(mime))
+        return self._walked[1]
+
     def _follow(self, mime: QMimeData, pos: QPointF,
                 modifiers: Qt.KeyboardModifier) -> DropHover | None:
         from app.timeline_view import HEADER_W  # the view imports this module
@@ -152,8 +192,8 @@ class TimelineDrop:
         mode = drop_mode(modifiers)
         row = view._row_at(pos.y()) if pos.x() >= HEADER_W else None
         frame = view.frame_at(pos.x())
-        assets = mime_assets(mime)
-        files = [] if assets else mime_files(mime)
+        assets = mime_sources(mime)
+        files = [] if assets else self._files(mime)
         if not assets and not files:
             self.hover = None
             return None
@@ -163,7 +203,8 @@ class TimelineDrop:
             plan = gestures.plan_drop(seq, view._media_info(), assets, row, frame, mode,
                                       targets, tolerance)
             media = view._media_info()
-            names = ", ".join(media[a].name or f"asset {a}" for a in assets if a in media)
+            ids = [a if isinstance(a, int) else a.asset for a in assets]
+            names = ", ".join(media[a].name or f"asset {a}" for a in ids if a in media)
         else:
             # Not probed yet: no length to show or snap by; the head snaps.
             start, snap = gestures.snap_frame(targets, frame, tolerance)

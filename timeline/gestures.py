@@ -281,6 +281,17 @@ STILL_SECONDS = 5
 
 
 @dataclass(frozen=True, slots=True)
+class DropSource:
+    """Part of an asset to drop: source frames ``[source_in, source_out)`` (``source_out``
+    None: to the end of the media, or ``STILL_SECONDS`` of a still). A bare asset id drops
+    all of it; a source monitor drags its In/Out this way."""
+
+    asset: int
+    source_in: int = 0
+    source_out: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DropPlan:
     """What a drop of assets at a frame on a track becomes.
 
@@ -340,27 +351,42 @@ def linked_audio_steps(seq: Sequence, info: MediaInfo, video_track: str, at: int
     return []
 
 
-def plan_drop(seq: Sequence, media: Mapping[int, MediaInfo], assets: Iterable[int],
-              row: str | None, frame: int, mode: DropMode, targets: SnapTargets,
-              tolerance: int | None) -> DropPlan:
-    """A drop of ``assets`` (in order) with the mouse at ``frame`` over track ``row``
+def plan_drop(seq: Sequence, media: Mapping[int, MediaInfo],
+              assets: Iterable[int | DropSource], row: str | None, frame: int,
+              mode: DropMode, targets: SnapTargets, tolerance: int | None) -> DropPlan:
+    """A drop of ``assets`` (ids or ``DropSource`` ranges, in order) with the mouse at
+    ``frame`` over track ``row``
     (None: not over a track): the clips go end to end from ``frame``, snapped by the
     edges of the whole run (``snap_range``), never before frame 0.
 
     ``overwrite`` replaces what is under them; ``insert`` pushes what follows on that track
     later (an item under the drop frame is split there first). Refused: no track under the
     mouse, an asset the project does not have, an asset whose kind the track does not take
-    (``drop_fits``), a locked track."""
-    ids = list(assets)
+    (``drop_fits``), a locked track, a source range outside the media."""
+    sources = [a if isinstance(a, DropSource) else DropSource(a) for a in assets]
     start = max(0, frame)
-    if not ids:
+    if not sources:
         return DropPlan(mode, row, start, refusal="Nothing to drop")
-    missing = [a for a in ids if a not in media]
+    missing = [s.asset for s in sources if s.asset not in media]
     if missing:
         return DropPlan(mode, row, start, refusal=f"No asset with id {missing[0]} in this "
                         "project; import it first")
-    infos = [media[a] for a in ids]
-    lengths = tuple(drop_length(info, seq.fps) for info in infos)
+    infos = [media[s.asset] for s in sources]
+    ranges = []
+    for source, info in zip(sources, infos, strict=True):
+        if source.source_out is not None:
+            end = source.source_out
+        elif info.duration_frames is None:  # a still: its default length from source_in
+            end = source.source_in + drop_length(info, seq.fps)
+        else:
+            end = info.duration_frames
+        if not 0 <= source.source_in < end or (
+                info.duration_frames is not None and end > info.duration_frames):
+            return DropPlan(mode, row, start, refusal=(
+                f"Source frames {source.source_in}-{end} are not inside "
+                f"{info.name or f'asset {info.id}'} ({info.duration_frames} frames)"))
+        ranges.append((source.source_in, end))
+    lengths = tuple(b - a for a, b in ranges)
     if row is None or row not in seq.tracks:
         return DropPlan(mode, None, start, lengths,
                         refusal="Drop onto a track (V1, V2, ... for pictures, A1, A2, ... "
@@ -375,12 +401,13 @@ def plan_drop(seq: Sequence, media: Mapping[int, MediaInfo], assets: Iterable[in
         return DropPlan(mode, row, start, lengths, snap, refusal)
     steps: list[dict[str, Any]] = []
     at = start
-    for asset, info, length in zip(ids, infos, lengths, strict=True):
-        steps.append({"op": mode, "track": row, "asset": asset, "source_in": 0,
-                      "source_out": length, "at": at})
+    for source, info, (source_in, source_out) in zip(sources, infos, ranges, strict=True):
+        length = source_out - source_in
+        steps.append({"op": mode, "track": row, "asset": source.asset, "source_in": source_in,
+                      "source_out": source_out, "at": at})
         steps.extend(linked_audio_steps(seq, info, row, at, length, mode))
         at += length
     label = ("Insert" if mode == "insert" else "Overwrite") + (
-        f" {len(ids)} clips" if len(ids) > 1 else f" {infos[0].name or 'clip'}")
+        f" {len(sources)} clips" if len(sources) > 1 else f" {infos[0].name or 'clip'}")
     edit = {"op": "group", "label": label, "steps": steps}
     return DropPlan(mode, row, start, lengths, snap, None, edit)

@@ -189,3 +189,31 @@ def test_the_bins_own_drag_carries_the_asset_mime(window: MainWindow) -> None:
     assert ASSET_MIME in window.bin.mimeTypes()
     drop(window.timeline, mime, at(window.timeline, 60))
     assert v1(window)[-1] == (60, 85, 1)
+
+
+def test_an_in_out_range_dragged_as_mime_drops_just_those_frames(window: MainWindow) -> None:
+    """What a source monitor drags: ``asset_mime`` with a ``DropSource`` (its In/Out)."""
+    from app.timeline_drop import asset_mime
+    from timeline.gestures import DropSource
+
+    view = window.timeline
+    drop(view, asset_mime([DropSource(1, 5, 15)]), at(view, 30.2, "V2"), CTRL)
+    [clip] = window.project.sequence.track("V2")
+    assert (clip.start, clip.end, clip.source_in, clip.asset) == (30, 40, 5, 1)
+
+
+def test_a_dropped_folder_places_the_files_under_it(qtbot: Any, window: MainWindow,
+                                                     tmp_path: Path) -> None:
+    folder = tmp_path / "card"
+    folder.mkdir()
+    for name in ("a", "b"):
+        write_color_bars_video(folder / f"{name}.mp4", seconds=1, fps=Fraction(25),
+                               size=(320, 180), with_audio=False)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    drop(window.timeline, mime, at(window.timeline, 100, "V2"))
+    qtbot.waitUntil(lambda: len(window.project.sequence.track("V2")) == 2, timeout=30000)
+    placed = [(i.start, i.end, window.project.assets[i.asset].name)
+              for i in window.project.sequence.track("V2")]
+    assert placed == [(100, 125, "a.mp4"), (125, 150, "b.mp4")]
+    assert window.project.timeline.undo_label == "Overwrite 2 clips"

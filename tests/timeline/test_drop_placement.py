@@ -12,7 +12,13 @@ from fractions import Fraction
 import pytest
 
 from timeline.editor import Timeline
-from timeline.gestures import STILL_SECONDS, drop_length, linked_audio_steps, plan_drop
+from timeline.gestures import (
+    STILL_SECONDS,
+    DropSource,
+    drop_length,
+    linked_audio_steps,
+    plan_drop,
+)
 from timeline.model import MediaInfo, Sequence, SequenceSettings, Track, TrackInfo, TrackKind
 from timeline.snapping import SnapTargets, snap_targets
 
@@ -136,3 +142,19 @@ def test_a_video_with_sound_lands_as_one_video_clip_for_now(tl: Timeline) -> Non
     assert [s["op"] for s in plan.edit["steps"]] == ["overwrite"]
     tl.execute(plan.edit)
     assert len(tl.sequence.track("A1")) == 0
+
+
+def test_a_source_range_drops_just_that_part(tl: Timeline) -> None:
+    """A source monitor's In/Out, dragged: ``DropSource`` instead of a bare asset id."""
+    plan = plan_drop(tl.sequence, tl.media, [DropSource(1, 10, 30)], "V2", 5, "overwrite",
+                     NO_TARGETS, None)
+    assert plan.edit is not None and plan.lengths == (20,)
+    tl.execute(plan.edit)
+    [clip] = tl.sequence.track("V2")
+    assert (clip.start, clip.end, clip.source_in) == (5, 25, 10)
+    past = plan_drop(tl.sequence, tl.media, [DropSource(1, 90, 120)], "V2", 0, "overwrite",
+                     NO_TARGETS, None)
+    assert past.edit is None and "not inside shot.mov (100 frames)" in (past.refusal or "")
+    backwards = plan_drop(tl.sequence, tl.media, [DropSource(2, 15, 5)], "V2", 0,
+                          "overwrite", NO_TARGETS, None)
+    assert backwards.edit is None and backwards.refusal
