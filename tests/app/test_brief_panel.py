@@ -63,7 +63,7 @@ def test_prompt_and_negative_are_one_undo_step(qtbot, project: Project) -> None:
     panel.prompt.editingFinished.emit()  # nothing changed since: no second edit
     assert len(project.timeline.undo_stack) == undo_before + 1
     # Committed at once: another connection sees it.
-    with Project.open(project.path) as other:
+    with Project.open(project.path, read_only=True) as other:
         assert other.sequence.item(1).prompt == "a lighthouse at night"
     project.undo()
     panel.refresh()

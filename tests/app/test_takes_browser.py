@@ -146,7 +146,7 @@ def test_star_persists(qtbot, project: Project, project_path: Path) -> None:  # 
     star.click()
     qtbot.waitUntil(lambda: browser.takes()[0].starred)
     assert browser.table.cellWidget(0, 5).text() == "★"
-    with Project.open(project_path) as again:
+    with Project.open(project_path, read_only=True) as again:
         assert GenerationRecords(again).take(first.id).starred
     browser.select(first.id)
     assert browser.star_button.text() == "Unstar"

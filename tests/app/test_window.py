@@ -54,7 +54,7 @@ def test_split_shortcut_commits_and_undo_reverts(qtbot, project_path: Path) -> N
     assert durations == [30, 50]
 
     # Committed at once: another connection to the file sees the split already.
-    with Project.open(project_path) as other:
+    with Project.open(project_path, read_only=True) as other:
         assert [i.duration for i in other.sequence.track("V1")] == [30, 50]
 
     window.undo_action.trigger()
