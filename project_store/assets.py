@@ -10,11 +10,12 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any, Literal
 
 from timeline.media.probe import (
@@ -29,7 +30,8 @@ from timeline.time import format_rate
 
 IDENTITY_CHUNK = 1 << 20  # one MiB from each end
 
-AssetStatus = Literal["ok", "missing", "changed"]
+# offline: media that never was a file here (a clip of another editor's timeline).
+AssetStatus = Literal["ok", "missing", "changed", "offline"]
 
 
 class ImportMediaError(Exception):
@@ -127,7 +129,8 @@ def _shown(path: Path) -> str:
 def find_relinks(missing: Iterable[Asset], folder: str | os.PathLike[str]
                  ) -> dict[int, Path]:
     """Files under ``folder`` (recursively) with the name and identity of each missing
-    asset: {asset id: path}. Reads files only, so a window runs it off its UI thread."""
+    asset: {asset id: path}; an offline asset (no identity known) takes the first file of
+    its name. Reads files only, so a window runs it off its UI thread."""
     wanted = {a.name: a for a in missing}
     found: dict[int, Path] = {}
     if not wanted:
@@ -138,6 +141,9 @@ def find_relinks(missing: Iterable[Asset], folder: str | os.PathLike[str]
             if asset is None or asset.id in found:
                 continue
             candidate = Path(root) / name
+            if not asset.identity:
+                found[asset.id] = candidate
+                continue
             try:
                 _size, identity = file_identity(candidate)
             except OSError:
@@ -159,6 +165,8 @@ class Asset:
 
     @property
     def name(self) -> str:
+        if re.match(r"^[A-Za-z]:[\\/]|^\\\\", self.path):  # a Windows path (offline)
+            return PureWindowsPath(self.path).name
         return Path(self.path).name
 
     def media_info(self, fps: Fraction) -> MediaInfo:

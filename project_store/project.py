@@ -663,6 +663,28 @@ class Project:
             self.timeline.media[asset.id] = asset.media_info(self.sequence.fps)
         return out
 
+    def add_offline_media(self, path: str, what: MediaProbe) -> Asset:
+        """An asset for media that is not on this machine (a clip of a timeline from another
+        editor): its identity is unknown (empty), so it stays offline, its clips keep their
+        place, and ``relink`` / ``relink_folder`` later accept a file of that name.
+        ``what`` describes the media as the timeline states it (kind, rate, length)."""
+        self._require_writable()
+        added_at = _now()
+        try:
+            with self._conn.begin_nested() if self._in_batch else self._conn.begin():
+                row = self._conn.execute(
+                    text("INSERT INTO assets(path, size, identity, kind, probe_json, added_at)"
+                         " VALUES (:p, 0, '', :k, :j, :t) RETURNING id"),
+                    {"p": path, "k": what.kind, "j": json.dumps(what.to_json()),
+                     "t": added_at},
+                ).one()
+        except SQLAlchemyError as exc:
+            raise db.translate(exc, self.path) from None
+        asset = Asset(row.id, path, 0, "", what, added_at, status="offline")
+        self.assets[asset.id] = asset
+        self.timeline.media[asset.id] = asset.media_info(self.sequence.fps)
+        return asset
+
     def _find_asset(self, path: str, identity: str) -> Asset | None:
         for asset in self.assets.values():
             if asset.path == path and asset.identity == identity:
@@ -694,7 +716,8 @@ class Project:
                 size, identity = file_identity(p)
             except OSError as exc:
                 raise ProjectError(f"Cannot relink to {p}: {exc.strerror or exc}.") from None
-        if identity != old.identity and not force:
+        # An offline asset (imported from a timeline) has no identity to compare with.
+        if identity != old.identity and old.identity and not force:
             raise ProjectError(
                 f"{p} is not the same file as {old.path} (different size or content). "
                 "Choose the original file, or relink anyway if you mean to replace the media."
@@ -748,7 +771,8 @@ class Project:
                 if item.kind == "clip":
                     d["asset"] = item.asset  # type: ignore[attr-defined]
                     d["source_in"] = item.source_in
-                    for key in ("gain_db", "opacity", "fade_in", "fade_out", "use_proxy"):
+                    for key in ("gain_db", "opacity", "fade_in", "fade_out", "use_proxy",
+                                "name", "reel"):
                         d[key] = getattr(item, key)
                     if item.transform:  # type: ignore[attr-defined]
                         d["transform"] = item.to_dict()["transform"]
@@ -898,7 +922,10 @@ def _write_track(c: Connection, s: int, info: TrackInfo) -> None:
 
 
 def _status_on_disk(asset: Asset, *, deep: bool = False) -> str:
-    """Cheap at open (exists + size); ``deep`` also re-hashes the identity."""
+    """Cheap at open (exists + size); ``deep`` also re-hashes the identity. An asset with
+    no identity was never a file here (``add_offline_media``): offline until relinked."""
+    if not asset.identity:
+        return "offline"
     try:
         size = os.stat(asset.path).st_size
     except OSError:

@@ -527,7 +527,8 @@ def op_add_generated(s: EditSession, media: dict[int, MediaInfo], *, track: str,
 
 
 _SETTABLE = {
-    "clip": {"gain_db", "opacity", "fade_in", "fade_out", "transform", "use_proxy"},
+    "clip": {"gain_db", "opacity", "fade_in", "fade_out", "transform", "use_proxy", "name",
+             "reel"},
     "generated": {"prompt", "negative_prompt", "seed", "model", "takes", "active_take",
                   "opacity", "references", "camera", "poses", "cast"},
 }
@@ -605,6 +606,10 @@ def _check_props(item: Item, props: dict[str, Any]) -> None:
         isinstance(props["gain_db"], int | float) and -96.0 <= props["gain_db"] <= 24.0
     ):
         raise EditError(f"gain_db must be a number from -96 to +24 dB, not {props['gain_db']!r}")
+    for label in ("name", "reel"):
+        if label in props and not (isinstance(props[label], str) and len(props[label]) <= 500):
+            raise EditError(f"{label} must be text of at most 500 characters, not "
+                            f"{props[label]!r}")
     if "use_proxy" in props and not isinstance(props["use_proxy"], bool):
         raise EditError(f"use_proxy must be true or false, not {props['use_proxy']!r}")
     if "transform" in props:

@@ -107,6 +107,10 @@ class Clip(Item):
     transform: tuple[TransformKey, ...] = ()
     # Play from the asset's proxy when one exists (export always uses the original).
     use_proxy: bool = False
+    # The clip's own name and tape/reel as another editor gave them (an EDL's FROM CLIP
+    # NAME and reel, an FCP clip name); empty: the asset's file name, no reel.
+    name: str = ""
+    reel: str = ""
 
     kind = "clip"
 

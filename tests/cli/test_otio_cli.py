@@ -71,7 +71,13 @@ def test_import_real_edl_prints_the_report(tmp_path: Path, testdata: Path,
                        tmp_path / "e.takeline", "--json")
     assert rc == 0, err
     report = json.loads(out)
-    assert len(report["dropped"]["media"]) == 4
-    assert report["kept"]["offline markers"] == 4
+    # Its media are not here: the four clips are kept in place, offline, none dropped.
+    assert len(report["offline"]["video clips"]) == 4 and "media" not in report["dropped"]
     rc, out, _ = run(capsys, "info", tmp_path / "e.takeline", "--json")
-    assert json.loads(out)["sequence"]["fps"] == "25/1"
+    info = json.loads(out)
+    assert info["sequence"]["fps"] == "25/1"
+    v1 = next(t for t in info["tracks"] if t["name"] == "V1")
+    assert [(i["start"], i["duration"], i["reel"]) for i in v1["items"]][:2] == [
+        (0, 161, "SC00.JPG"), (161, 200, "SC00.JPG")]
+    assert [a["name"] for a in info["assets"]][:2] == ["sq001_s001", "sq001_s002"]
+    assert {a["status"] for a in info["assets"]} == {"offline"}

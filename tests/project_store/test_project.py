@@ -354,7 +354,7 @@ def test_info_reports_the_layout(tmp_path: Path, media: list[Path]) -> None:
     v1 = next(t for t in info["tracks"] if t["name"] == "V1")
     assert v1["items"] == [{"id": 1, "kind": "clip", "start": 0, "duration": 60, "asset": 1,
                             "source_in": 10, "gain_db": 0.0, "opacity": 1.0, "fade_in": 0,
-                            "fade_out": 0, "use_proxy": False}]
+                            "fade_out": 0, "use_proxy": False, "name": "", "reel": ""}]
     v2 = next(t for t in info["tracks"] if t["name"] == "V2")
     assert v2["items"][0]["kind"] == "generated" and v2["items"][0]["prompt"] == "rain"
     assert [m["name"] for m in info["markers"]] == ["beat"]
@@ -375,7 +375,8 @@ def test_projects_written_by_schema_0001_still_open(tmp_path: Path) -> None:
     expected = json.loads((FIXTURES / "schema_0001.snapshot.json").read_text())
     # Item fields added since that file was written read back as their defaults.
     added_since: dict[str, dict[str, object]] = {
-        "clip": {"fade_in": 0, "fade_out": 0, "transform": [], "use_proxy": False},
+        "clip": {"fade_in": 0, "fade_out": 0, "transform": [], "use_proxy": False,
+                 "name": "", "reel": ""},
         "generated": {"references": [], "camera": None, "poses": None, "cast": []}}
     expected.setdefault("cast", [])  # the sequence's cast (schema 0003)
     for track in expected["tracks"]:

@@ -256,16 +256,21 @@ def test_real_timeline_imports_without_an_exception(testdata: Path, tmp_path: Pa
         json.dumps(report.to_json())  # the report is JSON-safe
         text = report.format()
         assert report.kept["tracks"] >= 1, text
-        # The media of these files are not in the test data: every clip is reported.
-        timeline = read_timeline(path)[0] if path.suffix != ".edl" else None
-        if timeline is not None:
-            clips = [c for t in timeline.tracks if isinstance(t, otio.schema.Track)
-                     for c in t if isinstance(c, otio.schema.Clip)]
-            placed = project.sequence.item_count()
-            assert placed + len(report.dropped.get("media", [])) == len(clips), text
+        # The media of these files are not in the test data: every clip is kept in its
+        # place as an offline clip, none is dropped.
+        assert "media" not in report.dropped, text
+        timeline = read_timeline(path)[0]
+        clips = [c for t in timeline.tracks if isinstance(t, otio.schema.Track)
+                 for c in t if isinstance(c, otio.schema.Clip)]
+        placed = project.sequence.item_count()
+        assert placed >= len(clips), text
+        assert placed == report.offline_count, text
+        offline = [a for a in project.assets.values() if a.status == "offline"]
+        assert offline and all(a.identity == "" for a in offline)
         if "speed_effects" in name:
             assert len(report.dropped["speed changes"]) == 2
-        if "nested" in name:
-            assert len(report.dropped["nested stacks"]) == 3
+        if "nested" in name:  # three nested compositions, one clip each, flattened
+            assert report.kept["nested clips flattened"] == 3 and placed == 7, text
+            assert "nested stacks" not in report.dropped, text
         if name.endswith(("premiere_example.xml", "premiere_example.otio")):
-            assert report.kept["markers"] >= 1 and "nested stacks" in report.dropped
+            assert report.kept["markers"] >= 1, text

@@ -19,11 +19,16 @@ placeholders resolved by ``apply_plan``: ``{"$media": i}`` (the asset imported f
 
 Behaviour for what Takeline cannot represent (the honest, simple choice):
 
-* A clip whose media is missing, unreadable or not a file (MissingReference, foreign
-  generators, image sequences, nested stacks) is not placed: every item needs an asset. Its
-  space stays empty and, unless ``offline_markers=False``, a red marker named
-  ``offline: <clip>`` with the clip's extent and the reason as its note keeps the edit
-  decision visible. The report lists each one.
+* A clip whose media is not on this machine (a missing file, MissingReference, a foreign
+  generator, an image sequence, a file too short to be the one the timeline used) keeps its
+  place, name, reel and source range on an *offline* asset (``OfflineMedia``, recorded by
+  ``Project.add_offline_media``); it shows as offline until relinked by file name. The
+  report lists each one under ``offline``.
+* Nested stacks / compound clips are flattened onto the track over the part they show
+  (one inner track per track; further inner tracks are reported as dropped).
+* Positions are exact rational seconds, rounded to frames once per edit point. EDL
+  locators (LOC) are record time and land there; clip markers outside the part of the clip
+  that shows stay on the sequence at their time (with a warning).
 * Speed changes (LinearTimeWarp, FreezeFrame) and other effects are dropped: the clip plays
   its source range at 100 %.
 * Any transition becomes a centred cross-dissolve of the same total length; one without the
@@ -43,7 +48,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import MISSING, dataclass, field, fields
 from fractions import Fraction
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any, Protocol
 
 import opentimelineio as otio
@@ -90,6 +95,54 @@ class MediaUnavailable(Exception):
     """Raised by a media resolver: the reference cannot be used (the message says why)."""
 
 
+# Report kinds that are not items on a track.
+_NOT_PLACED = {"tracks", "gaps", "markers", "transitions"}
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
+
+
+@dataclass
+class OfflineMedia:
+    """Media a timeline refers to that is not on this machine: ``apply_plan`` makes it an
+    offline asset (``Project.add_offline_media``) so its clips keep their place, name,
+    reel and source range until it is relinked. ``path`` is where the file was (or the
+    clip's name when the file states no path); lengths are sequence frames."""
+
+    path: str
+    reason: str
+    frames: int = 1  # covers every clip using it (and the file's stated available range)
+    bounded: bool = True  # False: some clip's reference states no length (EDL): unknown
+    has_video: bool = False
+    has_audio: bool = False
+
+    @property
+    def name(self) -> str:
+        return media_name(self.path)
+
+    def probe(self, fps: Fraction, size: tuple[int, int], sample_rate: int) -> MediaProbe:
+        """What the project records about it: the timeline's statements, no codecs."""
+        video = self.has_video or not self.has_audio
+        known = self.bounded
+        return MediaProbe(
+            path=self.path, kind="video" if video else "audio", container="offline",
+            duration=Fraction(self.frames) / fps if known else None,
+            video_codec="offline" if video else None,
+            width=size[0] if video else None, height=size[1] if video else None,
+            fps=fps if video else None, vfr=False, rotation=0,
+            video_time_base=None, video_start_pts=None,
+            frame_count=self.frames if video and known else None, pix_fmt=None,
+            audio_codec="offline" if self.has_audio else None,
+            sample_rate=sample_rate if self.has_audio else None,
+            channels=2 if self.has_audio else None, audio_time_base=None,
+        )
+
+
+def media_name(path: str) -> str:
+    """The file name of a path written on any system (a Windows path read on Linux)."""
+    if _WINDOWS_PATH.match(path):
+        return PureWindowsPath(path).name
+    return Path(path).name or path
+
+
 MediaResolver = Callable[[str], tuple[str, MediaProbe]]
 
 
@@ -102,11 +155,16 @@ class ImportReport:
 
     source: str = ""
     kept: Counter[str] = field(default_factory=Counter)
+    # Kept in place as offline clips (media not on this machine), by kind, with reasons.
+    offline: dict[str, list[str]] = field(default_factory=dict)
     dropped: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def keep(self, what: str, n: int = 1) -> None:
         self.kept[what] += n
+
+    def make_offline(self, kind: str, message: str) -> None:
+        self.offline.setdefault(kind, []).append(message)
 
     def drop(self, kind: str, message: str) -> None:
         self.dropped.setdefault(kind, []).append(message)
@@ -118,14 +176,29 @@ class ImportReport:
     def dropped_count(self) -> int:
         return sum(len(v) for v in self.dropped.values())
 
+    @property
+    def offline_count(self) -> int:
+        return sum(len(v) for v in self.offline.values())
+
+    @property
+    def placed_count(self) -> int:
+        """Clips and segments kept on the tracks, online or offline."""
+        return sum(n for what, n in self.kept.items() if what not in _NOT_PLACED)
+
     def to_json(self) -> dict[str, Any]:
-        return {"source": self.source, "kept": dict(self.kept), "dropped": self.dropped,
-                "warnings": self.warnings}
+        return {"source": self.source, "kept": dict(self.kept), "offline": self.offline,
+                "dropped": self.dropped, "warnings": self.warnings}
 
     def format(self, limit: int = 10) -> str:
         lines = [f"Imported {self.source}" if self.source else "Import report"]
         kept = ", ".join(f"{n} {what}" for what, n in sorted(self.kept.items())) or "nothing"
         lines.append(f"  kept: {kept}")
+        for kind, messages in sorted(self.offline.items()):
+            lines.append(f"  offline {kind} ({len(messages)}; relink with File > Relink "
+                         "or takeline relink):")
+            lines += [f"    - {m}" for m in messages[:limit]]
+            if len(messages) > limit:
+                lines.append(f"    ... and {len(messages) - limit} more")
         for kind, messages in sorted(self.dropped.items()):
             lines.append(f"  dropped {kind} ({len(messages)}):")
             lines += [f"    - {m}" for m in messages[:limit]]
@@ -201,6 +274,27 @@ def url_to_path(url: str, base_dir: Path | None = None) -> Path:
     if not p.is_absolute() and base_dir is not None:
         p = base_dir / p
     return p
+
+
+def _local_text(url: str) -> str:
+    """Where a reference says its file is, as text: a local path for a file URL, else the
+    reference as written (a Windows path, a plain path, another scheme's URL)."""
+    if urllib.parse.urlparse(url).scheme == "file":
+        local = str(url_to_path(url))
+        # file://localhost/D:/media/x.mov (Premiere on Windows) is a Windows path.
+        return local[1:] if re.match(r"^/[A-Za-z]:/", local) else local
+    return url
+
+
+def _reel(clip: Any) -> str:
+    """The tape / reel name another editor stated for a clip (EDL, ALE, FCP 7 XML)."""
+    meta = clip.metadata
+    for namespace, key in (("cmx_3600", "reel"), ("ALE", "Tape"), ("ale", "Tape")):
+        holder = meta.get(namespace)
+        if holder is not None and hasattr(holder, "get") and holder.get(key):
+            reel = str(holder.get(key))
+            return "" if reel.upper() in ("AX", "BL") and namespace == "cmx_3600" else reel
+    return ""
 
 
 def default_media_resolver(base_dir: Path | None = None) -> MediaResolver:
@@ -492,7 +586,8 @@ class ImportPlan:
 
     settings: SequenceSettings
     tracks: list[tuple[str, str, int]]  # (name, kind, index) for ``Project.create``
-    media: list[str]  # files to import; ``{"$media": i}`` is ``media[i]``'s asset
+    # files to import or offline media to record; ``{"$media": i}`` is ``media[i]``'s asset
+    media: list[str | OfflineMedia]
     operations: list[dict[str, Any]]
     report: ImportReport
 
@@ -515,26 +610,27 @@ class _Placed:
 
 class _Planner:
     def __init__(self, timeline: otio.schema.Timeline, resolve_media: MediaResolver,
-                 fps: Fraction, offline_markers: bool, report: ImportReport) -> None:
+                 fps: Fraction, report: ImportReport) -> None:
         self.timeline = timeline
         self.resolve = resolve_media
         self.fps = fps
-        self.offline_markers = offline_markers
         self.report = report
-        self.media: list[str] = []
+        self.media: list[str | OfflineMedia] = []
         self.media_index: dict[str, int] = {}
+        self.offline_index: dict[str, int] = {}
         self.resolved: dict[str, tuple[str, MediaProbe] | str] = {}
         self.places: list[dict[str, Any]] = []
         self.props: list[dict[str, Any]] = []
         self.transitions: list[dict[str, Any]] = []
         self.markers: list[dict[str, Any]] = []
-        self.offline: set[tuple[int, int, str]] = set()
         self.foreign_meta: Counter[str] = Counter()
         self.next_key = 0
+        self.rate_map: dict[float, Fraction] = {}
+        self.record_zero = Fraction(0)  # the record timecode of sequence frame 0 (EDL)
 
     # --- small helpers
     def frames(self, t: otio.opentime.RationalTime) -> int:
-        return _frames(t, self.fps)
+        return round(_seconds(t, self.rate_map) * self.fps)
 
     def note_metadata(self, obj: Any) -> None:
         try:
@@ -553,72 +649,181 @@ class _Planner:
                 self.resolved[url] = str(exc)
         return self.resolved[url]
 
-    def add_offline(self, start: int, duration: int, label: str, reason: str) -> None:
-        if not self.offline_markers or duration < 1:
-            return
-        key = (start, duration, label)
-        if key in self.offline:
-            return
-        self.offline.add(key)
-        self.markers.append({"op": "add_marker", "at": start, "duration": duration,
-                             "name": f"offline: {label}"[:200], "color": "red",
-                             "note": reason[:500], "$what": f"offline marker for {label}",
-                             "$keep": "offline markers"})
-        self.report.keep("offline markers")
+    def offline_clip(self, clip: Any, track: str, kind: str, start: int,
+                     duration: int, source_in: int, label: str, where: str, reason: str,
+                     available: int | None = None) -> _Placed:
+        """Keep ``clip`` in place on an offline asset for the media at ``where`` (one asset
+        per reference, as long as every clip using it needs)."""
+        index = self.offline_index.get(where)
+        if index is None:
+            index = self.offline_index[where] = len(self.media)
+            self.media.append(OfflineMedia(where, reason))
+        media = self.media[index]
+        assert isinstance(media, OfflineMedia)
+        media.frames = max(media.frames, source_in + duration, available or 0)
+        media.bounded = media.bounded and available is not None
+        if kind == "video":
+            media.has_video = True
+        else:
+            media.has_audio = True
+        key = self.new_key()
+        op = {"op": "overwrite", "track": track, "asset": {"$media": index},
+              "source_in": source_in, "source_out": source_in + duration, "at": start,
+              "$ref": key, "$what": label, "$offline": f"{kind} clips"}
+        self.places.append(op)
+        self.restore_props(key, _ours(clip).get("item", {}) if isinstance(
+            _ours(clip).get("item"), dict) else {}, Clip, label)
+        self.clip_labels(key, clip, media.name)
+        self.report.make_offline(f"{kind} clips", f"{label}: {reason}")
+        return _Placed(op, key, track, start, duration, source_in, None, label)
+
+    def clip_labels(self, key: int, clip: Any, file_name: str) -> None:
+        """The clip's own name and reel, where they say more than the file name."""
+        props: dict[str, Any] = {}
+        name = str(clip.name or "")
+        if name and name != file_name and not _ours(clip):
+            props["name"] = name[:500]
+        reel = _reel(clip)
+        if reel:
+            props["reel"] = reel[:500]
+        if props:
+            self.props.append({"op": "set", "item": {"$item": key}, **props,
+                               "$what": f"{name or 'clip'}: name and reel",
+                               "$kind": "item fields"})
 
     # --- walking
     def track_plan(self, index: int, ot: otio.schema.Track, name: str, kind: str) -> None:
         self.note_metadata(ot)
-        if ot.source_range is not None:
+        sr = ot.source_range
+        if sr is not None and sr.start_time.value < 0:
+            # The EDL adapter's way of saying where record time starts.
+            self.record_zero = -self.seconds(sr.start_time)
+        elif sr is not None:
             self.report.warn(f"track {ot.name or name}: its trim range is ignored")
         for effect in getattr(ot, "effects", []):
             self.report.drop("effects", f"track {ot.name or name}: {_effect_name(effect)}")
         placed: list[_Placed] = []
         cuts: list[tuple[int, Any]] = []
-        cursor = 0
-        for child in ot:
-            if isinstance(child, otio.schema.Transition):
-                cuts.append((cursor, child))
-                continue
-            try:
-                duration = self.frames(child.trimmed_range().duration)
-            except Exception as exc:
-                self.report.drop("unreadable items", f"{name}: {child.name or 'item'} "
-                                 f"at frame {cursor}: {exc}")
-                continue
-            start = cursor
-            cursor += max(duration, 0)
-            self.note_metadata(child)
-            if isinstance(child, otio.schema.Gap):
-                self.report.keep("gaps")
-                continue
-            label = f"{name} {child.name or type(child).__name__} at frame {start}"
-            if duration < 1:
-                self.report.drop("zero-length items", label)
-                continue
-            if isinstance(child, otio.schema.Clip):
-                p = self.clip_plan(child, name, kind, start, duration, label)
-                if p is not None:
-                    placed.append(p)
-                self.item_markers(child, start, duration, label)
-            elif isinstance(child, otio.core.Composition):
-                self.report.drop("nested stacks", f"{label}: a nested {type(child).__name__} "
-                                 "(flatten it in the source editor)")
-                self.add_offline(start, duration, child.name or "nested", "nested composition")
-            else:
-                self.report.drop("unsupported items", f"{label}: {type(child).__name__}")
+        self.walk(ot, name, kind, Fraction(0), None, placed, cuts, nested="")
         for cut, tr in cuts:
             self.transition_plan(name, cut, tr, placed)
         for m in ot.markers:
             self.marker_plan(m, 0, f"track {name}")
 
+    def seconds(self, t: otio.opentime.RationalTime) -> Fraction:
+        return _seconds(t, self.rate_map)
+
+    def frame_at(self, seconds: Fraction) -> int:
+        """The one rounding of an edit point: exact seconds to the nearest frame."""
+        return round(seconds * self.fps)
+
+    def walk(self, ot: Any, name: str, kind: str, offset: Fraction,
+             window: tuple[Fraction, Fraction] | None, placed: list[_Placed],
+             cuts: list[tuple[int, Any]], nested: str) -> None:
+        """Place the children of ``ot`` (a track, or a track inside a nested composition).
+        Times stay exact seconds and are rounded once per edit point, so clips at another
+        rate than the sequence do not drift. ``window`` (in ``ot``'s own time) is the part
+        a nested composition shows; it lands at ``offset`` seconds in the sequence."""
+        lo, hi = window if window is not None else (Fraction(0), None)
+        t = Fraction(0)
+        for child in ot:
+            if isinstance(child, otio.schema.Transition):
+                if nested:
+                    self.report.drop("transitions", f"{name} transition inside {nested}: "
+                                     "transitions of nested clips are not flattened")
+                else:
+                    cuts.append((self.frame_at(offset + t - lo), child))
+                continue
+            try:
+                length = self.seconds(child.trimmed_range().duration)
+            except Exception as exc:
+                self.report.drop("unreadable items", f"{name}: {child.name or 'item'} "
+                                 f"at {float(offset + t - lo):.3f} s: {exc}")
+                continue
+            own_lo, own_hi = t, t + max(length, Fraction(0))
+            t = own_hi
+            self.note_metadata(child)
+            vis_lo = max(own_lo, lo)
+            vis_hi = own_hi if hi is None else min(own_hi, hi)
+            if isinstance(child, otio.schema.Gap):
+                if not nested:
+                    self.report.keep("gaps")
+                continue
+            start = self.frame_at(offset + vis_lo - lo)
+            duration = self.frame_at(offset + vis_hi - lo) - start
+            where = f" (in {nested})" if nested else ""
+            label = f"{name} {child.name or type(child).__name__} at frame {start}{where}"
+            if vis_hi <= vis_lo and nested:
+                continue  # outside the part the nested clip shows
+            if duration < 1:
+                self.report.drop("zero-length items", label)
+                continue
+            if isinstance(child, otio.schema.Clip):
+                trim = vis_lo - own_lo
+                p = self.clip_plan(child, name, kind, start, duration, label, trim)
+                if p is not None:
+                    placed.append(p)
+                self.item_markers(child, offset + own_lo - lo, label,
+                                  (start, start + duration))
+            elif isinstance(child, otio.core.Composition):
+                self.flatten(child, name, kind, offset + vis_lo - lo, vis_lo - own_lo,
+                             vis_hi - vis_lo, label, placed, cuts, nested)
+            else:
+                self.report.drop("unsupported items", f"{label}: {type(child).__name__}")
+
+    def flatten(self, comp: Any, name: str, kind: str, at: Fraction, skip: Fraction,
+                length: Fraction, label: str, placed: list[_Placed],
+                cuts: list[tuple[int, Any]], nested: str) -> None:
+        """A nested stack / compound clip: its inner track of this track's kind is laid
+        onto this track over the part it shows; further inner tracks are reported."""
+        if len(nested.split(" in ")) >= 8:
+            self.report.drop("nested stacks", f"{label}: nested more than 8 deep")
+            return
+        inner_lo = self.seconds(comp.trimmed_range().start_time) + skip
+        window = (inner_lo, inner_lo + length)
+        here = f"{comp.name or 'nested clip'}" + (f" in {nested}" if nested else "")
+        if isinstance(comp, otio.schema.Track):
+            tracks = [comp]
+        else:
+            tracks = [c for c in comp if isinstance(c, otio.schema.Track)]
+            same = [c for c in tracks if (c.kind == otio.schema.TrackKind.Audio) ==
+                    (kind == "audio")]
+            tracks = same or tracks
+        if not tracks:  # a stack of items layered directly: the topmost one shows
+            layers = [c for c in comp if isinstance(c, otio.schema.Clip | otio.core.Composition)]
+            if not layers:  # a nested sequence whose contents the file leaves out
+                start, end = self.frame_at(at), self.frame_at(at + length)
+                placed.append(self.offline_clip(comp, name, kind, start, end - start,
+                                  self.frame_at(inner_lo), label, comp.name or "nested clip",
+                                  "a nested sequence whose contents the file does not hold"))
+                return
+            for under in layers[:-1]:
+                self.report.drop("nested stacks", f"{label}: {under.name or 'item'} under "
+                                 f"{layers[-1].name or 'the top item'} not flattened")
+            self.report.keep("nested clips flattened")
+            self.walk(layers[-1:], name, kind, at, window, placed, cuts, here)
+            for m in comp.markers:
+                self.marker_plan_at(m, at - inner_lo, f"{here}")
+            return
+        with_items = [c for c in tracks if any(
+            isinstance(i, otio.schema.Clip | otio.core.Composition) for i in c)]
+        chosen = (with_items or tracks)[0]
+        for other in with_items[1:]:
+            n = sum(1 for i in other if isinstance(i, otio.schema.Clip))
+            self.report.drop("nested stacks", f"{label}: inner track {other.name or '?'} "
+                             f"({n} clips) not flattened: only one inner track per track")
+        self.report.keep("nested clips flattened")
+        self.walk(chosen, name, kind, at, window, placed, cuts, here)
+        for m in comp.markers:
+            self.marker_plan_at(m, at - inner_lo, f"{here}")
+
     def clip_plan(self, clip: otio.schema.Clip, track: str, kind: str, start: int,
-                  duration: int, label: str) -> _Placed | None:
+                  duration: int, label: str, trim: Fraction = Fraction(0)) -> _Placed | None:
         ours = _ours(clip)
         item_meta = ours.get("item", {}) if isinstance(ours.get("item"), dict) else {}
         ref = clip.media_reference
         sr = clip.trimmed_range()
-        src_start = self.frames(sr.start_time)
+        src_start = self.frame_at(self.seconds(sr.start_time) + trim)
         if not clip.enabled:
             self.report.drop("clip switches", f"{label}: disabled in the source; imported "
                              "enabled")
@@ -626,30 +831,40 @@ class _Planner:
         if isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind == GENERATOR_KIND:
             return self.generated_plan(ref, item_meta, track, kind, start, duration,
                                        src_start, label)
+        name = str(clip.name or "clip")
+        has_range = ref is not None and getattr(ref, "available_range", None) is not None
+        base = self.frames(ref.available_range.start_time) if has_range else 0
+        available = self.frames(ref.available_range.duration) if has_range else None
+        source_in = src_start - base
+        if source_in < 0:  # the range says the clip starts before its media: trust the clip
+            base, source_in, available = 0, src_start, None
+        if source_in < 0:
+            self.report.drop("media", f"{label}: source range starts at a negative time; "
+                             "clip not placed")
+            return None
         if isinstance(ref, otio.schema.ExternalReference):
             url = ref.target_url or ""
-            resolved = self.resolve_url(url)
+            resolved = self.resolve_url(url) if url else "the reference has no URL"
             if isinstance(resolved, str):
-                self.report.drop("media", f"{label}: {resolved} ({url}); clip not placed")
-                self.add_offline(start, duration, clip.name or Path(url).name, resolved)
-                return None
+                where = _local_text(url) or name
+                return self.offline_clip(clip, track, kind, start, duration, source_in, label,
+                                         where, resolved, available)
             path, media_probe = resolved
             ok_kind = (media_probe.video_codec is not None or media_probe.kind == "image"
                        if kind == "video" else media_probe.audio_codec is not None)
             if not ok_kind:
                 what = "picture" if kind == "video" else "sound"
-                self.report.drop("media", f"{label}: {Path(path).name} has no {what} for a "
-                                 f"{kind} track; clip not placed")
-                return None
+                return self.offline_clip(
+                    clip, track, kind, start, duration, source_in, label,
+                    f"{path} ({what})", f"{Path(path).name} has no {what} for a {kind} track",
+                    available)
             length = duration_in_frames(media_probe, self.fps)
-            base = self.frames(ref.available_range.start_time) if ref.available_range else 0
-            source_in = src_start - base
-            if source_in < 0 or (length is not None and source_in + duration > length):
+            if length is not None and source_in + duration > length:
                 reason = (f"source frames {source_in}-{source_in + duration} lie outside "
-                          f"{Path(path).name} ({length} frames)")
-                self.report.drop("media", f"{label}: {reason}; clip not placed")
-                self.add_offline(start, duration, clip.name or Path(path).name, reason)
-                return None
+                          f"{Path(path).name} ({length} frames): not the file the timeline "
+                          "used")
+                return self.offline_clip(clip, track, kind, start, duration, source_in, label,
+                                         f"{path} (other media)", reason, available)
             index = self.media_index.get(path)
             if index is None:
                 index = self.media_index[path] = len(self.media)
@@ -660,19 +875,24 @@ class _Planner:
                   "$ref": key, "$what": label, "$keep": f"{kind} clips"}
             self.places.append(op)
             self.restore_props(key, item_meta, Clip, label)
+            self.clip_labels(key, clip, Path(path).name)
             self.report.keep(f"{kind} clips")
             return _Placed(op, key, track, start, duration, source_in, length, label)
         if isinstance(ref, otio.schema.GeneratorReference):
-            reason = f"generator {ref.generator_kind or ref.name or '?'} (not a media file)"
+            kind_name = ref.generator_kind or ref.name or "?"
+            reason = f"generator {kind_name!r} (Takeline makes no such media)"
+            where = f"{name} (generator {kind_name})"
         elif isinstance(ref, otio.schema.ImageSequenceReference):
-            reason = "image sequence (not supported)"
-        elif isinstance(ref, otio.schema.MissingReference):
-            reason = "no media reference in the file"
+            reason = "image sequence (import its frames as a video to use it)"
+            where = _local_text(ref.target_url_base or "") + (ref.name_prefix or name)
+        elif ref is None or isinstance(ref, otio.schema.MissingReference):
+            reason = "the file names no media for this clip"
+            where = name
         else:
             reason = f"{type(ref).__name__} media reference (not supported)"
-        self.report.drop("media", f"{label}: {reason}; clip not placed")
-        self.add_offline(start, duration, clip.name or "clip", reason)
-        return None
+            where = name
+        return self.offline_clip(clip, track, kind, start, duration, source_in, label,
+                                 where, reason, available)
 
     def generated_plan(self, ref: Any, item_meta: dict[str, Any], track: str, kind: str,
                        start: int, duration: int, src_start: int, label: str) -> _Placed | None:
@@ -766,25 +986,40 @@ class _Planner:
                                  "duration": duration, "$what": label, "$keep": "transitions"})
         self.report.keep("transitions")
 
-    def item_markers(self, clip: otio.schema.Clip, start: int, duration: int,
-                     label: str) -> None:
+    def item_markers(self, clip: otio.schema.Clip, clip_zero: Fraction, label: str,
+                     bounds: tuple[int, int]) -> None:
+        """Clip markers are in the clip's source time; ``clip_zero`` is where the clip's
+        own (untrimmed by a nested window) start lands, in sequence seconds. A marker
+        outside the part of the clip that shows is kept on the sequence at its time."""
         if not clip.markers:
             return
-        src_start = self.frames(clip.trimmed_range().start_time)
+        src_start = self.seconds(clip.trimmed_range().start_time)
         for m in clip.markers:
-            self.marker_plan(m, start - src_start, label, (start, start + duration))
+            if "cmx_3600" in m.metadata:
+                # An EDL locator (LOC) states record time, the sequence's own timecode;
+                # the adapter puts it on the clip as if it were source time.
+                self.marker_plan_at(m, -self.record_zero, label, bounds)
+            else:
+                self.marker_plan_at(m, clip_zero - src_start, label, bounds)
 
-    def marker_plan(self, m: Any, offset: int, where: str,
-                    bounds: tuple[int, int] | None = None) -> None:
+    def marker_plan(self, m: Any, offset: int, where: str) -> None:
+        self.marker_plan_at(m, Fraction(offset) / self.fps, where)
+
+    def marker_plan_at(self, m: Any, offset: Fraction, where: str,
+                       bounds: tuple[int, int] | None = None) -> None:
         self.note_metadata(m)
         ours = _ours(m)
-        at = self.frames(m.marked_range.start_time) + offset
-        duration = max(self.frames(m.marked_range.duration), 0)
+        start = self.seconds(m.marked_range.start_time) + offset
+        at = self.frame_at(start)
+        duration = max(self.frame_at(start + self.seconds(m.marked_range.duration)) - at, 0)
         name = f"marker {m.name!r} on {where}"
-        if at < 0 or (bounds is not None and not bounds[0] <= at <= bounds[1]):
-            self.report.drop("markers", f"{name}: outside the visible range")
+        if at < 0:
+            self.report.drop("markers", f"{name}: at frame {at}, before the sequence starts")
             return
-        color = str(ours.get("color") or str(m.color or "blue").lower())
+        if bounds is not None and not bounds[0] <= at < max(bounds[1], bounds[0] + 1):
+            self.report.warn(f"{name}: outside the part of the clip that shows; kept on the "
+                             f"sequence at frame {at}")
+        color = str(ours.get("color") or _marker_color(m))
         note = str(ours.get("note") or getattr(m, "comment", "") or "")
         self.markers.append({"op": "add_marker", "at": at, "duration": duration,
                              "name": str(m.name), "color": color, "note": note,
@@ -794,6 +1029,24 @@ class _Planner:
     def new_key(self) -> int:
         self.next_key += 1
         return self.next_key
+
+
+def _marker_color(m: Any) -> str:
+    color = m.color
+    if color is not None and not isinstance(color, str):  # OTIO 0.18's Color object
+        color = getattr(color, "name", None)
+    return str(color or "blue").lower()
+
+
+def _seconds(t: otio.opentime.RationalTime,
+             rate_map: Mapping[float, Fraction] | None = None) -> Fraction:
+    """``t`` in exact seconds. ``rate_map`` repairs rates an adapter wrote wrongly (FCPXML
+    NTSC rates truncated to whole numbers)."""
+    value = Fraction(t.value)
+    if value == 0:
+        return Fraction(0)
+    rate = (rate_map or {}).get(t.rate) or exact_rate(t.rate)
+    return value / rate
 
 
 def _effect_name(effect: Any) -> str:
@@ -819,7 +1072,6 @@ def otio_to_operations(
     resolve_media: MediaResolver,
     fps: Fraction | None = None,
     size: tuple[int, int] | None = None,
-    offline_markers: bool = True,
     source: str = "",
 ) -> ImportPlan:
     """Plan the rebuild of ``timeline`` in a new project (nothing is touched here).
@@ -853,7 +1105,7 @@ def otio_to_operations(
         report.drop("timeline start", f"start timecode {timeline.global_start_time.value:g} "
                     f"@ {timeline.global_start_time.rate:g} fps (sequences start at frame 0)")
 
-    planner = _Planner(timeline, resolve_media, settings.fps, offline_markers, report)
+    planner = _Planner(timeline, resolve_media, settings.fps, report)
     planner.note_metadata(timeline)
     tracks: list[tuple[str, str, int]] = []
     switches: list[dict[str, Any]] = []
@@ -913,6 +1165,8 @@ class ProjectLike(Protocol):
 
     def import_media(self, paths: Any) -> list[Any]: ...
 
+    def add_offline_media(self, path: str, what: MediaProbe) -> Any: ...
+
     def batch(self) -> AbstractContextManager[None]: ...
 
     def execute(self, params: dict[str, Any]) -> Any: ...
@@ -943,11 +1197,17 @@ def apply_plan(plan: ImportPlan, project: ProjectLike) -> ImportReport:
     the edits). An operation the model refuses is skipped and reported, never fatal."""
     report = plan.report
     asset_ids: dict[int, int] = {}
+    s = plan.settings
     for index, path in enumerate(plan.media):
         try:
-            asset_ids[index] = project.import_media([path])[0].id
+            if isinstance(path, OfflineMedia):
+                what = path.probe(s.fps, (s.width, s.height), s.sample_rate)
+                asset_ids[index] = project.add_offline_media(path.path, what).id
+            else:
+                asset_ids[index] = project.import_media([path])[0].id
         except Exception as exc:  # ImportMediaError and friends: report, carry on
-            report.drop("media", f"{path}: import failed: {exc}")
+            report.drop("media", f"{path if isinstance(path, str) else path.path}: "
+                        f"import failed: {exc}")
     items: dict[int, int] = {}
     with project.batch():
         for op in plan.operations:
@@ -977,6 +1237,13 @@ _DROP_KIND = {"overwrite": "media", "add_generated": "generated segments",
 
 
 def _unkeep(report: ImportReport, op: dict[str, Any]) -> None:
+    if "$offline" in op:
+        messages = report.offline.get(op["$offline"], [])
+        mine = next((m for m in messages if m.startswith(f"{op.get('$what')}: ")), None)
+        if mine is not None:
+            messages.remove(mine)
+        if not messages:
+            report.offline.pop(op["$offline"], None)
     if "$keep" in op:
         report.kept[op["$keep"]] -= 1
         if report.kept[op["$keep"]] <= 0:
