@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from cli.opening import open_project
 from generation.backends import BACKENDS
 from generation.backends.base import GenerationError
 from generation.installed_models import (
@@ -35,7 +36,6 @@ from generation.spec import MEMORY_MODES
 from generation.subrange import SubRange
 from generation.take_media import frames_hash, read_take
 from project_store.generation_records import GenerationRecords, TakeError
-from project_store.project import Project
 from services.generation_queue import GenerationRunner, JobUpdate
 from timeline.model import GeneratedSegment
 
@@ -176,7 +176,7 @@ def _check_image(path: Path) -> None:
 
 def _generate(args: argparse.Namespace) -> int:
     backend, model = _resolve(args.model, args.backend)
-    with Project.open(args.project) as project:
+    with open_project(args.project) as project:
         records = GenerationRecords(project)
         segment = records.segment(args.segment)
         runner = GenerationRunner(project, on_update=_ProgressBar(args.json))
@@ -248,7 +248,9 @@ def _run(runner: GenerationRunner, only: set[int] | None) -> list[Any]:
 
 
 def _takes(args: argparse.Namespace) -> int:
-    with Project.open(args.project) as project:
+    changes = any(v is not None for v in (args.activate, args.star, args.unstar, args.rename,
+                                          args.delete))
+    with open_project(args.project, read_only=not changes) as project:
         records = GenerationRecords(project)
         segment: GeneratedSegment = records.segment(args.segment)
         if args.activate is not None:
@@ -282,7 +284,7 @@ def _takes(args: argparse.Namespace) -> int:
 
 
 def _rerun(args: argparse.Namespace) -> int:
-    with Project.open(args.project) as project:
+    with open_project(args.project, read_only=True) as project:  # files only, no rows
         runner = GenerationRunner(project)
         take = runner.records.take(args.take)
 
@@ -339,7 +341,9 @@ def _difference(take: Any, made: Path, result: Any) -> str:
 
 
 def _jobs(args: argparse.Namespace) -> int:
-    with Project.open(args.project) as project:
+    # Listing only reads (it works while the window runs the queue); the rest writes.
+    changes = args.run or args.cancel is not None or args.retry is not None
+    with open_project(args.project, read_only=not changes) as project:
         runner = GenerationRunner(project, on_update=_ProgressBar(args.json))
         records = runner.records
         if args.cancel is not None:
