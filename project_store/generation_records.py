@@ -16,7 +16,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from sqlalchemy import text
 
 from project_store.db import ProjectError
 from project_store.project import Project
+from project_store.writer_lock import pid_alive, this_host
 from timeline.conform import Conform
 from timeline.model import GeneratedSegment
 from timeline.time import format_rate
@@ -45,19 +45,8 @@ HEARTBEAT_TIMEOUT_S = 120.0
 
 def owner_id() -> str:
     """This process as a job owner: ``pid@host``."""
-    return f"{os.getpid()}@{socket.gethostname()}"
+    return f"{os.getpid()}@{this_host()}"
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 class TakeError(ProjectError):
@@ -131,7 +120,7 @@ class Job:
         if self.heartbeat_at is None or now - self.heartbeat_at > HEARTBEAT_TIMEOUT_S:
             return True
         pid_text, _, host = self.owner.partition("@")
-        if host != socket.gethostname():
+        if host != this_host():
             return False  # another machine: only its heartbeat can tell
         try:
             pid = int(pid_text)
@@ -139,7 +128,7 @@ class Job:
             return True
         if pid == os.getpid():
             return self.claim_token not in ours
-        return not _pid_alive(pid)
+        return not pid_alive(pid)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -74,13 +74,17 @@ def _read_holder(fd: int) -> Holder | None:
                   opened_at=str(data.get("opened_at", "")))
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (the one test the lock, job claims and
+    the session record share). 0 and negative ids name process groups, never a holder."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        return True  # exists, owned by someone else
     except OSError:
         return False
     return True
@@ -201,7 +205,7 @@ def _stale_notice(project_path: Path, old: Holder | None) -> str | None:
         return None
     if old.host != host:
         why = f"on {old.host or 'an unknown machine'}, another machine; its lock is no longer held"
-    elif _pid_alive(old.pid):
+    elif pid_alive(old.pid):
         why = f"on {old.host}; that process no longer holds it"
     else:
         why = f"on {old.host}; that process is gone"

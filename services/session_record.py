@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from project_store.writer_lock import pid_alive
+
 MAX_RECENT = 10
 CRASH_NOTICE = ("Takeline did not close normally last time. Nothing is lost: every edit was "
                 "saved as it was made; generation jobs that were running are queued again.")
@@ -87,20 +89,6 @@ def clear_recent() -> None:
 def session_file(project_path: str | os.PathLike[str]) -> Path:
     p = Path(project_path)
     return p.with_name(p.name + ".media") / "session.json"
-
-
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    except OSError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
