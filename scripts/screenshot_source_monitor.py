@@ -14,75 +14,33 @@ once (so the timeline shows the edit) and shows the Source tab again before savi
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
-import time
-from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-
-def _wait(app: object, done: Callable[[], object], seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()  # type: ignore[attr-defined]
-        if done():
-            return True
-        time.sleep(0.02)
-    return bool(done())
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts folder
+from screenshot_support import REPO, bars_project, editor_window, save, wait  # noqa: E402
 
 
 def build(folder: Path) -> Path:
-    from project_store.project import Project
-    from services.demo_media import write_color_bars_video
-    from timeline.model import SequenceSettings
-
-    clips = [write_color_bars_video(folder / f"{name}.mp4", seconds=seconds, fps=Fraction(25),
-                                    size=(640, 360), label=name)
-             for name, seconds in (("interview", 4), ("street", 6))]
-    path = folder / "three-point.takeline"
-    with Project.create(path, SequenceSettings(fps=Fraction(25), width=1280,
-                                               height=720)) as p:
-        p.import_media(clips)
-        p.apply([
-            {"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 100},
-            {"op": "append", "track": "A1", "asset": 1, "source_in": 0, "source_out": 100},
-        ])
-    return path
+    return bars_project(folder, "three-point", [("interview", 4), ("street", 6)], [
+        {"op": "append", "track": "V1", "asset": 1, "source_in": 0, "source_out": 100},
+        {"op": "append", "track": "A1", "asset": 1, "source_in": 0, "source_out": 100},
+    ], clip_size=(640, 360))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     args = parser.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     folder = Path(tempfile.mkdtemp(prefix="takeline-source-shot-"))
     try:
-        path = build(folder)
-        from PySide6.QtCore import QSettings
-        from PySide6.QtWidgets import QApplication
-
-        from app.main import APP_NAME, MainWindow
-        from project_store.project import Project
-
-        app = QApplication.instance() or QApplication(sys.argv[:1])
-        app.setApplicationName(APP_NAME)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
-                          str(folder / "settings"))
-        window = MainWindow(Project.open(path), use_audio_device=False)
-        try:
-            window.resize(1280, 720)
-            window.show()
-            _wait(app, window.isVisible, 5)
+        with editor_window(build(folder), folder / "settings") as (app, window):
             view = window.timeline
             view.pixels_per_frame = 4.0
             view.scroll_frames = 0
-            _wait(app, lambda: len(view.filmstrips) >= 2, 20)
+            wait(app, lambda: len(view.filmstrips) >= 2, 20)
             monitor = window.source_monitor
             window.load_source(2)
             for frame, mark in ((30, monitor.mark_in), (80, monitor.mark_out)):
@@ -92,16 +50,10 @@ def main(argv: list[str] | None = None) -> int:
             window.source_edit("insert_edit")
             monitor.seek(55)
             window.show_source()
-            _wait(app, lambda: monitor.viewer.shown_frame == 55, 10)
-            _wait(app, lambda: False, 0.3)
-            args.out.mkdir(parents=True, exist_ok=True)
-            shot = args.out / "source-monitor.png"
-            if not window.grab().save(str(shot)):
-                raise OSError(f"could not write {shot}")
+            wait(app, lambda: monitor.viewer.shown_frame == 55, 10)
+            wait(app, lambda: False, 0.3)
+            shot = save(window, args.out / "source-monitor.png")
             print(f"source-monitor: wrote {shot}")
-        finally:
-            window.close()
-            app.processEvents()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

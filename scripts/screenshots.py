@@ -27,6 +27,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a file, the repository is not on the path
+sys.path.insert(0, str(REPO / "scripts"))
+from screenshot_support import wait  # noqa: E402
 
 # One person in OpenPose's COCO-18 layout, on a 1280x720 canvas (the demo's size).
 POSE = {"version": 1.3, "canvas_width": 1280, "canvas_height": 720, "people": [{
@@ -151,21 +153,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _wait(app: Any, done: Callable[[], object], seconds: float) -> bool:
-    """Run the event loop until ``done()`` or ``seconds`` pass (no asyncio here: nothing
-    generates while screenshots are taken)."""
-    import time
-
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        if done():
-            return True
-        time.sleep(0.02)
-    app.processEvents()
-    return bool(done())
-
-
 def capture_screenshots(project_path: Path, out_dir: Path, *,
                         prepare: Callable[[Any], None] | None = None,
                         size: tuple[int, int] = (1600, 1000)) -> list[Path]:
@@ -188,16 +175,16 @@ def capture_screenshots(project_path: Path, out_dir: Path, *,
     try:
         window.resize(*size)
         window.show()
-        _wait(app, window.isVisible, 5)
-        _wait(app, lambda: False, 0.3)  # let the window manager-less X server map it
+        wait(app, window.isVisible, 5)
+        wait(app, lambda: False, 0.3)  # let the window manager-less X server map it
         window.timeline.fit()
         if prepare is not None:
             prepare(window)
         window.brief_dock.raise_()
         # Thumbnails come from background jobs, the viewer's picture from the scrub thread.
-        _wait(app, lambda: bool(window.timeline.filmstrips)
+        wait(app, lambda: bool(window.timeline.filmstrips)
               and window.viewer.shown_frame == window.timeline.playhead, 20)
-        _wait(app, lambda: False, 0.5)
+        wait(app, lambda: False, 0.5)
         out_dir.mkdir(parents=True, exist_ok=True)
         shots = [(out_dir / "main-window.png", window),
                  (out_dir / "brief-panel.png", window.brief_dock)]
