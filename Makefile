@@ -121,6 +121,7 @@ bench: $(STAMP)
 screenshots: $(STAMP)
 	$(VPY) scripts/screenshots.py
 	$(VPY) scripts/screenshot_source_monitor.py  # offscreen: no X needed
+	$(VPY) scripts/screenshot_timeline_editing.py  # offscreen too
 	@if command -v xvfb-run >/dev/null 2>&1; then \
 	    xvfb-run -a env QT_QPA_PLATFORM=xcb $(VPY) scripts/screenshot_conditioning_editors.py && \
 	    xvfb-run -a env QT_QPA_PLATFORM=xcb $(VPY) scripts/screenshot_takes_compare.py; \
