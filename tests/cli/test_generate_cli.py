@@ -10,16 +10,11 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
+from tests.cli_projects import segment_project
 
 
 def _project(tmp_path: Path) -> Path:
-    p = tmp_path / "p.takeline"
-    assert main(["new", str(p), "--fps", "24", "--size", "64x36"]) == 0
-    edits = tmp_path / "e.json"
-    edits.write_text(json.dumps([{"op": "add_generated", "track": "V1", "at": 0,
-                                  "duration": 12, "prompt": "a red fox"}]))
-    assert main(["apply", str(p), str(edits)]) == 0
-    return p
+    return segment_project(tmp_path)
 
 
 def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict:

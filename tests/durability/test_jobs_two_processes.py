@@ -12,16 +12,12 @@ import time
 from pathlib import Path
 
 from cli.main import main
+from tests.cli_projects import segment_project
 from tests.durability.conftest import ROOT, WAIT_S, env, takeline
 
 
 def _project(tmp_path: Path, takes: int) -> Path:
-    p = tmp_path / "p.takeline"
-    assert main(["new", str(p), "--fps", "24", "--size", "64x36"]) == 0
-    edits = tmp_path / "e.json"
-    edits.write_text(json.dumps([{"op": "add_generated", "track": "V1", "at": 0,
-                                  "duration": 12, "prompt": "a red fox"}]))
-    assert main(["apply", str(p), str(edits)]) == 0
+    p = segment_project(tmp_path)
     assert main(["generate", str(p), "--segment", "1", "--queue-only",
                  "--takes", str(takes)]) == 0
     return p
