@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from timeline.gestures import kind_tracks
 from timeline.model import Clip, EditError, GeneratedSegment, Item, Sequence
 
 PasteMode = Literal["overwrite", "insert"]
@@ -87,9 +88,7 @@ class Clipboard:
             raise EditError("Cannot paste before frame 0")
         anchor = self.items[0]
         kind = _track_kind(seq, anchor.track)
-        by_kind = {k: sorted((t for t in seq.tracks.values() if t.kind == k),
-                             key=lambda t: t.info.index) for k in ("video", "audio")}
-        names = {k: [t.name for t in v] for k, v in by_kind.items()}
+        names = {k: kind_tracks(seq, k) for k in ("video", "audio")}
         if not names[kind]:
             raise EditError(f"There is no {kind} track to paste onto")
         target = (selected_track if selected_track in names[kind]
