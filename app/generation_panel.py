@@ -390,7 +390,7 @@ class GenerationPanel(QWidget):
 
     def switch_project(self, project: Project) -> None:
         """File > Open, before the old project closes: its queue stops as when the window
-        closes (a running job is queued again the next time it is opened) and its worker
+        closes (a running job goes back in the queue at once) and its worker
         with it; the panel then shows the new project's jobs and starts its queue."""
         self.shutdown()
         for label, bar, cancel, retry in self._rows.values():
@@ -410,8 +410,9 @@ class GenerationPanel(QWidget):
         self.resume_queue()
 
     def shutdown(self) -> None:
-        """Window closing: stop at once. A running job stays 'running' in the project and is
-        queued again next time (nothing of it was stored); queued jobs stay queued."""
+        """Window closing: stop at once. A running job goes back in the queue now (nothing
+        of it was stored; `takeline jobs --run` or the next opening runs it again), never
+        left 'running' in the project; queued jobs stay queued."""
+        self.runner.stop()  # synchronous: the loop may not run the job's coroutine again
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        self.runner.client.terminate()
