@@ -6,6 +6,7 @@
     takeline undo PROJECT / takeline redo PROJECT
     takeline info PROJECT [--json]
     takeline demo PROJECT
+    takeline frame PROJECT N -o OUT.png [--size WxH] [--overwrite]
     takeline export PROJECT -o OUT --preset P [--range IN:OUT] [--overwrite] ...
     takeline otio export PROJECT OUT.otio|.edl|.xml
     takeline otio import TIMELINE PROJECT [--fps N/D] [--size WxH]
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("frame", type=int, metavar="N", help="sequence frame number (0 = first)")
     p.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
     p.add_argument("--size", type=_size, help="output size (default: the sequence size)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
 
     p = sub.add_parser("proxy", help="build 540p all-intra proxies for playback")
     p.add_argument("project", type=Path)
@@ -300,6 +302,13 @@ def _render_frame(args: argparse.Namespace) -> int:
         raise Failure(f"cannot write {args.output}: folder {args.output.parent} does not exist")
     if args.output.is_dir():
         raise Failure(f"cannot write {args.output}: it is a folder; name the PNG file to write")
+    # As export: what exists is replaced only when asked, and only a regular file.
+    if args.output.exists() or args.output.is_symlink():
+        if args.output.is_symlink() or not args.output.is_file():
+            raise Failure(f"cannot write {args.output}: it exists and is not a regular file; "
+                          "choose another name")
+        if not args.overwrite:
+            raise Failure(f"{args.output} already exists; pass --overwrite to replace it")
     if args.size is not None:
         check_render_size(*args.size, frames_in_flight=1, what="frame size")
     with open_project(args.project, read_only=True) as project:

@@ -247,6 +247,26 @@ def test_frame_refusals(cli: Callable[..., Run], project_file: Path, tmp_path: P
     assert dump(project_file) == before
 
 
+def test_frame_replaces_an_existing_png_only_with_overwrite(
+        cli: Callable[..., Run], project_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "still.png"
+    out.write_bytes(b"the user's still")
+    assert_refused(cli("frame", project_file, "0", "-o", out), "already exists; pass --overwrite")
+    assert out.read_bytes() == b"the user's still"
+    target = tmp_path / "target.txt"
+    target.write_text("t")
+    link = tmp_path / "link.png"
+    link.symlink_to(target)
+    for extra in ([], ["--overwrite"]):
+        assert_refused(cli("frame", project_file, "0", "-o", link, *extra),
+                       "not a regular file")
+    assert target.read_text() == "t" and link.is_symlink()
+    r = cli("frame", project_file, "0", "-o", out, "--overwrite")
+    assert r.rc == 0, r.err
+    assert out.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir() if "still" in p.name) == ["still.png"]
+
+
 def test_new_refuses_sizes_nothing_could_render(cli: Callable[..., Run],
                                                 tmp_path: Path) -> None:
     for extra, phrase in ((["--size", "20000x20000"], "too large"),
