@@ -6,7 +6,6 @@
     takeline undo PROJECT / takeline redo PROJECT
     takeline info PROJECT [--json]
     takeline demo PROJECT
-    takeline frame PROJECT N -o OUT.png [--size WxH] [--overwrite]
     takeline export PROJECT -o OUT --preset P [--range IN:OUT] [--overwrite] ...
     takeline otio export PROJECT OUT.otio|.edl|.xml
     takeline otio import TIMELINE PROJECT [--fps N/D] [--size WxH]
