@@ -33,6 +33,8 @@ from project_store.assets import (
     ProbedFile,
     file_identity,
     find_relinks,
+    path_from_db,
+    path_to_db,
     probe_files,
 )
 from project_store.db import (
@@ -347,7 +349,7 @@ class Project:
         for r in c.execute(
             text("SELECT id, path, size, identity, probe_json, added_at FROM assets ORDER BY id")
         ):
-            asset = Asset(r.id, r.path, r.size, r.identity,
+            asset = Asset(r.id, path_from_db(r.path), r.size, r.identity,
                           MediaProbe.from_json(json.loads(r.probe_json)), r.added_at)
             self.assets[asset.id] = replace(asset, status=_status_on_disk(asset))
         media = {a.id: a.media_info(settings.fps) for a in self.assets.values()}
@@ -648,7 +650,8 @@ class Project:
                     row = self._conn.execute(
                         text("INSERT INTO assets(path, size, identity, kind, probe_json, added_at)"
                              " VALUES (:p, :sz, :i, :k, :j, :t) RETURNING id"),
-                        {"p": str(f.path), "sz": f.size, "i": f.identity, "k": what.kind,
+                        {"p": path_to_db(str(f.path)), "sz": f.size, "i": f.identity,
+                         "k": what.kind,
                          "j": json.dumps(what.to_json()), "t": added_at},
                     ).one()
                     asset = Asset(row.id, str(f.path), f.size, f.identity, what, added_at)
@@ -675,7 +678,7 @@ class Project:
                 row = self._conn.execute(
                     text("INSERT INTO assets(path, size, identity, kind, probe_json, added_at)"
                          " VALUES (:p, 0, '', :k, :j, :t) RETURNING id"),
-                    {"p": path, "k": what.kind, "j": json.dumps(what.to_json()),
+                    {"p": path_to_db(path), "k": what.kind, "j": json.dumps(what.to_json()),
                      "t": added_at},
                 ).one()
         except SQLAlchemyError as exc:
@@ -741,7 +744,7 @@ class Project:
                 self._conn.execute(
                     text("UPDATE assets SET path=:p, size=:sz, identity=:i, kind=:k, "
                          "probe_json=:j WHERE id=:id"),
-                    {"p": str(p), "sz": size, "i": identity, "k": new_probe.kind,
+                    {"p": path_to_db(str(p)), "sz": size, "i": identity, "k": new_probe.kind,
                      "j": json.dumps(new_probe.to_json()), "id": asset_id},
                 )
         except SQLAlchemyError as exc:

@@ -221,7 +221,7 @@ def test_import_refusals(cli: Callable[..., Run], project_file: Path, tmp_path: 
     weird.write_bytes(b"not media")
     cases = [
         (_damaged_moov(tmp_path / "damaged.mp4"), "moov box) is damaged"),
-        (weird, "not valid UTF-8"),
+        (weird, "Cannot import 'clip-\\xff\\xfe.mp4'"),  # its name shown, escaped
         (Path("/dev/null"), "it is a device"),
         (tmp_path, "is a folder"),
         (tmp_path / "missing.mp4", "no such file"),

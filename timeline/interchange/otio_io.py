@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import urllib.parse
 import urllib.request
@@ -255,6 +256,10 @@ def _ours(obj: Any) -> dict[str, Any]:
     return _plain(meta) if meta is not None and hasattr(meta, "items") else {}
 
 
+def _text(path: str) -> str:
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _url(path: str) -> str:
     p = Path(path)
     return p.as_uri() if p.is_absolute() else path
@@ -264,7 +269,10 @@ def url_to_path(url: str, base_dir: Path | None = None) -> Path:
     """A local path for a media reference URL (``file://`` or a plain path)."""
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "file":
-        local = urllib.request.url2pathname(urllib.parse.unquote(parsed.path))
+        # Percent-encoded bytes that are not UTF-8 come back as the same file name
+        # (surrogate-escaped, as os.fsdecode gives it), not as U+FFFD.
+        local = urllib.request.url2pathname(
+            urllib.parse.unquote(parsed.path, errors="surrogateescape"))
         if parsed.netloc and parsed.netloc != "localhost":
             local = f"//{parsed.netloc}{local}"
         return Path(local)
@@ -406,8 +414,10 @@ def _export_item(
                 # Stills last as long as you like: their range is what the clip uses.
                 available_range=time_range(0, item.source_out if length is None else length),
             )
-            name = Path(path).name
-            meta["asset"] = {"id": item.asset, "path": path}
+            # Names and metadata are text; a path of non-UTF-8 bytes shows them escaped
+            # here, while the URL (percent-encoded bytes) keeps it exact.
+            name = _text(Path(path).name)
+            meta["asset"] = {"id": item.asset, "path": _text(path)}
     else:  # pragma: no cover - every item kind is handled above
         raise TypeError(f"cannot export {item!r}")
     return otio.schema.Clip(name=name, media_reference=ref,
