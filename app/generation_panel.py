@@ -380,7 +380,10 @@ class GenerationPanel(QWidget):
 
     def resume_queue(self) -> None:
         """At open: jobs a previous session left running go back in the queue, and queued
-        jobs start (the user asked for them; the queue survives restarts)."""
+        jobs start (the user asked for them; the queue survives restarts). Not in a
+        read-only window: the process writing the project runs its queue."""
+        if self.project.read_only:
+            return
         requeued = self.runner.records.requeue_interrupted()
         queued = self.runner.records.jobs(["queued"])
         if queued:

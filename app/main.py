@@ -60,6 +60,7 @@ from project_store.backups import DamagedProjectError
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords
 from project_store.project import Project
+from project_store.writer_lock import ProjectLockedError
 from services import session_record as session
 from services.backup_scheduler import BackupScheduler, interval_minutes
 from services.editor_session import EditorSession
@@ -72,6 +73,10 @@ from timeline.model import EditError
 from timeline.time import timecode
 
 APP_NAME = "Takeline"
+# What a read-only window (the project is open for writing elsewhere) says to an edit.
+READ_ONLY_MESSAGE = ("Read-only: this project is open for writing in another Takeline window "
+                     "or command. Viewing, playback and export work; to edit, close it there "
+                     "and open it again.")
 
 
 class MainWindow(QMainWindow):
@@ -89,7 +94,6 @@ class MainWindow(QMainWindow):
             use_audio_device=use_audio_device, errors=self.errors)
         self._reported.connect(self._show_report)
         self.errors.subscribe(self._reported.emit)
-        self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.resize(1280, 720)
 
         self.bin = MediaBin(on_files=self.import_files, on_relink=self.relink_asset,
@@ -158,6 +162,9 @@ class MainWindow(QMainWindow):
         # Thumbnails and waveforms still being made, always in view at the status bar's end.
         self.background_label = QLabel()
         self.statusBar().addPermanentWidget(self.background_label)
+        self.read_only_label = QLabel("Read-only")
+        self.read_only_label.setToolTip(READ_ONLY_MESSAGE)
+        self.statusBar().addPermanentWidget(self.read_only_label)
         self.media_caches.updated.connect(self._show_background_work)
         self.proxies = ProxyBuilder(self.jobs, parent=self,
                                     report=self.errors.for_source("Proxies"))
@@ -216,6 +223,7 @@ class MainWindow(QMainWindow):
         self.window_layout = WindowLayout(self)  # restored from the last run; Window menu
         self.window_layout.add_menu()
         self.window_layout.restore()
+        self._apply_mode()
         self._begin_session()
         # A backup on open, then every few minutes while the project changes (off this thread).
         self.backups: BackupScheduler | None = None
@@ -245,12 +253,13 @@ class MainWindow(QMainWindow):
             return act
 
         file_menu = self.menuBar().addMenu("&File")
-        action(file_menu, "&Import Media…", "Ctrl+I", self.import_media)
+        self.import_action = action(file_menu, "&Import Media…", "Ctrl+I", self.import_media)
         action(file_menu, "&Open Project…", "Ctrl+O", self.open_project)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         # Built when shown, so it always matches recent.json (another window may add to it).
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        action(file_menu, "Restore &Backup…", None, self.restore_backup_dialog)
+        self.restore_action = action(file_menu, "Restore &Backup…", None,
+                                     self.restore_backup_dialog)
         action(file_menu, "&Export…", "Ctrl+M", self.export_dialog)
         file_menu.addSeparator()
         action(file_menu, "&Quit", "Ctrl+Q", self.close)
@@ -306,7 +315,32 @@ class MainWindow(QMainWindow):
         self._build_source_menus(action)
 
     # --- commands
+    def _apply_mode(self) -> None:
+        """Title and controls for the project's mode. Read-only (another process has it
+        open for writing; the open offered this instead of refusing): viewing, playback
+        and export stay; the panels that edit are disabled and every edit command says
+        READ_ONLY_MESSAGE in the status bar instead of changing anything."""
+        ro = self.project.read_only
+        self.setWindowTitle(f"{APP_NAME} — {self.project.name}" + (" (read-only)" if ro else ""))
+        self.read_only_label.setVisible(ro)
+        for panel in (self.generation, self.brief, self.takes_browser, self.clip_inspector):
+            panel.setEnabled(not ro)
+            panel.setToolTip(READ_ONLY_MESSAGE if ro else "")
+        for act in (self.import_action, self.restore_action):
+            act.setEnabled(not ro)  # undo / redo: refresh()
+        if ro:
+            self.statusBar().showMessage(READ_ONLY_MESSAGE, 30000)
+
+    def refuse_if_read_only(self) -> bool:
+        """True (and the reason in the status bar) when the project cannot be changed."""
+        if self.project.read_only:
+            self.statusBar().showMessage(READ_ONLY_MESSAGE, 8000)
+            return True
+        return False
+
     def run(self, params: dict[str, Any]) -> bool:
+        if self.refuse_if_read_only():
+            return False
         try:
             self.project.execute(params)
         except EditError as exc:
@@ -325,6 +359,8 @@ class MainWindow(QMainWindow):
         self._history(self.project.redo, "Redo")
 
     def _history(self, fn: Callable[[], Any], name: str) -> None:
+        if self.refuse_if_read_only():
+            return
         try:
             change = fn()
         except ProjectError as exc:
@@ -555,6 +591,8 @@ class MainWindow(QMainWindow):
         self.timeline.set_playhead(self.timeline.playhead + frames)
 
     def import_media(self) -> None:
+        if self.refuse_if_read_only():
+            return
         files, _ = QFileDialog.getOpenFileNames(self, "Import media")
         if files:
             self.import_files(files)
@@ -563,6 +601,8 @@ class MainWindow(QMainWindow):
         """Import into the bin (the menu, drops and scripts). Files are probed off the UI
         thread with progress in the status bar, then added in one step; errors are shown
         (nothing added), not raised."""
+        if self.refuse_if_read_only():
+            return MediaImport([Path(f) for f in files], error=READ_ONLY_MESSAGE)
         request = self.importer.start(files)
         self.statusBar().showMessage(f"Importing {len(request.files)} file(s)…")
         return request
@@ -643,8 +683,8 @@ class MainWindow(QMainWindow):
         self.source_monitor.unload()  # asset ids are per project
         self.bin.forget_thumbnails()  # asset ids are per project
         self._start_engines()
-        self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.timeline.set_playhead(0)
+        self._apply_mode()
         self._begin_session()
         self._start_backups()
         self.refresh()
@@ -654,6 +694,8 @@ class MainWindow(QMainWindow):
     # --- backups (project_store.backups; their schedule: services.backup_scheduler)
     def _start_backups(self) -> None:
         self._stop_backups()
+        if self.project.read_only:
+            return  # the process writing the project makes its backups
         self.backups = BackupScheduler(self.project.path,
                                        report=self.errors.for_source("Backups", level="error"))
         self.backups.start()
@@ -887,9 +929,10 @@ class MainWindow(QMainWindow):
         if not (prompt.hasFocus() and prompt.isModified()):  # never under the user's typing
             self.generation.refresh()
         tl = self.project.timeline
-        self.undo_action.setEnabled(self.project.can_undo)
+        writable = not self.project.read_only
+        self.undo_action.setEnabled(writable and self.project.can_undo)
         self.undo_action.setText(f"Undo {tl.undo_label}" if tl.undo_label else "Undo")
-        self.redo_action.setEnabled(tl.can_redo)
+        self.redo_action.setEnabled(writable and tl.can_redo)
         self.redo_action.setText(f"Redo {tl.redo_label}" if tl.redo_label else "Redo")
         self.timeline.update()
         self._update_status()
@@ -967,9 +1010,17 @@ class MainWindow(QMainWindow):
 
 def open_or_offer_backup(path: Path, ask: Callable[[str, str], bool]) -> Project:
     """Open ``path``; when it is damaged and has a good backup, ``ask`` whether to restore
-    that backup in its place (the damaged file is kept beside the backups) and open it."""
+    that backup in its place (the damaged file is kept beside the backups) and open it.
+    When another process has it open for writing, ``ask`` whether to open it read-only
+    (view, play, export) instead; No refuses with the lock's message."""
     try:
         return Project.open(path)
+    except ProjectLockedError as exc:
+        if not ask("Project in use",
+                   f"{exc}\n\nOpen it read-only? You can view, play and export it; edits "
+                   "are disabled until it is closed there and opened again here."):
+            raise
+        return Project.open(path, read_only=True)
     except DamagedProjectError as exc:
         good = exc.backup
         if good is None or not ask(
