@@ -30,6 +30,7 @@ from cli import backups as cli_backups
 from cli import brief as cli_brief
 from cli import generate as cli_generate
 from cli.opening import open_project
+from cli.pipes import stdout_closed
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords
@@ -178,7 +179,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: 0 for --help, 2 for bad usage
         return int(exc.code or 0)
     try:
-        return int(_dispatch(args) or 0)
+        code = int(_dispatch(args) or 0)
+        sys.stdout.flush()  # a reader that went away (`| head -1`) shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return stdout_closed()
     except (Failure, cli_generate.CliFailure, cli_brief.ConditioningFailure) as exc:
         return _fail(str(exc))
     except (ProjectError, ImportMediaError, EditError, LimitError) as exc:
