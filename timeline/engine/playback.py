@@ -228,6 +228,10 @@ class PlaybackEngine:
         else:
             self.notice = "Audio output disabled; playing silently on the system clock."
         self._clock: Clock = MonotonicClock(sample_rate)
+        # Frames rendered ahead of the clock: about a quarter second, which absorbs a slow
+        # frame or a busy machine without holding many full-size pictures.
+        self.render_depth = max(2, math.floor(self.fps / 4))
+        self._ahead: _RenderAhead | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -386,12 +390,18 @@ class PlaybackEngine:
                 return a + (frame - a) % (b - a)
         return frame
 
+    def invalidate(self) -> None:
+        """Forget the pictures rendered ahead (the sequence changed under them): playback
+        renders them again, so an edit shows within a frame or two."""
+        ahead = self._ahead
+        if ahead is not None:
+            ahead.invalidate()
+
     def _run(self) -> None:
         # Frames are counted unwrapped (u = start, start+1, ... or downwards); with a loop the
         # frame shown is _wrap(u). The clocks run unwrapped too, so "due" and "late" never
         # have to reason about the wrap.
         direction = 1 if self.speed > 0 else -1
-        ahead: dict[int, Any] = {}
         consecutive_drops = 0
         u = self._position
         # Preroll: the first picture is ready before the clock starts, so frame one is on
@@ -401,43 +411,143 @@ class PlaybackEngine:
                 self.prepare(self._wrap(u))
             except Exception as exc:
                 self.last_error = f"prepare: {type(exc).__name__}: {exc}"
-        ahead[self._wrap(u)] = self._safe_render(self._wrap(u))
-        self._clock.start(first_sample_of_frame(u, self.sample_rate, self.fps))
-        while not self._stop.is_set():
-            if self.loop_range is None and (u >= self.frame_count() or u < 0):
-                break
-            frame = self._wrap(u)
-            # Render the next frame before its time comes (the compositor is the slow part).
-            if frame not in ahead:
-                ahead[frame] = self._safe_render(frame)
-            behind = (self._clock_frame() - u) * direction
-            if behind > 0 and consecutive_drops < self.max_drops:
-                # Late: its successor is already due. Drop it and move on.
-                ahead.pop(frame, None)
-                self.stats.dropped += 1
-                consecutive_drops += 1
-                self.stats.max_consecutive_drops = max(self.stats.max_consecutive_drops,
-                                                       consecutive_drops)
-                u += direction
-                continue
-            if behind <= 0:
-                due = first_sample_of_frame(u, self.sample_rate, self.fps)
-                while not self._stop.is_set():
-                    remaining = (due - self._clock.position()) * direction / self.sample_rate
-                    if remaining <= 0:
-                        break
-                    time.sleep(min(remaining, 0.002) if remaining > 0.0005 else 0)
+        # Frames are rendered ahead on their own thread: a frame that takes longer than its
+        # 42 ms (a dissolve under a second track, a busy machine) borrows from the frames
+        # before it instead of being dropped, and compositing overlaps the wait for the clock.
+        ahead = _RenderAhead(self._safe_render, self._wrap, u, direction, self.render_depth)
+        self._ahead = ahead
+        try:
+            first = ahead.take(u, self._stop)
+            self._clock.start(first_sample_of_frame(u, self.sample_rate, self.fps))
+            while not self._stop.is_set():
+                if self.loop_range is None and (u >= self.frame_count() or u < 0):
+                    break
+                frame = self._wrap(u)
+                behind = (self._clock_frame() - u) * direction
+                if behind > 0 and consecutive_drops < self.max_drops:
+                    # Late before it is even ready: drop it unrendered and move on.
+                    consecutive_drops += 1
+                    self._drop(consecutive_drops)
+                    u += direction
+                    ahead.advance(u)
+                    first = None
+                    continue
+                if first is not None:
+                    picture, first = first, None
+                else:
+                    picture = ahead.take(u, self._stop)
                 if self._stop.is_set():
                     break
-            picture = ahead.pop(frame)
-            self.present(frame, picture)
-            self.stats.presented += 1
-            self.stats.log.append(Presentation(frame, self._clock.position(),
-                                               time.perf_counter(), late=behind > 0))
-            consecutive_drops = 0
-            self._position = frame
-            u += direction
-            nxt = self._wrap(u)
-            for stale in [k for k in ahead if k != nxt]:
-                del ahead[stale]
-        self._clock.stop()
+                if picture is _RenderAhead.STALE:
+                    picture = self._safe_render(frame)  # the loop moved under it
+                behind = (self._clock_frame() - u) * direction
+                if behind > 0 and consecutive_drops < self.max_drops:
+                    # Late: its successor is already due. Drop it and move on.
+                    consecutive_drops += 1
+                    self._drop(consecutive_drops)
+                    u += direction
+                    ahead.advance(u)
+                    continue
+                if behind <= 0:
+                    due = first_sample_of_frame(u, self.sample_rate, self.fps)
+                    while not self._stop.is_set():
+                        remaining = (due - self._clock.position()) * direction / self.sample_rate
+                        if remaining <= 0:
+                            break
+                        time.sleep(min(remaining, 0.002) if remaining > 0.0005 else 0)
+                    if self._stop.is_set():
+                        break
+                self.present(frame, picture)
+                self.stats.presented += 1
+                self.stats.log.append(Presentation(frame, self._clock.position(),
+                                                   time.perf_counter(), late=behind > 0))
+                consecutive_drops = 0
+                self._position = frame
+                u += direction
+                ahead.advance(u)
+        finally:
+            self._ahead = None
+            ahead.close()
+            self._clock.stop()
+
+    def _drop(self, consecutive: int) -> None:
+        self.stats.dropped += 1
+        self.stats.max_consecutive_drops = max(self.stats.max_consecutive_drops, consecutive)
+
+
+class _RenderAhead:
+    """Renders unwrapped frames ``u, u+d, ...`` (``d`` the direction) on a worker thread, at
+    most ``depth`` beyond the one the presenter needs next, and hands them over in order.
+
+    ``advance(u)`` says the presenter needs ``u`` next (frames before it are dropped, and
+    the worker jumps there if it is behind); ``take(u)`` waits for ``u``'s picture.
+    """
+
+    STALE = object()  # rendered for another wrap of the loop than the one now wanted
+
+    def __init__(self, render: RenderFn, wrap: Callable[[int], int], start: int,
+                 direction: int, depth: int) -> None:
+        self._render = render
+        self._wrap = wrap
+        self._dir = direction
+        self._depth = max(1, depth)
+        self._cond = threading.Condition()
+        self._done: dict[int, tuple[int, Any]] = {}  # u -> (frame rendered, picture)
+        self._floor = start  # the presenter needs this u next
+        self._next = start  # the worker renders this u next
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="takeline-render-ahead",
+                                        daemon=True)
+        self._thread.start()
+
+    def _ahead_of(self, u: int) -> int:
+        return (u - self._floor) * self._dir
+
+    def advance(self, u: int) -> None:
+        with self._cond:
+            self._floor = u
+            for k in [k for k in self._done if self._ahead_of(k) < 0]:
+                del self._done[k]
+            if self._ahead_of(self._next) < 0:
+                self._next = u
+            self._cond.notify_all()
+
+    def take(self, u: int, stop: threading.Event) -> Any:
+        self.advance(u)
+        with self._cond:
+            while u not in self._done and not self._closed and not stop.is_set():
+                self._cond.wait(0.05)
+            frame, picture = self._done.pop(u, (None, None))
+        if frame is None:
+            return None  # stopped while waiting
+        return picture if frame == self._wrap(u) else self.STALE
+
+    def invalidate(self) -> None:
+        with self._cond:
+            self._done.clear()
+            self._next = self._floor
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and self._ahead_of(self._next) >= self._depth:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                u = self._next
+                self._next += self._dir
+            frame = self._wrap(u)
+            picture = self._render(frame)
+            with self._cond:
+                # Kept unless the presenter has moved past it or an edit invalidated it
+                # (then the worker was sent back, and renders it again).
+                if self._ahead_of(u) >= 0 and self._ahead_of(self._next) > self._ahead_of(u):
+                    self._done[u] = (frame, picture)
+                self._cond.notify_all()
