@@ -164,3 +164,46 @@ def test_a_failing_frame_does_not_stop_playback() -> None:
     time.sleep(0.8)
     assert shown == list(range(12))  # frame 5 presented as None, playback went on
     assert e.render_errors == 1 and "IndexError" in (e.last_error or "")
+
+
+def test_an_occasional_slow_frame_is_absorbed_by_rendering_ahead() -> None:
+    # One frame in ten takes 2.25 frame times (a dissolve under a second track, a busy
+    # machine); on average rendering keeps up, so nothing may be dropped.
+    screen = Screen()
+
+    def render(n: int) -> object:
+        time.sleep(0.09 if n % 10 == 5 else 0.01)
+        return ("picture", n)
+
+    e = PlaybackEngine(fps=FPS, sample_rate=RATE, render=render, present=screen.present,
+                       frame_count=lambda: 1000, mix=None, use_audio_device=False)
+    e.play()
+    time.sleep(1.6)
+    e.pause()
+    assert len(screen.shown) >= 30
+    assert screen.shown == list(range(screen.shown[0], screen.shown[0] + len(screen.shown)))
+    assert e.stats.dropped == 0
+
+
+def test_an_edit_while_playing_reaches_the_screen_within_two_frames() -> None:
+    version = [0]
+    shown: list[tuple[int, int, float]] = []
+
+    def render(n: int) -> object:
+        return (n, version[0])
+
+    def present(n: int, picture: object) -> None:
+        assert isinstance(picture, tuple) and picture[0] == n
+        shown.append((n, picture[1], time.perf_counter()))
+
+    e = PlaybackEngine(fps=FPS, sample_rate=RATE, render=render, present=present,
+                       frame_count=lambda: 1000, mix=None, use_audio_device=False)
+    e.play()
+    time.sleep(0.5)  # the render-ahead is full of version-0 pictures now
+    version[0] = 1
+    e.invalidate()
+    edited = time.perf_counter()
+    time.sleep(0.5)
+    e.pause()
+    after = [v for _n, v, t in shown if t > edited]
+    assert len(after) >= 8 and after[2:] == [1] * (len(after) - 2)
