@@ -134,3 +134,10 @@ def test_errors_keep_their_kind_across_the_process(project: Project, tmp_path: P
     result = export_in_subprocess(request(project, tmp_path / "out.mp4", first=0, end=10,
                                           overwrite=True))
     assert result.frames == 10 and (tmp_path / "out.mp4").read_bytes() != b"keep me"
+
+
+def test_a_relative_target_is_where_the_editor_means_it(project: Project, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = export_in_subprocess(request(project, Path("short.mp4"), first=0, end=6))
+    assert result.frames == 6 and (tmp_path / "short.mp4").is_file()

@@ -100,7 +100,7 @@ def export_in_subprocess(request: ExportRequest, *, progress: ProgressFn | None 
     try:
         child = subprocess.Popen(
             [sys.executable, "-m", "timeline.engine.export_process"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=_ROOT)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)  # our cwd: same paths
     except OSError as exc:
         raise ExportError(f"Cannot start the export process: {exc}") from None
     assert child.stdin is not None and child.stdout is not None
