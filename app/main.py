@@ -939,6 +939,8 @@ class MainWindow(QMainWindow):
         self._update_overlay()
         if self.playback is None or not self.playback.playing:
             self._scrub_to(self.timeline.playhead)  # the edit may have changed this frame
+        else:
+            self.playback.invalidate()  # frames rendered ahead predate the edit
 
     def _asset_kind(self, asset_id: int | None) -> tuple[str, str] | None:
         asset = self.project.assets.get(asset_id) if asset_id is not None else None

@@ -13,10 +13,12 @@ bit, which the tests check with frame-index stamped media.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
 
+import av
 import numpy as np
 
 from timeline.conditioning.easing import ease
@@ -106,19 +108,65 @@ def render_frame(
         if (isinstance(a, float) and a >= 1.0 and picture.dtype == np.uint8
                 and picture.shape == (out_h, out_w, 3)):
             base = i
-    if not alpha and base is not None and base == len(layers) - 1:
-        return layers[base][0]  # a plain cut: the decoded picture itself, no copy
-    channels = 4 if alpha else 3
-    out = np.empty((out_h, out_w, channels), dtype=np.uint8)
+    upper = layers[(base + 1) if base is not None else 0:]
+    if base is not None and not upper:
+        # A plain cut: the decoded picture itself (no copy), or it with an opaque alpha.
+        return _with_alpha(layers[base][0]) if alpha else layers[base][0]
+    # Compositing runs on a contiguous RGB canvas (RGBA's strided channel views make every
+    # numpy pass several times slower); alpha, always opaque, is added once at the end.
+    out = np.empty((out_h, out_w, 3), dtype=np.uint8)
     if base is None:
         out[..., 0], out[..., 1], out[..., 2] = background
+    elif _is_scalar_uint8(upper[0], (out_w, out_h)) and 0.0 < float(upper[0][1]) < 1.0:
+        # The first blend reads the base picture directly: no copy of it into the canvas.
+        picture, a = upper.pop(0)
+        _mix_uint8(layers[base][0], picture, round(float(a) * 256), out)
     else:
-        out[..., :3] = layers[base][0]
-    if alpha:
-        out[..., 3] = 255
-    for picture, a in layers[(base + 1) if base is not None else 0:]:
+        out[...] = layers[base][0]
+    for picture, a in upper:
         _over(out, picture, a)
-    return out
+    return _with_alpha(out) if alpha else out
+
+
+def _with_alpha(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) RGB as (H, W, 4) RGBA with alpha 255, through libswscale (one SIMD pass,
+    about 3x numpy's strided copy)."""
+    h, w = rgb.shape[:2]
+    if w % 2 or h % 2 or w < 16:
+        # swscale is exact for any size, but tiny and odd pictures are cheap in numpy.
+        out = np.empty((h, w, 4), np.uint8)
+        out[..., :3] = rgb
+        out[..., 3] = 255
+        return out
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+    return frame.reformat(format="rgba").to_ndarray()
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Two uint16 work buffers of ``shape`` for this thread (playback, scrubbing and export
+    render on their own threads), kept between frames: fresh 12 MB temporaries per blend
+    cost more in page faults than the arithmetic."""
+    found = getattr(_SCRATCH, "buffers", None)
+    if found is None or found[0].shape != shape:
+        found = (np.empty(shape, np.uint16), np.empty(shape, np.uint16))
+        _SCRATCH.buffers = found
+    return found
+
+
+def _mix_uint8(a: np.ndarray, b: np.ndarray, ti: int, out: np.ndarray) -> None:
+    """``out = (a * (256 - ti) + b * ti + 128) >> 8`` over RGB, in 8.8 fixed point (within
+    one level of the float mix); ``out`` may be ``a``. In place on reused buffers."""
+    a, b = a[..., :3], b[..., :3]
+    wa, wb = _scratch(a.shape)
+    np.multiply(a, np.uint16(256 - ti), out=wa)
+    np.multiply(b, np.uint16(ti), out=wb)
+    np.add(wa, wb, out=wa)
+    np.add(wa, np.uint16(128), out=wa)
+    np.right_shift(wa, 8, out=wa)
+    np.copyto(out, wa, casting="unsafe")
 
 
 def _track_layer(
@@ -138,10 +186,9 @@ def _track_layer(
         if _is_full_uint8(a, size) and _is_full_uint8(b, size):
             # The common case (two full-frame pictures): an integer mix, no float canvases.
             assert a is not None and b is not None
-            ti = round(t * 256)
-            mixed = (a[0][..., :3].astype(np.uint16) * (256 - ti)
-                     + b[0][..., :3].astype(np.uint16) * ti + 128) >> 8
-            return mixed.astype(np.uint8), float(a[1]) * (1 - t) + float(b[1]) * t
+            mixed = np.empty((size[1], size[0], 3), np.uint8)
+            _mix_uint8(a[0], b[0], round(t * 256), mixed)
+            return mixed, float(a[1]) * (1 - t) + float(b[1]) * t
         canvas_a = _flatten(a, size)
         canvas_b = _flatten(b, size)
         rgb = canvas_a[0] * (1 - t) + canvas_b[0] * t
@@ -243,6 +290,11 @@ def _flatten(
     return rgb.astype(np.float32, copy=False), a
 
 
+def _is_scalar_uint8(layer: tuple[np.ndarray, np.ndarray | float],
+                     size: tuple[int, int]) -> bool:
+    return _is_full_uint8(layer, size) and layer[0].shape[2] == 3
+
+
 def _is_full_uint8(layer: tuple[np.ndarray, np.ndarray | float] | None,
                    size: tuple[int, int]) -> bool:
     return (layer is not None and isinstance(layer[1], float) and layer[0].dtype == np.uint8
@@ -259,9 +311,7 @@ def _over(out: np.ndarray, rgb: np.ndarray, alpha: np.ndarray | float) -> None:
         if ai <= 0:
             return
         # 8.8 fixed point: within one level of the float blend, several times faster.
-        mixed = (out[..., :3].astype(np.uint16) * (256 - ai)
-                 + rgb[..., :3].astype(np.uint16) * ai + 128) >> 8
-        out[..., :3] = mixed
+        _mix_uint8(out[..., :3], rgb, ai, out[..., :3])
         return
     a = np.asarray(alpha, np.float32)
     if a.ndim == 2:
