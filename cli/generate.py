@@ -6,6 +6,7 @@
     takeline takes PROJECT --segment ID [--json]   (also --activate / --star / --rename /
                                                     --delete TAKE)
     takeline rerun PROJECT --take ID [--verify]
+    takeline metrics PROJECT --take ID [--json]   (measure a take again and print it)
     takeline jobs PROJECT [--run] [--cancel ID] [--retry ID] [--json]
     takeline models list [--json] / takeline models pull ID [--revision R]
 """
@@ -36,10 +37,11 @@ from generation.spec import MEMORY_MODES
 from generation.subrange import SubRange
 from generation.take_media import frames_hash, read_take
 from project_store.generation_records import GenerationRecords, TakeError
+from services import take_metrics
 from services.generation_queue import GenerationRunner, JobUpdate
 from timeline.model import GeneratedSegment
 
-COMMANDS = ("generate", "takes", "rerun", "jobs", "models")
+COMMANDS = ("generate", "takes", "rerun", "jobs", "models", "metrics")
 
 
 class CliFailure(Exception):
@@ -94,6 +96,12 @@ def add_parsers(sub: Any, size_type: Any) -> None:
     p.add_argument("--verify", action="store_true",
                    help="compare with the stored take: exit 0 and 'identical', or exit 1")
 
+    p = sub.add_parser("metrics", help="measure a take (flicker, warping error, cuts, seams, "
+                       "camera adherence) and print the figures")
+    p.add_argument("project", type=Path)
+    p.add_argument("--take", type=int, required=True)
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("jobs", help="the generation queue: list, run, cancel, retry")
     p.add_argument("project", type=Path)
     p.add_argument("--run", action="store_true", help="run every queued job")
@@ -116,7 +124,7 @@ def dispatch(args: argparse.Namespace) -> int:
     try:
         return {
             "generate": _generate, "takes": _takes, "rerun": _rerun, "jobs": _jobs,
-            "models": _models,
+            "models": _models, "metrics": _metrics,
         }[args.command](args)
     except (ModelError, GenerationError, TakeError) as exc:
         suggestion = getattr(exc, "suggestion", "")
@@ -179,7 +187,8 @@ def _generate(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         records = GenerationRecords(project)
         segment = records.segment(args.segment)
-        runner = GenerationRunner(project, on_update=_ProgressBar(args.json))
+        runner = GenerationRunner(project, on_update=_ProgressBar(args.json),
+                                  on_metrics=_metrics_failure)
         inputs: dict[str, Any] = {}
         for key, path in (("image", args.first_frame), ("last_image", args.last_frame)):
             if path is not None:
@@ -228,6 +237,34 @@ def _generate(args: argparse.Namespace) -> int:
         return 1 if failed else 0
 
 
+def _metrics_failure(take_id: int, error: str | None) -> None:
+    if error is not None:  # the take is stored; `takeline metrics` can measure it again
+        print(f"takeline: warning: {error}", file=sys.stderr)
+
+
+def _format_value(figure: dict[str, Any]) -> str:
+    value = figure.get("value")
+    if value is None:
+        return str((figure.get("detail") or {}).get("reason", "not computed"))
+    shown = f"{value:.0f}" if figure.get("unit") == "cuts" else f"{value:.3g}"
+    return f"{shown} {figure['unit']} ({figure['direction']} is better)"
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    with open_project(args.project) as project:
+        figures = take_metrics.measure_take(project, args.take)
+        if args.json:
+            print(json.dumps({"take": args.take, "metrics": figures,
+                              "warnings": take_metrics.warnings(figures)}, indent=2))
+            return 0
+        print(f"take {args.take}:")
+        for name, figure in figures.items():
+            print(f"  {name}: {_format_value(figure)}")
+        for w in take_metrics.warnings(figures):
+            print(f"  ! {w}")
+    return 0
+
+
 def _range(text: str) -> tuple[int, int]:
     try:
         a, b = (int(v) for v in text.split(":"))
@@ -265,9 +302,14 @@ def _takes(args: argparse.Namespace) -> int:
             records.delete(args.delete)
         segment = records.segment(args.segment)
         takes = records.takes(segment.id)
+        # Figures of this measuring code only; a take without them is not measured yet.
+        figures = take_metrics.current(project, [t.id for t in takes])
         if args.json:
             print(json.dumps({"segment": segment.id, "active_take": segment.active_take,
-                              "takes": [t.to_json() for t in takes]}, indent=2))
+                              "takes": [{**t.to_json(), "metrics": figures.get(t.id, {}),
+                                         "metric_warnings": take_metrics.warnings(
+                                             figures.get(t.id, {}))}
+                                        for t in takes]}, indent=2))
             return 0
         if not takes:
             print(f"Segment {segment.id} has no takes yet: `takeline generate "
@@ -280,6 +322,16 @@ def _takes(args: argparse.Namespace) -> int:
                   f"{t.frame_count} frames {t.width}x{t.height} @ {t.fps} fps, conditioning "
                   f"{t.conditioning_version or '-'}, frames {t.frames_hash[:12]}{missing}\n"
                   f"    {t.media_path}")
+            measured = figures.get(t.id)
+            if measured:
+                shown = [f"{name} {f['value']:.3g} {f['unit']}" for name, f in measured.items()
+                         if f.get("value") is not None]
+                print(f"    metrics: {', '.join(shown)}")
+                for w in take_metrics.warnings(measured):
+                    print(f"    ! {w}")
+            else:
+                print(f"    metrics: not measured yet (`takeline metrics {args.project} "
+                      f"--take {t.id}`)")
     return 0
 
 

@@ -62,6 +62,7 @@ _CUT_WINDOW = 4
 # Above this the brief's camera was not followed / the take flickers (shown on thumbnails).
 CAMERA_ERROR_WARN_PX = 2.0
 FLICKER_WARN = 2.0
+SEAM_WARN = 3.0
 
 # The camera motion is estimated this wide: measured on an 81-frame pan, 240 gives the same
 # error as 320 within 0.02 px/frame in about half the time.
@@ -364,6 +365,37 @@ def warnings_for(metrics: Mapping[str, float | None]) -> list[str]:
     if cuts:
         out.append(f"{int(cuts)} hard cut{'s' if cuts != 1 else ''}")
     seam = metrics.get("seam_jump")
-    if seam is not None and seam > 3.0:
+    if seam is not None and seam > SEAM_WARN:
         out.append(f"visible seam ({seam:.1f}x the typical change)")
     return out
+
+
+def measure_request(request: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Measure a take file from a plain-data request (what crosses to a measuring process):
+    ``media`` (the take file), optional ``camera`` (a CameraPath's JSON), ``camera_times``,
+    ``camera_fps``, ``seams`` (take frames) and ``neighbours`` ({"before"/"after": picture
+    path}). Returns the metrics as JSON."""
+    from pathlib import Path
+
+    from generation.take_media import read_take
+    from timeline.conditioning.camera import CameraPath
+
+    media = Path(request["media"])
+    if not media.is_file():
+        raise ValueError(f"the take's media file is missing: {media}")
+    frames = list(read_take(media))
+    camera = None if request.get("camera") is None else \
+        CameraPath.from_json(request["camera"])
+    neighbours = {}
+    for key, path in (request.get("neighbours") or {}).items():
+        from PIL import Image
+
+        try:
+            with Image.open(path) as im:
+                neighbours[key] = np.asarray(im.convert("RGB"))
+        except OSError:
+            continue  # the continuity frame is gone: that seam is simply not measured
+    metrics = measure(frames, camera=camera, camera_times=request.get("camera_times"),
+                      camera_fps=float(request.get("camera_fps", 24.0)),
+                      seams=request.get("seams") or (), neighbours=neighbours)
+    return [m.to_json() for m in metrics]
