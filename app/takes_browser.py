@@ -5,6 +5,11 @@ model, frames x size @ fps, a star toggle; the active take in bold with a ▶) w
 Star and Delete; a thumbnail plays its take, looping, while the pointer is over it. Compare
 plays two takes in sync from one timer and diffs their recipes.
 
+Each row also shows the take's metrics (``services.take_metrics``: measured in the
+background once a take is made) as badges; the list sorts by any of them, a "look first"
+line names the take to look at first and why, and a take that ignored its camera brief,
+flickers, or holds a cut or a visible seam says so on its thumbnail.
+
 Decoding never happens on the UI thread: thumbnails and compare frames are decoded by a
 small thread pool and delivered through queued signals; thumbnails are cached per take id,
 compare frames (downscaled) in a small LRU of takes. Every project change goes through
@@ -25,7 +30,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QIcon, QImage, QPixmap
+from PySide6.QtGui import QBrush, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -46,11 +51,20 @@ from PySide6.QtWidgets import (
 )
 
 from app.layouts import confirm
-from app.theme import DIFF_HIGHLIGHT, PICTURE_SURROUND, TEXT_DIM, bold_font, hex_of
+from app.theme import (
+    DIFF_HIGHLIGHT,
+    ERROR,
+    PICTURE_SURROUND,
+    TEXT_DIM,
+    WHITE,
+    bold_font,
+    hex_of,
+)
 from generation.take_media import read_take
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords, Take
 from project_store.project import Project
+from services import take_metrics
 from timeline.model import GeneratedSegment
 
 THUMB_SIZE = QSize(96, 54)
@@ -108,6 +122,56 @@ def _fps_text(fps: Fraction) -> str:
 
 def take_summary(take: Take) -> str:
     return f"{take.frame_count} × {take.width}x{take.height} @ {_fps_text(take.fps)} fps"
+
+
+_BADGES = (("warping_error", "warp"), ("flicker", "flicker"), ("camera_error", "cam"),
+           ("seam_jump", "seam"), ("hard_cuts", "cuts"))
+
+
+def metric_badges(figures: dict[str, dict[str, Any]]) -> str:
+    """One line of short badges for a take's figures ("" when not measured)."""
+    out = []
+    for name, short in _BADGES:
+        f = figures.get(name)
+        if f is None or f.get("value") is None:
+            continue
+        v = f["value"]
+        out.append(f"{short} {v:.0f}" if name == "hard_cuts" else f"{short} {v:.2g}")
+    return " · ".join(out)
+
+
+def metric_tooltip(figures: dict[str, dict[str, Any]]) -> str:
+    if not figures:
+        return "Not measured yet"
+    lines = []
+    for name, f in figures.items():
+        if f.get("value") is None:
+            lines.append(f"{name}: {(f.get('detail') or {}).get('reason', 'not computed')}")
+        else:
+            lines.append(f"{name}: {f['value']:.3g} {f['unit']} ({f['direction']} is better)")
+    lines += [f"⚠ {w}" for w in take_metrics.warnings(figures)]
+    return "\n".join(lines)
+
+
+def flagged_pixmap(pix: QPixmap, flags: list[str]) -> QPixmap:
+    """The thumbnail with what is wrong written across its foot (a red band)."""
+    if not flags:
+        return pix
+    out = QPixmap(pix)
+    painter = QPainter(out)
+    try:
+        band = max(12, out.height() // 4)
+        painter.fillRect(0, out.height() - band, out.width(), band, ERROR)
+        painter.setPen(WHITE)
+        font = painter.font()
+        font.setPixelSize(max(8, band - 4))
+        painter.setFont(font)
+        painter.drawText(2, out.height() - band, out.width() - 4, band,
+                         int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                         ", ".join(flags))
+    finally:
+        painter.end()
+    return out
 
 
 def _to_qimage(frame: np.ndarray, bound: QSize) -> QImage:
@@ -611,7 +675,10 @@ class TakesBrowser(QWidget):
 
     takes_changed = Signal()  # the active take changed or a take was removed: re-render
 
-    COLUMNS = ("", "Name", "Seed", "Backend / model", "Format", "★")
+    COLUMNS = ("", "Name", "Seed", "Backend / model", "Format", "★", "Metrics")
+    METRICS_COLUMN = 6
+    SORTS = (("take order", None), *((f"best {label}", name)
+                                     for name, label in take_metrics.SORT_METRICS))
 
     def __init__(self, project: Callable[[], Project], *,
                  report: Callable[[str], None] | None = None,
@@ -639,6 +706,8 @@ class TakesBrowser(QWidget):
         self._project_key: Any = None
         self._takes: list[Take] = []
         self._active: int | None = None
+        self.figures: dict[int, dict[str, dict[str, Any]]] = {}  # take id -> current metrics
+        self.look_first_id: int | None = None
 
         self.title = QLabel("Select a generated segment")
         self.title.setWordWrap(True)
@@ -654,6 +723,14 @@ class TakesBrowser(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(0, THUMB_SIZE.width() + 8)
+        self.sort_box = QComboBox()
+        for label, _name in self.SORTS:
+            self.sort_box.addItem(f"Sort: {label}")
+        self.sort_box.setToolTip("Order the takes by one of their metrics, best first")
+        self.sort_box.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.look_first_label = QLabel("")
+        self.look_first_label.setWordWrap(True)
+        self.look_first_label.setToolTip("The take to look at first, and why")
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.cellDoubleClicked.connect(lambda _r, _c: self.set_active())
         self.table.setMouseTracking(True)
@@ -677,6 +754,8 @@ class TakesBrowser(QWidget):
         list_lay = QVBoxLayout(listing)
         list_lay.setContentsMargins(0, 0, 0, 0)
         list_lay.addWidget(self.title)
+        list_lay.addWidget(self.sort_box)
+        list_lay.addWidget(self.look_first_label)
         list_lay.addWidget(self.table, 1)
         list_lay.addLayout(buttons)
 
@@ -742,12 +821,39 @@ class TakesBrowser(QWidget):
             by_id = {t.id: t for t in all_takes}
             self._takes = [by_id[i] for i in seg.takes if i in by_id]
             self._active = seg.active_take
+            try:
+                self.figures = take_metrics.current(self.project, [t.id for t in self._takes])
+            except ProjectError as exc:  # an old file not migrated yet reads as unmeasured
+                self.report(f"Cannot read take metrics: {exc}")
+                self.figures = {}
+            sort_name = self.SORTS[max(0, self.sort_box.currentIndex())][1]
+            if sort_name is not None:
+                order = take_metrics.sort_by([t.id for t in self._takes], self.figures,
+                                             sort_name)
+                self._takes.sort(key=lambda t: order.index(t.id))
             self.title.setText(f"Segment {seg.id} on {seg.track}: {len(self._takes)} take(s)"
                                + ("" if self._takes else " — generate some in the Generate "
                                   "dock"))
+        self._show_look_first()
         self._fill_table(selected)
         self.compare_view.set_takes(self._takes)
         self._update_buttons()
+
+    def _show_look_first(self) -> None:
+        pick = take_metrics.look_first([t.id for t in self._takes], self.figures,
+                                       {t.id: t.name for t in self._takes})
+        self.look_first_id = None if pick is None else pick[0]
+        if pick is None:
+            self.look_first_label.setText("Look first: no take measured yet"
+                                          if self._takes else "")
+        else:
+            self.look_first_label.setText(f"Look first: {pick[1]}")
+
+    def _thumbnail_pixmap(self, take_id: int) -> QPixmap | None:
+        pix = self.thumbnails.get(take_id)
+        if pix is None:
+            return None
+        return flagged_pixmap(pix, take_metrics.thumbnail_flags(self.figures.get(take_id, {})))
 
     def _fill_table(self, selected: list[int]) -> None:
         table = self.table
@@ -778,6 +884,12 @@ class TakesBrowser(QWidget):
             star.setAutoRaise(True)
             star.toggled.connect(lambda on, i=take.id: self.set_starred(i, on))
             table.setCellWidget(row, 5, star)
+            figures = self.figures.get(take.id, {})
+            badges = QTableWidgetItem(metric_badges(figures) or "not measured")
+            badges.setToolTip(metric_tooltip(figures))
+            if take_metrics.warnings(figures):
+                badges.setForeground(QBrush(ERROR))
+            table.setItem(row, self.METRICS_COLUMN, badges)
         self._select_rows([r for r, t in enumerate(self._takes) if t.id in selected])
         table.blockSignals(False)
 
@@ -789,7 +901,10 @@ class TakesBrowser(QWidget):
             model.select(self.table.model().index(row, 0), flags)
 
     def _set_thumbnail_cell(self, cell: QTableWidgetItem, take: Take) -> None:
-        pix = self.thumbnails.get(take.id)
+        pix = self._thumbnail_pixmap(take.id)
+        flags = take_metrics.warnings(self.figures.get(take.id, {}))
+        if flags:
+            cell.setToolTip("\n".join(flags))
         if pix is not None:
             cell.setIcon(QIcon(pix))
             cell.setText("")
@@ -846,7 +961,7 @@ class TakesBrowser(QWidget):
         self._hover_timer.stop()
         take_id, self.hovered = self.hovered, None
         row = None if take_id is None else self._row_of(take_id)
-        pix = None if take_id is None else self.thumbnails.get(take_id)
+        pix = None if take_id is None else self._thumbnail_pixmap(take_id)
         cell = None if row is None else self.table.item(row, 0)
         if cell is not None and pix is not None:
             cell.setIcon(QIcon(pix))
@@ -884,8 +999,9 @@ class TakesBrowser(QWidget):
         row = self._row_of(take_id)
         if row is not None:
             cell = self.table.item(row, 0)
-            if cell is not None:
-                cell.setIcon(QIcon(self.thumbnails[take_id]))
+            pix = self._thumbnail_pixmap(take_id)
+            if cell is not None and pix is not None:
+                cell.setIcon(QIcon(pix))
                 cell.setText("")
 
     def _on_thumbnail_failed(self, take_id: int, message: str) -> None:
