@@ -4,7 +4,7 @@
                       [--seed N] [--takes N] [--steps N] [--guidance X] [--size WxH]
                       [--memory-mode M] [--device D] [--dtype T] [--json]
     takeline takes PROJECT --segment ID [--json]   (also --activate / --star / --rename /
-                                                    --delete TAKE)
+                                                    --delete TAKE, --import FILE)
     takeline rerun PROJECT --take ID [--verify]
     takeline metrics PROJECT --take ID [--json]   (measure a take again and print it)
     takeline jobs PROJECT [--run] [--cancel ID] [--retry ID] [--json]
@@ -36,6 +36,7 @@ from generation.planner import ResolvedModel
 from generation.spec import MEMORY_MODES
 from generation.subrange import SubRange
 from generation.take_media import frames_hash, read_take
+from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords, TakeError
 from services import take_metrics
 from services.generation_queue import GenerationRunner, JobUpdate
@@ -88,6 +89,9 @@ def add_parsers(sub: Any, size_type: Any) -> None:
     p.add_argument("--unstar", type=int, metavar="TAKE")
     p.add_argument("--rename", nargs=2, metavar=("TAKE", "NAME"))
     p.add_argument("--delete", type=int, metavar="TAKE")
+    p.add_argument("--import", dest="import_file", type=Path, metavar="FILE",
+                   help="add a video made elsewhere as a take of the segment (made active, "
+                   "measured)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("rerun", help="re-make a take from its recipe alone")
@@ -286,7 +290,7 @@ def _run(runner: GenerationRunner, only: set[int] | None) -> list[Any]:
 
 def _takes(args: argparse.Namespace) -> int:
     changes = any(v is not None for v in (args.activate, args.star, args.unstar, args.rename,
-                                          args.delete))
+                                          args.delete, args.import_file))
     with open_project(args.project, read_only=not changes) as project:
         records = GenerationRecords(project)
         segment: GeneratedSegment = records.segment(args.segment)
@@ -300,6 +304,19 @@ def _takes(args: argparse.Namespace) -> int:
             records.rename(int(args.rename[0]), args.rename[1])
         if args.delete is not None:
             records.delete(args.delete)
+        if args.import_file is not None:
+            from services.take_import import import_take
+
+            imported = import_take(project, segment.id, args.import_file)
+            try:
+                take_metrics.measure_take(project, imported.id)
+            except ProjectError as exc:  # the take is in; its figures can come later
+                print(f"takeline: warning: take {imported.id} was imported but not "
+                      f"measured: {exc}", file=sys.stderr)
+            if not args.json:
+                print(f"Imported {args.import_file} as take {imported.id} "
+                      f"({imported.frame_count} frames {imported.width}x{imported.height} "
+                      f"@ {imported.fps} fps)")
         segment = records.segment(args.segment)
         takes = records.takes(segment.id)
         # Figures of this measuring code only; a take without them is not measured yet.

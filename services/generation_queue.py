@@ -498,6 +498,9 @@ class GenerationRunner:
 
     async def rerun(self, take: Take) -> RunResult:
         """Make ``take`` again from its row alone (into the work folder, not stored)."""
+        if take.recipe.get("imported") or "spec" not in take.recipe:
+            raise GenerationError(f"take {take.id} was imported, not generated: it has no "
+                                  "recipe to re-run")
         spec = JobSpec.from_json(take.recipe["spec"])
         return await self._execute(-take.id, spec, lambda _s, _t: None)
 

@@ -71,3 +71,38 @@ def test_a_missing_take_is_one_clear_line(tmp_path: Path,
     assert main(["metrics", str(p), "--take", "42"]) == 1
     err = capsys.readouterr().err
     assert "no take 42" in err and "Traceback" not in err
+
+
+def test_a_video_made_elsewhere_is_imported_as_a_measured_take(
+        tmp_path: Path, testdata: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    clip = testdata / "video" / "sample_with_vorbis_audio.mkv"  # 1 s, 30 fps
+    if not clip.is_file():
+        pytest.skip(f"{clip} is not in the shared test data")
+    p = segment_project(tmp_path)
+    before = clip.read_bytes()
+    listed = _json(capsys, ["takes", str(p), "--segment", "1", "--import", str(clip),
+                            "--json"])
+    (take,) = listed["takes"]
+    assert listed["active_take"] == take["id"]
+    assert take["backend"] == "imported" and take["recipe"]["imported"] is True
+    assert take["recipe"]["source"] == str(clip.resolve())
+    assert take["conform"]["frame_map"] == "retime" and take["conform"]["segment_frames"] == 12
+    assert take["frame_count"] > 10 and Path(take["media_path"]).is_file()
+    assert take["metrics"]["warping_error"]["value"] is not None  # measured on import
+    assert take["metrics"]["hard_cuts"]["value"] == 0
+    assert clip.read_bytes() == before  # the user's file is only read
+    # Nothing to re-run: said so in one line.
+    capsys.readouterr()
+    assert main(["rerun", str(p), "--take", str(take["id"])]) == 1
+    assert "imported, not generated" in capsys.readouterr().err
+    # Not a video: refused, nothing added.
+    text = tmp_path / "notes.txt"
+    text.write_text("not a video")
+    assert main(["takes", str(p), "--segment", "1", "--import", str(text)]) == 1
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and "Traceback" not in err
+    assert main(["takes", str(p), "--segment", "1", "--import", str(tmp_path / "gone.mp4")]
+                ) == 1
+    assert "no such file" in capsys.readouterr().err
+    listed = _json(capsys, ["takes", str(p), "--segment", "1", "--json"])
+    assert [t["id"] for t in listed["takes"]] == [take["id"]]
