@@ -60,10 +60,12 @@ from app.theme import (
     bold_font,
     hex_of,
 )
+from generation.metrics import METRICS_VERSION
 from generation.take_media import read_take
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords, Take
 from project_store.project import Project
+from project_store.take_metrics import TakeMetrics
 from services import take_metrics
 from timeline.model import GeneratedSegment
 
@@ -187,6 +189,54 @@ def _to_qimage(frame: np.ndarray, bound: QSize) -> QImage:
 
 # ---------------------------------------------------------------------------------------------
 # Decoding off the UI thread
+
+
+class TakeImporter(QObject):
+    """Imports dropped videos as takes and measures them, off the UI thread: decoding and
+    writing the lossless file, then measuring, run on one worker thread; the rows are
+    written on the UI thread when the results arrive (queued signals)."""
+
+    prepared = Signal(int, object, str)  # segment id, PreparedImport or None, error
+    measured = Signal(int, object, str)  # take id, metrics JSON list or None, error
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="takes-import")
+        self._closed = False
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the panel is gone (window closed): drop the result
+            pass
+
+    def prepare(self, segment_id: int, path: Path, work_dir: Path, fps: Fraction) -> None:
+        from services.take_import import prepare_import
+
+        def run() -> None:
+            try:
+                self._emit(self.prepared, segment_id, prepare_import(path, work_dir, fps), "")
+            except Exception as exc:  # reported by the panel, never a traceback
+                self._emit(self.prepared, segment_id, None, str(exc))
+
+        if not self._closed:
+            self._pool.submit(run)
+
+    def measure(self, take_id: int, request: dict[str, Any]) -> None:
+        from generation.metrics import measure_request
+
+        def run() -> None:
+            try:
+                self._emit(self.measured, take_id, measure_request(request), "")
+            except Exception as exc:
+                self._emit(self.measured, take_id, None, str(exc))
+
+        if not self._closed:
+            self._pool.submit(run)
+
+    def close(self) -> None:
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class TakeDecoder(QObject):
@@ -693,6 +743,10 @@ class TakesBrowser(QWidget):
         self.decoder.thumbnail_ready.connect(self._on_thumbnail)
         self.decoder.thumbnail_failed.connect(self._on_thumbnail_failed)
         self.decoder.strip_ready.connect(self._on_strip)
+        self.importer = TakeImporter(self)
+        self.importer.prepared.connect(self._on_import_prepared)
+        self.importer.measured.connect(self._on_measured)
+        self.setAcceptDrops(True)  # a video dropped here becomes a take of the segment
         self.thumbnails: dict[int, QPixmap] = {}
         # Hover playback: the take under the pointer plays in its thumbnail cell.
         self.hover_strips: OrderedDict[int, list[QPixmap]] = OrderedDict()
@@ -1124,6 +1178,77 @@ class TakesBrowser(QWidget):
         for take in self._takes:
             yield take, take.id in self.thumbnails, take.id == self._active
 
+    # --- importing takes (a video dropped on the dock)
+    @staticmethod
+    def _local_files(event: Any) -> list[Path]:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return []
+        return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802
+        if self.segment_id is not None and self._local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802
+        files = self._local_files(event)
+        if self.segment_id is None or not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.import_files(files)
+
+    def import_files(self, files: list[Path]) -> bool:
+        """Import videos as takes of the shown segment (decoded on a thread); False when no
+        segment is shown or the project cannot be written."""
+        if self.segment_id is None:
+            return False
+        if self.project.read_only:
+            self.report("This project is open read-only: takes cannot be imported.")
+            return False
+        for f in files:
+            self.importer.prepare(self.segment_id, f, self.project.media_root / "tmp",
+                                  self.project.sequence.fps)
+        return True
+
+    def _on_import_prepared(self, segment_id: int, prepared: Any, error: str) -> None:
+        from services.take_import import add_import
+
+        if prepared is None:
+            self.report(error)
+            return
+        try:
+            take = add_import(self.project, segment_id, prepared)
+        except ProjectError as exc:
+            prepared.media_file.unlink(missing_ok=True)
+            self.report(f"Cannot import {prepared.source.name}: {exc}")
+            return
+        self.refresh()
+        self.takes_changed.emit()
+        try:
+            request = take_metrics.measure_request_for(self.project, take)
+        except ProjectError as exc:
+            self.report(f"Take {take.id} was imported, but cannot be measured: {exc}")
+            return
+        self.importer.measure(take.id, request)
+
+    def _on_measured(self, take_id: int, metrics: Any, error: str) -> None:
+        if metrics is None:
+            self.report(f"Take {take_id} was imported, but measuring it failed: {error}")
+            return
+        try:
+            TakeMetrics(self.project).write(take_id, metrics, METRICS_VERSION)
+        except ProjectError as exc:
+            self.report(f"Cannot store the metrics of take {take_id}: {exc}")
+            return
+        self.refresh()
+
     def shutdown(self) -> None:
         self.compare_view.pause()
         self.decoder.close()
+        self.importer.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -34,11 +35,26 @@ def _frames(path: Path, rotation: int) -> Iterator[np.ndarray]:
             yield frame_to_array(frame, rotation=rotation)
 
 
-def import_take(project: Project, segment_id: int, file: str | os.PathLike[str]) -> Take:
-    """Add ``file`` as a new take of ``segment_id`` (made active, one undo step). Refuses,
-    with the reason, what is not a readable video; the user's file is only read."""
-    records = GenerationRecords(project)
-    segment = records.segment(segment_id)
+@dataclass(frozen=True)
+class PreparedImport:
+    """A video decoded and written losslessly into the work folder, not yet a take."""
+
+    source: Path
+    media_file: Path
+    frames_hash: str
+    frame_count: int
+    width: int
+    height: int
+    fps: Fraction
+    vfr: bool
+    rotation: int
+
+
+def prepare_import(file: str | os.PathLike[str], work_dir: Path,
+                   fallback_fps: Fraction) -> PreparedImport:
+    """Decode ``file`` and write it as a lossless take file in ``work_dir``: the slow part,
+    touching no project row, so a window runs it on a thread. Refuses, with the reason,
+    what is not a readable video; the user's file is only read."""
     path = Path(os.fspath(file)).expanduser()
     try:
         check_media_path(path)
@@ -54,12 +70,11 @@ def import_take(project: Project, segment_id: int, file: str | os.PathLike[str])
         check_frame_size(info.width, info.height, "the take's frame size")
     except LimitError as exc:
         raise TakeError(str(exc)) from None
-    fps = info.fps if info.fps and info.fps > 0 else project.sequence.fps
-    work = project.media_root / "tmp"
-    work.mkdir(parents=True, exist_ok=True)
-    out = work / f"import-{os.getpid()}-{uuid.uuid4().hex[:12]}.mkv"
+    fps = Fraction(info.fps) if info.fps and info.fps > 0 else Fraction(fallback_fps)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    out = work_dir / f"import-{os.getpid()}-{uuid.uuid4().hex[:12]}.mkv"
     try:
-        written = write_take(_frames(path, info.rotation), Fraction(fps), out)
+        written = write_take(_frames(path, info.rotation), fps, out)
     except ValueError as exc:  # no frames, or frames that change size mid-file
         out.unlink(missing_ok=True)
         raise TakeError(f"Cannot import {path.name} as a take: {exc}.") from None
@@ -67,22 +82,42 @@ def import_take(project: Project, segment_id: int, file: str | os.PathLike[str])
         out.unlink(missing_ok=True)
         raise TakeError(f"Cannot import {path.name} as a take: it does not decode "
                         f"({type(exc).__name__}: {exc}).") from None
-    seq_fps = project.sequence.fps
-    conform = Conform(frame_map="retime", take_frames=written.frame_count,
-                      take_fps=Fraction(fps), segment_frames=segment.duration,
-                      sequence_fps=seq_fps)
+    return PreparedImport(source=path, media_file=written.path,
+                          frames_hash=written.frames_hash, frame_count=written.frame_count,
+                          width=written.width, height=written.height, fps=fps, vfr=info.vfr,
+                          rotation=info.rotation)
+
+
+def add_import(project: Project, segment_id: int, prepared: PreparedImport) -> Take:
+    """The prepared file as a new take of ``segment_id`` (made active, one undo step)."""
+    records = GenerationRecords(project)
+    segment = records.segment(segment_id)
+    conform = Conform(frame_map="retime", take_frames=prepared.frame_count,
+                      take_fps=prepared.fps, segment_frames=segment.duration,
+                      sequence_fps=project.sequence.fps)
+    version = project.conditioning_version(segment_id)
+    source = prepared.source
     recipe = {
-        "imported": True, "backend": "imported", "source": str(path.resolve()),
-        "source_size": path.stat().st_size, "fps": str(Fraction(fps)),
-        "vfr": info.vfr, "rotation": info.rotation, "frame_count": written.frame_count,
-        "width": written.width, "height": written.height,
-        "frames_hash": written.frames_hash,
-        "conditioning_version": project.conditioning_version(segment_id),
+        "imported": True, "backend": "imported", "source": str(source.resolve()),
+        "source_size": source.stat().st_size if source.is_file() else None,
+        "fps": str(prepared.fps), "vfr": prepared.vfr, "rotation": prepared.rotation,
+        "frame_count": prepared.frame_count, "width": prepared.width,
+        "height": prepared.height, "frames_hash": prepared.frames_hash,
+        "conditioning_version": version,
     }
     (take,) = records.add_takes(segment_id, [NewTake(
-        media_file=written.path, frames_hash=written.frames_hash,
-        frame_count=written.frame_count, fps=Fraction(fps), width=written.width,
-        height=written.height, backend="imported", model=path.name, seed=None,
-        recipe=recipe, conform=conform,
-        conditioning_version=recipe["conditioning_version"])])
+        media_file=prepared.media_file, frames_hash=prepared.frames_hash,
+        frame_count=prepared.frame_count, fps=prepared.fps, width=prepared.width,
+        height=prepared.height, backend="imported", model=source.name, seed=None,
+        recipe=recipe, conform=conform, conditioning_version=version)])
     return take
+
+
+def import_take(project: Project, segment_id: int, file: str | os.PathLike[str]) -> Take:
+    """Add ``file`` as a new take of ``segment_id`` (made active, one undo step)."""
+    GenerationRecords(project).segment(segment_id)  # refuse a wrong segment before decoding
+    prepared = prepare_import(file, project.media_root / "tmp", project.sequence.fps)
+    try:
+        return add_import(project, segment_id, prepared)
+    finally:
+        prepared.media_file.unlink(missing_ok=True)  # moved into the store unless it failed

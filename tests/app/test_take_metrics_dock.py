@@ -84,3 +84,38 @@ def test_badges_sorting_look_first_and_flagged_thumbnails(qtbot, project: Projec
         assert (foot == ERROR) == flagged, (row, foot.name())
         assert ("ignored its camera brief" in browser.table.item(row, 0).toolTip()) == (row == 0)
     assert "flickers" in browser.table.item(2, 0).toolTip()
+
+
+def test_a_dropped_video_becomes_a_measured_take(qtbot, project: Project, testdata: Path  # type: ignore[no-untyped-def]
+                                                 ) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    clip = testdata / "video" / "sample_with_vorbis_audio.mkv"
+    if not clip.is_file():
+        pytest.skip(f"{clip} is not in the shared test data")
+    reports: list[str] = []
+    browser = TakesBrowser(lambda: project, report=reports.append)
+    qtbot.addWidget(browser)
+    browser.show_segment(project.sequence.find_item(1))
+    before = [t.id for t in browser.takes()]
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(clip))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    browser.dropEvent(event)
+    qtbot.waitUntil(lambda: len(browser.takes()) == len(before) + 1, timeout=30000)
+    new = browser.takes()[-1]
+    assert new.backend == "imported" and new.recipe["imported"] is True
+    assert browser.active_take == new.id
+    qtbot.waitUntil(lambda: new.id in browser.figures, timeout=60000)
+    assert browser.figures[new.id]["warping_error"]["value"] is not None
+    assert reports == []
+    # Not a video: one message, nothing added.
+    bad = Path(project.path).with_name("notes.txt")
+    bad.write_text("not a video")
+    assert browser.import_files([bad])
+    qtbot.waitUntil(lambda: bool(reports), timeout=30000)
+    assert "notes.txt" in reports[0]
+    assert len(browser.takes()) == len(before) + 1
+    browser.shutdown()
