@@ -4,16 +4,19 @@ no model weights.
 
 Every metric is a ``Metric`` (name, value, unit, direction, detail). The measures:
 
-- ``flicker`` (grey levels per frame, lower is better): the mean over consecutive frames
-  of |median luminance change| after the later frame is warped onto the earlier by dense
-  optical flow (which compensates the global and local motion). A steady shot or a slow
-  fade scores near 0; per-frame brightness jitter scores the jitter's size.
+- ``flicker`` (grey levels per frame, lower is better): for each consecutive frame pair the
+  median luminance change after the later frame is warped onto the earlier by dense
+  optical flow (which compensates the global and local motion); flicker is the mean
+  departure of that change from its local trend (the median over the five pairs around
+  it). A steady shot, a fade or a slow exposure drift scores near 0; per-frame brightness
+  jitter scores about the jitter's size.
 - ``warping_error`` (grey levels, lower is better): consecutive frames warped onto each
   other by dense optical flow (OpenCV DIS) and compared, mean |difference| over the pixels
   the forward and backward flows agree on (occlusions masked); pixels that fail the check
   count at the frame pair's own unwarped difference, so a take whose frames do not follow
   from each other cannot hide behind its mask (Lai et al. 2018, "Learning Blind Video
-  Temporal Consistency"; the consistency check of Sundaram et al. 2010).
+  Temporal Consistency"; the consistency check of Sundaram et al. 2010). The pair's
+  overall brightness change is taken out first (that is ``flicker``).
 - ``occluded_share`` (fraction 0-1, lower is better): the share of pixels masked as
   occluded by the forward-backward check, averaged over frame pairs.
 - ``hard_cuts`` (count, lower is better; 0 unless the brief asked for a cut): frame pairs
@@ -47,7 +50,7 @@ import numpy as np
 
 # Bump when a measure changes: stored figures from another version are recomputed, never
 # mixed with these.
-METRICS_VERSION = "1"
+METRICS_VERSION = "2"
 
 # Flow and histograms are measured at most this wide: 81 frames of 832x480 then take a
 # few seconds on two cores, and the measures barely change at full size.
@@ -175,11 +178,13 @@ def _measure_pairs(work: Sequence[np.ndarray]) -> list[_Pair]:
         ok = (round_trip <= bound) & inside
         la, lb = lumas[i], lumas[i + 1]
         lb_warped = _warp(lb, fwd, grid)
-        plain = np.abs(lb - la)
-        diff = np.where(ok, np.abs(lb_warped - la), plain)
         share_ok = float(np.count_nonzero(ok)) / ok.size
         signed = float(np.median((lb_warped - la)[ok])) if share_ok > 0.01 else \
             float(lb.mean() - la.mean())
+        # The pair's overall brightness change is flicker's to measure, not the warp's: a
+        # fade must not read as frames that do not follow from each other.
+        plain = np.abs(lb - la - signed)
+        diff = np.where(ok, np.abs(lb_warped - la - signed), plain)
         rgb_plain = float(np.mean(np.abs(work[i + 1].astype(np.int16)
                                          - work[i].astype(np.int16))))
         out.append(_Pair(signed, float(diff.mean()), 1.0 - share_ok, rgb_plain))
@@ -187,6 +192,18 @@ def _measure_pairs(work: Sequence[np.ndarray]) -> list[_Pair]:
 
 
 # --- the measures -------------------------------------------------------------------------
+
+
+def _flicker_changes(signed: Sequence[float], radius: int = 2) -> list[float]:
+    """Each pair's motion-compensated brightness change less the local trend (the median
+    of the changes within ``radius`` pairs): a fade or a slow exposure drift changes every
+    pair alike and is not flicker; a brightness that jumps about from frame to frame is."""
+    d = np.asarray(signed, dtype=np.float64)
+    out = []
+    for i, v in enumerate(d):
+        trend = float(np.median(d[max(0, i - radius):i + radius + 1]))
+        out.append(abs(float(v) - trend))
+    return out
 
 
 def _histogram(rgb: np.ndarray) -> np.ndarray:
@@ -317,7 +334,7 @@ def measure(frames: Sequence[np.ndarray], *, camera: Any = None,
     pairs = _measure_pairs(work)
     distances = cut_distances(work)
     cuts = hard_cuts(distances)
-    changes = [abs(p.signed_change) for p in pairs]
+    changes = _flicker_changes([p.signed_change for p in pairs])
     typical = float(np.median([p.plain_diff for p in pairs]))
     out = [
         Metric("flicker", float(np.mean(changes)), "grey levels/frame", "lower",
