@@ -400,7 +400,11 @@ def measure_request(request: Mapping[str, Any]) -> list[dict[str, Any]]:
     media = Path(request["media"])
     if not media.is_file():
         raise ValueError(f"the take's media file is missing: {media}")
-    frames = list(read_take(media))
+    try:
+        frames = list(read_take(media))
+    except Exception as exc:  # a damaged file: a clear reason, not a decoder traceback
+        raise ValueError(f"the take's media does not decode ({type(exc).__name__}: "
+                         f"{exc})") from None
     camera = None if request.get("camera") is None else \
         CameraPath.from_json(request["camera"])
     neighbours = {}

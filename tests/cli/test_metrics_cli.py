@@ -73,6 +73,19 @@ def test_a_missing_take_is_one_clear_line(tmp_path: Path,
     assert "no take 42" in err and "Traceback" not in err
 
 
+def test_a_damaged_take_file_is_one_clear_line(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    p = segment_project(tmp_path)
+    take = _json(capsys, ["generate", str(p), "--segment", "1", "--json"])["takes"][0]
+    media = Path(take["media_path"])
+    media.chmod(0o644)
+    media.write_bytes(media.read_bytes()[:200])  # cut short: the header only
+    capsys.readouterr()
+    assert main(["metrics", str(p), "--take", str(take["id"])]) == 1
+    err = capsys.readouterr().err
+    assert f"Take {take['id']} cannot be measured" in err and "Traceback" not in err
+
+
 def test_a_video_made_elsewhere_is_imported_as_a_measured_take(
         tmp_path: Path, testdata: Path, capsys: pytest.CaptureFixture[str]) -> None:
     clip = testdata / "video" / "sample_with_vorbis_audio.mkv"  # 1 s, 30 fps
