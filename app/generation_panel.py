@@ -47,6 +47,7 @@ def _message(exc: GenerationError) -> str:
 class GenerationPanel(QWidget):
     takes_changed = Signal()  # a take was added or made active: re-render
     edited = Signal()  # the segment's prompt changed (an undoable edit)
+    metrics_ready = Signal(int)  # a take's metrics were stored (measured in the background)
 
     def __init__(self, project: Project, *, report: Callable[[str], None] | None = None,
                  parent: QWidget | None = None) -> None:
@@ -120,7 +121,14 @@ class GenerationPanel(QWidget):
 
     def _runner_for(self, project: Project) -> GenerationRunner:
         # Previz in the worker too: its numpy/PIL work would hold the GIL on the UI thread.
-        return GenerationRunner(project, on_update=self._on_update, previz_in_worker=True)
+        return GenerationRunner(project, on_update=self._on_update, previz_in_worker=True,
+                                on_metrics=self._on_metrics)
+
+    def _on_metrics(self, take_id: int, error: str | None) -> None:
+        if error is not None:
+            self.report(f"Take {take_id} was stored, but {error}")
+        else:
+            self.metrics_ready.emit(take_id)
 
     def load_models(self) -> None:
         """Installed models (HF cache); listing touches only the disk."""

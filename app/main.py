@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
         self.session.on_selection(self.clip_inspector.show_item)
         self.generation_dock.raise_()
         self.takes_browser.takes_changed.connect(self._on_takes_changed)
+        self.generation.metrics_ready.connect(lambda _take: self.takes_browser.refresh())
         self.session.on_selection(self.takes_browser.show_segment)
         self.recovery_notice: QMessageBox | None = None
         # Yes/No questions (a damaged project's backup offer); tests answer them directly.

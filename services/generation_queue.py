@@ -39,6 +39,7 @@ from project_store.generation_records import (
 )
 from project_store.project import Project
 from project_store.references import reference_path
+from services.take_metrics import BackgroundMetrics
 from timeline.conditioning.camera import CameraPath
 from timeline.conform import Conform
 from timeline.model import GeneratedSegment
@@ -127,10 +128,14 @@ def sequence_picture(project: Project, n: int) -> Any:
 class GenerationRunner:
     def __init__(self, project: Project, *, client: WorkerClient | None = None,
                  on_update: Callable[[JobUpdate], None] | None = None,
-                 previz_in_worker: bool = False) -> None:
+                 previz_in_worker: bool = False,
+                 on_metrics: Callable[[int, str | None], None] | None = None,
+                 measure: bool = True) -> None:
         """``previz_in_worker``: run previz in the worker process too (the window: a
         previz frame is tens of ms of numpy and PIL that hold the GIL, which would stall
-        the UI thread); otherwise on a thread here (the CLI: no process to start)."""
+        the UI thread); otherwise on a thread here (the CLI: no process to start).
+        ``measure``: every new take is measured in a measuring process once stored
+        (``services.take_metrics``); ``on_metrics(take_id, error)`` hears when."""
         self.project = project
         self.previz_in_worker = previz_in_worker
         self.records = GenerationRecords(project)
@@ -142,6 +147,7 @@ class GenerationRunner:
         self._stopping = False  # stop() was called: the job is back in the queue
         self._local_cancel = threading.Event()
         self._last_model_key: str | None = None
+        self.metrics = BackgroundMetrics(project, on_metrics) if measure else None
 
     # ------------------------------------------------------------------ queueing
     def queue(self, segment_id: int, request: GenerationRequest) -> list[Job]:
@@ -367,6 +373,8 @@ class GenerationRunner:
         while True:
             queued = [j for j in self.records.jobs(["queued"]) if only is None or j.id in only]
             if not queued:
+                if self.metrics is not None:
+                    await self.metrics.wait()  # the takes' figures are in the file too
                 return done
             job = next((j for j in queued if j.model_key == self._last_model_key), queued[0])
             ran = await self.run_job(job)
@@ -434,6 +442,9 @@ class GenerationRunner:
             raise
         else:
             self.records.finish_job(job.id, [t.id for t in takes], token)
+            if self.metrics is not None:
+                # Measured off this loop while the next job runs.
+                self.metrics.submit(t.id for t in takes)
             final = self.records.job(job.id)
             self._emit(JobUpdate(job.id, JobState.DONE, final.steps_done, final.steps_total,
                                  take_ids=tuple(t.id for t in takes)))
@@ -487,6 +498,9 @@ class GenerationRunner:
 
     async def rerun(self, take: Take) -> RunResult:
         """Make ``take`` again from its row alone (into the work folder, not stored)."""
+        if take.recipe.get("imported") or "spec" not in take.recipe:
+            raise GenerationError(f"take {take.id} was imported, not generated: it has no "
+                                  "recipe to re-run")
         spec = JobSpec.from_json(take.recipe["spec"])
         return await self._execute(-take.id, spec, lambda _s, _t: None)
 
@@ -505,9 +519,14 @@ class GenerationRunner:
             requeued = job_id
             self._emit(JobUpdate(job_id, JobState.QUEUED, 0, self.records.job(job_id).steps_total))
         self.client.terminate()
+        if self.metrics is not None:
+            self.metrics.stop()  # unmeasured takes are measured when next asked for
         return requeued
 
     async def close(self) -> None:
+        if self.metrics is not None:
+            await self.metrics.wait()
+            self.metrics.stop()
         await self.client.close()
 
     def _emit(self, update: JobUpdate) -> None:
