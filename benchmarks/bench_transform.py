@@ -5,9 +5,9 @@ ratios measured in one process (interleaved repeats, medians).
 All three export the same 48 frames at 1920x1080 with the h264 preset (libx264 CRF 18,
 preset medium, yuv420p, BT.709) and no audio:
 
-- plain: one clip, untouched (the encoder gets the decoded frames); by default a moving
-  textured pattern synthesised with PyAV (H.264, BT.709), or ``--source`` (any 1080p clip of
-  at least ``--frames`` frames, e.g. ../shared/testdata/video/sowt-with-video.mov);
+- plain: one clip, untouched (the encoder gets the decoded frames): ``--source``, by default
+  the night-city footage ../shared/testdata/video/sowt-with-video.mov (1080p50 H.264; the
+  sequence takes the clip's rate), else a textured pattern with grain synthesised here;
 - transform: the same clip with keyframes moving it, scaling it 0.8 -> 1.25 and turning it
   -10 -> +12 degrees, eased (every frame a general affine over black);
 - plate: the previz plate, the clip's first frame seen through a dolly-in + orbit camera
@@ -40,9 +40,12 @@ from timeline.conditioning.camera import build_path, parse_stages  # noqa: E402
 from timeline.conditioning.scene import default_plate  # noqa: E402
 from timeline.engine.export import PRESETS, export_sequence  # noqa: E402
 from timeline.engine.sources import MediaFrameSource  # noqa: E402
+from timeline.media.probe import probe  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402
 
-FPS = Fraction(24000, 1001)
+FPS = Fraction(24000, 1001)  # for a synthesised source; a given one sets its own rate
+TESTDATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "video"
+            / "sowt-with-video.mov")
 W, H = 1920, 1080
 TRANSFORM = [
     {"frame": 0, "x": -120.0, "y": 60.0, "scale": 0.8, "rotation": -10.0,
@@ -55,11 +58,12 @@ class PlateSource:
     """A FrameSource showing the previz plate: frame k of ``scene_frames`` for media frame
     k, rendered on demand in order (the exporter asks in order, one frame at a time)."""
 
-    def __init__(self, plate: np.ndarray, frames: int) -> None:
+    def __init__(self, plate: np.ndarray, frames: int, fps: Fraction) -> None:
         path = build_path(parse_stages("dolly-in:0.4,orbit:30"), frames)
+        self._fps = fps
         self._frames: Iterator[np.ndarray] = scene_frames(
             camera=path, poses=None, plate=plate, times=[float(i) for i in range(frames)],
-            fps=float(FPS), width=W, height=H)
+            fps=float(fps), width=W, height=H)
         self._next = 0
         self._last: np.ndarray | None = None
 
@@ -68,7 +72,7 @@ class PlateSource:
 
     def picture(self, asset: int, time: Fraction, size: tuple[int, int], *,
                 proxy: bool = False) -> np.ndarray | None:
-        k = round(time * FPS)
+        k = round(time * self._fps)
         while self._next <= k:
             self._last = next(self._frames)
             self._next += 1
@@ -77,15 +81,19 @@ class PlateSource:
 
 
 def synthesise(path: Path, frames: int) -> None:
-    """A camera-like 1080p H.264 clip: a textured backdrop panning 6 px a frame."""
+    """A camera-like 1080p H.264 clip: a textured backdrop panning 6 px a frame, with grain
+    (a smooth picture would make the encoder, and so the plain export, unrealistically
+    cheap)."""
     backdrop = default_plate(W + 6 * frames, H)
+    rng = np.random.default_rng(3)
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=FPS, options={"crf": "16", "preset": "fast"})
         stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
         cc = stream.codec_context
         cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = 1, 1, 1, 1
         for i in range(frames):
-            rgb = np.ascontiguousarray(backdrop[:, 6 * i:6 * i + W])
+            grain = rng.integers(-12, 13, (H, W, 1), dtype=np.int16)
+            rgb = np.clip(backdrop[:, 6 * i:6 * i + W] + grain, 0, 255).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
                 format="yuv420p", dst_colorspace="ITU709")
             for packet in stream.encode(frame):
@@ -98,19 +106,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--frames", type=int, default=48)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--source", type=Path, default=None)
+    ap.add_argument("--source", type=Path, default=TESTDATA if TESTDATA.is_file() else None)
     args = ap.parse_args()
     frames = args.frames
     keys = [dict(TRANSFORM[0]), dict(TRANSFORM[1], frame=frames - 1)]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         src = args.source
+        if src is not None and not src.is_file():
+            raise SystemExit(f"--source {src}: no such file")
         if src is None:
             src = tmp / "src.mp4"
             synthesise(src, frames + 2)
+        fps = probe(src).fps or FPS
         preset = PRESETS["h264"]
         times: dict[str, list[float]] = {"plain": [], "transform": [], "plate": []}
-        with Project.create(tmp / "t.takeline", SequenceSettings(fps=FPS, width=W,
+        with Project.create(tmp / "t.takeline", SequenceSettings(fps=fps, width=W,
                                                                  height=H)) as p:
             (asset,) = p.import_media([src])
             p.execute({"op": "append", "track": "V1", "asset": asset.id, "source_in": 0,
@@ -128,7 +139,7 @@ def main() -> None:
             for i in range(args.repeat):
                 for name in times:
                     fs = MediaFrameSource(probes, use_proxies=False)
-                    source = PlateSource(plate, frames) if name == "plate" else fs
+                    source = PlateSource(plate, frames, fps) if name == "plate" else fs
                     seq = moved_seq if name == "transform" else plain_seq
                     t0 = time.perf_counter()
                     export_sequence(seq, tmp / f"{name}{i}.mp4", preset, frames=source,
@@ -136,7 +147,8 @@ def main() -> None:
                     times[name].append(time.perf_counter() - t0)
                     fs.close()
         med = {name: statistics.median(v) for name, v in times.items()}
-        print(f"1080p H.264 export, {frames} frames, {args.repeat} interleaved runs, medians")
+        print(f"1080p H.264 export of {src.name} at {fps} fps, {frames} frames, "
+              f"{args.repeat} interleaved runs, medians")
         for name, m in med.items():
             print(f"  {name:<10} {m:7.2f} s  ({frames / m:5.1f} fps, "
                   f"{m / frames * 1e3:6.1f} ms/frame)")
