@@ -163,10 +163,13 @@ def _track_layer(
             mixed = (a[0][..., :3].astype(np.uint16) * (256 - ti)
                      + b[0][..., :3].astype(np.uint16) * ti + 128) >> 8
             return mixed.astype(np.uint8), float(a[1]) * (1 - t) + float(b[1]) * t
-        canvas_a = _flatten(a, size)
-        canvas_b = _flatten(b, size)
-        rgb = canvas_a[0] * (1 - t) + canvas_b[0] * t
-        alpha = canvas_a[1] * (1 - t) + canvas_b[1] * t
+        # Mixed premultiplied, so a partly covering picture (letterboxed, moved) fades
+        # linearly where it does not cover, and its edge colours weigh by their alpha.
+        pre_a, cover_a = _flatten(a, size)
+        pre_b, cover_b = _flatten(b, size)
+        pre = pre_a * (1 - t) + pre_b * t
+        alpha = cover_a * (1 - t) + cover_b * t
+        rgb = np.where(alpha > 0, pre / np.maximum(alpha, 1e-6), 0.0).astype(np.float32)
         return rgb, alpha
     item = track.item_at(n)
     if item is None:
@@ -246,7 +249,8 @@ def decode_size(keys: tuple[TransformKey, ...], place: Placement,
 
 
 def _resized(pic: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``pic`` scaled to ``size`` (bilinear, filtered when shrinking, in C)."""
+    """``pic`` ((h, w) or (h, w, c)) scaled to ``size`` (bilinear, filtered when shrinking,
+    in C)."""
     from PIL import Image
 
     im = Image.fromarray(np.ascontiguousarray(pic))
@@ -278,22 +282,22 @@ def _place(
 
 
 def _flatten(layer: Layer | None, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Full-frame float32 canvases of a layer: colour premultiplied by alpha (h, w, 3) and
+    alpha (h, w, 1)."""
     w, h = size
     if layer is None:
         return np.zeros((h, w, 3), np.float32), np.zeros((h, w, 1), np.float32)
     rgb, alpha = layer
     if isinstance(rgb, Sprite):
-        # Full-frame float canvases, colour un-premultiplied (a dissolve mixes those).
         sh, sw = rgb.rgba.shape[:2]
-        canvas = np.zeros((h, w, 3), np.float32)
+        pre = np.zeros((h, w, 3), np.float32)
         cover = np.zeros((h, w, 1), np.float32)
-        a = rgb.rgba[..., 3:4].astype(np.float32)
         region = (slice(rgb.y, rgb.y + sh), slice(rgb.x, rgb.x + sw))
-        canvas[region] = np.where(a > 0, rgb.rgba[..., :3] / np.maximum(a, 1.0) * 255.0, 0.0)
-        cover[region] = a / 255.0 * float(alpha)
-        return canvas, cover
+        pre[region] = rgb.rgba[..., :3].astype(np.float32) * float(alpha)
+        cover[region] = rgb.rgba[..., 3:4].astype(np.float32) / 255.0 * float(alpha)
+        return pre, cover
     a = np.broadcast_to(np.asarray(alpha, np.float32), (h, w)).reshape(h, w, 1)
-    return rgb.astype(np.float32, copy=False), a
+    return rgb.astype(np.float32, copy=False) * a, a
 
 
 def _is_full_uint8(layer: Layer | None, size: tuple[int, int]) -> bool:
@@ -594,8 +598,131 @@ def plain_cut(sequence: Sequence, n: int, size: tuple[int, int]) -> tuple[int, F
         item = track.item_at(n)
         if item is None:
             continue
-        if (not isinstance(item, Clip) or item.opacity < 1.0 or item.transform
+        if (not isinstance(item, Clip) or item.opacity < 1.0
+                or (item.transform and not _is_identity(
+                    evaluate_transform(item.transform, n - item.start)))
                 or (sequence.settings.width, sequence.settings.height) != size):
             return None
         return item.asset, Fraction(item.source_in + (n - item.start)) / sequence.fps
     return None
+
+
+def _is_identity(key: TransformKey) -> bool:
+    turn = key.rotation % 360.0
+    return (key.x == 0.0 and key.y == 0.0 and key.scale == 1.0 and key.opacity >= 1.0
+            and min(turn, 360.0 - turn) < 1e-9)
+
+
+@dataclass(frozen=True)
+class MovedCut:
+    """Frame n is one transformed clip over the background alone (see ``moved_cut``)."""
+
+    asset: int
+    time: Fraction  # media time of its picture
+    scaled: tuple[int, int]  # the picture's size after the keyframe's scale
+    centre: tuple[float, float]  # where its centre lands in the frame
+    rotation: float  # degrees clockwise
+    opacity: float
+
+
+def moved_cut(sequence: Sequence, n: int, size: tuple[int, int]) -> MovedCut | None:
+    """When frame ``n`` shows exactly one clip with a keyframed transform over the
+    background, nothing beneath it and outside any dissolve: where its picture goes,
+    assuming that picture fills the frame unscaled (export checks the decoded size). Export
+    then moves the decoded YCbCr planes themselves (``warp_yuv420``), with no RGB round
+    trip, the way ``plain_cut`` passes untouched frames on."""
+    video = sorted(sequence.video_tracks, key=lambda t: t.info.index, reverse=True)
+    solo = [t for t in video if t.info.solo]
+    found: Clip | None = None
+    for track in (solo or video):
+        if track.info.hidden:
+            continue
+        if _dissolve_at(sequence, track, n) is not None:
+            return None
+        item = track.item_at(n)
+        if item is None:
+            continue
+        if found is not None or not isinstance(item, Clip) or not item.transform:
+            return None  # something under the moved clip, or not a moved clip on top
+        found = item
+    if found is None or (sequence.settings.width, sequence.settings.height) != size:
+        return None
+    key = evaluate_transform(found.transform, n - found.start)
+    opacity = min(1.0, float(found.opacity) * key.opacity)
+    if opacity <= 0.0:
+        return None
+    w = min(8192, max(2, round(size[0] * key.scale / 2) * 2))
+    h = min(8192, max(2, round(size[1] * key.scale / 2) * 2))
+    return MovedCut(found.asset, Fraction(found.source_in + (n - found.start)) / sequence.fps,
+                    (w, h), (size[0] / 2 + key.x, size[1] / 2 + key.y), key.rotation,
+                    opacity)
+
+
+def warp_yuv420(planes: tuple[np.ndarray, np.ndarray, np.ndarray], cut: MovedCut,
+                background: tuple[int, int, int] = (16, 128, 128)
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, Cb, Cr planes (4:2:0) of a frame-filling picture placed as ``cut`` says over
+    a flat ``background`` (limited-range black by default), each plane on its own grid
+    (chroma at half size: half the offsets, the same turn). The same steps as the RGB
+    ``_warp``, so it matches the RGB path within rounding; blending with the background at
+    the edges in YCbCr equals blending in RGB, the conversion being affine."""
+    out = []
+    for plane, fill, f in zip(planes, background, (1, 2, 2), strict=True):
+        scaled = (cut.scaled[0] // f, cut.scaled[1] // f)
+        centre = (cut.centre[0] / f, cut.centre[1] / f)
+        size = (plane.shape[1], plane.shape[0])
+        moved = _warp_plane(plane, scaled, centre, cut.rotation, size, fill)
+        if cut.opacity < 1.0:
+            from PIL import Image
+
+            lut = [round(fill + (v - fill) * cut.opacity) for v in range(256)]
+            moved = np.asarray(Image.fromarray(np.ascontiguousarray(moved)).point(lut))
+        out.append(moved)
+    return out[0], out[1], out[2]
+
+
+def _warp_plane(plane: np.ndarray, scaled: tuple[int, int], centre: tuple[float, float],
+                rotation: float, size: tuple[int, int], fill: int) -> np.ndarray:
+    """One 8-bit plane through ``_warp``'s steps, over ``fill``, as a full plane."""
+    from PIL import Image
+
+    out_w, out_h = size
+    turn = rotation % 360.0
+    if min(turn, 360.0 - turn) < 1e-9:
+        left, top = centre[0] - scaled[0] / 2, centre[1] - scaled[1] / 2
+        if (plane.shape[1], plane.shape[0]) != scaled:
+            part, left, top = _visible_part(plane, scaled, left, top, size)
+            if part is None:
+                return np.full((out_h, out_w), fill, np.uint8)
+            plane = part
+        ph, pw = plane.shape
+        if abs(left - round(left)) < 1e-6 and abs(top - round(top)) < 1e-6:
+            lx, ty = round(left), round(top)
+            if (lx, ty, pw, ph) == (0, 0, out_w, out_h):
+                return plane
+            canvas = np.full((out_h, out_w), fill, np.uint8)
+            x0, y0 = max(0, lx), max(0, ty)
+            x1, y1 = min(out_w, lx + pw), min(out_h, ty + ph)
+            if x1 > x0 and y1 > y0:
+                canvas[y0:y1, x0:x1] = plane[y0 - ty:y1 - ty, x0 - lx:x1 - lx]
+            return canvas
+        coeffs = (1.0, 0.0, 1 - left, 0.0, 1.0, 1 - top)
+    else:
+        if (plane.shape[1], plane.shape[0]) != scaled:
+            plane = _resized(plane, scaled)
+        ph, pw = plane.shape
+        theta = np.deg2rad(rotation)
+        cos, sin = float(np.cos(theta)), float(np.sin(theta))
+        dx, dy = -centre[0], -centre[1]
+        coeffs = (cos, sin, cos * dx + sin * dy + pw / 2 + 1,
+                  -sin, cos, -sin * dx + cos * dy + ph / 2 + 1)
+    padded = np.empty((ph + 2, pw + 2), np.uint8)
+    padded[0] = padded[-1] = fill
+    padded[:, 0] = padded[:, -1] = fill
+    padded[1:-1, 1:-1] = plane
+    im = Image.frombuffer("L", (pw + 2, ph + 2), padded, "raw", "L", 0, 1)
+    # A sub-pixel move is the same transform with no turn (Pillow's affine fast enough on
+    # one byte a pixel); outside the padded picture is the background.
+    moved = im.transform(size, Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR,
+                         fillcolor=fill)
+    return np.asarray(moved)

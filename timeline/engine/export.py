@@ -23,7 +23,14 @@ from typing import Any
 import av
 import numpy as np
 
-from timeline.engine.compositor import FrameSource, plain_cut, render_frame
+from timeline.engine.compositor import (
+    FrameSource,
+    MovedCut,
+    moved_cut,
+    plain_cut,
+    render_frame,
+    warp_yuv420,
+)
 from timeline.engine.mixer import AudioSource, mix_audio
 from timeline.limits import LimitError, check_render_size
 from timeline.model import GeneratedSegment, Sequence
@@ -387,6 +394,18 @@ def _to_video_frame(picture: np.ndarray, preset: Preset) -> av.VideoFrame:
     return frame.reformat(format=fmt, dst_colorspace="ITU709")
 
 
+def _moved_frame(frame: av.VideoFrame, cut: MovedCut) -> av.VideoFrame:
+    """A decoded yuv420p frame with its picture moved as ``cut`` says, over black."""
+    w, h = frame.width, frame.height
+    packed = frame.to_ndarray()  # (h * 3 / 2, w): Y, then Cb and Cr rows packed in pairs
+    y = packed[:h]
+    cb = packed[h:h + h // 4].reshape(h // 2, w // 2)
+    cr = packed[h + h // 4:].reshape(h // 2, w // 2)
+    planes = warp_yuv420((y, cb, cr), cut)
+    out = np.concatenate([p.reshape(-1) for p in planes]).reshape(h * 3 // 2, w)
+    return av.VideoFrame.from_ndarray(out, format="yuv420p")
+
+
 def _export_file(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSource,
                  audio: AudioSource | None, first: int, end: int, size: tuple[int, int],
                  progress: ProgressFn | None, cancelled: CancelledFn | None,
@@ -434,6 +453,14 @@ def _export_file(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSou
                 frame = raw(cut[0], cut[1], size, preset.pix_fmt)
                 if frame is not None:
                     return frame
+            # One moved clip over black: its decoded planes are moved in YCbCr, the same
+            # steps as the RGB compositor but without the conversions there and back.
+            moved = (moved_cut(sequence, n, size)
+                     if raw is not None and preset.pix_fmt == "yuv420p" else None)
+            if moved is not None:
+                frame = raw(moved.asset, moved.time, size, "yuv420p")
+                if frame is not None:
+                    return _moved_frame(frame, moved)
             picture = render_frame(sequence, n, frames, size=size, alpha=_needs_alpha(preset))
             return _to_video_frame(picture, preset)
 
