@@ -234,7 +234,6 @@ class Calls:
                 return _orig(im, *a, **kw)
 
             monkeypatch.setattr(Image.Image, name, spy)
-        monkeypatch.setattr(comp, "warp_reference", None, raising=False)
 
 
 def test_each_case_takes_its_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -619,6 +619,7 @@ class MovedCut:
 
     asset: int
     time: Fraction  # media time of its picture
+    size: tuple[int, int]  # the frame's
     scaled: tuple[int, int]  # the picture's size after the keyframe's scale
     centre: tuple[float, float]  # where its centre lands in the frame
     rotation: float  # degrees clockwise
@@ -654,24 +655,28 @@ def moved_cut(sequence: Sequence, n: int, size: tuple[int, int]) -> MovedCut | N
     w = min(8192, max(2, round(size[0] * key.scale / 2) * 2))
     h = min(8192, max(2, round(size[1] * key.scale / 2) * 2))
     return MovedCut(found.asset, Fraction(found.source_in + (n - found.start)) / sequence.fps,
-                    (w, h), (size[0] / 2 + key.x, size[1] / 2 + key.y), key.rotation,
+                    size, (w, h), (size[0] / 2 + key.x, size[1] / 2 + key.y), key.rotation,
                     opacity)
 
 
 def warp_yuv420(planes: tuple[np.ndarray, np.ndarray, np.ndarray], cut: MovedCut,
-                background: tuple[int, int, int] = (16, 128, 128)
+                background: tuple[int, int, int] = (16, 128, 128), *,
+                size: tuple[int, int] | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The Y, Cb, Cr planes (4:2:0) of a frame-filling picture placed as ``cut`` says over
-    a flat ``background`` (limited-range black by default), each plane on its own grid
-    (chroma at half size: half the offsets, the same turn). The same steps as the RGB
-    ``_warp``, so it matches the RGB path within rounding; blending with the background at
-    the edges in YCbCr equals blending in RGB, the conversion being affine."""
+    """The Y, Cb, Cr planes (4:2:0) of a frame-filling picture (or of that picture already
+    scaled to ``cut.scaled``) placed as ``cut`` says over a flat ``background``
+    (limited-range black by default), on a frame of ``size`` (default: the planes' own),
+    each plane on its own grid (chroma at half size: half the offsets, the same turn). The
+    same steps as the RGB ``_warp``, so it matches the RGB path within rounding; blending
+    with the background at the edges in YCbCr equals blending in RGB, the conversion being
+    affine."""
     out = []
+    frame = size or (planes[0].shape[1], planes[0].shape[0])
     for plane, fill, f in zip(planes, background, (1, 2, 2), strict=True):
         scaled = (cut.scaled[0] // f, cut.scaled[1] // f)
         centre = (cut.centre[0] / f, cut.centre[1] / f)
-        size = (plane.shape[1], plane.shape[0])
-        moved = _warp_plane(plane, scaled, centre, cut.rotation, size, fill)
+        moved = _warp_plane(plane, scaled, centre, cut.rotation, (frame[0] // f,
+                                                                   frame[1] // f), fill)
         if cut.opacity < 1.0:
             from PIL import Image
 
@@ -706,23 +711,36 @@ def _warp_plane(plane: np.ndarray, scaled: tuple[int, int], centre: tuple[float,
             if x1 > x0 and y1 > y0:
                 canvas[y0:y1, x0:x1] = plane[y0 - ty:y1 - ty, x0 - lx:x1 - lx]
             return canvas
-        coeffs = (1.0, 0.0, 1 - left, 0.0, 1.0, 1 - top)
+        cos, sin = 1.0, 0.0
     else:
         if (plane.shape[1], plane.shape[0]) != scaled:
             plane = _resized(plane, scaled)
         ph, pw = plane.shape
         theta = np.deg2rad(rotation)
         cos, sin = float(np.cos(theta)), float(np.sin(theta))
-        dx, dy = -centre[0], -centre[1]
-        coeffs = (cos, sin, cos * dx + sin * dy + pw / 2 + 1,
-                  -sin, cos, -sin * dx + cos * dy + ph / 2 + 1)
+    # Only the turned picture's bounding box is sampled; the rest is background.
+    ext_x = abs(pw / 2 * cos) + abs(ph / 2 * sin) + 1
+    ext_y = abs(pw / 2 * sin) + abs(ph / 2 * cos) + 1
+    x0 = max(0, int(np.floor(centre[0] - ext_x)))
+    x1 = min(out_w, int(np.ceil(centre[0] + ext_x)))
+    y0 = max(0, int(np.floor(centre[1] - ext_y)))
+    y1 = min(out_h, int(np.ceil(centre[1] + ext_y)))
+    if x1 <= x0 or y1 <= y0:
+        return np.full((out_h, out_w), fill, np.uint8)
+    dx, dy = x0 - centre[0], y0 - centre[1]
+    coeffs = (cos, sin, cos * dx + sin * dy + pw / 2 + 1,
+              -sin, cos, -sin * dx + cos * dy + ph / 2 + 1)
     padded = np.empty((ph + 2, pw + 2), np.uint8)
     padded[0] = padded[-1] = fill
     padded[:, 0] = padded[:, -1] = fill
     padded[1:-1, 1:-1] = plane
     im = Image.frombuffer("L", (pw + 2, ph + 2), padded, "raw", "L", 0, 1)
-    # A sub-pixel move is the same transform with no turn (Pillow's affine fast enough on
-    # one byte a pixel); outside the padded picture is the background.
-    moved = im.transform(size, Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR,
-                         fillcolor=fill)
-    return np.asarray(moved)
+    # A sub-pixel move is the same transform with no turn (Pillow's affine is fast enough
+    # on one byte a pixel); outside the padded picture is the background.
+    moved = im.transform((x1 - x0, y1 - y0), Image.Transform.AFFINE, coeffs,
+                         Image.Resampling.BILINEAR, fillcolor=fill)
+    if (x0, y0, x1, y1) == (0, 0, out_w, out_h):
+        return np.asarray(moved)
+    canvas = np.full((out_h, out_w), fill, np.uint8)
+    canvas[y0:y1, x0:x1] = np.asarray(moved)
+    return canvas

@@ -395,15 +395,26 @@ def _to_video_frame(picture: np.ndarray, preset: Preset) -> av.VideoFrame:
 
 
 def _moved_frame(frame: av.VideoFrame, cut: MovedCut) -> av.VideoFrame:
-    """A decoded yuv420p frame with its picture moved as ``cut`` says, over black."""
-    w, h = frame.width, frame.height
-    packed = frame.to_ndarray()  # (h * 3 / 2, w): Y, then Cb and Cr rows packed in pairs
-    y = packed[:h]
-    cb = packed[h:h + h // 4].reshape(h // 2, w // 2)
-    cr = packed[h + h // 4:].reshape(h // 2, w // 2)
-    planes = warp_yuv420((y, cb, cr), cut)
-    out = np.concatenate([p.reshape(-1) for p in planes]).reshape(h * 3 // 2, w)
-    return av.VideoFrame.from_ndarray(out, format="yuv420p")
+    """A decoded yuv420p frame with its picture moved as ``cut`` says, over black. The
+    scale is libswscale's (bilinear, filtered when shrinking, as the decoder's scaler gave
+    the RGB path before), the move and turn ``warp_yuv420``'s."""
+    if (frame.width, frame.height) != cut.scaled:
+        frame = frame.reformat(width=cut.scaled[0], height=cut.scaled[1], format="yuv420p",
+                               interpolation="BILINEAR")
+    planes = tuple(_plane_view(frame, i) for i in range(3))
+    moved = warp_yuv420(planes, cut, size=cut.size)  # type: ignore[arg-type]
+    out = av.VideoFrame(cut.size[0], cut.size[1], "yuv420p")
+    for i, plane in enumerate(moved):
+        _plane_view(out, i)[...] = plane
+    return out
+
+
+def _plane_view(frame: av.VideoFrame, i: int) -> np.ndarray:
+    """Plane ``i`` of a frame as an (h, w) uint8 array sharing its memory (rows padded to
+    the plane's line size are cut off)."""
+    plane = frame.planes[i]
+    rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, :plane.width]
 
 
 def _export_file(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSource,
