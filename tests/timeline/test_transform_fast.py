@@ -226,11 +226,13 @@ def test_a_real_photo(monkeypatch: pytest.MonkeyPatch, testdata: Path) -> None:
 class Calls:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.names: list[str] = []
+        self.sizes: list[tuple[int, int]] = []
         for name in ("transform", "resize"):
             original = getattr(Image.Image, name)
 
             def spy(im, *a, _name=name, _orig=original, **kw):  # type: ignore[no-untyped-def]
                 self.names.append(_name)
+                self.sizes.append(tuple(a[0]))
                 return _orig(im, *a, **kw)
 
             monkeypatch.setattr(Image.Image, name, spy)
@@ -262,6 +264,13 @@ def test_each_case_takes_its_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     # A scaled turn: resize, then one transform.
     render([0, 0, 0, 0.8, 33])
     assert calls.names == ["resize", "transform"]
+    # A zoom into a turned picture scales only the part that shows (the whole would be
+    # 400x226 here), and the frame, covered, needs no alpha.
+    calls.sizes.clear()
+    render([0, 0, 0, 2.5, 20])
+    assert calls.names == ["resize", "transform"]
+    assert calls.sizes[0][0] * calls.sizes[0][1] < 0.5 * 400 * 226
+    assert calls.sizes[1] == (160, 90)
 
 
 def test_keyframed_scale_decodes_at_one_size() -> None:

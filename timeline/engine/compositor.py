@@ -435,13 +435,10 @@ def _warp(pic: np.ndarray, scaled: tuple[int, int], centre: tuple[float, float],
         if abs(left - round(left)) < 1e-6 and abs(top - round(top)) < 1e-6:
             return _shifted(pic, round(left), round(top), size, opacity)
         return _subpixel(pic, left, top, size, opacity)
-    if (pic.shape[1], pic.shape[0]) != scaled:
-        pic = _resized(pic, scaled)
     out_w, out_h = size
-    ph, pw = pic.shape[:2]
     theta = np.deg2rad(rotation)
     cos, sin = float(np.cos(theta)), float(np.sin(theta))
-    half_w, half_h = pw / 2, ph / 2
+    half_w, half_h = scaled[0] / 2, scaled[1] / 2
     ext_x = abs(half_w * cos) + abs(half_h * sin) + 1
     ext_y = abs(half_w * sin) + abs(half_h * cos) + 1
     x0 = max(0, int(np.floor(centre[0] - ext_x)))
@@ -453,11 +450,28 @@ def _warp(pic: np.ndarray, scaled: tuple[int, int], centre: tuple[float, float],
     from PIL import Image
 
     # Output pixel (i, j) of the box, centre (x0 + i + .5, y0 + j + .5) in the frame, comes
-    # from the inverse turn of its offset from ``centre``, in the padded picture's continuous
+    # from the inverse turn of its offset from ``centre``, in the scaled picture's continuous
     # coordinates (Pillow's convention: pixel k spans [k, k + 1]).
     dx, dy = x0 - centre[0], y0 - centre[1]
-    coeffs = (cos, sin, cos * dx + sin * dy + half_w + 1,
-              -sin, cos, -sin * dx + cos * dy + half_h + 1)
+    u0, v0 = cos * dx + sin * dy + half_w, -sin * dx + cos * dy + half_h
+    # Scale only the part of the picture the box can see (a zoom-in shows a fraction), two
+    # pixels beyond it so the crop's own edges are never sampled.
+    bw, bh = x1 - x0, y1 - y0
+    us = [u0 + cos * x + sin * y for x, y in ((0, 0), (bw, 0), (0, bh), (bw, bh))]
+    vs = [v0 - sin * x + cos * y for x, y in ((0, 0), (bw, 0), (0, bh), (bw, bh))]
+    ax, bx = max(0, int(np.floor(min(us))) - 2), min(scaled[0], int(np.ceil(max(us))) + 2)
+    ay, by = max(0, int(np.floor(min(vs))) - 2), min(scaled[1], int(np.ceil(max(vs))) + 2)
+    if bx <= ax or by <= ay:
+        return None
+    if (pic.shape[1], pic.shape[0]) == scaled:
+        pic = pic[ay:by, ax:bx]
+    else:
+        kx, ky = pic.shape[1] / scaled[0], pic.shape[0] / scaled[1]
+        im = Image.fromarray(np.ascontiguousarray(pic))
+        pic = np.asarray(im.resize((bx - ax, by - ay), Image.Resampling.BILINEAR,
+                                   box=(ax * kx, ay * ky, bx * kx, by * ky)))
+    ph, pw = pic.shape[:2]
+    coeffs = (cos, sin, u0 - ax + 1, -sin, cos, v0 - ay + 1)
     if pic.shape[2] == 3 and (x0, y0, x1, y1) == (0, 0, out_w, out_h) and _covers(
             pic.shape, coeffs, size):
         # Every frame pixel lies a pixel or more inside the turned picture (a zoom-in):
