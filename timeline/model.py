@@ -44,6 +44,9 @@ class Item:
     start: int
     duration: int
     source_in: int = 0
+    # A disabled item stays on its track (and in edits) but is not shown, played or
+    # exported (Shift+E, as in Premiere and Resolve).
+    enabled: bool = True
 
     kind = "item"
 
@@ -111,6 +114,10 @@ class Clip(Item):
     # NAME and reel, an FCP clip name); empty: the asset's file name, no reel.
     name: str = ""
     reel: str = ""
+    # Linked clips (a video file's picture and its sound) share one link id, given by the
+    # edit that linked them; they move, trim, split and delete together unless an edit is
+    # asked to act on one ``alone``. None: not linked.
+    link: int | None = None
 
     kind = "clip"
 
@@ -437,6 +444,15 @@ class Sequence:
 
     def find_item(self, item_id: int) -> Item | None:
         return self._items_by_id.get(item_id)
+
+    def linked(self, item: Item) -> list[Clip]:
+        """The other clips linked to ``item`` (none when it is not linked). A scan: links
+        are asked about once per edit or click, and a scan cannot go stale."""
+        link = getattr(item, "link", None)
+        if link is None:
+            return []
+        return [i for i in self._items_by_id.values()
+                if isinstance(i, Clip) and i.link == link and i.id != item.id]
 
     def track(self, name: str) -> Track:
         try:
