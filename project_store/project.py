@@ -307,12 +307,13 @@ class Project:
         seq = Sequence(settings)
         seq.in_point, seq.out_point = row.in_point, row.out_point
         for t in c.execute(
-            text("SELECT name, kind, idx, muted, solo, locked, hidden FROM tracks "
+            text("SELECT name, kind, idx, muted, solo, locked, hidden, label FROM tracks "
                  "WHERE sequence_id = :s ORDER BY kind != 'video', idx"),
             {"s": self.sequence_id},
         ):
             info = TrackInfo(name=t.name, kind=t.kind, index=t.idx, muted=bool(t.muted),
-                             solo=bool(t.solo), locked=bool(t.locked), hidden=bool(t.hidden))
+                             solo=bool(t.solo), locked=bool(t.locked), hidden=bool(t.hidden),
+                             label=t.label or "")
             seq.tracks[t.name] = Track(info)
         # Rows arrive sorted by (track, start), so each Track._add is an append.
         for r in c.execute(
@@ -917,10 +918,10 @@ def _item_row(item: Item, s: int) -> dict[str, Any]:
 
 def _write_track(c: Connection, s: int, info: TrackInfo) -> None:
     c.execute(
-        text("INSERT INTO tracks(sequence_id, name, kind, idx, muted, solo, locked, hidden) "
-             "VALUES (:s, :n, :k, :i, :m, :so, :l, :h)"),
+        text("INSERT INTO tracks(sequence_id, name, kind, idx, muted, solo, locked, hidden, "
+             "label) VALUES (:s, :n, :k, :i, :m, :so, :l, :h, :lb)"),
         {"s": s, "n": info.name, "k": info.kind, "i": info.index, "m": info.muted,
-         "so": info.solo, "l": info.locked, "h": info.hidden},
+         "so": info.solo, "l": info.locked, "h": info.hidden, "lb": info.label or None},
     )
 
 

@@ -231,6 +231,12 @@ class TrackInfo:
     solo: bool = False
     locked: bool = False
     hidden: bool = False
+    # What the headers show ("Dialogue"); empty: the name. Edits address tracks by name.
+    label: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.name
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
