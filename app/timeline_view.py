@@ -17,8 +17,11 @@ off with Shift+S. How far a drag may go and what it snaps to are the model's ans
 
 * Selection tool (A):
     - drag a clip's body: ``move`` (in time, and to another track of the same kind);
-    - drag within ``EDGE_PX`` of its left/right edge: ``trim`` in/out; with Alt held at the
-      press, a ripple trim (what follows on the track moves with the edge);
+    - drag within ``EDGE_PX`` of its left/right edge: ``trim`` in/out (its linked clips'
+      edges too); with Ctrl held at the press, a ripple trim (what follows on the track
+      moves with the edge); with Alt, the clip alone without its linked sound or picture
+      (a J or L cut, as Premiere's Alt);
+    - a click selects a clip with its linked clips; Alt+click or Alt+drag takes one alone;
     - Shift + drag at a cut between two adjacent items: ``roll`` the cut;
     - Ctrl+Alt + drag on the body: ``slip`` (the media moves with the mouse, so dragging
       right shows earlier source frames);
@@ -74,12 +77,14 @@ from app.theme import (
     CLIP_GENERATED,
     CLIP_STILL,
     CLIP_VIDEO,
+    DISABLED_VEIL,
     GHOST_EDGE,
     GHOST_FILL,
     GHOST_REFUSED,
     IN_OUT_BAR,
     LABEL_BACKDROP,
     LABEL_FILL,
+    LINK_MARK,
     OVERLAY_EDGE,
     PLAYHEAD,
     RANGE_FILL,
@@ -409,19 +414,20 @@ class TimelineView(QWidget):
             self.drag = _Drag("slip", pos.x(), pos.y(), frame, item=body, track=row)
         elif edge is not None:
             item, side = edge
-            self._select(item)
+            self._select(item, alone=alt)
             self.drag = _Drag("trim", pos.x(), pos.y(), frame, item=item, side=side,
-                              ripple=alt, track=row, targets=self._targets((item.id,)))
+                              ripple=ctrl, alone=alt, track=row,
+                              targets=self._targets((item.id,)))
         elif body is not None and (ctrl or shift):
             self._toggle(body)
             return
         elif body is not None:
-            group = body.id in self.selection and len(self.selection) > 1
+            group = body.id in self.selection and len(self.selection) > 1 and not alt
             if not group:
-                self._select(body)
-            moving = self.selected_items() if group else [body]
+                self._select(body, alone=alt)
+            moving = self.selected_items() if group or len(self.selection) > 1 else [body]
             self.drag = _Drag("move", pos.x(), pos.y(), frame, item=body, track=row,
-                              dest=row, group=tuple(moving),
+                              dest=row, group=tuple(moving), alone=alt,
                               targets=self._targets(tuple(i.id for i in moving)))
         else:
             self.drag = _Drag("range", pos.x(), pos.y(), frame, track=row,
@@ -437,9 +443,12 @@ class TimelineView(QWidget):
                 return m
         return None
 
-    def _select(self, item: Item | None) -> None:
+    def _select(self, item: Item | None, alone: bool = False) -> None:
+        """Select ``item`` and (unless ``alone``) the clips linked to it, as NLEs do."""
         new = item.id if item is not None else None
         self.selection = {new} if new is not None else set()
+        if item is not None and not alone:
+            self.selection.update(i.id for i in self._sequence().linked(item))
         self._emit_selected(new)
 
     @property
@@ -454,12 +463,13 @@ class TimelineView(QWidget):
 
     def _toggle(self, item: Item) -> None:
         """Ctrl/Shift-click: add the item to the selection, or take it out."""
+        group = {item.id, *(i.id for i in self._sequence().linked(item))}
         if item.id in self.selection:
-            self.selection.discard(item.id)
-            new = max(self.selection, default=None) if item.id == self._selected else \
+            self.selection -= group
+            new = max(self.selection, default=None) if self._selected in group else \
                 self._selected
         else:
-            self.selection.add(item.id)
+            self.selection |= group
             new = item.id
         self._emit_selected(new)
 
@@ -625,12 +635,12 @@ class TimelineView(QWidget):
             if drag.delta == 0 and drag.dest == item.track:
                 return
             self._commit({"op": "move", "item": item.id, "track": drag.dest,
-                          "at": item.start + drag.delta})
+                          "at": item.start + drag.delta, "alone": drag.alone})
         elif drag.delta == 0:
             return
         elif drag.mode == "trim":
             self._commit({"op": "trim", "item": item.id, "side": drag.side,
-                          "delta": drag.delta, "ripple": drag.ripple})
+                          "delta": drag.delta, "ripple": drag.ripple, "alone": drag.alone})
         elif drag.mode == "roll":
             self._commit({"op": "roll", "track": item.track, "at": item.end,
                           "delta": drag.delta})
@@ -763,7 +773,7 @@ class TimelineView(QWidget):
             p.fillRect(header.adjusted(0, 1, 0, -1), TRACK_HEADER)
             p.setPen(TEXT_HEADER)
             p.drawText(header.adjusted(6, 2, -4, -rect.height() / 2),
-                       Qt.AlignmentFlag.AlignVCenter, name)
+                       Qt.AlignmentFlag.AlignVCenter, track.info.shown)
             self._paint_switches(p, track.info, rect)
             if self.targets is not None:
                 self.targets.paint(p, name, rect)
@@ -976,6 +986,12 @@ class TimelineView(QWidget):
         p.setPen(QPen(SELECTION if chosen else colour.lighter(140), 2 if chosen else 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(box)
+        if not item.enabled:  # drawn dimmed: still there, not shown or heard
+            p.fillRect(box, DISABLED_VEIL)
+            label = f"{label} (disabled)"
+        if getattr(item, "link", None) is not None:
+            # Linked to its sound or picture: a bar along the bottom edge.
+            p.fillRect(QRectF(box.left() + 1, box.bottom() - 3, box.width() - 2, 2), LINK_MARK)
         p.setPen(TEXT)
         text_box = box.adjusted(4, 2, -2, -2)
         if media:
@@ -1131,6 +1147,7 @@ class _Drag:
     other: Item | None = None  # a roll's incoming item
     side: str | None = None  # trim: "in" | "out"
     ripple: bool = False
+    alone: bool = False  # Alt at the press: the clip without its linked clips
     track: str | None = None  # the track pressed on
     dest: str | None = None  # move: the track it would land on
     group: tuple[Item, ...] = ()  # move: every item moving with ``item`` (it included)

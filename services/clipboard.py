@@ -76,7 +76,7 @@ class Clipboard:
         """Copy ``items`` and return the edit that lifts them (one undo step)."""
         count = self.copy(items)
         return {"op": "group", "label": f"Cut {count} item{'s' if count != 1 else ''}",
-                "steps": [{"op": "lift", "item": i.id}
+                "steps": [{"op": "lift", "item": i.id, "alone": True}  # linked: selected
                           for i in sorted(items, key=lambda i: i.start, reverse=True)]}
 
     def paste_edit(self, seq: Sequence, at: int, selected_track: str | None,

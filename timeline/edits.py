@@ -859,6 +859,40 @@ def op_add_track(s: EditSession, media: dict[int, MediaInfo], *, kind: TrackKind
     s._do(TrackOp(None, TrackInfo(name=f"{prefix}{index}", kind=kind, index=index)))
 
 
+def op_rename_track(s: EditSession, media: dict[int, MediaInfo], *, track: str,
+                    label: str) -> None:
+    """Give a track its own name in the headers ("Dialogue"); empty: back to V1 / A1.
+    Edits keep addressing it as V1 / A1."""
+    t = s.seq.track(track)
+    label = label.strip()
+    if len(label) > 100 or any(ch in label for ch in "\n\r\t"):
+        raise EditError("A track name is one line of at most 100 characters")
+    s._do(TrackOp(t.info, replace(t.info, label=label)))
+    s.label = f"Rename Track {track} to {label or track}"
+
+
+def op_delete_track(s: EditSession, media: dict[int, MediaInfo], *, track: str) -> None:
+    """Delete a track and everything on it; a clip linked to one of them alone is
+    unlinked."""
+    t = s.seq.track(track)
+    if t.info.locked:
+        raise EditError(f"Track {track} is locked; unlock it first")
+    if sum(1 for other in s.seq.tracks.values() if other.kind == t.kind) == 1:
+        raise EditError(f"{track} is the only {t.kind} track; a sequence keeps one")
+    for tr in list(t.transitions.values()):
+        s._do(TransitionOp(tr, None))
+    gone = t.items
+    for item in gone:
+        s.remove(item)
+    for item in gone:
+        rest = [p for p in s.seq.linked(item) if p.track != track]
+        if len(rest) == 1:
+            s.update(rest[0], link=None)
+    s._do(TrackOp(t.info, None))
+    s.label = f"Delete Track {t.info.shown}" + (
+        f" and {len(gone)} item{'s' if len(gone) > 1 else ''}" if gone else "")
+
+
 def op_set_track(s: EditSession, media: dict[int, MediaInfo], *, track: str,
                  **switches: bool) -> None:
     t = s.seq.track(track)
@@ -1131,6 +1165,8 @@ _REGISTRY: tuple[tuple[str, str, typing.Callable[..., Any]], ...] = (
     ("remove_transition", "Remove Dissolve", op_remove_transition),
     ("add_track", "Add Track", op_add_track),
     ("set_track", "Track Switch", op_set_track),
+    ("rename_track", "Rename Track", op_rename_track),
+    ("delete_track", "Delete Track", op_delete_track),
     ("insert_edit", "Insert Edit", op_insert_edit),
     ("overwrite_edit", "Overwrite Edit", op_overwrite_edit),
     ("replace_edit", "Replace Edit", op_replace_edit),
@@ -1253,7 +1289,8 @@ def run_operation(seq: Sequence, ids: IdSource, media: dict[int, MediaInfo],
         label = params.get("label") if name == "group" else session.label
         change = Change(label or LABELS[name], tuple(session.ops), {"op": name, **params})
         if name != "set_track":
-            locked = [t for t in _tracks_touched(change) if seq.tracks[t].info.locked]
+            locked = [t for t in _tracks_touched(change)
+                      if t in seq.tracks and seq.tracks[t].info.locked]
             if locked:
                 raise EditError(f"Track {', '.join(sorted(locked))} is locked; unlock it first")
     except Exception:

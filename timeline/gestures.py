@@ -269,8 +269,9 @@ def group_move_steps(group: Iterable[Item], names: list[str], offset: int,
         index = names.index(i.track) if i.track in names else 0
         return -index * up, -i.start * later
 
+    # Each moves alone: the selection holds the linked clips that are to move with it.
     return [{"op": "move", "item": i.id, "track": group_track(names, offset, i),
-             "at": i.start + delta} for i in sorted(group, key=order)]
+             "at": i.start + delta, "alone": True} for i in sorted(group, key=order)]
 
 
 # --- drops: media dragged onto the timeline (from the bin, or files just imported) ---------

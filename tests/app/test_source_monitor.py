@@ -91,8 +91,8 @@ def test_bin_double_click_mark_in_out_insert_overwrite_and_undo_each_step(
     press(qtbot, monitor, K.Key_Comma)
     assert v1(win) == [(0, 20, 0), (20, 20, 10), (40, 20, 20)]
     assert win.timeline.playhead == 40
-    assert win.undo_action.text() == "Undo Insert three-point-clip.mp4 on V1: 20 frames at " \
-                                     "00:00:00:20"
+    assert win.undo_action.text() == ("Undo Insert three-point-clip.mp4 on V1, A1: 20 frames"
+                                      " at 00:00:00:20")
     # . overwrites the same marks at the new playhead, over the clip's second half.
     press(qtbot, monitor, K.Key_Period)
     assert v1(win) == [(0, 20, 0), (20, 20, 10), (40, 20, 10)]
@@ -188,7 +188,9 @@ def test_track_headers_patch_and_target(qtbot: Any, window: MainWindow) -> None:
     assert win.targets.video is None
     # Picture unpatched: the file's sound alone goes to the patched audio track.
     assert win.source_edit("overwrite_edit")
-    assert v1(win, "A1") == [(40, 10, 0)]  # at the playhead, left at the insert's end
+    # The insert put the sound on A1 at 30, linked to its picture; the overwrite adds the
+    # sound alone at the playhead, left at the insert's end.
+    assert v1(win, "A1") == [(30, 10, 0), (40, 10, 0)]
     # Nothing patched: refused with the reason.
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton,
                      pos=targets.patch_rect(rows["A1"]).center().toPoint())

@@ -180,3 +180,23 @@ def test_video_tracks_are_silent_and_disabled_clips_too(tl: Timeline) -> None:
     assert mix_audio(tl.sequence, at, 1, Ones())[0, 0] == 0.0
     with pytest.raises(EditError, match="enabled must be true or false"):
         tl.execute({"op": "set", "item": a1.id, "enabled": 1})
+
+
+def test_rename_and_delete_a_track(tl: Timeline) -> None:
+    tl.execute({"op": "rename_track", "track": "A1", "label": " Dialogue "})
+    assert tl.sequence.track("A1").info.shown == "Dialogue"
+    assert tl.undo_label == "Rename Track A1 to Dialogue"
+    with pytest.raises(EditError, match="one line"):
+        tl.execute({"op": "rename_track", "track": "A1", "label": "a\nb"})
+    v1, a1 = pair(tl, 0)
+    before = tl.sequence.snapshot()
+    tl.execute({"op": "delete_track", "track": "A1"})
+    assert "A1" not in tl.sequence.tracks
+    assert tl.sequence.item(v1.id).link is None  # its sound went with the track
+    tl.undo()
+    assert tl.sequence.snapshot() == before
+    with pytest.raises(EditError, match="only video track"):
+        tl.execute({"op": "delete_track", "track": "V1"})
+    tl.execute({"op": "set_track", "track": "A2", "locked": True})
+    with pytest.raises(EditError, match="locked"):
+        tl.execute({"op": "delete_track", "track": "A2"})
