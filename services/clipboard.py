@@ -6,9 +6,9 @@ Rules, in one place:
 
 * Copy keeps each item's media (asset and source range) or, for a generated segment, its
   prompt, negative prompt, seed, model and length, with its place relative to the earliest
-  copied item (frames later, and which track). A pasted clip is the same media and range;
-  its gain, fades, opacity and transform are not carried over (``set`` names an item by
-  id, and the paste's new clip has none until the edit runs).
+  copied item (frames later, and which track). A pasted clip is the same media and range
+  with the same properties: gain, fades, opacity, transform, proxy use, name, reel,
+  enabled. Links are not carried over: pasted clips are not linked.
 * Paste puts the earliest item at the playhead on the *target track*: the track of the
   selection when it holds a clip of the same kind of track, else the first track of that
   kind (V1, A1). Items copied from other tracks of that kind keep their distance in tracks
@@ -63,7 +63,7 @@ class Clipboard:
             if isinstance(item, Clip):
                 copied.append(CopiedItem(
                     "clip", item.track, item.start - first, item.duration, item.asset,
-                    item.source_in))
+                    item.source_in, props=_clip_props(item)))
             elif isinstance(item, GeneratedSegment):
                 copied.append(CopiedItem(
                     "generated", item.track, item.start - first, item.duration,
@@ -139,6 +139,21 @@ def _paste_steps(copied: CopiedItem, track: str, at: int, mode: PasteMode
         return [{"op": "add_generated", "track": track, "at": at, "duration": copied.duration,
                  **{k: v for k, v in copied.props.items() if v is not None}}]
     assert copied.asset is not None
-    return [{"op": mode, "track": track, "asset": copied.asset,
-             "source_in": copied.source_in, "source_out": copied.source_in + copied.duration,
-             "at": at}]
+    step = {"op": mode, "track": track, "asset": copied.asset,
+            "source_in": copied.source_in, "source_out": copied.source_in + copied.duration,
+            "at": at}
+    if copied.props:
+        step["props"] = copied.props
+    return [step]
+
+
+# What a pasted clip keeps: everything ``set`` can give it, where it differs from a new
+# clip's default (so a plain clip's paste step stays plain).
+_CLIP_PROPS = ("gain_db", "opacity", "fade_in", "fade_out", "transform", "use_proxy", "name",
+               "reel", "enabled")
+
+
+def _clip_props(clip: Clip) -> dict[str, Any]:
+    d = clip.to_dict()
+    plain = Clip(id=0, track="", start=0, duration=1, asset=0).to_dict()
+    return {k: d[k] for k in _CLIP_PROPS if d[k] != plain[k]}

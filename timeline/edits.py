@@ -338,25 +338,44 @@ def op_append(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset:
         s.add(_new_clip(s, media, a, asset, source_in, source_out, start, link))
 
 
+def _with_props(clip: Clip, props: dict | None) -> Clip:
+    """A new clip with a copied clip's properties (a paste keeps gain, fades, opacity,
+    transform, ...), checked as ``set`` checks them."""
+    if not props:
+        return clip
+    props = dict(props)
+    unknown = set(props) - _SETTABLE["clip"]
+    if unknown:
+        raise EditError(f"props: cannot set {sorted(unknown)} on a clip; settable: "
+                        f"{sorted(_SETTABLE['clip'])}")
+    _check_props(clip, props)
+    return replace(clip, **props)
+
+
 def op_insert(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset: int,
-              source_in: int, source_out: int, at: int, audio: str | None = None) -> None:
+              source_in: int, source_out: int, at: int, audio: str | None = None,
+              props: dict | None = None) -> None:
     t = s.seq.track(track)
     a = _sound_track(s, media, t, asset, audio)
     link = None if a is None else s.new_id()
     for dest in [t] if a is None else [t, a]:
-        clip = _new_clip(s, media, dest, asset, source_in, source_out, at, link)
+        clip = _with_props(_new_clip(s, media, dest, asset, source_in, source_out, at, link),
+                           props)
         s.split_at(dest, at)
         s.shift(dest, at, clip.duration)
         s.add(clip)
 
 
 def op_overwrite(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset: int,
-                 source_in: int, source_out: int, at: int, audio: str | None = None) -> None:
+                 source_in: int, source_out: int, at: int, audio: str | None = None,
+                 props: dict | None = None) -> None:
+    """``props``: the new clip's properties (gain, fades, ...: what ``set`` takes)."""
     t = s.seq.track(track)
     a = _sound_track(s, media, t, asset, audio)
     link = None if a is None else s.new_id()
     for dest in [t] if a is None else [t, a]:
-        clip = _new_clip(s, media, dest, asset, source_in, source_out, at, link)
+        clip = _with_props(_new_clip(s, media, dest, asset, source_in, source_out, at, link),
+                           props)
         s.clear_range(dest, at, clip.end)
         s.add(clip)
 

@@ -102,3 +102,30 @@ def test_nothing_copied_or_before_frame_zero_is_refused(tl: Timeline) -> None:
         Clipboard().paste_edit(tl.sequence, 0, None)
     with pytest.raises(EditError, match="Select a clip"):
         Clipboard().copy([])
+
+
+def test_a_pasted_clip_keeps_its_gain_fades_opacity_and_transform(tl: Timeline) -> None:
+    a, _b = tl.sequence.track("V1")
+    tl.execute({"op": "set", "item": a.id, "gain_db": -9.5, "fade_in": 5, "fade_out": 3,
+                "opacity": 0.5, "enabled": False,
+                "transform": [{"frame": 0, "scale": 2.0}, {"frame": 10, "x": 12.0}]})
+    board = Clipboard()
+    board.copy([tl.sequence.item(a.id)])
+    for mode in ("overwrite", "insert"):
+        tl.execute(board.paste_edit(tl.sequence, 100, "V1", mode))  # type: ignore[arg-type]
+        pasted = tl.sequence.track("V1").items[-1]
+        source = tl.sequence.item(a.id)
+        keep = ("gain_db", "fade_in", "fade_out", "opacity", "enabled", "transform")
+        assert pasted.id != a.id
+        assert {k: getattr(pasted, k) for k in keep} == {k: getattr(source, k) for k in keep}
+        tl.undo()
+    # A plain clip's paste carries nothing extra.
+    board.copy([tl.sequence.track("V1").items[1]])
+    [step] = board.paste_edit(tl.sequence, 100, "V1")["steps"]
+    assert "props" not in step
+    with pytest.raises(EditError, match="gain_db must be"):
+        tl.execute({"op": "overwrite", "track": "V1", "asset": 1, "source_in": 0,
+                    "source_out": 5, "at": 200, "props": {"gain_db": 99}})
+    with pytest.raises(EditError, match="cannot set"):
+        tl.execute({"op": "overwrite", "track": "V1", "asset": 1, "source_in": 0,
+                    "source_out": 5, "at": 200, "props": {"link": 4}})
