@@ -1034,7 +1034,8 @@ class TimelineView(QWidget):
             return False
         seq = self._sequence()
         clip_x = self.x_of(clip.start)  # where source frame ``source_in`` is, maybe offscreen
-        waveform = self.waveforms.get(clip.asset)
+        # Only audio tracks sound (a video file's sound is its linked clip there).
+        waveform = self.waveforms.get(clip.asset) if on_audio_track else None
         thumbs = None if on_audio_track else self._thumbnails(
             clip.asset, int(inner.height()) if waveform is None else
             int(inner.height() - _wave_band(inner.height())))

@@ -8,7 +8,7 @@ Rules, in one place:
   prompt, negative prompt, seed, model and length, with its place relative to the earliest
   copied item (frames later, and which track). A pasted clip is the same media and range
   with the same properties: gain, fades, opacity, transform, proxy use, name, reel,
-  enabled. Links are not carried over: pasted clips are not linked.
+  enabled. A picture copied with its linked sound (same frames) pastes as a linked pair.
 * Paste puts the earliest item at the playhead on the *target track*: the track of the
   selection when it holds a clip of the same kind of track, else the first track of that
   kind (V1, A1). Items copied from other tracks of that kind keep their distance in tracks
@@ -43,6 +43,7 @@ class CopiedItem:
     source_in: int = 0
     # generated: prompt, negative_prompt, seed, model (what ``add_generated`` takes)
     props: dict[str, Any] = field(default_factory=dict)
+    link: int | None = None  # the copied clip's link: copied partners paste linked
 
 
 @dataclass
@@ -63,7 +64,7 @@ class Clipboard:
             if isinstance(item, Clip):
                 copied.append(CopiedItem(
                     "clip", item.track, item.start - first, item.duration, item.asset,
-                    item.source_in, props=_clip_props(item)))
+                    item.source_in, props=_clip_props(item), link=item.link))
             elif isinstance(item, GeneratedSegment):
                 copied.append(CopiedItem(
                     "generated", item.track, item.start - first, item.duration,
@@ -95,7 +96,7 @@ class Clipboard:
                   else names[kind][0])
         shift = names[kind].index(target) - (names[kind].index(anchor.track)
                                              if anchor.track in names[kind] else 0)
-        steps: list[dict[str, Any]] = []
+        placed: list[tuple[CopiedItem, list[dict[str, Any]]]] = []
         ends: dict[str, int] = {}  # insert: where the next item on a track goes
         for copied in self.items:
             own = _track_kind(seq, copied.track)
@@ -116,11 +117,34 @@ class Clipboard:
             if mode == "insert":
                 start = max(start, ends.get(track, start))
                 ends[track] = start + copied.duration
-            steps.extend(_paste_steps(copied, track, start, mode))
+            placed.append((copied, _paste_steps(copied, track, start, mode)))
+        steps = _relink(seq, placed)
         count = len(self.items)
         label = f"{'Insert ' if mode == 'insert' else ''}Paste" + (
             f" {count} items" if count > 1 else "")
         return {"op": "group", "label": label, "steps": steps}
+
+
+def _relink(seq: Sequence, placed: list[tuple[CopiedItem, list[dict[str, Any]]]]
+            ) -> list[dict[str, Any]]:
+    """The paste's steps, a picture and its copied linked sound (same frames, same media)
+    made one step that places both, linked."""
+    def key(c: CopiedItem, step: dict[str, Any]) -> tuple[Any, ...]:
+        return (c.link, step["at"], c.duration, c.source_in, c.asset)
+
+    sounds = {key(c, st[0]): st[0] for c, st in placed
+              if c.kind == "clip" and c.link is not None and _track_kind(seq, st[0]["track"])
+              == "audio"}
+    merged: set[int] = set()
+    for c, st in placed:
+        if c.kind != "clip" or c.link is None or _track_kind(seq, st[0]["track"]) != "video":
+            continue
+        sound = sounds.pop(key(c, st[0]), None)
+        if sound is not None:
+            st[0]["audio"] = sound["track"]
+            st[0]["audio_props"] = sound.get("props", {})
+            merged.add(id(sound))
+    return [s for _c, st in placed for s in st if id(s) not in merged]
 
 
 def _track_kind(seq: Sequence, name: str) -> str:

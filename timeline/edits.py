@@ -354,13 +354,13 @@ def _with_props(clip: Clip, props: dict | None) -> Clip:
 
 def op_insert(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset: int,
               source_in: int, source_out: int, at: int, audio: str | None = None,
-              props: dict | None = None) -> None:
+              props: dict | None = None, audio_props: dict | None = None) -> None:
     t = s.seq.track(track)
     a = _sound_track(s, media, t, asset, audio)
     link = None if a is None else s.new_id()
     for dest in [t] if a is None else [t, a]:
         clip = _with_props(_new_clip(s, media, dest, asset, source_in, source_out, at, link),
-                           props)
+                           audio_props if dest is a and audio_props is not None else props)
         s.split_at(dest, at)
         s.shift(dest, at, clip.duration)
         s.add(clip)
@@ -368,14 +368,15 @@ def op_insert(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset:
 
 def op_overwrite(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset: int,
                  source_in: int, source_out: int, at: int, audio: str | None = None,
-                 props: dict | None = None) -> None:
-    """``props``: the new clip's properties (gain, fades, ...: what ``set`` takes)."""
+                 props: dict | None = None, audio_props: dict | None = None) -> None:
+    """``props``: the new clip's properties (gain, fades, ...: what ``set`` takes);
+    ``audio_props`` those of its linked sound (default: ``props``)."""
     t = s.seq.track(track)
     a = _sound_track(s, media, t, asset, audio)
     link = None if a is None else s.new_id()
     for dest in [t] if a is None else [t, a]:
         clip = _with_props(_new_clip(s, media, dest, asset, source_in, source_out, at, link),
-                           props)
+                           audio_props if dest is a and audio_props is not None else props)
         s.clear_range(dest, at, clip.end)
         s.add(clip)
 
