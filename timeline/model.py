@@ -152,6 +152,14 @@ class GeneratedSegment(Item):
 
 ITEM_TYPES: dict[str, type[Item]] = {"clip": Clip, "generated": GeneratedSegment}
 
+NEW_SEED_TEXT = "new seed each run"
+
+
+def seed_text(seed: int | None) -> str:
+    """A segment's or take's seed as every panel shows it: "seed 1234", or for a segment
+    with none, that each run draws its own."""
+    return NEW_SEED_TEXT if seed is None else f"seed {seed}"
+
 
 def item_from_dict(d: dict[str, Any]) -> Item:
     d = dict(d)
