@@ -991,6 +991,7 @@ class MainWindow(QMainWindow):
         """A take was made or switched: the viewer shows it from now on."""
         self.session.refresh_takes()
         self.refresh()
+        self._request_media_caches()  # the timeline's filmstrip of the new active take
         self._scrub_to(self.timeline.playhead)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

@@ -115,7 +115,7 @@ from app.theme import (
 from app.timeline_drop import TimelineDrop
 from timeline import gestures
 from timeline.media.thumbnails import Filmstrip, Waveform
-from timeline.model import Clip, Item, MediaInfo, Sequence
+from timeline.model import Clip, GeneratedSegment, Item, MediaInfo, Sequence
 from timeline.snapping import SnapTargets, snap_targets, tolerance_frames
 from timeline.time import timecode
 
@@ -982,6 +982,8 @@ class TimelineView(QWidget):
         p.setBrush(colour)
         p.drawRect(box)
         media = isinstance(item, Clip) and self._paint_media(p, item, box, row_is_audio(item))
+        if isinstance(item, GeneratedSegment) and item.active_take is not None:
+            media = self._paint_take(p, item, box)
         chosen = item.id == self.selected or item.id in self.selection
         p.setPen(QPen(SELECTION if chosen else colour.lighter(140), 2 if chosen else 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
@@ -1026,6 +1028,31 @@ class TimelineView(QWidget):
             p.setPen(WHITE)
             p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
             right = badge.left() - 4
+
+    def _paint_take(self, p: QPainter, seg: GeneratedSegment, box: QRectF) -> bool:
+        """A generated segment's active take as a filmstrip (``app.media_cache`` keeps a
+        take's under minus its id); False while there is none yet."""
+        inner = box.adjusted(1, 1, -1, -1)
+        if seg.active_take is None or inner.width() < 1 or inner.height() < 4:
+            return False
+        thumbs = self._thumbnails(-seg.active_take, int(inner.height()))
+        if thumbs is None:
+            return False
+        strip = self.filmstrips[-seg.active_take]
+        fps = float(self._sequence().fps)
+        seg_x = self.x_of(seg.start)
+        tile_w = max(8, thumbs[0].width())
+        p.save()
+        p.setClipRect(inner)
+        left = seg_x + max(0, math.floor((inner.left() - seg_x) / tile_w)) * tile_w
+        while left < inner.right():
+            # The take plays from its first frame at the segment's start.
+            frame = (left - seg_x) / self.pixels_per_frame
+            k = max(0, int(np.searchsorted(strip.times, frame / fps, side="right")) - 1)
+            p.drawImage(QPointF(left, inner.top()), thumbs[min(k, len(thumbs) - 1)])
+            left += tile_w
+        p.restore()
+        return True
 
     def _paint_media(self, p: QPainter, clip: Clip, box: QRectF, on_audio_track: bool) -> bool:
         """Thumbnails and/or waveform of a clip inside ``box``; False if there were none."""
