@@ -881,17 +881,20 @@ class TimelineView(QWidget):
             text = f"Move {_signed(drag.delta)}{where}  (at {at})"
         elif item is not None and drag.mode == "trim":
             d = drag.delta
-            refused = item.track in locked
-            if drag.side == "in" and not drag.ripple:
-                self._ghost(p, item.track, item.start + d, item.end, refused)
-            elif drag.side == "in":  # ripple: the clip keeps its start, the rest moves
-                self._ghost(p, item.track, item.start, item.end - d, refused)
-                self._ghost_followers(p, seq, item, -d, refused)
-            else:
-                self._ghost(p, item.track, item.start, item.end + d, refused)
-                if drag.ripple:
-                    self._ghost_followers(p, seq, item, d, refused)
-            kind = "Ripple trim" if drag.ripple else "Trim"
+            # The linked clips' edges follow (unless Alt took this one alone).
+            for one in [item, *([] if drag.alone else seq.linked(item))]:
+                refused = one.track in locked
+                if drag.side == "in" and not drag.ripple:
+                    self._ghost(p, one.track, one.start + d, one.end, refused)
+                elif drag.side == "in":  # ripple: the clip keeps its start, the rest moves
+                    self._ghost(p, one.track, one.start, one.end - d, refused)
+                    self._ghost_followers(p, seq, one, -d, refused)
+                else:
+                    self._ghost(p, one.track, one.start, one.end + d, refused)
+                    if drag.ripple:
+                        self._ghost_followers(p, seq, one, d, refused)
+            kind = ("Ripple trim" if drag.ripple else "Trim") + (
+                " alone" if drag.alone and seq.linked(item) else "")
             length = item.duration + (d if drag.side == "out" else -d)
             text = f"{kind} {drag.side} {_signed(d)}  ({length} frames)"
         elif item is not None and drag.mode == "roll" and drag.other is not None:

@@ -62,6 +62,7 @@ def drag(view: Any, start: QPoint, end: QPoint, mods: Qt.KeyboardModifier = NONE
     QTest.mousePress(view, LEFT, mods, start)
     for k in range(1, 5):
         QTest.mouseMove(view, start + (end - start) * k / 4)
+    view.grab()  # paints the gesture's ghosts (the linked clip's too)
     QTest.mouseRelease(view, LEFT, mods, end)
 
 
