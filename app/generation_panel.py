@@ -37,7 +37,7 @@ from project_store.db import ProjectError
 from project_store.generation_records import TakeError
 from project_store.project import Project
 from services.generation_queue import GenerationRunner, JobState, JobUpdate
-from timeline.model import GeneratedSegment
+from timeline.model import NEW_SEED_TEXT, GeneratedSegment, seed_text
 
 
 def _message(exc: GenerationError) -> str:
@@ -68,7 +68,7 @@ class GenerationPanel(QWidget):
         self.model.addItem("Previz (no model)", None)
         self.seed = QSpinBox()
         self.seed.setRange(-1, 2**31 - 1)
-        self.seed.setSpecialValueText("new per run")
+        self.seed.setSpecialValueText(NEW_SEED_TEXT)
         self.seed.setValue(-1)
         self.count = QSpinBox()
         self.count.setRange(1, 16)
@@ -158,8 +158,13 @@ class GenerationPanel(QWidget):
             return
         self.title.setText(f"Segment {seg.id} on {seg.track}: {seg.duration} frames")
         self.prompt.setText(seg.prompt)
+        # The segment's own seed, as the Details panel and the takes show it; a seed past
+        # the box's range shows as new but the run still uses it (``_request``).
+        self.seed.setValue(seg.seed if seg.seed is not None and seg.seed <= self.seed.maximum()
+                           else -1)
         for take in self.runner.records.takes(seg.id):
-            self.takes.addItem(f"{take.name} — {take.backend}, seed {take.seed}", take.id)
+            self.takes.addItem(f"{take.name} — {take.backend}, {seed_text(take.seed)}",
+                               take.id)
             if take.id == seg.active_take:
                 self.takes.setCurrentIndex(self.takes.count() - 1)
 
@@ -241,6 +246,13 @@ class GenerationPanel(QWidget):
         self._commit_prompt()
         return self._segment()
 
+    def _seed_choice(self, seg: GeneratedSegment) -> dict[str, Any]:
+        """The seed box as a request choice; nothing (the segment's seed) when the box
+        cannot hold the segment's seed."""
+        if self.seed.value() < 0 and seg.seed is not None and seg.seed > self.seed.maximum():
+            return {}
+        return {"seed": None if self.seed.value() < 0 else self.seed.value()}
+
     def _request(self, seg: GeneratedSegment) -> Any:
         """A request for ``seg`` with the dock's model and settings."""
         chosen = self.model.currentData()
@@ -249,7 +261,7 @@ class GenerationPanel(QWidget):
             pipeline_class=chosen.pipeline_class)
         return self.runner.request_for(
             seg.id, backend=chosen.backends[0] if chosen is not None else "previz",
-            model=model, seed=None if self.seed.value() < 0 else self.seed.value(),
+            model=model, **self._seed_choice(seg),
             takes=self.count.value(), steps=self.steps.value() or None,
             guidance=None if self.guidance.value() < 0 else self.guidance.value(),
             size=self._size(), memory_mode=self.memory.currentText())

@@ -384,7 +384,9 @@ class MainWindow(QMainWindow):
         try:
             with self.project.batch():
                 for name in tracks:
-                    self.project.execute({"op": "split", "track": name, "at": at})
+                    # Every track under the playhead is listed: each splits alone.
+                    self.project.execute({"op": "split", "track": name, "at": at,
+                                          "alone": len(tracks) > 1})
         except EditError as exc:
             self.statusBar().showMessage(f"Cannot split: {exc}", 8000)
         self.refresh()
@@ -454,7 +456,7 @@ class MainWindow(QMainWindow):
             # items are still where they were when their turn comes.
             label = "Lift" if op == "lift" else "Ripple Delete"
             params = {"op": "group", "label": f"{label} {len(items)} items",
-                      "steps": [{"op": op, "item": i.id}
+                      "steps": [{"op": op, "item": i.id, "alone": True}  # the selection
                                 for i in sorted(items, key=lambda i: i.start, reverse=True)]}
         if self.run(params):
             self.timeline.selected = None
@@ -951,9 +953,9 @@ class MainWindow(QMainWindow):
         return asset.probe.kind, asset.name + missing
 
     def _show_asset(self, current: QListWidgetItem | None, _prev: Any = None) -> None:
-        self.facts.show_asset(
+        self.facts.show_asset(  # .get: the bin may still show an asset just removed
             None if current is None
-            else self.project.assets[current.data(Qt.ItemDataRole.UserRole)])
+            else self.project.assets.get(current.data(Qt.ItemDataRole.UserRole)))
 
     def _update_status(self, *_: Any) -> None:
         seq = self.project.sequence
@@ -992,6 +994,7 @@ class MainWindow(QMainWindow):
         """A take was made or switched: the viewer shows it from now on."""
         self.session.refresh_takes()
         self.refresh()
+        self._request_media_caches()  # the timeline's filmstrip of the new active take
         self._scrub_to(self.timeline.playhead)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

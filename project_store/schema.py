@@ -46,6 +46,8 @@ class TrackRow(Base):
     solo: Mapped[bool] = mapped_column(Boolean, default=False)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The track's own name (Track > Rename); NULL: shown by ``name`` (V1, A2, ...).
+    label: Mapped[str | None] = mapped_column(String, nullable=True)
 
 
 class AssetRow(Base):

@@ -92,6 +92,7 @@ def test_a_0004_project_gains_the_table_on_open(tmp_path: Path) -> None:
         assert "take_metrics" not in tables
     engine.dispose()
     with Project.open(path) as p:
-        assert p.query("SELECT version_num FROM alembic_version")[0][0] == "0005_take_metrics"
-        assert db.head_revision() == "0005_take_metrics"
+        # Upgraded through 0005_take_metrics to whatever the head is now.
+        assert p.query("SELECT version_num FROM alembic_version")[0][0] == db.head_revision()
+        assert "0005_take_metrics" in db.known_revisions()
         assert p.query("SELECT count(*) FROM take_metrics")[0][0] == 0

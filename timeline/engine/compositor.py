@@ -240,7 +240,7 @@ def _item_layer(
 ) -> Layer | None:
     """The item's picture at sequence frame n (which may lie in a dissolve handle)."""
     opacity = float(getattr(item, "opacity", 1.0))
-    if opacity <= 0.0:
+    if opacity <= 0.0 or not item.enabled:  # a disabled clip shows nothing
         return None
     if isinstance(item, Clip):
         src_size = source.display_size(item.asset)
@@ -658,7 +658,7 @@ def plain_cut(sequence: Sequence, n: int, size: tuple[int, int]) -> tuple[int, F
         if _dissolve_at(sequence, track, n) is not None:
             return None
         item = track.item_at(n)
-        if item is None:
+        if item is None or not item.enabled:
             continue
         if (not isinstance(item, Clip) or item.opacity < 1.0
                 or (item.transform and not _is_identity(
