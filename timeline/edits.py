@@ -501,6 +501,13 @@ def op_slide(s: EditSession, media: dict[int, MediaInfo], *, item: int, delta: i
         return
     left = t.item_ending_at(it.start)
     right = t.item_starting_at(it.end)
+    # Across a gap the clip slides into the gap, never past the next item on the track
+    # (which would land it on the far side of clips it never touched).
+    before, after = t.neighbours(it)
+    if delta > 0 and right is None and after is not None and it.start + delta >= after.start:
+        raise EditError(f"Cannot slide item {it.id} past item {after.id}")
+    if delta < 0 and left is None and before is not None and it.end + delta <= before.end:
+        raise EditError(f"Cannot slide item {it.id} past item {before.id}")
 
     def move_right_neighbour() -> None:
         if right is not None:
