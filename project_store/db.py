@@ -206,6 +206,12 @@ class Connection:
             return Result(self.raw.executemany(sql, params))
         return Result(self.raw.execute(sql, params or ()))
 
+    def execute_raw(self, sql: str, params: Any = None) -> sqlite3.Cursor:
+        """``execute`` giving sqlite3's cursor of plain tuples (for the hot loops)."""
+        if self._root is None:
+            self._autobegin()
+        return self.raw.execute(sql, params or ())
+
     def exec_driver_sql(self, sql: str) -> Result:
         return self.execute(sql)
 

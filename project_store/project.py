@@ -73,7 +73,8 @@ from timeline.model import (
     Track,
     TrackInfo,
     Transition,
-    item_from_dict,
+    item_fields_from_json,
+    item_from_fields,
 )
 from timeline.time import format_rate
 
@@ -310,20 +311,7 @@ class Project:
             info = TrackInfo(name=t.name, kind=t.kind, index=t.idx, muted=bool(t.muted),
                              solo=bool(t.solo), locked=bool(t.locked), hidden=bool(t.hidden))
             seq.tracks[t.name] = Track(info)
-        # Rows arrive sorted by (track, start), so each Track._add is an append.
-        for r in c.execute(
-            "SELECT id, track, kind, start, duration, source_in, asset_id, props_json "
-                 "FROM items WHERE sequence_id = :s ORDER BY track, start",
-            {"s": self.sequence_id},
-        ):
-            d = json.loads(r.props_json)
-            d.update(kind=r.kind, id=r.id, track=r.track, start=r.start,
-                     duration=r.duration, source_in=r.source_in)
-            if r.asset_id is not None:
-                d["asset"] = r.asset_id
-            item = item_from_dict(d)
-            seq.tracks[item.track]._add(item)
-            seq._items_by_id[item.id] = item
+        self._load_items(seq)
         for r in c.execute(
             "SELECT id, track, from_item, to_item, duration, kind FROM transitions "
                  "WHERE sequence_id = :s", {"s": self.sequence_id},
@@ -362,6 +350,34 @@ class Project:
             sink=self,
         )
         self._oldest_loaded_done = undo[-1][0] if undo else None
+
+    def _load_items(self, seq: Sequence) -> None:
+        """Every item, in start order per track. The hot loop of opening a big project:
+        plain tuples off the cursor, and each distinct ``props_json`` decoded once (most
+        clips share theirs: default gain, opacity, fades)."""
+        decoded: dict[str, dict[str, Any]] = {}
+        by_track: dict[str, list[Item]] = {name: [] for name in seq.tracks}
+        by_id = seq._items_by_id
+        cursor = self._conn.execute_raw(
+            "SELECT id, track, kind, start, duration, source_in, asset_id, props_json "
+            "FROM items WHERE sequence_id = :s ORDER BY track, start", {"s": self.sequence_id})
+        for item_id, track, kind, start, duration, source_in, asset_id, props in cursor:
+            base = decoded.get(props)
+            if base is None:
+                raw = json.loads(props)
+                if not isinstance(raw, dict):
+                    raise ValueError(f"item {item_id}: props_json is not an object")
+                base = decoded[props] = item_fields_from_json(raw)
+            d = dict(base)
+            d.update(id=item_id, track=track, start=start, duration=duration,
+                     source_in=source_in)
+            if asset_id is not None:
+                d["asset"] = asset_id
+            item = item_from_fields(kind, d)
+            by_track[track].append(item)  # KeyError: an item on a track that does not exist
+            by_id[item_id] = item
+        for name, items in by_track.items():
+            seq.tracks[name]._load_sorted(items)
 
     def _history_rows(
         self, state: str, *, newest_first: bool, before_id: int | None,
