@@ -36,6 +36,7 @@ REVISIONS: tuple[str, ...] = (
     "0002_takes_and_jobs",
     "0003_conditioning",
     "0004_job_claims",
+    "0005_shift_log",
 )
 HEAD_REVISION = REVISIONS[-1]
 

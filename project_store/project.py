@@ -67,14 +67,13 @@ from timeline.model import (
     EditError,
     GeneratedSegment,
     Item,
+    ItemTemplate,
     Marker,
     Sequence,
     SequenceSettings,
     Track,
     TrackInfo,
     Transition,
-    item_fields_from_json,
-    item_from_fields,
 )
 from timeline.time import format_rate
 
@@ -268,6 +267,11 @@ class Project:
 
     def close(self) -> None:
         try:
+            if not self.read_only:
+                try:
+                    self._fold_shift_log()
+                except SQLError:
+                    pass  # the log stays and reads back the same; the next close folds it
             # The writer's close checkpoints the WAL: while it still holds the lock.
             self._conn.close()
         finally:
@@ -352,32 +356,65 @@ class Project:
         self._oldest_loaded_done = undo[-1][0] if undo else None
 
     def _load_items(self, seq: Sequence) -> None:
-        """Every item, in start order per track. The hot loop of opening a big project:
-        plain tuples off the cursor, and each distinct ``props_json`` decoded once (most
-        clips share theirs: default gain, opacity, fades)."""
-        decoded: dict[str, dict[str, Any]] = {}
+        """Every item, in start order per track, its start moved by the shifts logged after
+        its row was written (``apply_shifts``). The hot loop of opening a big project:
+        plain tuples off the cursor, and each distinct ``props_json`` decoded and checked
+        once (``ItemTemplate``)."""
+        c, s = self._conn, self.sequence_id
+        rows = c.execute_raw(
+            "SELECT id, track, kind, start, duration, source_in, asset_id, props_json, "
+            "shift_base FROM items WHERE sequence_id = :s ORDER BY track, start",
+            {"s": s}).fetchall()
+        starts = [r[3] for r in rows]
+        shifted = apply_shifts(rows, starts, self._shift_log(c))
+        templates: dict[tuple[str, str, bool], ItemTemplate] = {}
         by_track: dict[str, list[Item]] = {name: [] for name in seq.tracks}
         by_id = seq._items_by_id
-        cursor = self._conn.execute_raw(
-            "SELECT id, track, kind, start, duration, source_in, asset_id, props_json "
-            "FROM items WHERE sequence_id = :s ORDER BY track, start", {"s": self.sequence_id})
-        for item_id, track, kind, start, duration, source_in, asset_id, props in cursor:
-            base = decoded.get(props)
-            if base is None:
-                raw = json.loads(props)
-                if not isinstance(raw, dict):
+        for (item_id, track, kind, _, duration, source_in, asset_id, props, _base), start \
+                in zip(rows, starts, strict=True):
+            key = (kind, props, asset_id is not None)
+            template = templates.get(key)
+            if template is None:
+                fields_ = json.loads(props)
+                if not isinstance(fields_, dict):
                     raise ValueError(f"item {item_id}: props_json is not an object")
-                base = decoded[props] = item_fields_from_json(raw)
-            d = dict(base)
-            d.update(id=item_id, track=track, start=start, duration=duration,
-                     source_in=source_in)
-            if asset_id is not None:
-                d["asset"] = asset_id
-            item = item_from_fields(kind, d)
+                template = templates[key] = ItemTemplate(kind, fields_,
+                                                         with_asset=asset_id is not None)
+            item = template.make(item_id, track, start, duration, source_in, asset_id)
             by_track[track].append(item)  # KeyError: an item on a track that does not exist
             by_id[item_id] = item
         for name, items in by_track.items():
+            if name in shifted:  # stored order is not start order once shifts apply
+                items.sort(key=_start_of)
             seq.tracks[name]._load_sorted(items)
+
+    def _shift_log(self, c: Connection) -> list[tuple[int, str, int, int]]:
+        return c.execute_raw(
+            "SELECT id, track, from_frame, delta FROM track_shifts WHERE sequence_id = :s "
+            "ORDER BY id", {"s": self.sequence_id}).fetchall()
+
+    def _fold_shift_log(self) -> None:
+        """Write the logged shifts into the item rows and empty the log (a writer's clean
+        close): the next open reads plain starts again. One transaction; if it fails the
+        log stays, which reads back the same."""
+        c, s = self._conn, self.sequence_id
+        if c.in_transaction():
+            c.commit()
+        with c.begin():
+            log = self._shift_log(c)
+            if not log:
+                return
+            tracks = sorted({t for _, t, _, _ in log})
+            rows = c.execute_raw(
+                f"SELECT id, track, start, shift_base FROM items WHERE sequence_id = ? AND "
+                f"track IN ({', '.join('?' * len(tracks))})", (s, *tracks)).fetchall()
+            starts = [r[2] for r in rows]
+            apply_shifts([(r[0], r[1], None, r[2], None, None, None, None, r[3]) for r in rows],
+                         starts, log)
+            c.execute("UPDATE items SET start = :start WHERE id = :id",
+                      [{"start": new, "id": r[0]} for r, new in zip(rows, starts, strict=True)
+                       if new != r[2]])
+            c.execute("DELETE FROM track_shifts WHERE sequence_id = :s", {"s": s})
 
     def _history_rows(
         self, state: str, *, newest_first: bool, before_id: int | None,
@@ -840,7 +877,7 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
 # tests/project_store/test_project.py, so the two cannot drift apart). Plain SQL, built
 # once: op writes run for every step of every edit.
 ITEM_COLUMNS = ("id", "sequence_id", "track", "kind", "start", "duration", "source_in",
-                "asset_id", "props_json")
+                "asset_id", "props_json")  # and shift_base, set by _SHIFT_BASE
 TRANSITION_COLUMNS = ("id", "sequence_id", "track", "from_item", "to_item", "duration", "kind")
 MARKER_COLUMNS = ("id", "sequence_id", "frame", "duration", "name", "color", "note")
 CAST_COLUMNS = ("id", "sequence_id", "props_json")
@@ -850,22 +887,57 @@ TRACK_COLUMNS = ("sequence_id", "name", "kind", "idx", "muted", "solo", "locked"
 class _RowStatements:
     """One table's delete and insert (rows keyed by ``id``)."""
 
-    def __init__(self, table: str, columns: tuple[str, ...]) -> None:
+    def __init__(self, table: str, columns: tuple[str, ...], insert: str | None = None) -> None:
         self.delete = f"DELETE FROM {table} WHERE id = :old_id"
-        self.insert = _insert_sql(table, columns)
+        self.insert = insert or _insert_sql(table, columns)
 
 
-_ITEM_ROWS = _RowStatements("items", ITEM_COLUMNS)
+# An item row is written in the positions of now: no shift logged so far applies to it.
+_SHIFT_BASE = "(SELECT coalesce(max(id), 0) FROM track_shifts)"
+_ITEM_ROWS = _RowStatements("items", ITEM_COLUMNS, insert=(
+    f"INSERT INTO items({', '.join(ITEM_COLUMNS)}, shift_base) "
+    f"VALUES ({', '.join(':' + c for c in ITEM_COLUMNS)}, {_SHIFT_BASE})"))
 _TRANSITION_ROWS = _RowStatements("transitions", TRANSITION_COLUMNS)
 _MARKER_ROWS = _RowStatements("markers", MARKER_COLUMNS)
 _CAST_ROWS = _RowStatements("cast_members", CAST_COLUMNS)
 _INSERT_TRACK = _insert_sql("tracks", TRACK_COLUMNS)
 # An item changed in place (same id): every column set from the row, matched on its id.
 _UPDATE_ITEM = ("UPDATE items SET " + ", ".join(f"{c} = :{c}" for c in ITEM_COLUMNS[1:])
-                + " WHERE id = :id")
-# One statement for a whole ripple, the same selection the model shifts.
-_SHIFT_ITEMS = ("UPDATE items SET start = start + :d "
-                "WHERE sequence_id = :s AND track = :t AND start >= :f")
+                + f", shift_base = {_SHIFT_BASE} WHERE id = :id")
+# A whole ripple is one row of the shift log (migration 0005), whatever the track's length.
+_LOG_SHIFT = ("INSERT INTO track_shifts(sequence_id, track, from_frame, delta) "
+              "VALUES (:s, :t, :f, :d)")
+
+
+def _start_of(item: Item) -> int:
+    return item.start
+
+
+def apply_shifts(rows: Seq[Seq[Any]], starts: list[int],
+                 log: Seq[tuple[int, str, int, int]]) -> set[str]:
+    """Move ``starts`` (one per item row: ``row[1]`` its track, ``row[8]`` its shift_base)
+    by the logged shifts ``(id, track, from_frame, delta)`` in id order: a shift moves the
+    rows of its track written before it (shift_base < id) that start at or after its
+    from_frame by then, as ``Track._shift`` moved the items. Returns the tracks that had
+    shifts. numpy does the moving: a long log on a long track is rows x shifts."""
+    if not log:
+        return set()
+    by_track: dict[str, list[tuple[int, int, int]]] = {}
+    for sid, track, from_frame, delta in log:
+        by_track.setdefault(track, []).append((sid, from_frame, delta))
+    import numpy as np
+
+    for track, shifts in by_track.items():
+        index = [i for i, r in enumerate(rows) if r[1] == track]
+        if not index:
+            continue
+        at = np.array([starts[i] for i in index], dtype=np.int64)
+        base = np.array([rows[i][8] for i in index], dtype=np.int64)
+        for sid, from_frame, delta in shifts:
+            at[(base < sid) & (at >= from_frame)] += delta
+        for i, value in zip(index, at.tolist(), strict=True):
+            starts[i] = value
+    return set(by_track)
 
 
 def _replace_row(c: Connection, rows: _RowStatements, before: Any,
@@ -885,7 +957,7 @@ def _write_op(c: Connection, s: int, op: Any) -> None:
             return
         _replace_row(c, _ITEM_ROWS, op.before, op.after and _item_row(op.after, s))
     elif isinstance(op, ShiftOp):
-        c.execute(_SHIFT_ITEMS, {"d": op.delta, "s": s, "t": op.track, "f": op.from_frame})
+        c.execute(_LOG_SHIFT, {"d": op.delta, "s": s, "t": op.track, "f": op.from_frame})
     elif isinstance(op, TransitionOp):
         t = op.after
         _replace_row(c, _TRANSITION_ROWS, op.before, t and {

@@ -155,7 +155,7 @@ def item_from_dict(d: dict[str, Any]) -> Item:
 def item_fields_from_json(d: dict[str, Any]) -> dict[str, Any]:
     """An item's JSON fields (``to_dict`` less ``kind``) as its constructor takes them, in
     place. What it makes is immutable, so items read back with the same fields may share
-    it (``items_from_rows``)."""
+    it (``ItemTemplate``)."""
     if "takes" in d:
         d["takes"] = tuple(d["takes"])
     if "transform" in d:
@@ -171,9 +171,39 @@ def item_fields_from_json(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def item_from_fields(kind: str, fields_: dict[str, Any]) -> Item:
-    """The item of ``kind`` with constructor-ready ``fields_`` (``item_fields_from_json``)."""
-    return _construct(ITEM_TYPES[kind], fields_)
+class ItemTemplate:
+    """What items read back in bulk share when they have the same kind and JSON fields
+    (most clips of a project: default gain, opacity, fades): checked and converted once,
+    then ``make`` fills in each item's own position. Items built here equal
+    ``item_from_dict`` of the same fields."""
+
+    POSITION = ("id", "track", "start", "duration", "source_in")
+
+    def __init__(self, kind: str, fields_: dict[str, Any], *, with_asset: bool) -> None:
+        self.cls = ITEM_TYPES[kind]
+        fields_ = item_fields_from_json(dict(fields_))
+        info = _field_info(self.cls)
+        if info is _FACTORY_FIELDS:  # pragma: no cover - no item class has one
+            raise TypeError(f"{self.cls.__name__} cannot be read in bulk")
+        keys = set(fields_) | set(self.POSITION) | ({"asset"} if with_asset else set())
+        if not keys <= info.names:
+            raise TypeError(f"{self.cls.__name__} has no field(s) "
+                            f"{', '.join(sorted(keys - info.names))}")
+        if not info.required <= keys:
+            raise TypeError(f"{self.cls.__name__} is missing field(s) "
+                            f"{', '.join(sorted(info.required - keys))}")
+        self.template = {**info.defaults, **fields_}
+
+    def make(self, item_id: int, track: str, start: int, duration: int, source_in: int,
+             asset: int | None) -> Item:
+        item = object.__new__(self.cls)
+        d = item.__dict__
+        d.update(self.template)
+        d["id"], d["track"], d["start"], d["duration"], d["source_in"] = (
+            item_id, track, start, duration, source_in)
+        if asset is not None:
+            d["asset"] = asset
+        return item
 
 
 class _FieldInfo(NamedTuple):

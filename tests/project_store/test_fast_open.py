@@ -34,7 +34,8 @@ def test_row_writers_set_every_column_of_their_table() -> None:
     from project_store import schema
 
     for table, columns in [
-        (schema.ItemRow, project_module.ITEM_COLUMNS),
+        (schema.ItemRow, (*project_module.ITEM_COLUMNS, "shift_base")),
+        (schema.TrackShiftRow, ("id", "sequence_id", "track", "from_frame", "delta")),
         (schema.TransitionRow, project_module.TRANSITION_COLUMNS),
         (schema.MarkerRow, project_module.MARKER_COLUMNS),
         (schema.CastMemberRow, project_module.CAST_COLUMNS),
@@ -133,3 +134,35 @@ def test_a_missing_sequence_row_is_a_project_error_not_a_traceback(tmp_path: Pat
     # The file is left as it was.
     with sqlite3.connect(path) as raw:
         assert raw.execute("SELECT count(*) FROM sequences").fetchone()[0] == 0
+
+
+def test_items_read_in_bulk_equal_items_read_one_by_one(tmp_path: Path) -> None:
+    from timeline.model import ItemTemplate, item_from_dict
+
+    path = tmp_path / "p.takeline"
+    with Project.create(path, SequenceSettings(fps=Fraction(24), width=64, height=36)) as p:
+        p.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 12,
+                   "prompt": "a fox", "seed": 7})
+        seg = next(iter(p.sequence.track("V1")))
+        p.execute({"op": "set", "item": seg.id, "camera": {"keys": [
+            {"frame": 0, "position": [0, 0, 5]}, {"frame": 11, "position": [1, 0, 5]}]}})
+        expected = p.sequence.snapshot()
+    with Project.open(path, read_only=True) as p:
+        assert p.sequence.snapshot() == expected
+        for item in p.sequence.all_items():
+            d = item.to_dict()
+            fields_ = {k: v for k, v in d.items() if k not in (*ItemTemplate.POSITION, "kind",
+                                                                "asset")}
+            made = ItemTemplate(item.kind, fields_, with_asset="asset" in d).make(
+                item.id, item.track, item.start, item.duration, item.source_in, d.get("asset"))
+            assert made == item == item_from_dict(d)
+
+
+def test_an_item_with_an_unknown_field_is_a_damaged_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.takeline"
+    with Project.create(path, SequenceSettings(fps=Fraction(24), width=64, height=36)) as p:
+        p.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 12})
+    with sqlite3.connect(path) as raw:
+        raw.execute("""UPDATE items SET props_json = '{"prompt": "", "colour": 3}'""")
+    with pytest.raises(db.CorruptProjectError, match="colour"):
+        Project.open(path, read_only=True)
