@@ -11,13 +11,18 @@ run the same way, interleaved, medians of several runs:
 The sequence is one source clip cut every 24 frames and put back in order, so both sides
 encode the same pictures and sound.
 
-    .venv/bin/python benchmarks/bench_cli.py [--repeat 7] [--export-repeat 3]
-        [--long-repeat 2] [--skip-long] [--skip-export]
+    .venv/bin/python benchmarks/bench_cli.py [--repeat 9] [--export-repeat 3]
+        [--long-repeat 2] [--skip-long] [--skip-export] [--root CHECKOUT]
+
+``--root``: the checkout whose ``takeline`` to run (default: this one), e.g. the main
+branch for a before/after figure. The projects are made with that checkout's own
+``takeline new / import / apply``, so it reads a file it wrote.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import subprocess
@@ -31,18 +36,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from project_store.project import Project  # noqa: E402
 from timeline.engine.export import PRESETS  # noqa: E402
-from timeline.model import SequenceSettings  # noqa: E402
 
 FPS = Fraction(24000, 1001)
 CLI = [sys.executable, "-m", "cli"]
+RUN_IN = ROOT  # the checkout whose takeline runs (``--root``)
 
 
 def run_timed(cmd: list[str]) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, cwd=RUN_IN, stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
+
+
+def takeline(*args: str) -> str:
+    out = subprocess.run([*CLI, *args], check=True, cwd=RUN_IN, capture_output=True,
+                         text=True)
+    return out.stdout
+
+
+def make_project(path: Path, size: tuple[int, int], media: Path,
+                 edits: list[dict[str, object]]) -> None:
+    """A project made by the checkout under test: new, import (asset 1), apply."""
+    takeline("new", str(path), "--size", f"{size[0]}x{size[1]}",
+             "--fps", f"{FPS.numerator}/{FPS.denominator}")
+    takeline("import", str(path), str(media))
+    edits_file = path.with_suffix(".json")
+    edits_file.write_text(json.dumps(edits), encoding="utf-8")
+    takeline("apply", str(path), str(edits_file))
 
 
 def interleaved(runs: dict[str, Callable[[], float]], repeat: int) -> dict[str, list[float]]:
@@ -76,15 +97,13 @@ def make_source(path: Path, seconds: int, size: tuple[int, int]) -> None:
 
 
 def make_cuts_project(path: Path, media: Path, frames: int, size: tuple[int, int]) -> None:
-    with Project.create(path, SequenceSettings(fps=FPS, width=size[0], height=size[1])) as p:
-        (asset,) = p.import_media([media])
-        cuts = list(range(0, frames, 24)) + [frames]
-        with p.batch():
-            for a, b in zip(cuts, cuts[1:], strict=False):
-                p.execute({"op": "append", "track": "V1", "asset": asset.id,
-                           "source_in": a, "source_out": b})
-                p.execute({"op": "append", "track": "A1", "asset": asset.id,
-                           "source_in": a, "source_out": b})
+    cuts = list(range(0, frames, 24)) + [frames]
+    edits: list[dict[str, object]] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        for track in ("V1", "A1"):
+            edits.append({"op": "append", "track": track, "asset": 1, "source_in": a,
+                          "source_out": b})
+    make_project(path, size, media, edits)
 
 
 def ffmpeg_command(src: Path, out: Path, frames: int) -> list[str]:
@@ -108,12 +127,10 @@ def bench_info(tmp: Path, repeat: int) -> None:
 
     media = write_color_bars_video(tmp / "bars.mp4", seconds=3, size=(320, 180))
     project = tmp / "small.takeline"
-    with Project.create(project, SequenceSettings(fps=FPS, width=1280, height=720)) as p:
-        (asset,) = p.import_media([media])
-        for i in range(6):
-            p.execute({"op": "append", "track": "V1", "asset": asset.id,
-                       "source_in": i, "source_out": i + 10})
-        p.execute({"op": "add_marker", "at": 5, "name": "m"})
+    make_project(project, (1280, 720), media,
+                 [{"op": "append", "track": "V1", "asset": 1, "source_in": i,
+                   "source_out": i + 10} for i in range(6)]
+                 + [{"op": "add_marker", "at": 5, "name": "m"}])
     bare = [sys.executable, "-c", "import numpy, av"]
     info = [*CLI, "info", str(project)]
     run_timed(bare), run_timed(info)  # warm the page cache and the .pyc files
@@ -150,10 +167,17 @@ def main() -> None:
     ap.add_argument("--long-repeat", type=int, default=2, help="runs of the 60 s export")
     ap.add_argument("--skip-export", action="store_true")
     ap.add_argument("--skip-long", action="store_true", help="skip the 60 s 1080p export")
+    ap.add_argument("--skip-info", action="store_true")
+    ap.add_argument("--root", type=Path, default=ROOT,
+                    help="the checkout whose takeline to run (default: this one)")
     args = ap.parse_args()
+    global RUN_IN
+    RUN_IN = args.root.resolve()
+    print(f"takeline from {RUN_IN}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        bench_info(tmp, args.repeat)
+        if not args.skip_info:
+            bench_info(tmp, args.repeat)
         if args.skip_export:
             return
         if shutil.which("ffmpeg") is None:

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from fractions import Fraction
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -93,6 +92,8 @@ _ITEM_COLUMNS = ("id", "track", "start", "duration", "source_in")
 
 
 def writer_version() -> str:
+    from importlib import metadata  # ~20 ms of imports that only creating a file needs
+
     try:
         return f"takeline {metadata.version('takeline')}"
     except metadata.PackageNotFoundError:

@@ -334,6 +334,19 @@ class MediaInfo:
     name: str = ""
 
 
+class IdSource:
+    """Monotonic ids for items, transitions and markers. Never reused, so an undo that brings
+    back a deleted item can never collide with something made since."""
+
+    def __init__(self, next_id: int = 1) -> None:
+        self.next_id = next_id
+
+    def allocate(self) -> int:
+        value = self.next_id
+        self.next_id += 1
+        return value
+
+
 # --- containers --------------------------------------------------------------------------
 
 
