@@ -195,6 +195,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("interrupted")
+    except BrokenPipeError:
+        # `takeline info P | head`: the reader left; say nothing more, and keep Python's
+        # own flush at exit from failing on the same pipe.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
 
 
 def _enable_faulthandler() -> None:

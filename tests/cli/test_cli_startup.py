@@ -69,3 +69,19 @@ def test_a_lazily_imported_command_still_reports_its_failures(
     err = capsys.readouterr().err
     assert err.startswith("takeline: error: no cast member called 'Nobody'")
     assert "Traceback" not in err
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "p.takeline"
+    with Project.create(path, SequenceSettings(fps=Fraction(24), width=64, height=36)) as p:
+        with p.batch():  # more lines than a pipe holds
+            for i in range(1500):
+                p.execute({"op": "add_generated", "track": "V1", "at": i * 2, "duration": 2})
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "info", str(path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"Project")
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err
