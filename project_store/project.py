@@ -400,7 +400,7 @@ class Project:
         log stays, which reads back the same."""
         c, s = self._conn, self.sequence_id
         if c.in_transaction():
-            c.commit()
+            c.rollback()  # what closing did to a transaction left open: nothing is kept
         with c.begin():
             log = self._shift_log(c)
             if not log:
