@@ -183,8 +183,9 @@ def main() -> None:
         if shutil.which("ffmpeg") is None:
             print("ffmpeg is not installed (Debian: apt-get install ffmpeg); no export ratio")
             return
-        bench_export(tmp, 10, (1280, 720), args.export_repeat, 1.10)
-        if not args.skip_long:
+        if args.export_repeat > 0:
+            bench_export(tmp, 10, (1280, 720), args.export_repeat, 1.10)
+        if not args.skip_long and args.long_repeat > 0:
             bench_export(tmp, 60, (1920, 1080), args.long_repeat, 1.00)
 
 
