@@ -156,3 +156,28 @@ def test_random_edits_read_back_the_same_while_the_log_is_unfolded(
         p.close()
     with Project.open(path) as reopened:
         assert file_state(reopened) == expected
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_project_written_before_the_shift_log_opens_and_ripples(tmp_path: Path) -> None:
+    """schema_0004.takeline was written by the version before migration 0005 (ripples in
+    its history, one undone): it opens with the same sequence and history, and its
+    ripples redo and undo through the log."""
+    import json
+
+    path = tmp_path / "old.takeline"
+    path.write_bytes((FIXTURES / "schema_0004.takeline").read_bytes())
+    expected = json.loads((FIXTURES / "schema_0004.snapshot.json").read_text())
+    with Project.open(path) as p:
+        assert p.query("SELECT version_num FROM alembic_version")[0][0] == db.HEAD_REVISION
+        assert p.sequence.snapshot() == expected["snapshot"]
+        assert (p.timeline.undo_label, p.timeline.redo_label) == (expected["undo"],
+                                                                  expected["redo"])
+        assert p.redo() is not None  # the undone ripple delete
+        p.undo()
+        p.undo()  # the insert, a ripple of its own
+        state = file_state(p)
+    with Project.open(path, read_only=True) as r:
+        assert file_state(r) == state
