@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from cli.opening import Failure
 from project_store.generation_records import GenerationRecords
 from project_store.project import Project
 from project_store.references import reference_path, store_reference
@@ -46,7 +47,7 @@ from timeline.model import GeneratedSegment
 COMMANDS = ("conditioning", "cast")
 
 
-class ConditioningFailure(Exception):
+class ConditioningFailure(Failure):
     pass
 
 

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cli.opening import open_project
+from cli.opening import Failure, open_project
 from generation.backends import BACKENDS
 from generation.backends.base import GenerationError
 from generation.installed_models import (
@@ -45,7 +45,7 @@ from timeline.model import GeneratedSegment
 COMMANDS = ("generate", "takes", "rerun", "jobs", "models", "metrics")
 
 
-class CliFailure(Exception):
+class CliFailure(Failure):
     pass
 
 

@@ -19,21 +19,19 @@ imports Qt unless the window is asked for, so the CLI runs on machines without a
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from cli import backups as cli_backups
-from cli import brief as cli_brief
-from cli import generate as cli_generate
-from cli.opening import open_project
+from cli.opening import Failure, open_project
 from cli.pipes import stdout_closed
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
-from project_store.generation_records import GenerationRecords
 from project_store.project import Project
 from timeline.limits import LimitError, check_frame, check_render_size
 from timeline.model import Clip, EditError, SequenceSettings
@@ -41,13 +39,17 @@ from timeline.time import TimeError, format_rate, parse_rate
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
+# The commands of the other cli modules, named here so that a command line imports only
+# the module it runs (cli.generate alone pulls in the generation queue and backends); each
+# module's own COMMANDS must match (tests/cli/test_cli.py).
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "cli.generate": ("generate", "takes", "rerun", "jobs", "models", "metrics"),
+    "cli.brief": ("conditioning", "cast"),
+    "cli.backups": ("backups",),
+}
+_MODULE_OF = {c: m for m, commands in COMMAND_MODULES.items() for c in commands}
 COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy",
-            "export", "presets", "otio", "open", *cli_generate.COMMANDS,
-            *cli_brief.COMMANDS, *cli_backups.COMMANDS)
-
-
-class Failure(Exception):
-    """A command failed for a reason the user can act on; printed without a traceback."""
+            "export", "presets", "otio", "open", *_MODULE_OF)
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -78,7 +80,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_module_parsers(sub: Any, module: ModuleType) -> None:
+    if module.__name__ == "cli.generate":
+        module.add_parsers(sub, _size)
+    else:
+        module.add_parsers(sub)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or (``command``) only as much of it as that command needs:
+    the sub-commands of the other cli modules are added only when theirs is run, or for
+    ``--help``."""
+    modules = list(COMMAND_MODULES) if command is None else (
+        [_MODULE_OF[command]] if command in _MODULE_OF else [])
     ap = argparse.ArgumentParser(
         prog="takeline",
         description="Takeline: a non-linear video editor with a generative timeline.",
@@ -159,9 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--size", type=_size, help="frame size (default: the file's, or 1920x1080)")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    cli_generate.add_parsers(sub, _size)
-    cli_brief.add_parsers(sub)
-    cli_backups.add_parsers(sub)
+    for name in modules:
+        _add_module_parsers(sub, importlib.import_module(name))
 
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
@@ -173,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `takeline PROJECT` (or no argument at all) opens the editor, as a desktop app should.
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
         argv = ["open", *argv]
-    parser = build_parser()
+    parser = build_parser(argv[0] if argv[0] in COMMANDS else None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 0 for --help, 2 for bad usage
@@ -184,9 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return stdout_closed()
-    except (Failure, cli_generate.CliFailure, cli_brief.ConditioningFailure) as exc:
-        return _fail(str(exc))
-    except (ProjectError, ImportMediaError, EditError, LimitError) as exc:
+    except (Failure, ProjectError, ImportMediaError, EditError, LimitError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("interrupted")
@@ -208,12 +219,9 @@ def _fail(message: str) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int | None:
     command = args.command
-    if command in cli_generate.COMMANDS:
-        return cli_generate.dispatch(args)
-    if command in cli_brief.COMMANDS:
-        return cli_brief.dispatch(args)
-    if command in cli_backups.COMMANDS:
-        return cli_backups.dispatch(args)
+    if command in _MODULE_OF:
+        module = importlib.import_module(_MODULE_OF[command])
+        return int(module.dispatch(args))
     if command == "new":
         settings = SequenceSettings(fps=args.fps, width=args.size[0], height=args.size[1],
                                     sample_rate=args.sample_rate)
@@ -249,6 +257,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
             print(f"{command.capitalize()}: {change.label}")
         return EXIT_OK
     if command == "info":
+        from project_store.generation_records import GenerationRecords
+
         with open_project(args.project, read_only=True) as project:
             info = project.info()
             # Segments whose active take was made from another conditioning version.

@@ -13,6 +13,11 @@ from project_store.project import Project
 from services.backup_scheduler import backup_before_writing
 
 
+class Failure(Exception):
+    """A command failed for a reason the user can act on; printed without a traceback
+    (cli.main). The other cli modules' failures are kinds of it."""
+
+
 def open_project(path: Path, *, read_only: bool = False) -> Project:
     """A writer is refused (``ProjectLockedError``: "NAME is open in Takeline (pid N on
     HOST) — ...") while the window or another command has the project open for writing;

@@ -38,10 +38,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, text
-from sqlalchemy.exc import DatabaseError
-
-from project_store.db import CorruptProjectError, ProjectError, ProjectNotFoundError
+from project_store.db import (
+    Connection,
+    CorruptProjectError,
+    ProjectError,
+    ProjectNotFoundError,
+)
 from project_store.writer_lock import ProjectLockedError, WriterLock
 
 __all__ = [
@@ -238,7 +240,7 @@ def _copy_into(source: sqlite3.Connection, target: Path) -> None:
 def open_source(project_path: str | os.PathLike[str]) -> sqlite3.Connection:
     """A connection to read a project for backups: SQLite's ``mode=ro``, so it never writes,
     never creates the file, and its close never checkpoints or deletes the WAL a live writer
-    is using (see ``project_store.db.make_engine``)."""
+    is using (see ``project_store.db.connect``)."""
     path = Path(project_path)
     if not path.is_file():
         raise ProjectNotFoundError(f"No project at {path}.")
@@ -399,10 +401,10 @@ def check_integrity(conn: Connection, path: Path) -> None:
     """``PRAGMA quick_check`` on an opening project (read only); a damaged file raises
     ``DamagedProjectError`` naming the newest good backup and the command to restore it."""
     try:
-        rows = conn.execute(text("PRAGMA quick_check")).all()
+        rows = conn.execute("PRAGMA quick_check").all()
         problem = str(rows[0][0]) if rows else "no answer"
-    except DatabaseError as exc:
-        problem = str(getattr(exc, "orig", None) or exc)
+    except sqlite3.DatabaseError as exc:
+        problem = str(exc)
     if problem == "ok":
         return
     problem = " ".join(problem.split())

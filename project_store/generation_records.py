@@ -24,8 +24,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from project_store.db import ProjectError
 from project_store.project import Project
 from project_store.writer_lock import pid_alive, this_host
@@ -271,12 +269,12 @@ class GenerationRecords:
         with self.project.batch(), self.project.transaction() as c:
             first_number = len(self.takes(segment_id, include_deleted=True)) + 1
             for number, (t, rel) in enumerate(stored_takes, start=first_number):
-                row = c.execute(text(
+                row = c.execute(
                     "INSERT INTO takes(segment_id, job_id, name, starred, deleted, created_at, "
                     "backend, model, seed, media_path, frames_hash, frame_count, fps_num, "
                     "fps_den, width, height, conditioning_version, recipe_json, conform_json) "
                     "VALUES (:s, :j, :n, 0, 0, :t, :b, :m, :seed, :p, :h, :fc, :fn, :fd, :w, "
-                    ":hh, :cv, :r, :c) RETURNING id"), {
+                    ":hh, :cv, :r, :c) RETURNING id", {
                     "s": segment_id, "j": job_id, "n": f"Take {number}", "t": _now(),
                     "b": t.backend, "m": t.model, "seed": t.seed, "p": rel,
                     "h": t.frames_hash, "fc": t.frame_count, "fn": t.fps.numerator,
@@ -304,12 +302,12 @@ class GenerationRecords:
     def rename(self, take_id: int, name: str) -> None:
         self.take(take_id)
         with self.project.transaction() as c:
-            c.execute(text("UPDATE takes SET name = :n WHERE id = :i"), {"n": name, "i": take_id})
+            c.execute("UPDATE takes SET name = :n WHERE id = :i", {"n": name, "i": take_id})
 
     def star(self, take_id: int, starred: bool = True) -> None:
         self.take(take_id)
         with self.project.transaction() as c:
-            c.execute(text("UPDATE takes SET starred = :v WHERE id = :i"),
+            c.execute("UPDATE takes SET starred = :v WHERE id = :i",
                       {"v": starred, "i": take_id})
 
     def delete(self, take_id: int) -> None:
@@ -327,12 +325,12 @@ class GenerationRecords:
                     active = remaining[-1] if remaining else None
                 self.project.execute({"op": "set", "item": segment.id, "takes": remaining,
                                       "active_take": active})
-            c.execute(text("UPDATE takes SET deleted = 1, media_path = NULL WHERE id = :i"),
+            c.execute("UPDATE takes SET deleted = 1, media_path = NULL WHERE id = :i",
                       {"i": take_id})
             rel = None if take.media_path is None else \
                 take.media_path.relative_to(self.store.root).as_posix()
             shared = rel is not None and c.execute(
-                text("SELECT count(*) FROM takes WHERE media_path = :p AND deleted = 0"),
+                "SELECT count(*) FROM takes WHERE media_path = :p AND deleted = 0",
                 {"p": rel}).scalar()
         if rel is not None and not shared:
             self.store.remove(rel)
@@ -385,10 +383,10 @@ class GenerationRecords:
                   steps_total: int) -> Job:
         self.segment(segment_id)
         with self.project.transaction() as c:
-            row = c.execute(text(
+            row = c.execute(
                 "INSERT INTO jobs(segment_id, state, spec_json, model_key, created_at, "
                 "steps_done, steps_total, take_ids_json) VALUES (:s, 'queued', :j, :k, :t, 0, "
-                ":n, '[]') RETURNING id"), {
+                ":n, '[]') RETURNING id", {
                 "s": segment_id, "j": json.dumps(spec, sort_keys=True), "k": model_key,
                 "t": _now(), "n": steps_total}).one()
         return self.job(row.id)
@@ -432,7 +430,7 @@ class GenerationRecords:
             sql += " AND claim_token = :tok AND state = 'running'"
             params["tok"] = token
         with self.project.transaction() as c:
-            return bool(c.execute(text(sql), params).rowcount)
+            return bool(c.execute(sql, params).rowcount)
 
     def claim_job(self, job_id: int) -> str | None:
         """Atomically take a queued job to run it: one UPDATE ... WHERE state = 'queued'
@@ -448,10 +446,10 @@ class GenerationRecords:
 
     def _set_job_where_queued(self, job_id: int, token: str) -> bool:
         with self.project.transaction() as c:
-            return bool(c.execute(text(
+            return bool(c.execute(
                 "UPDATE jobs SET state = 'running', started_at = :t, error = NULL, "
                 "steps_done = 0, owner = :o, claim_token = :tok, heartbeat_at = :hb "
-                "WHERE id = :id AND state = 'queued'"),
+                "WHERE id = :id AND state = 'queued'",
                 {"t": _now(), "o": owner_id(), "tok": token, "hb": time.time(),
                  "id": job_id}).rowcount)
 
@@ -522,10 +520,10 @@ class GenerationRecords:
             if not job.owner_gone(self.project.job_claims, now):
                 continue
             with self.project.transaction() as c:
-                changed = c.execute(text(
+                changed = c.execute(
                     "UPDATE jobs SET state = 'queued', started_at = NULL, steps_done = 0, "
                     "owner = NULL, claim_token = NULL, heartbeat_at = NULL "
-                    "WHERE id = :id AND state = 'running' AND claim_token IS :tok"),
+                    "WHERE id = :id AND state = 'running' AND claim_token IS :tok",
                     {"id": job.id, "tok": job.claim_token}).rowcount
             if changed:
                 ids.append(job.id)

@@ -18,13 +18,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from fractions import Fraction
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-from sqlalchemy import Connection, Engine, bindparam, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from project_store import backups, db
 from project_store.assets import (
@@ -39,13 +35,14 @@ from project_store.assets import (
 )
 from project_store.db import (
     FORMAT_MARKER,
+    Connection,
     CorruptProjectError,
     NotAProjectError,
     ProjectError,
     ProjectExistsError,
     ProjectNotFoundError,
+    SQLError,
 )
-from project_store.schema import CastMemberRow, ItemRow, MarkerRow, TransitionRow
 from project_store.writer_lock import WriterLock, lock_path
 from timeline.changes import (
     CastOp,
@@ -71,13 +68,13 @@ from timeline.model import (
     EditError,
     GeneratedSegment,
     Item,
+    ItemTemplate,
     Marker,
     Sequence,
     SequenceSettings,
     Track,
     TrackInfo,
     Transition,
-    item_from_dict,
 )
 from timeline.time import format_rate
 
@@ -97,6 +94,8 @@ _ITEM_COLUMNS = ("id", "track", "start", "duration", "source_in")
 
 
 def writer_version() -> str:
+    from importlib import metadata  # ~20 ms of imports that only creating a file needs
+
     try:
         return f"takeline {metadata.version('takeline')}"
     except metadata.PackageNotFoundError:
@@ -107,10 +106,9 @@ class Project:
     """An open project file. Use ``Project.create`` / ``Project.open``; close when done
     (or use it as a context manager)."""
 
-    def __init__(self, path: Path, engine: Engine, conn: Connection, *,
+    def __init__(self, path: Path, conn: Connection, *,
                  lock: WriterLock | None = None) -> None:
         self.path = path
-        self._engine = engine
         self._conn = conn
         # One writer per project (project_store.writer_lock): a writer holds the lock from
         # open to close; a read-only project holds none and refuses every change.
@@ -158,41 +156,44 @@ class Project:
     @classmethod
     def _create_locked(cls, path: Path, settings: SequenceSettings, name: str,
                        tracks: Iterable[tuple[str, str, int]], lock: WriterLock) -> Project:
-        engine = db.make_engine(path)
+        # Alembic creates the schema (the migrations are its one definition), so creating a
+        # file is the one time, besides migrating, that SQLAlchemy is imported.
+        from sqlalchemy.exc import SQLAlchemyError
+
+        engine = db.sqlalchemy_engine(path)
         try:
-            conn = engine.connect()
-            db.enable_wal(conn)
-            with conn.begin():
-                db.upgrade(conn)
-                meta = {
-                    "format": FORMAT_MARKER,
-                    "writer": writer_version(),
-                    "created_at": _now(),
-                    "name": name,
-                    "next_id": "1",
-                }
-                for key, value in meta.items():
-                    conn.execute(
-                        text("INSERT INTO meta(key, value) VALUES (:k, :v)"), {"k": key, "v": value}
-                    )
-                conn.execute(
-                    text(
+            with engine.connect() as sa_conn:
+                raw = sa_conn.connection.driver_connection
+                assert raw is not None
+                raw.execute("PRAGMA journal_mode=WAL").fetchall()  # outside a transaction
+                with sa_conn.begin():
+                    db.upgrade(sa_conn)
+                    meta = {
+                        "format": FORMAT_MARKER,
+                        "writer": writer_version(),
+                        "created_at": _now(),
+                        "name": name,
+                        "next_id": "1",
+                    }
+                    for key, value in meta.items():
+                        sa_conn.exec_driver_sql("INSERT INTO meta(key, value) VALUES (:k, :v)",
+                                                {"k": key, "v": value})
+                    sa_conn.exec_driver_sql(
                         "INSERT INTO sequences(id, name, fps_num, fps_den, width, height, "
-                        "sample_rate) VALUES (1, :name, :n, :d, :w, :h, :sr)"
-                    ),
-                    {
-                        "name": settings.name, "n": settings.fps.numerator,
-                        "d": settings.fps.denominator, "w": settings.width,
-                        "h": settings.height, "sr": settings.sample_rate,
-                    },
-                )
-                for track_name, kind, index in tracks:
-                    _write_track(conn, 1, TrackInfo(name=track_name, kind=kind, index=index))  # type: ignore[arg-type]
-        except SQLAlchemyError as exc:
+                        "sample_rate) VALUES (1, :name, :n, :d, :w, :h, :sr)",
+                        {
+                            "name": settings.name, "n": settings.fps.numerator,
+                            "d": settings.fps.denominator, "w": settings.width,
+                            "h": settings.height, "sr": settings.sample_rate,
+                        },
+                    )
+                    for track_name, kind, index in tracks:
+                        info = TrackInfo(name=track_name, kind=kind, index=index)  # type: ignore[arg-type]
+                        sa_conn.exec_driver_sql(_INSERT_TRACK, _track_row(1, info))
+        except (SQLAlchemyError, SQLError) as exc:
             engine.dispose()
             path.unlink(missing_ok=True)
             raise db.translate(exc, path) from None
-        conn.close()
         engine.dispose()
         return cls._open_locked(path, lock)
 
@@ -201,7 +202,7 @@ class Project:
         """Open for writing (the default: takes the project's writer lock, refusing with
         ``ProjectLockedError`` while another process or ``Project`` holds it), or
         ``read_only``: no lock, every change refused, and the live writer's WAL untouched
-        (``db.make_engine``)."""
+        (``db.connect``)."""
         path = Path(path)
         if not path.exists():
             raise ProjectNotFoundError(
@@ -238,29 +239,30 @@ class Project:
                 )
         except OSError as exc:
             raise ProjectError(f"Cannot read {path}: {exc.strerror}.") from None
-        engine = db.make_engine(path, read_only=read_only)
         conn: Connection | None = None
         try:
-            conn = engine.connect()
+            conn = db.connect(path, read_only=read_only)
             with conn.begin():
                 # A damaged file is refused untouched, naming its newest good backup.
                 backups.check_integrity(conn, path)
+                # Alembic is imported only when a migration is due (it ends this
+                # transaction first and migrates on a connection of its own).
                 db.check_and_migrate(conn, path, read_only=read_only)
             if not read_only:
                 db.enable_wal(conn)  # only now that the file is known to be ours
-            project = cls(path, engine, conn, lock=lock)
+            project = cls(path, conn, lock=lock)
             with project._reading():
                 project._load()
             return project
         except ProjectError:
-            _close_quietly(conn, engine)
+            _close_quietly(conn)
             raise
-        except SQLAlchemyError as exc:
-            _close_quietly(conn, engine)
+        except SQLError as exc:
+            _close_quietly(conn)
             raise db.translate(exc, path) from None
         except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
             # Rows that do not decode: the file was edited by hand or damaged.
-            _close_quietly(conn, engine)
+            _close_quietly(conn)
             raise CorruptProjectError(
                 f"{path} holds data this version cannot read ({type(exc).__name__}: {exc}). "
                 "Restore it from a backup."
@@ -268,9 +270,13 @@ class Project:
 
     def close(self) -> None:
         try:
-            if self._conn is not None:
-                self._conn.close()
-            self._engine.dispose()  # the writer's close checkpoints the WAL: still locked
+            if not self.read_only:
+                try:
+                    self._fold_shift_log()
+                except SQLError:
+                    pass  # the log stays and reads back the same; the next close folds it
+            # The writer's close checkpoints the WAL: while it still holds the lock.
+            self._conn.close()
         finally:
             if self._lock is not None:
                 self._lock.release()
@@ -291,13 +297,11 @@ class Project:
     # ------------------------------------------------------------------ loading
     def _load(self) -> None:
         c = self._conn
-        meta = dict(c.execute(text("SELECT key, value FROM meta")).all())
+        meta = dict(c.execute("SELECT key, value FROM meta").all())
         self.name = meta.get("name", self.path.stem)
         row = c.execute(
-            text(
-                "SELECT name, fps_num, fps_den, width, height, sample_rate, in_point, out_point "
-                "FROM sequences WHERE id = :s"
-            ),
+            "SELECT name, fps_num, fps_den, width, height, sample_rate, in_point, out_point "
+            "FROM sequences WHERE id = :s",
             {"s": self.sequence_id},
         ).one()
         settings = SequenceSettings(
@@ -307,48 +311,35 @@ class Project:
         seq = Sequence(settings)
         seq.in_point, seq.out_point = row.in_point, row.out_point
         for t in c.execute(
-            text("SELECT name, kind, idx, muted, solo, locked, hidden, label FROM tracks "
-                 "WHERE sequence_id = :s ORDER BY kind != 'video', idx"),
+            "SELECT name, kind, idx, muted, solo, locked, hidden, label FROM tracks "
+                 "WHERE sequence_id = :s ORDER BY kind != 'video', idx",
             {"s": self.sequence_id},
         ):
             info = TrackInfo(name=t.name, kind=t.kind, index=t.idx, muted=bool(t.muted),
                              solo=bool(t.solo), locked=bool(t.locked), hidden=bool(t.hidden),
                              label=t.label or "")
             seq.tracks[t.name] = Track(info)
-        # Rows arrive sorted by (track, start), so each Track._add is an append.
+        self._load_items(seq)
         for r in c.execute(
-            text("SELECT id, track, kind, start, duration, source_in, asset_id, props_json "
-                 "FROM items WHERE sequence_id = :s ORDER BY track, start"),
-            {"s": self.sequence_id},
-        ):
-            d = json.loads(r.props_json)
-            d.update(kind=r.kind, id=r.id, track=r.track, start=r.start,
-                     duration=r.duration, source_in=r.source_in)
-            if r.asset_id is not None:
-                d["asset"] = r.asset_id
-            item = item_from_dict(d)
-            seq.tracks[item.track]._add(item)
-            seq._items_by_id[item.id] = item
-        for r in c.execute(
-            text("SELECT id, track, from_item, to_item, duration, kind FROM transitions "
-                 "WHERE sequence_id = :s"), {"s": self.sequence_id},
+            "SELECT id, track, from_item, to_item, duration, kind FROM transitions "
+                 "WHERE sequence_id = :s", {"s": self.sequence_id},
         ):
             tr = Transition(id=r.id, track=r.track, from_item=r.from_item, to_item=r.to_item,
                             duration=r.duration, kind=r.kind)
             seq.tracks[tr.track].transitions[tr.id] = tr
         for r in c.execute(
-            text("SELECT id, frame, duration, name, color, note FROM markers "
-                 "WHERE sequence_id = :s"), {"s": self.sequence_id},
+            "SELECT id, frame, duration, name, color, note FROM markers "
+                 "WHERE sequence_id = :s", {"s": self.sequence_id},
         ):
             seq.markers[r.id] = Marker(id=r.id, frame=r.frame, duration=r.duration,
                                        name=r.name, color=r.color, note=r.note)
-        for r in c.execute(text("SELECT props_json FROM cast_members WHERE sequence_id = :s"),
+        for r in c.execute("SELECT props_json FROM cast_members WHERE sequence_id = :s",
                            {"s": self.sequence_id}):
             member = CastMember.from_dict(json.loads(r.props_json))
             seq.cast[member.id] = member
         self.assets = {}
         for r in c.execute(
-            text("SELECT id, path, size, identity, probe_json, added_at FROM assets ORDER BY id")
+            "SELECT id, path, size, identity, probe_json, added_at FROM assets ORDER BY id"
         ):
             asset = Asset(r.id, path_from_db(r.path), r.size, r.identity,
                           MediaProbe.from_json(json.loads(r.probe_json)), r.added_at)
@@ -368,6 +359,67 @@ class Project:
         )
         self._oldest_loaded_done = undo[-1][0] if undo else None
 
+    def _load_items(self, seq: Sequence) -> None:
+        """Every item, in start order per track, its start moved by the shifts logged after
+        its row was written (``apply_shifts``). The hot loop of opening a big project:
+        plain tuples off the cursor, and each distinct ``props_json`` decoded and checked
+        once (``ItemTemplate``)."""
+        c, s = self._conn, self.sequence_id
+        rows = c.execute_raw(
+            "SELECT id, track, kind, start, duration, source_in, asset_id, props_json, "
+            "shift_base FROM items WHERE sequence_id = :s ORDER BY track, start",
+            {"s": s}).fetchall()
+        starts = [r[3] for r in rows]
+        shifted = apply_shifts(rows, starts, self._shift_log(c))
+        templates: dict[tuple[str, str, bool], ItemTemplate] = {}
+        by_track: dict[str, list[Item]] = {name: [] for name in seq.tracks}
+        by_id = seq._items_by_id
+        for (item_id, track, kind, _, duration, source_in, asset_id, props, _base), start \
+                in zip(rows, starts, strict=True):
+            key = (kind, props, asset_id is not None)
+            template = templates.get(key)
+            if template is None:
+                fields_ = json.loads(props)
+                if not isinstance(fields_, dict):
+                    raise ValueError(f"item {item_id}: props_json is not an object")
+                template = templates[key] = ItemTemplate(kind, fields_,
+                                                         with_asset=asset_id is not None)
+            item = template.make(item_id, track, start, duration, source_in, asset_id)
+            by_track[track].append(item)  # KeyError: an item on a track that does not exist
+            by_id[item_id] = item
+        for name, items in by_track.items():
+            if name in shifted:  # stored order is not start order once shifts apply
+                items.sort(key=_start_of)
+            seq.tracks[name]._load_sorted(items)
+
+    def _shift_log(self, c: Connection) -> list[tuple[int, str, int, int]]:
+        return c.execute_raw(
+            "SELECT id, track, from_frame, delta FROM track_shifts WHERE sequence_id = :s "
+            "ORDER BY id", {"s": self.sequence_id}).fetchall()
+
+    def _fold_shift_log(self) -> None:
+        """Write the logged shifts into the item rows and empty the log (a writer's clean
+        close): the next open reads plain starts again. One transaction; if it fails the
+        log stays, which reads back the same."""
+        c, s = self._conn, self.sequence_id
+        if c.in_transaction():
+            c.rollback()  # what closing did to a transaction left open: nothing is kept
+        with c.begin():
+            log = self._shift_log(c)
+            if not log:
+                return
+            tracks = sorted({t for _, t, _, _ in log})
+            rows = c.execute_raw(
+                f"SELECT id, track, start, shift_base FROM items WHERE sequence_id = ? AND "
+                f"track IN ({', '.join('?' * len(tracks))})", (s, *tracks)).fetchall()
+            starts = [r[2] for r in rows]
+            apply_shifts([(r[0], r[1], None, r[2], None, None, None, None, r[3]) for r in rows],
+                         starts, log)
+            c.execute("UPDATE items SET start = :start WHERE id = :id",
+                      [{"start": new, "id": r[0]} for r, new in zip(rows, starts, strict=True)
+                       if new != r[2]])
+            c.execute("DELETE FROM track_shifts WHERE sequence_id = :s", {"s": s})
+
     def _history_rows(
         self, state: str, *, newest_first: bool, before_id: int | None,
         limit: int | None | str = "page",
@@ -384,7 +436,7 @@ class Project:
             sql += f" LIMIT {int(limit)}"
         return [
             (r.id, Change.from_json(json.loads(r.change_json)))
-            for r in self._conn.execute(text(sql), params)
+            for r in self._conn.execute(sql, params)
         ]
 
     # ------------------------------------------------------------------ properties
@@ -502,7 +554,7 @@ class Project:
         else:
             try:
                 tx.commit()
-            except SQLAlchemyError as exc:
+            except SQLError as exc:
                 raise db.translate(exc, self.path) from None
         finally:
             self._in_batch = False
@@ -516,7 +568,7 @@ class Project:
             else:
                 with self._conn.begin():
                     self._write(kind, change, timeline)
-        except SQLAlchemyError as exc:
+        except SQLError as exc:
             raise db.translate(exc, self.path) from None
 
     def _write(self, kind: ChangeKind, change: Change, timeline: Timeline) -> None:
@@ -526,24 +578,24 @@ class Project:
             _write_op(c, s, op)
         self._log_conditioning(c, _conditioning_touched(ops, timeline.sequence))
         if kind == "do":
-            c.execute(text("DELETE FROM history WHERE sequence_id = :s AND state = 'undone'"),
+            c.execute("DELETE FROM history WHERE sequence_id = :s AND state = 'undone'",
                       {"s": s})
             c.execute(
-                text("INSERT INTO history(sequence_id, label, change_json, state) "
-                     "VALUES (:s, :l, :j, 'done')"),
+                "INSERT INTO history(sequence_id, label, change_json, state) "
+                     "VALUES (:s, :l, :j, 'done')",
                 {"s": s, "l": change.label,
                  "j": json.dumps(change.to_json(), separators=(",", ":"))},
             )
-            c.execute(text("UPDATE meta SET value = :v WHERE key = 'next_id'"),
+            c.execute("UPDATE meta SET value = :v WHERE key = 'next_id'",
                       {"v": str(timeline.ids.next_id)})
         elif kind == "undo":
             c.execute(
-                text("UPDATE history SET state = 'undone' WHERE id = (SELECT max(id) FROM history "
-                     "WHERE sequence_id = :s AND state = 'done')"), {"s": s})
+                "UPDATE history SET state = 'undone' WHERE id = (SELECT max(id) FROM history "
+                     "WHERE sequence_id = :s AND state = 'done')", {"s": s})
         else:
             c.execute(
-                text("UPDATE history SET state = 'done' WHERE id = (SELECT min(id) FROM history "
-                     "WHERE sequence_id = :s AND state = 'undone')"), {"s": s})
+                "UPDATE history SET state = 'done' WHERE id = (SELECT min(id) FROM history "
+                     "WHERE sequence_id = :s AND state = 'undone')", {"s": s})
 
     # ------------------------------------------------------------------ conditioning
     def _log_conditioning(self, c: Connection, segment_ids: Iterable[int]) -> dict[int, str]:
@@ -559,16 +611,16 @@ class Project:
             payload = conditioning_payload(segment, seq.cast)
             vid = version_id(payload)
             out[segment_id] = vid
-            last = c.execute(text("SELECT version FROM conditioning_log WHERE segment_id = :g "
-                                  "ORDER BY id DESC LIMIT 1"), {"g": segment_id}).scalar()
+            last = c.execute("SELECT version FROM conditioning_log WHERE segment_id = :g "
+                                  "ORDER BY id DESC LIMIT 1", {"g": segment_id}).scalar()
             if last == vid:
                 continue
             now = _now()
-            c.execute(text("INSERT OR IGNORE INTO conditioning_versions(id, payload_json, "
-                           "created_at) VALUES (:id, :p, :t)"),
+            c.execute("INSERT OR IGNORE INTO conditioning_versions(id, payload_json, "
+                           "created_at) VALUES (:id, :p, :t)",
                       {"id": vid, "p": canonical_json(payload), "t": now})
-            c.execute(text("INSERT INTO conditioning_log(segment_id, version, created_at) "
-                           "VALUES (:g, :v, :t)"), {"g": segment_id, "v": vid, "t": now})
+            c.execute("INSERT INTO conditioning_log(segment_id, version, created_at) "
+                           "VALUES (:g, :v, :t)", {"g": segment_id, "v": vid, "t": now})
         return out
 
     def conditioning_version(self, segment_id: int) -> str:
@@ -605,15 +657,15 @@ class Project:
         try:
             with self._conn.begin_nested() if self._in_batch else self._conn.begin():
                 yield self._conn
-        except SQLAlchemyError as exc:
+        except SQLError as exc:
             raise db.translate(exc, self.path) from None
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Rows of a read-only statement, without leaving a read transaction open."""
         try:
             with self._reading():
-                return list(self._conn.execute(text(sql), params or {}))
-        except SQLAlchemyError as exc:
+                return list(self._conn.execute(sql, params or {}))
+        except SQLError as exc:
             raise db.translate(exc, self.path) from None
 
     # ------------------------------------------------------------------ media
@@ -649,8 +701,8 @@ class Project:
                     what = f.probe if f.probe is not None else probe(f.path)
                     added_at = _now()
                     row = self._conn.execute(
-                        text("INSERT INTO assets(path, size, identity, kind, probe_json, added_at)"
-                             " VALUES (:p, :sz, :i, :k, :j, :t) RETURNING id"),
+                        "INSERT INTO assets(path, size, identity, kind, probe_json, added_at)"
+                             " VALUES (:p, :sz, :i, :k, :j, :t) RETURNING id",
                         {"p": path_to_db(str(f.path)), "sz": f.size, "i": f.identity,
                          "k": what.kind,
                          "j": json.dumps(what.to_json()), "t": added_at},
@@ -658,7 +710,7 @@ class Project:
                     asset = Asset(row.id, str(f.path), f.size, f.identity, what, added_at)
                     added.append(asset)
                     out.append(asset)
-        except SQLAlchemyError as exc:
+        except SQLError as exc:
             raise db.translate(exc, self.path) from None
         except MediaProbeError as exc:  # a file thought known was not: probed here, failed
             raise ImportMediaError({exc.path or "?": str(exc)}) from None
@@ -677,12 +729,12 @@ class Project:
         try:
             with self._conn.begin_nested() if self._in_batch else self._conn.begin():
                 row = self._conn.execute(
-                    text("INSERT INTO assets(path, size, identity, kind, probe_json, added_at)"
-                         " VALUES (:p, 0, '', :k, :j, :t) RETURNING id"),
+                    "INSERT INTO assets(path, size, identity, kind, probe_json, added_at)"
+                         " VALUES (:p, 0, '', :k, :j, :t) RETURNING id",
                     {"p": path_to_db(path), "k": what.kind, "j": json.dumps(what.to_json()),
                      "t": added_at},
                 ).one()
-        except SQLAlchemyError as exc:
+        except SQLError as exc:
             raise db.translate(exc, self.path) from None
         asset = Asset(row.id, path, 0, "", what, added_at, status="offline")
         self.assets[asset.id] = asset
@@ -743,12 +795,12 @@ class Project:
         try:
             with self._conn.begin():
                 self._conn.execute(
-                    text("UPDATE assets SET path=:p, size=:sz, identity=:i, kind=:k, "
-                         "probe_json=:j WHERE id=:id"),
+                    "UPDATE assets SET path=:p, size=:sz, identity=:i, kind=:k, "
+                         "probe_json=:j WHERE id=:id",
                     {"p": path_to_db(str(p)), "sz": size, "i": identity, "k": new_probe.kind,
                      "j": json.dumps(new_probe.to_json()), "id": asset_id},
                 )
-        except SQLAlchemyError as exc:
+        except SQLError as exc:
             raise db.translate(exc, self.path) from None
         self.assets[asset_id] = asset
         self.timeline.media[asset_id] = info
@@ -781,7 +833,7 @@ class Project:
             return []
         with self.transaction() as c:
             for asset_id in unused:
-                c.execute(text("DELETE FROM assets WHERE id = :i"), {"i": asset_id})
+                c.execute("DELETE FROM assets WHERE id = :i", {"i": asset_id})
         for asset_id in unused:
             self.assets.pop(asset_id, None)
             self.timeline.media.pop(asset_id, None)
@@ -854,35 +906,83 @@ class Project:
 # ---------------------------------------------------------------------- row writers
 
 
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return (f"INSERT INTO {table}({', '.join(columns)}) "
+            f"VALUES ({', '.join(':' + c for c in columns)})")
+
+
+# The columns each row writer sets: those of the tables in schema.py (checked by
+# tests/project_store/test_project.py, so the two cannot drift apart). Plain SQL, built
+# once: op writes run for every step of every edit.
+ITEM_COLUMNS = ("id", "sequence_id", "track", "kind", "start", "duration", "source_in",
+                "asset_id", "props_json")  # and shift_base, set by _SHIFT_BASE
+TRANSITION_COLUMNS = ("id", "sequence_id", "track", "from_item", "to_item", "duration", "kind")
+MARKER_COLUMNS = ("id", "sequence_id", "frame", "duration", "name", "color", "note")
+CAST_COLUMNS = ("id", "sequence_id", "props_json")
+TRACK_COLUMNS = ("sequence_id", "name", "kind", "idx", "muted", "solo", "locked", "hidden",
+                 "label")
+
+
 class _RowStatements:
-    """One table's delete and insert, built once: op writes run for every step of every
-    edit, and building a statement per call cost a third more time per edit than executing
-    it (bench_project.py)."""
+    """One table's delete and insert (rows keyed by ``id``)."""
 
-    def __init__(self, orm_class: Any) -> None:
-        table = orm_class.__table__
-        self.delete = table.delete().where(table.c.id == bindparam("old_id"))
-        self.insert = table.insert()
+    def __init__(self, table: str, columns: tuple[str, ...], insert: str | None = None) -> None:
+        self.delete = f"DELETE FROM {table} WHERE id = :old_id"
+        self.insert = insert or _insert_sql(table, columns)
 
 
-_ITEMS = ItemRow.__table__
-_ITEM_ROWS = _RowStatements(ItemRow)
-_TRANSITION_ROWS = _RowStatements(TransitionRow)
-_MARKER_ROWS = _RowStatements(MarkerRow)
-_CAST_ROWS = _RowStatements(CastMemberRow)
+# An item row is written in the positions of now: no shift logged so far applies to it.
+_SHIFT_BASE = "(SELECT coalesce(max(id), 0) FROM track_shifts)"
+_ITEM_ROWS = _RowStatements("items", ITEM_COLUMNS, insert=(
+    f"INSERT INTO items({', '.join(ITEM_COLUMNS)}, shift_base) "
+    f"VALUES ({', '.join(':' + c for c in ITEM_COLUMNS)}, {_SHIFT_BASE})"))
+_TRANSITION_ROWS = _RowStatements("transitions", TRANSITION_COLUMNS)
+_MARKER_ROWS = _RowStatements("markers", MARKER_COLUMNS)
+_CAST_ROWS = _RowStatements("cast_members", CAST_COLUMNS)
+_INSERT_TRACK = _insert_sql("tracks", TRACK_COLUMNS)
 # An item changed in place (same id): every column set from the row, matched on its id.
-_UPDATE_ITEM = _ITEMS.update().where(_ITEMS.c.id == bindparam("item_id"))
-# One statement for a whole ripple, the same selection the model shifts.
-_SHIFT_ITEMS = (_ITEMS.update()
-                .where(_ITEMS.c.sequence_id == bindparam("s"), _ITEMS.c.track == bindparam("t"),
-                       _ITEMS.c.start >= bindparam("f"))
-                .values(start=_ITEMS.c.start + bindparam("d")))
+_UPDATE_ITEM = ("UPDATE items SET " + ", ".join(f"{c} = :{c}" for c in ITEM_COLUMNS[1:])
+                + f", shift_base = {_SHIFT_BASE} WHERE id = :id")
+# A whole ripple is one row of the shift log (migration 0007), whatever the track's length.
+_LOG_SHIFT = ("INSERT INTO track_shifts(sequence_id, track, from_frame, delta) "
+              "VALUES (:s, :t, :f, :d)")
+
+
+def _start_of(item: Item) -> int:
+    return item.start
+
+
+def apply_shifts(rows: Seq[Seq[Any]], starts: list[int],
+                 log: Seq[tuple[int, str, int, int]]) -> set[str]:
+    """Move ``starts`` (one per item row: ``row[1]`` its track, ``row[8]`` its shift_base)
+    by the logged shifts ``(id, track, from_frame, delta)`` in id order: a shift moves the
+    rows of its track written before it (shift_base < id) that start at or after its
+    from_frame by then, as ``Track._shift`` moved the items. Returns the tracks that had
+    shifts. numpy does the moving: a long log on a long track is rows x shifts."""
+    if not log:
+        return set()
+    by_track: dict[str, list[tuple[int, int, int]]] = {}
+    for sid, track, from_frame, delta in log:
+        by_track.setdefault(track, []).append((sid, from_frame, delta))
+    import numpy as np
+
+    for track, shifts in by_track.items():
+        index = [i for i, r in enumerate(rows) if r[1] == track]
+        if not index:
+            continue
+        at = np.array([starts[i] for i in index], dtype=np.int64)
+        base = np.array([rows[i][8] for i in index], dtype=np.int64)
+        for sid, from_frame, delta in shifts:
+            at[(base < sid) & (at >= from_frame)] += delta
+        for i, value in zip(index, at.tolist(), strict=True):
+            starts[i] = value
+    return set(by_track)
 
 
 def _replace_row(c: Connection, rows: _RowStatements, before: Any,
                  row: dict[str, Any] | None) -> None:
     """An op that replaces one row: delete the one it had, insert its new one (either may be
-    absent), through the schema.py tables so column names live there only."""
+    absent)."""
     if before is not None:
         c.execute(rows.delete, {"old_id": before.id})
     if row is not None:
@@ -892,11 +992,11 @@ def _replace_row(c: Connection, rows: _RowStatements, before: Any,
 def _write_op(c: Connection, s: int, op: Any) -> None:
     if isinstance(op, ItemOp):
         if op.before is not None and op.after is not None and op.before.id == op.after.id:
-            c.execute(_UPDATE_ITEM, {**_item_row(op.after, s), "item_id": op.after.id})
+            c.execute(_UPDATE_ITEM, _item_row(op.after, s))
             return
         _replace_row(c, _ITEM_ROWS, op.before, op.after and _item_row(op.after, s))
     elif isinstance(op, ShiftOp):
-        c.execute(_SHIFT_ITEMS, {"d": op.delta, "s": s, "t": op.track, "f": op.from_frame})
+        c.execute(_LOG_SHIFT, {"d": op.delta, "s": s, "t": op.track, "f": op.from_frame})
     elif isinstance(op, TransitionOp):
         t = op.after
         _replace_row(c, _TRANSITION_ROWS, op.before, t and {
@@ -914,12 +1014,12 @@ def _write_op(c: Connection, s: int, op: Any) -> None:
             "props_json": json.dumps(cm.to_dict(), separators=(",", ":"))})
     elif isinstance(op, TrackOp):
         if op.before is not None:
-            c.execute(text("DELETE FROM tracks WHERE sequence_id=:s AND name=:n"),
+            c.execute("DELETE FROM tracks WHERE sequence_id=:s AND name=:n",
                       {"s": s, "n": op.before.name})
         if op.after is not None:
             _write_track(c, s, op.after)
     elif isinstance(op, InOutOp):
-        c.execute(text("UPDATE sequences SET in_point=:i, out_point=:o WHERE id=:s"),
+        c.execute("UPDATE sequences SET in_point=:i, out_point=:o WHERE id=:s",
                   {"i": op.after[0], "o": op.after[1], "s": s})
     else:  # pragma: no cover - exhaustive over timeline.changes.Op
         raise TypeError(f"unknown op {op!r}")
@@ -949,13 +1049,14 @@ def _item_row(item: Item, s: int) -> dict[str, Any]:
     return row
 
 
+def _track_row(s: int, info: TrackInfo) -> dict[str, Any]:
+    return {"sequence_id": s, "name": info.name, "kind": info.kind, "idx": info.index,
+            "muted": info.muted, "solo": info.solo, "locked": info.locked,
+            "hidden": info.hidden, "label": info.label or None}
+
+
 def _write_track(c: Connection, s: int, info: TrackInfo) -> None:
-    c.execute(
-        text("INSERT INTO tracks(sequence_id, name, kind, idx, muted, solo, locked, hidden, "
-             "label) VALUES (:s, :n, :k, :i, :m, :so, :l, :h, :lb)"),
-        {"s": s, "n": info.name, "k": info.kind, "i": info.index, "m": info.muted,
-         "so": info.solo, "l": info.locked, "h": info.hidden, "lb": info.label or None},
-    )
+    c.execute(_INSERT_TRACK, _track_row(s, info))
 
 
 def _status_on_disk(asset: Asset, *, deep: bool = False) -> str:
@@ -1008,12 +1109,9 @@ def _tidy_after_reader(path: Path) -> None:
         lock.release()
 
 
-def _close_quietly(conn: Connection | None, engine: Engine) -> None:
-    try:
-        if conn is not None:
-            conn.close()
-    finally:
-        engine.dispose()
+def _close_quietly(conn: Connection | None) -> None:
+    if conn is not None:
+        conn.close()
 
 
 def _now() -> str:

@@ -76,8 +76,23 @@ class ItemRow(Base):
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"), nullable=True)
     # Kind-specific fields (gain, opacity, prompt, seed, takes...) as JSON.
     props_json: Mapped[str] = mapped_column(Text, default="{}")
+    # The newest track_shifts id when the row was written (0007): later shifts of its
+    # track still apply to ``start`` (project_store.project.apply_shifts).
+    shift_base: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (Index("ix_items_track_start", "sequence_id", "track", "start"),)
+
+
+class TrackShiftRow(Base):
+    """A ripple (``timeline.changes.ShiftOp``) not yet folded into the item rows (0007)."""
+
+    __tablename__ = "track_shifts"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id"))
+    track: Mapped[str] = mapped_column(String)
+    from_frame: Mapped[int] = mapped_column(Integer)
+    delta: Mapped[int] = mapped_column(Integer)
 
 
 class TransitionRow(Base):

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
-
 from project_store.db import ProjectError
 from project_store.project import Project
 
@@ -69,12 +67,12 @@ class TakeMetrics:
         if not self.project.query("SELECT 1 FROM takes WHERE id = :t", {"t": take_id}):
             raise MetricsError(f"There is no take {take_id} in this project.")
         with self.project.transaction() as c:
-            c.execute(text("DELETE FROM take_metrics WHERE take_id = :t"), {"t": take_id})
+            c.execute("DELETE FROM take_metrics WHERE take_id = :t", {"t": take_id})
             for r in rows:
-                c.execute(text(
+                c.execute(
                     "INSERT INTO take_metrics(take_id, name, value, unit, direction, "
                     "code_version, detail_json, measured_at) VALUES (:t, :n, :v, :u, :d, :c, "
-                    ":j, :at)"), r)
+                    ":j, :at)", r)
 
     def read(self, code_version: str, take_ids: Iterable[int] | None = None
              ) -> dict[int, dict[str, StoredMetric]]:

@@ -15,7 +15,7 @@ The lock file (``<project>.lock``) holds ``{"pid", "host", "opened_at"}`` of the
 the message a second writer gets. It is removed on a clean release; one left behind by a
 process that died is *stale*: its ``flock`` went with the process, the next writer takes it
 over and says so (``WriterLock.notice``). Read-only opens take no lock (see
-``project_store.db.make_engine``: what keeps a reader from deleting a live writer's WAL).
+``project_store.db.connect``: what keeps a reader from deleting a live writer's WAL).
 """
 
 from __future__ import annotations

@@ -11,8 +11,7 @@ from contextlib import contextmanager
 from typing import Any, Literal, Protocol
 
 from timeline.changes import Change, apply_change
-from timeline.edits import IdSource, run_operation
-from timeline.model import MediaInfo, Sequence
+from timeline.model import IdSource, MediaInfo, Sequence
 
 ChangeKind = Literal["do", "undo", "redo"]
 
@@ -43,6 +42,10 @@ class Timeline:
     # --- editing
     def execute(self, params: dict[str, Any]) -> Change:
         """Run one operation (``{"op": ..., ...}``) as one undo step."""
+        # Imported here: reading a project (takeline info, export) runs no edit, and the
+        # operations module is the largest of the model's.
+        from timeline.edits import run_operation
+
         next_id_before = self.ids.next_id
         change = run_operation(self.sequence, self.ids, self.media, params)
         if not change.ops:

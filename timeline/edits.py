@@ -51,6 +51,7 @@ from timeline.model import (
     Clip,
     EditError,
     GeneratedSegment,
+    IdSource,
     Item,
     Marker,
     MediaInfo,
@@ -254,19 +255,6 @@ def _check_transition_handles(
             f"The dissolve {tr.id} needs {tr.in_offset} frames of media before item {b.id}'s "
             "in point; shorten the dissolve or trim the clip first"
         )
-
-
-class IdSource:
-    """Monotonic ids for items, transitions and markers. Never reused, so an undo that brings
-    back a deleted item can never collide with something made since."""
-
-    def __init__(self, next_id: int = 1) -> None:
-        self.next_id = next_id
-
-    def allocate(self) -> int:
-        value = self.next_id
-        self.next_id += 1
-        return value
 
 
 # --- operations -----------------------------------------------------------------------------

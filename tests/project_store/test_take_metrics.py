@@ -80,7 +80,7 @@ def test_a_0004_project_gains_the_table_on_open(tmp_path: Path) -> None:
     path = tmp_path / "old.takeline"
     project, _seg = make_project(path)
     project.close()
-    engine = db.make_engine(path)
+    engine = db.sqlalchemy_engine(path)
     with engine.begin() as conn:
         cfg = db.alembic_config()
         cfg.attributes["connection"] = conn
