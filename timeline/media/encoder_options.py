@@ -11,6 +11,7 @@ picks its own (``asm=AVX2`` on a CPU without AVX2 would crash it).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 
 # What x264 needs for its AVX-512 path (x264's own check); numpy has done the CPUID and
@@ -19,13 +20,13 @@ _X264_AVX512 = ("AVX512F", "AVX512CD", "AVX512BW", "AVX512DQ", "AVX512VL")
 
 
 def _cpu_has_x264_avx512() -> bool:
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:  # numpy 1.x
+    features: Mapping[str, bool] = {}
+    for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # 2.x, 1.x
         try:
-            from numpy.core._multiarray_umath import __cpu_features__ as features
-        except ImportError:
-            return False
+            features = importlib.import_module(name).__cpu_features__
+            break
+        except (ImportError, AttributeError):
+            continue
     return bool(features.get("AVX2")) and all(features.get(f) for f in _X264_AVX512)
 
 
