@@ -4,9 +4,11 @@ libx264's AVX-512 code reads memory it never wrote: at small widths (320 pixels 
 320x180 or 320x192; 640x360 and 1280x720 were not affected when measured) its output then
 depends on whatever the heap held before, so two exports of the same sequence, or an export
 in a child process and one in the editor, decode to different pictures (up to 13 grey levels
-apart). Its AVX2 code, and the plain C code, give the same bytes whatever the heap holds. So
-on a CPU with AVX-512, x264 is told to use the instruction sets up to AVX2; elsewhere it
-picks its own (``asm=AVX2`` on a CPU without AVX2 would crash it).
+apart). The dependence goes with mbtree=0, rc-lookahead=0 or bframes=0, i.e. it lies in the
+AVX-512 MB-tree propagation. Rather than give up MB-tree (quality), x264 is kept to its AVX2
+code, which (like its C code) gives the same bytes whatever the heap holds. That applies only
+on a CPU with AVX-512; elsewhere x264 picks its own (``asm=AVX2`` on a CPU without AVX2
+would crash it).
 """
 
 from __future__ import annotations
