@@ -26,6 +26,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from timeline.media.encoder_options import reproducible_options
+
 __all__ = [
     "FRAME_INDEX_BITS",
     "click_positions",
@@ -335,7 +337,8 @@ def _add_h264_stream(
     # Roughly one keyframe a second gives seeking tests several frames to decode past.
     stream.codec_context.gop_size = max(1, math.ceil(fps))
     if codec == "libx264":
-        stream.options = {"crf": "18", "preset": "veryfast"}
+        # The same clip bytes in every process (see timeline.media.encoder_options).
+        stream.options = reproducible_options(codec, {"crf": "18", "preset": "veryfast"})
     return stream
 
 

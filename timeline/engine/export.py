@@ -33,6 +33,7 @@ from timeline.engine.compositor import (
 )
 from timeline.engine.mixer import AudioSource, mix_audio
 from timeline.limits import LimitError, check_render_size
+from timeline.media.encoder_options import reproducible_options
 from timeline.model import GeneratedSegment, Sequence
 from timeline.time import first_sample_of_frame
 
@@ -429,8 +430,11 @@ def _export_file(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSou
         container.metadata["encoder_settings"] = f"takeline preset {preset.name}"
         vstream = None
         if preset.video_codec:
+            # Reproducible: the same sequence exports to the same bytes (x264's AVX-512
+            # code would make them depend on the heap; see encoder_options).
             vstream = container.add_stream(preset.video_codec, rate=fps,
-                                           options=dict(preset.video_options))
+                                           options=reproducible_options(
+                                               preset.video_codec, preset.video_options))
             vstream.width, vstream.height = size
             vstream.pix_fmt = preset.pix_fmt or "yuv420p"
             vstream.time_base = 1 / fps
