@@ -7,7 +7,7 @@
     takeline info PROJECT [--json]
     takeline demo PROJECT
     takeline export PROJECT -o OUT --preset P [--range IN:OUT] [--overwrite] ...
-    takeline otio export PROJECT OUT.otio|.edl|.xml
+    takeline otio export PROJECT OUT.otio|.edl|.xml|.fcpxml|.kdenlive|.aaf|.otioz
     takeline otio import TIMELINE PROJECT [--fps N/D] [--size WxH]
     takeline backups PROJECT [--json] [--now | --restore N]
     takeline [PROJECT]            open the editor window
@@ -147,8 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("otio", help="exchange timelines with other editors (OpenTimelineIO)")
     otio_sub = p.add_subparsers(dest="otio_command", metavar="ACTION", required=True)
-    q = otio_sub.add_parser("export", help="write the sequence as .otio, .edl (CMX 3600) or "
-                            ".xml (Final Cut Pro 7)")
+    q = otio_sub.add_parser("export", help="write the sequence as .otio, .edl (CMX 3600), "
+                            ".xml (Final Cut Pro 7), .fcpxml (Final Cut Pro X), .kdenlive, "
+                            ".aaf or .otioz (timeline and media in one file), by extension")
     q.add_argument("project", type=Path)
     q.add_argument("output", type=Path, metavar="OUT")
     q = otio_sub.add_parser("import", help="create a project from a timeline file "
@@ -467,7 +468,9 @@ def _otio(args: argparse.Namespace) -> int:
             with open_project(args.project, read_only=True) as project:
                 assets = {a.id: (a.path, a.probe) for a in project.assets.values()}
                 timeline = otio_io.sequence_to_otio(project.sequence, assets)
-                otio_io.write_timeline(timeline, args.output)
+                notes = otio_io.write_timeline(timeline, args.output)
+                for note in notes:  # what the format cannot hold: said, not hidden
+                    print(f"takeline: warning: {note}", file=sys.stderr)
                 print(f"Wrote {args.output} ({project.sequence.item_count()} items)")
             return EXIT_OK
         if args.project.exists():

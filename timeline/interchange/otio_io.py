@@ -87,8 +87,8 @@ _ADAPTERS = {  # suffix -> (adapter name, pip package providing it)
     ".aaf": ("AAF", "otio-aaf-adapter"),
     ".kdenlive": ("kdenlive", "otio-kdenlive-adapter"),
     ".ale": ("ale", "otio-ale-adapter"),
+    ".otioz": ("otioz", "opentimelineio"),
 }
-WRITABLE_SUFFIXES = (".otio", ".edl", ".xml")
 # Item fields placed by the placing operation itself (never restored with ``set``).
 _PLACED = {"kind", "id", "track", "start", "duration", "source_in", "asset", "prompt",
            "negative_prompt", "seed", "model"}
@@ -465,30 +465,112 @@ def _adapter_available(adapter: str) -> bool:
         return False
 
 
-def write_timeline(timeline: otio.schema.Timeline, path: str | Path) -> None:
-    """Write by extension: .otio always, .edl / .xml when their adapters are installed."""
+# Writers by extension: (adapter, what the format is called).
+WRITERS = {
+    ".otio": "OpenTimelineIO", ".edl": "CMX 3600 EDL", ".xml": "Final Cut Pro 7 XML",
+    ".fcpxml": "Final Cut Pro X XML", ".kdenlive": "Kdenlive project", ".aaf": "AAF",
+    ".otioz": "OpenTimelineIO bundle (timeline and media in one zip)",
+}
+# Formats an adapter reads but nothing here writes, and why.
+_NOT_WRITABLE = {".ale": "an Avid Log Exchange file is a list of media, not a timeline"}
+
+
+def write_timeline(timeline: otio.schema.Timeline, path: str | Path) -> list[str]:
+    """Write by extension (``WRITERS``); returns what the format could not hold, one
+    sentence each (empty when it holds everything). A failed write leaves no file."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in WRITABLE_SUFFIXES:
-        raise InterchangeError(f"cannot write {path.name}: use .otio, .edl (CMX 3600) or .xml "
-                               "(Final Cut Pro 7 XML)")
-    adapter, package = _ADAPTERS[suffix]
-    if not _adapter_available(adapter):
+    if suffix not in WRITERS:
+        why = _NOT_WRITABLE.get(suffix)
+        known = ", ".join(f"{s} ({n})" for s, n in WRITERS.items())
+        raise InterchangeError(f"cannot write {path.name}: "
+                               + (f"{why}; " if why else f"{suffix or 'no extension'} is "
+                                  "not a timeline format Takeline writes; ")
+                               + f"use {known}")
+    adapter = "otioz" if suffix == ".otioz" else _ADAPTERS[suffix][0]
+    package = "opentimelineio" if suffix == ".otioz" else _ADAPTERS[suffix][1]
+    if suffix != ".fcpxml" and not _adapter_available(adapter):
         raise InterchangeError(f"writing {suffix} needs the OTIO adapter {adapter!r}: "
                                f"pip install {package}")
     if not path.parent.is_dir():
         raise InterchangeError(f"cannot write {path}: folder {path.parent} does not exist")
+    notes: list[str] = []
+    kwargs: dict[str, Any] = {}
     if adapter == "cmx_3600":
         timeline = _for_edl(timeline)
     elif adapter == "fcp_xml":
         timeline = _for_fcp7(timeline)
+    elif adapter == "AAF":
+        # Our clips carry no Avid mob ids: the writer makes new ones.
+        kwargs["use_empty_mob_ids"] = True
+        if _all_markers(timeline):
+            notes.append(f"{_all_markers(timeline)} marker(s) left out: the AAF writer "
+                         "does not write markers")
+    elif adapter == "otioz":
+        # Clips whose file is not here (offline) go in without media, not as a failure.
+        kwargs["media_policy"] = otio.adapters.file_bundle_utils.MediaReferencePolicy \
+            .MissingIfNotFile
+    # Written beside the target and moved over it once complete: a failed write never
+    # leaves half a file, nor destroys the one that was there.
+    part = path.with_name(f".{path.name}.part{os.getpid()}{path.suffix}")
     try:
-        with _adapter_output(adapter, []):  # a writer's chatter is not the user's business
-            otio.adapters.write_to_file(timeline, str(path), adapter_name=adapter)
+        if suffix == ".fcpxml":
+            fps, size = _timeline_fps_size(timeline)
+            notes += native.write_fcpxml(timeline, fps, size, part)
+        else:
+            with _adapter_output(adapter, []):  # a writer's chatter is not the user's business
+                otio.adapters.write_to_file(timeline, str(part), adapter_name=adapter,
+                                            **kwargs)
+            if adapter == "kdenlive":
+                _kdenlive_profile(part, *_timeline_fps_size(timeline))
+        os.replace(part, path)
+    except InterchangeError:
+        part.unlink(missing_ok=True)
+        raise
     except Exception as exc:
-        path.unlink(missing_ok=True)
-        raise InterchangeError(f"the {adapter} adapter cannot write this sequence: "
-                               f"{type(exc).__name__}: {exc}") from None
+        part.unlink(missing_ok=True)
+        raise InterchangeError(f"the {adapter} adapter cannot write this sequence as "
+                               f"{path.name}: {type(exc).__name__}: {exc}") from None
+    return notes
+
+
+def _all_markers(timeline: otio.schema.Timeline) -> int:
+    return len(timeline.tracks.markers) + sum(len(t.markers) for t in timeline.tracks) + sum(
+        len(c.markers) for c in timeline.find_clips())
+
+
+def _timeline_fps_size(timeline: otio.schema.Timeline) -> tuple[Fraction, tuple[int, int]]:
+    """The exact rate and frame size of a timeline we made (our metadata), else its
+    clips' rate and 1920x1080."""
+    ours = _ours(timeline)
+    settings = ours.get("settings") if isinstance(ours.get("settings"), dict) else {}
+    try:
+        fps = parse_rate(ours["fps"])
+    except (KeyError, ValueError, TypeError, Exception):
+        fps = _timeline_rate(timeline) or Fraction(24000, 1001)
+    try:
+        size = (int(settings["width"]), int(settings["height"]))
+    except (KeyError, ValueError, TypeError):
+        size = (1920, 1080)
+    return fps, size
+
+
+def _kdenlive_profile(path: Path, fps: Fraction, size: tuple[int, int]) -> None:
+    """The Kdenlive writer states 1920x1080 and the float rate of the first clip; the
+    project's profile is the sequence's exact rate and size."""
+    tree = ET.parse(path)
+    profile = tree.getroot().find("profile")
+    if profile is None:
+        return
+    profile.set("frame_rate_num", str(fps.numerator))
+    profile.set("frame_rate_den", str(fps.denominator))
+    profile.set("width", str(size[0]))
+    profile.set("height", str(size[1]))
+    g = math.gcd(size[0], size[1])
+    profile.set("display_aspect_num", str(size[0] // g))
+    profile.set("display_aspect_den", str(size[1] // g))
+    profile.set("description", f"{size[0]}x{size[1]} {format_rate(fps)} fps")
+    tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 def _for_edl(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
@@ -546,6 +628,8 @@ def read_timeline(
                 result = _read_edl(path, rate, warnings)
             elif adapter == "otio_json":
                 result = _read_otio_json(path, warnings)
+            elif adapter == "otioz":
+                result = _read_otioz(path, warnings)
             else:
                 result = otio.adapters.read_from_file(str(path), adapter_name=adapter)
     except InterchangeError:
@@ -636,6 +720,43 @@ def _read_edl(path: Path, rate: Fraction | None, warnings: list[str]) -> Any:
         return result
     assert first_error is not None
     raise first_error
+
+
+def _read_otioz(path: Path, warnings: list[str]) -> Any:
+    """An OTIO bundle: its media are unpacked once into ``NAME.media/`` beside it (a
+    project refers to its media where they lie) and its references pointed there."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise InterchangeError(f"cannot read {path.name}: it is not a zip file, so it "
+                               "cannot be an OpenTimelineIO bundle (.otioz)")
+    folder = path.with_name(f"{path.stem}.media")
+    with zipfile.ZipFile(path) as bundle:
+        names = [n for n in bundle.namelist() if n.startswith("media/") and not n.endswith("/")]
+        result = otio.adapters.read_from_string(bundle.read("content.otio").decode("utf-8"),
+                                                adapter_name="otio_json")
+        for name in names:
+            target = folder / name
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                raise InterchangeError(f"cannot read {path.name}: its entry {name!r} points "
+                                       "outside the bundle")
+            if target.is_file() and target.stat().st_size == bundle.getinfo(name).file_size:
+                continue  # unpacked by an earlier import
+            if target.exists():
+                raise InterchangeError(f"cannot unpack {path.name}: {target} exists and is "
+                                       "another file; move it away and import again")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with bundle.open(name) as src, open(target, "xb") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+    if names:
+        warnings.append(f"media of the bundle unpacked into {folder}")
+    for clip in result.find_clips():
+        ref = clip.media_reference
+        url = getattr(ref, "target_url", "") or ""
+        if isinstance(ref, otio.schema.ExternalReference) and url.startswith("media/"):
+            ref.target_url = (folder / url).absolute().as_uri()
+    return result
 
 
 def _read_otio_json(path: Path, warnings: list[str]) -> Any:
