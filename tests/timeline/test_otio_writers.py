@@ -120,3 +120,77 @@ def test_a_failed_write_keeps_the_file_that_was_there(ntsc: Project, tmp_path: P
     with pytest.raises(InterchangeError, match="one video track"):
         write_timeline(sequence_to_otio(ntsc.sequence, assets_of(ntsc)), out)
     assert out.read_text() == "the user's EDL\n"
+
+
+def test_fcp7_xml_keeps_marker_colours_and_notes(ntsc: Project, tmp_path: Path) -> None:
+    if not _adapter("fcp_xml"):
+        pytest.skip("the fcp_xml adapter is not installed")
+    ntsc.apply([{"op": "add_marker", "at": 60, "name": "teal one", "color": "teal"},
+                {"op": "add_marker", "at": 70, "name": "odd", "color": "#12ab34",
+                 "note": "ask the client"}])
+    out = tmp_path / "cut.xml"
+    write_timeline(sequence_to_otio(ntsc.sequence, assets_of(ntsc)), out)
+    root = ET.parse(out).getroot()
+    [rate] = root.findall("./project/children/sequence/rate")
+    assert (rate.findtext("timebase"), rate.findtext("ntsc")) == ("30", "TRUE")
+    written = {m.findtext("name"): (m.findtext("comment"), m.findtext("color/red"),
+                                    m.findtext("color/green"), m.findtext("color/blue"))
+               for m in root.iter("marker")}
+    assert written["music in"] == ("hit", "0", "255", "0")
+    project, report = reimport(out, tmp_path / "back.takeline")
+    with project:
+        back = sorted((m.frame, m.name, m.color, m.note)
+                      for m in project.sequence.markers.values())
+    assert back == sorted((m.frame, m.name, m.color, m.note)
+                          for m in ntsc.sequence.markers.values()), report.format()
+
+
+def test_fcp7_xml_of_an_empty_sequence_states_its_rate(tmp_path: Path) -> None:
+    if not _adapter("fcp_xml"):
+        pytest.skip("the fcp_xml adapter is not installed")
+    with Project.create(tmp_path / "e.takeline", SequenceSettings(fps=Fraction(25))) as p:
+        p.apply([{"op": "add_marker", "at": 50, "name": "two seconds"}])
+        write_timeline(sequence_to_otio(p.sequence, {}), tmp_path / "e.xml")
+    rate = ET.parse(tmp_path / "e.xml").getroot().find("./project/children/sequence/rate")
+    assert (rate.findtext("timebase"), rate.findtext("ntsc")) == ("25", "FALSE")  # not 1
+
+
+_TIMEBASE_ONE = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE xmeml>
+<xmeml version="4"><sequence id="sequence-1"><name>Timebase one</name>
+<duration>4</duration><rate><timebase>1</timebase><ntsc>FALSE</ntsc></rate>
+<media><video><track/></video></media>
+<marker><comment>a note</comment><name>three</name><in>3</in><out>-1</out></marker>
+</sequence></xmeml>
+"""
+
+
+def test_fcp7_xml_with_timebase_one(tmp_path: Path) -> None:
+    """What older exports of an empty sequence said: the marker stays at 3 seconds, the
+    sequence gets a real rate, and the report says so."""
+    if not _adapter("fcp_xml"):
+        pytest.skip("the fcp_xml adapter is not installed")
+    path = tmp_path / "tb1.xml"
+    path.write_text(_TIMEBASE_ONE)
+    project, report = reimport(path, tmp_path / "tb1.takeline")
+    with project:
+        assert project.sequence.fps == Fraction(24000, 1001), report.format()
+        [m] = project.sequence.markers.values()
+        assert (m.frame, m.name, m.note) == (72, "three", "a note")  # 3 s at 23.976
+
+
+def test_a_one_fps_sequence_takes_its_media_rate() -> None:
+    from timeline.interchange import default_media_resolver, otio_to_operations
+
+    rt, tr = otio.opentime.RationalTime, otio.opentime.TimeRange
+    clip = otio.schema.Clip(name="shot", source_range=tr(rt(1, 1), rt(2, 1)),
+                            media_reference=otio.schema.ExternalReference(
+                                target_url="/nowhere/shot.mov",
+                                available_range=tr(rt(0, 25), rt(250, 25))))
+    timeline = otio.schema.Timeline(name="t")
+    timeline.tracks.append(otio.schema.Track(children=[clip]))
+    plan = otio_to_operations(timeline, resolve_media=default_media_resolver())
+    assert plan.settings.fps == 25
+    assert any("states 1 fps" in w and "rate of its clips" in w for w in plan.report.warnings)
+    [place] = [op for op in plan.operations if op["op"] == "overwrite"]
+    assert (place["at"], place["source_in"], place["source_out"]) == (0, 25, 75)  # seconds kept

@@ -591,6 +591,24 @@ def _for_fcp7(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     """FCP 7 XML has no media-less clips: generated segments go out as Slug generators
     (placeholders other editors show), their prompt in the clip name."""
     copy = timeline.deepcopy()
+    # The sequence's <rate> is the adapter's global start's rate: unset, an empty sequence
+    # said <timebase>1</timebase>.
+    if copy.global_start_time is None:
+        copy.global_start_time = otio.opentime.RationalTime(0, float(_timeline_fps_size(copy)[0]))
+    for m in _every_marker(copy):
+        # FCP 7 XML markers hold a comment and a colour; the adapter writes what is in
+        # their "fcp_xml" metadata (it would otherwise drop the note and the colour).
+        ours = _ours(m)
+        fcp = _plain(m.metadata.get("fcp_xml")) if "fcp_xml" in m.metadata else {}
+        note = str(ours.get("note") or m.comment or "")
+        if note:
+            fcp["comment"] = note
+        rgb = _color_rgb(str(ours.get("color") or _marker_color(m)))
+        if rgb is not None:
+            fcp["color"] = {"alpha": "0", "red": str(rgb[0]), "green": str(rgb[1]),
+                            "blue": str(rgb[2])}
+        if fcp:
+            m.metadata["fcp_xml"] = fcp
     for clip in copy.find_clips():
         ref = clip.media_reference
         if isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind == GENERATOR_KIND:
@@ -1235,8 +1253,12 @@ class _Planner:
         if bounds is not None and not bounds[0] <= at < max(bounds[1], bounds[0] + 1):
             self.report.warn(f"{name}: outside the part of the clip that shows; kept on the "
                              f"sequence at frame {at}")
-        color = str(ours.get("color") or _marker_color(m))
-        note = str(ours.get("note") or getattr(m, "comment", "") or "")
+        fcp = _plain(m.metadata.get("fcp_xml")) if "fcp_xml" in m.metadata else {}
+        fcp = fcp if isinstance(fcp, dict) else {}
+        # FCP 7 XML states a marker's note as <comment> and its colour as <color> RGB; the
+        # adapter leaves both in its metadata.
+        color = str(ours.get("color") or _rgb_color(fcp.get("color")) or _marker_color(m))
+        note = str(ours.get("note") or getattr(m, "comment", "") or fcp.get("comment") or "")
         self.markers.append({"op": "add_marker", "at": at, "duration": duration,
                              "name": str(m.name), "color": color, "note": note,
                              "$what": name, "$keep": "markers"})
@@ -1245,6 +1267,44 @@ class _Planner:
     def new_key(self) -> int:
         self.next_key += 1
         return self.next_key
+
+
+# Marker colours as RGB for formats that state colours as numbers (FCP 7 XML).
+_MARKER_RGB = {
+    "red": (255, 0, 0), "orange": (255, 128, 0), "yellow": (255, 255, 0),
+    "green": (0, 255, 0), "cyan": (0, 255, 255), "blue": (0, 0, 255),
+    "purple": (128, 0, 255), "magenta": (255, 0, 255), "pink": (255, 128, 192),
+    "white": (255, 255, 255), "black": (0, 0, 0), "teal": (0, 128, 128),
+}
+
+
+def _color_rgb(color: str) -> tuple[int, int, int] | None:
+    color = color.strip().lower()
+    if color in _MARKER_RGB:
+        return _MARKER_RGB[color]
+    m = re.fullmatch(r"#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})", color)
+    return (int(m[1], 16), int(m[2], 16), int(m[3], 16)) if m else None
+
+
+def _rgb_color(value: Any) -> str | None:
+    """A colour element's red/green/blue (0-255) as one of our names, else ``#rrggbb``."""
+    if not hasattr(value, "get"):
+        return None
+    try:
+        rgb = tuple(max(0, min(255, int(float(str(value.get(k))))))
+                    for k in ("red", "green", "blue"))
+    except (TypeError, ValueError):
+        return None
+    for name, known in _MARKER_RGB.items():
+        if known == rgb:
+            return name
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _every_marker(timeline: otio.schema.Timeline) -> Iterator[Any]:
+    yield from timeline.tracks.markers
+    for child in timeline.tracks.find_children():
+        yield from getattr(child, "markers", [])
 
 
 def _marker_color(m: Any) -> str:
@@ -1284,6 +1344,25 @@ def _timeline_rate(timeline: otio.schema.Timeline) -> Fraction | None:
     return None
 
 
+def _rate_text(rate: Fraction) -> str:
+    return str(rate.numerator) if rate.denominator == 1 else format_rate(rate)
+
+
+_LOWEST_RATE = 10  # below this a sequence rate is a mistake in the file (timebase 1)
+
+
+def _plausible_rate(timeline: otio.schema.Timeline) -> tuple[Fraction, str]:
+    """The most used clip or media rate of at least ``_LOWEST_RATE``, else 24000/1001."""
+    rates: Counter[Fraction] = Counter()
+    for clip in timeline.find_clips():
+        for rng in (clip.source_range, getattr(clip.media_reference, "available_range", None)):
+            if rng is not None and rng.duration.rate >= _LOWEST_RATE:
+                rates[exact_rate(rng.duration.rate)] += 1
+    if rates:
+        return rates.most_common(1)[0][0], "the rate of its clips"
+    return Fraction(24000, 1001), "the default"
+
+
 def otio_to_operations(
     timeline: otio.schema.Timeline,
     *,
@@ -1310,6 +1389,14 @@ def otio_to_operations(
             report.warn(f"Takeline settings in the file are unreadable ({exc}); using defaults")
     else:
         rate = facts.fps if facts is not None and facts.fps else _timeline_rate(timeline)
+        if rate is not None and rate < _LOWEST_RATE and fps is None:
+            # FCP 7 XML with <timebase>1</timebase> (an empty sequence's export, some
+            # scripts): times are still right in seconds, but no sequence runs at that rate.
+            better, whose = _plausible_rate(timeline)
+            report.warn(f"the file states {_rate_text(rate)} fps for the sequence, which no "
+                        f"editor uses; using {_rate_text(better)} fps, {whose} (pass --fps "
+                        "to choose)")
+            rate = better
         if rate is not None:
             settings.fps = rate
         elif fps is None:
