@@ -194,3 +194,49 @@ def test_a_one_fps_sequence_takes_its_media_rate() -> None:
     assert any("states 1 fps" in w and "rate of its clips" in w for w in plan.report.warnings)
     [place] = [op for op in plan.operations if op["op"] == "overwrite"]
     assert (place["at"], place["source_in"], place["source_out"]) == (0, 25, 75)  # seconds kept
+
+
+def test_edl_dissolve_keeps_the_media_on_each_side(tmp_path: Path, testdata: Path) -> None:
+    """CMX 3600 writes a dissolve as a zero-length cut of the outgoing clip and a ``D``
+    event of the incoming one, whose comments name both files: the incoming clip must come
+    back on its own media (it came back on the outgoing clip's)."""
+    if not _adapter("cmx_3600"):
+        pytest.skip("the cmx_3600 adapter is not installed")
+    with Project.create(tmp_path / "d.takeline", SequenceSettings(fps=Fraction(24))) as src:
+        bbb, friday = (a.id for a in src.import_media([testdata / BBB, testdata / FRIDAY]))
+        src.apply([
+            {"op": "overwrite", "track": "V1", "asset": bbb, "source_in": 10,
+             "source_out": 58, "at": 0},
+            {"op": "overwrite", "track": "V1", "asset": friday, "source_in": 30,
+             "source_out": 90, "at": 48},
+            {"op": "overwrite", "track": "V1", "asset": bbb, "source_in": 100,
+             "source_out": 124, "at": 108},
+            {"op": "add_transition", "track": "V1", "at": 48, "duration": 12},
+        ])
+        out = tmp_path / "d.edl"
+        write_timeline(sequence_to_otio(src.sequence, assets_of(src)), out)
+        text = out.read_text()
+        assert " D 012 " in text and "TO CLIP NAME:  friday.mp4" in text
+        project, report = reimport(out, tmp_path / "back.takeline", rate=Fraction(24))
+        with project:
+            assert clips(project) == clips(src), report.format()
+            [tr] = project.sequence.track("V1").transitions.values()
+            assert (tr.in_offset, tr.out_offset) == (6, 6)
+
+
+def test_real_edl_dissolve_names_the_incoming_clip(testdata: Path, tmp_path: Path) -> None:
+    """``dissolve_test.edl`` (OTIO's sample): clip_A dissolves for 10 frames into clip_B."""
+    if not _adapter("cmx_3600"):
+        pytest.skip("the cmx_3600 adapter is not installed")
+    path = testdata / "timelines/edl/dissolve_test.edl"
+    project, report = reimport(path, tmp_path / "dissolve.takeline")
+    with project:
+        v1 = [(i.start, i.duration, i.source_in, project.assets[i.asset].name, i.reel)
+              for i in project.sequence.track("V1")]
+        names = [v[3] for v in v1]
+        assert names[0] == "clip_A" and set(names[1:]) == {"clip_B"}, report.format()
+        assert all(v[4] == "TST" for v in v1)
+        # The dissolve starts at the cut (record 01:00:00:09) and lasts 10 frames.
+        assert sum(v[1] for v in v1) == 20
+        [tr] = project.sequence.track("V1").transitions.values()
+        assert tr.in_offset + tr.out_offset == 10, report.format()

@@ -720,6 +720,29 @@ def _reader_failure(path: Path, adapter: str, exc: Exception) -> InterchangeErro
 
 
 def _read_edl(path: Path, rate: Fraction | None, warnings: list[str]) -> Any:
+    return _dissolve_media(_read_edl_at(path, rate, warnings))
+
+
+def _dissolve_media(result: Any) -> Any:
+    """In a CMX 3600 dissolve the second event line is the incoming clip, and its comments
+    name both sides (``* FROM CLIP:`` the outgoing one, ``* TO CLIP:`` the incoming one);
+    the adapter gives the incoming clip the FROM file, so after a round trip the media
+    after every dissolve was the clip before it. The TO file is the incoming clip's."""
+    timelines = [result] if isinstance(result, otio.schema.Timeline) else list(
+        result.find_children(descended_from_type=otio.schema.Timeline))
+    for timeline in timelines:
+        for clip in timeline.find_clips():
+            meta = clip.metadata.get("cmx_3600")
+            comments = _plain(meta.get("comments", [])) if hasattr(meta, "get") else []
+            to = [c.split(":", 1)[1].strip() for c in comments
+                  if isinstance(c, str) and c.upper().startswith("TO CLIP:")]
+            ref = clip.media_reference
+            if to and to[-1] and isinstance(ref, otio.schema.ExternalReference):
+                ref.target_url = to[-1]
+    return result
+
+
+def _read_edl_at(path: Path, rate: Fraction | None, warnings: list[str]) -> Any:
     if rate is not None:
         return otio.adapters.read_from_file(str(path), adapter_name="cmx_3600",
                                             rate=float(rate))
