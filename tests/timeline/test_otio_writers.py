@@ -240,3 +240,47 @@ def test_real_edl_dissolve_names_the_incoming_clip(testdata: Path, tmp_path: Pat
         assert sum(v[1] for v in v1) == 20
         [tr] = project.sequence.track("V1").transitions.values()
         assert tr.in_offset + tr.out_offset == 10, report.format()
+
+
+_TAPE_EDL = """TITLE: tape relink
+FCM: NON-DROP FRAME
+001  LINEARSP V     C        01:00:00:12 01:00:01:12 00:00:00:00 00:00:01:00
+* FROM CLIP NAME:  shot one
+002  LINEARSP V     C        01:00:01:00 01:00:01:20 00:00:01:00 00:00:01:20
+* FROM CLIP NAME:  shot one
+"""
+
+
+def test_offline_edl_clips_relink_by_reel_and_timecode(tmp_path: Path, testdata: Path) -> None:
+    """An Avid-style EDL names tape LINEARSP and source timecode 01:00:00:12, no file;
+    ``linear_speed_effects_aaf.mov`` (24 fps, tmcd 01:00:00:00) is that tape: relinking the
+    folder finds it and the clips show the same source frames, counted from its start."""
+    if not _adapter("cmx_3600"):
+        pytest.skip("the cmx_3600 adapter is not installed")
+    edl = tmp_path / "tape.edl"
+    edl.write_text(_TAPE_EDL)
+    project, report = reimport(edl, tmp_path / "tape.takeline", rate=Fraction(24))
+    with project:
+        [asset] = project.assets.values()
+        assert asset.status == "offline", report.format()
+        before = [(i.start, i.duration, i.source_in) for i in project.sequence.track("V1")]
+        assert before == [(0, 24, 86412), (24, 20, 86424)]
+        done = project.relink_folder(testdata / "video")
+        assert [Path(p).name for p in done.values()] == ["linear_speed_effects_aaf.mov"]
+        assert project.assets[asset.id].status == "ok"
+        after = [(i.start, i.duration, i.source_in) for i in project.sequence.track("V1")]
+        assert after == [(0, 24, 12), (24, 20, 24)]  # 01:00:00:12 is the file's frame 12
+
+
+def test_a_tape_whose_timecode_is_not_in_the_file_stays_offline(tmp_path: Path,
+                                                                 testdata: Path) -> None:
+    if not _adapter("cmx_3600"):
+        pytest.skip("the cmx_3600 adapter is not installed")
+    edl = tmp_path / "later.edl"
+    edl.write_text(_TAPE_EDL.replace("01:00:0", "02:00:0"))  # an hour later on the tape
+    project, report = reimport(edl, tmp_path / "later.takeline", rate=Fraction(24))
+    with project:
+        assert project.relink_folder(testdata / "video") == {}
+        [asset] = project.assets.values()
+        assert asset.status == "offline"
+        assert [i.source_in for i in project.sequence.track("V1")] == [172812, 172824]
