@@ -6,7 +6,8 @@
     takeline undo PROJECT / takeline redo PROJECT
     takeline info PROJECT [--json]
     takeline demo PROJECT
-    takeline export PROJECT -o OUT --preset P [--range IN:OUT] [--overwrite] ...
+    takeline export PROJECT -o OUT --preset P [--range IN:OUT] [--overwrite]
+                   [--allow-offline] ...
     takeline otio export PROJECT OUT.otio|.edl|.xml|.fcpxml|.kdenlive|.aaf|.otioz
     takeline otio import TIMELINE PROJECT [--fps N/D] [--size WxH]
     takeline backups PROJECT [--json] [--now | --restore N]
@@ -141,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pix-fmt", help="pixel format instead of the preset's")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing file (or an earlier PNG sequence's folder)")
+    p.add_argument("--allow-offline", action="store_true",
+                   help="export even where clips' media is offline (they show the red "
+                        "'Media Offline' slate and are silent)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     sub.add_parser("presets", help="list export presets available on this machine")
@@ -318,8 +322,8 @@ def _render_frame(args: argparse.Namespace) -> int:
         check_render_size(*args.size, frames_in_flight=1, what="frame size")
     with open_project(args.project, read_only=True) as project:
         for a in offline_assets(project):
-            print(f"takeline: warning: {a.path} is {a.status}; its clips render as offline",
-                  file=sys.stderr)
+            print(f"takeline: warning: {a.path} is {a.status}; its clips render as the "
+                  "'Media Offline' slate", file=sys.stderr)
         source = plan_sources(project, use_proxies=False).frame_source()  # originals
         try:
             picture = render_frame(project.sequence, args.frame, source, size=args.size)
@@ -430,9 +434,20 @@ def _export(args: argparse.Namespace) -> int:
               end="", file=sys.stderr, flush=True)
 
     with open_project(args.project, read_only=True) as project:
-        for a in offline_assets(project):
-            print(f"takeline: warning: {a.path} is {a.status}; its clips export as "
-                  "offline (black / silent)", file=sys.stderr)
+        offline = {a.id: a for a in offline_assets(project)}
+        used = [i for i in project.sequence.all_items()
+                if isinstance(i, Clip) and i.asset in offline]
+        if used and not args.allow_offline:
+            # A render with slates in it is rarely what was meant: say which clips, once.
+            named = [f"{i.name or offline[i.asset].name} on {i.track} at frame {i.start} "
+                     f"({offline[i.asset].status})" for i in used[:5]]
+            more = f" and {len(used) - 5} more" if len(used) > 5 else ""
+            raise Failure(f"{len(used)} clip(s) have no media here: {'; '.join(named)}{more}. "
+                          "Relink them (File > Relink), or pass --allow-offline to export "
+                          "them as 'Media Offline' slates")
+        for a in offline.values():
+            print(f"takeline: warning: {a.path} is {a.status}; its clips export as the "
+                  "'Media Offline' slate (silent)", file=sys.stderr)
         sources = plan_sources(project, use_proxies=False).open()  # export: originals only
         frames, sound = sources.frames, sources.sound
         try:
