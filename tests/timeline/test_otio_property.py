@@ -27,9 +27,12 @@ clip_st = st.tuples(st.integers(0, 30),  # gap before it
                     st.sampled_from([0, 1]),  # which media
                     st.integers(0, 60))  # source in
 track_st = st.lists(clip_st, max_size=4)
-marker_st = st.tuples(st.integers(0, 300), st.text(max_size=12),
+# OpenTimelineIO's strings end at a NUL character (C++), so a note holding one comes back
+# cut there: left out here, a known limit of the format's library.
+text_st = st.text(st.characters(blacklist_characters="\x00"), max_size=20)
+marker_st = st.tuples(st.integers(0, 300), text_st,
                       st.sampled_from(["red", "green", "blue", "yellow", "purple", "teal"]),
-                      st.integers(0, 20), st.text(max_size=20))
+                      st.integers(0, 20), text_st)
 
 
 def by_file(project: Project) -> dict[str, Any]:

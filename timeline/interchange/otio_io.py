@@ -9,6 +9,13 @@ seed / model). Every time is an exact ``RationalTime`` at ``float(fps)``; what O
 say exactly (the rate as ``num/den``, every item field, track switches, in/out points) is
 kept in ``metadata["takeline"]`` so our own files round-trip without loss.
 
+Writers (``write_timeline``, by extension; ``WRITERS``): ``.otio``; ``.edl`` (one picture
+track); ``.xml`` FCP 7 (marker notes and colours as ``<comment>`` / ``<color>``); ``.fcpxml``
+by ``native.write_fcpxml`` (the adapter's writer knows eight rates and fails on 29.97 as
+Takeline states it; ours writes ``frameDuration`` exactly); ``.kdenlive`` (its profile set
+to the exact rate and size); ``.aaf`` (new mob ids; no markers); ``.otioz`` (media inside;
+offline clips without). What a format cannot hold is returned as notes, never silent.
+
 Import (``otio_to_operations``) turns a timeline into an ``ImportPlan``: sequence settings,
 the tracks to create, the media files to import and the edit operations (the JSON form
 ``takeline apply`` takes) that rebuild it; ``apply_plan`` runs it against a new project.
