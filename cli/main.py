@@ -6,8 +6,9 @@
     takeline undo PROJECT / takeline redo PROJECT
     takeline info PROJECT [--json]
     takeline demo PROJECT
-    takeline export PROJECT -o OUT --preset P [--range IN:OUT] [--overwrite] ...
-    takeline otio export PROJECT OUT.otio|.edl|.xml
+    takeline export PROJECT -o OUT --preset P [--range IN:OUT] [--overwrite]
+                   [--allow-offline] ...
+    takeline otio export PROJECT OUT.otio|.edl|.xml|.fcpxml|.kdenlive|.aaf|.otioz
     takeline otio import TIMELINE PROJECT [--fps N/D] [--size WxH]
     takeline backups PROJECT [--json] [--now | --restore N]
     takeline [PROJECT]            open the editor window
@@ -155,14 +156,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--pix-fmt", help="pixel format instead of the preset's")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing file (or an earlier PNG sequence's folder)")
+    p.add_argument("--allow-offline", action="store_true",
+                   help="export even where clips' media is offline (they show the red "
+                        "'Media Offline' slate and are silent)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     sub.add_parser("presets", help="list export presets available on this machine")
 
     p = sub.add_parser("otio", help="exchange timelines with other editors (OpenTimelineIO)")
     otio_sub = p.add_subparsers(dest="otio_command", metavar="ACTION", required=True)
-    q = otio_sub.add_parser("export", help="write the sequence as .otio, .edl (CMX 3600) or "
-                            ".xml (Final Cut Pro 7)")
+    q = otio_sub.add_parser("export", help="write the sequence as .otio, .edl (CMX 3600), "
+                            ".xml (Final Cut Pro 7), .fcpxml (Final Cut Pro X), .kdenlive, "
+                            ".aaf or .otioz (timeline and media in one file), by extension")
     q.add_argument("project", type=Path)
     q.add_argument("output", type=Path, metavar="OUT")
     q = otio_sub.add_parser("import", help="create a project from a timeline file "
@@ -327,8 +332,8 @@ def _render_frame(args: argparse.Namespace) -> int:
         check_render_size(*args.size, frames_in_flight=1, what="frame size")
     with open_project(args.project, read_only=True) as project:
         for a in offline_assets(project):
-            print(f"takeline: warning: {a.path} is {a.status}; its clips render as offline",
-                  file=sys.stderr)
+            print(f"takeline: warning: {a.path} is {a.status}; its clips render as the "
+                  "'Media Offline' slate", file=sys.stderr)
         source = plan_sources(project, use_proxies=False).frame_source()  # originals
         try:
             picture = render_frame(project.sequence, args.frame, source, size=args.size)
@@ -439,9 +444,20 @@ def _export(args: argparse.Namespace) -> int:
               end="", file=sys.stderr, flush=True)
 
     with open_project(args.project, read_only=True) as project:
-        for a in offline_assets(project):
-            print(f"takeline: warning: {a.path} is {a.status}; its clips export as "
-                  "offline (black / silent)", file=sys.stderr)
+        offline = {a.id: a for a in offline_assets(project)}
+        used = [i for i in project.sequence.all_items()
+                if isinstance(i, Clip) and i.asset in offline]
+        if used and not args.allow_offline:
+            # A render with slates in it is rarely what was meant: say which clips, once.
+            named = [f"{i.name or offline[i.asset].name} on {i.track} at frame {i.start} "
+                     f"({offline[i.asset].status})" for i in used[:5]]
+            more = f" and {len(used) - 5} more" if len(used) > 5 else ""
+            raise Failure(f"{len(used)} clip(s) have no media here: {'; '.join(named)}{more}. "
+                          "Relink them (File > Relink), or pass --allow-offline to export "
+                          "them as 'Media Offline' slates")
+        for a in offline.values():
+            print(f"takeline: warning: {a.path} is {a.status}; its clips export as the "
+                  "'Media Offline' slate (silent)", file=sys.stderr)
         sources = plan_sources(project, use_proxies=False).open()  # export: originals only
         frames, sound = sources.frames, sources.sound
         try:
@@ -477,7 +493,9 @@ def _otio(args: argparse.Namespace) -> int:
             with open_project(args.project, read_only=True) as project:
                 assets = {a.id: (a.path, a.probe) for a in project.assets.values()}
                 timeline = otio_io.sequence_to_otio(project.sequence, assets)
-                otio_io.write_timeline(timeline, args.output)
+                notes = otio_io.write_timeline(timeline, args.output)
+                for note in notes:  # what the format cannot hold: said, not hidden
+                    print(f"takeline: warning: {note}", file=sys.stderr)
                 print(f"Wrote {args.output} ({project.sequence.item_count()} items)")
             return EXIT_OK
         if args.project.exists():

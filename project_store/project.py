@@ -845,7 +845,64 @@ class Project:
         found = find_relinks(self.missing_assets, folder)
         for asset_id, path in found.items():
             self.relink(asset_id, path)
-        return {asset_id: str(path) for asset_id, path in found.items()}
+        done = {asset_id: str(path) for asset_id, path in found.items()}
+        done.update(self.relink_by_timecode(folder))
+        return done
+
+    def relink_by_timecode(self, folder: str | os.PathLike[str]) -> dict[int, str]:
+        """Relink offline assets (clips of an EDL or another editor's timeline, which name
+        a tape and source timecode but often no file) to files under ``folder`` whose
+        embedded reel and start timecode cover every clip: the reel is the file's
+        ``reel_name`` tag, its name, or the name's first 8 letters and digits (how EDLs
+        truncate tape names); each clip is slipped so it shows the same source frames,
+        counted from the file's start timecode. Returns {asset id: new path}."""
+        from timeline.media.probe import source_timecode
+
+        offline = [a for a in self.missing_assets if a.status == "offline"]
+        if not offline:
+            return {}
+        uses: dict[int, list[Any]] = {a.id: [] for a in offline}
+        for item in self.sequence.all_items():
+            if getattr(item, "asset", None) in uses:
+                uses[item.asset].append(item)
+        candidates: list[tuple[Path, Any]] = []
+        for root, _dirs, files in os.walk(folder):
+            for name in sorted(files):
+                tc = source_timecode(Path(root) / name)
+                if tc is not None:
+                    candidates.append((Path(root) / name, tc))
+        done: dict[int, str] = {}
+        fps = self.sequence.fps
+        for asset in offline:
+            clips = uses[asset.id]
+            reels = {_reel_key(c.reel) for c in clips if c.reel}
+            if not clips or len(reels) != 1:
+                continue  # no clip, or no single tape to look for
+            [reel] = reels
+            for path, tc in candidates:
+                if reel not in _file_reels(path, tc.reel):
+                    continue
+                start = tc.frames(fps)
+                try:
+                    found = probe(path)
+                except MediaProbeError:
+                    continue
+                length = found.frame_count if found.fps is not None else None
+                if start is None or any(c.source_in < start for c in clips) or (
+                        length is not None and any(c.source_out - start > length
+                                                   for c in clips)):
+                    continue  # the timecodes the clips use are not in this file
+                if start:
+                    try:
+                        self.apply([{"op": "slip", "item": c.id, "delta": -start}
+                                    for c in clips])
+                    except EditError:
+                        break  # a locked track: left offline, relinked by hand
+
+                self.relink(asset.id, path, force=True)
+                done[asset.id] = str(path)
+                break
+        return done
 
     # ------------------------------------------------------------------ reporting
     def info(self) -> dict[str, Any]:
@@ -1116,3 +1173,14 @@ def _close_quietly(conn: Connection | None) -> None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _reel_key(reel: str) -> str:
+    return "".join(ch for ch in reel.lower() if ch.isalnum())
+
+
+def _file_reels(path: Path, tagged: str) -> set[str]:
+    """The tape names a file answers to: its reel tag, its name, its first 8 letters and
+    digits."""
+    stem = _reel_key(path.stem)
+    return {k for k in (_reel_key(tagged), stem, stem[:8]) if k}

@@ -45,10 +45,12 @@ class SourcePlan:
     sample_rate: int
     use_proxies: bool
     proxies: dict[int, Path] = field(default_factory=dict)
+    offline: dict[int, str] = field(default_factory=dict)  # asset id -> name (the slate)
 
     def frame_source(self) -> MediaFrameSource:
         return MediaFrameSource(self.probes, proxies=self.proxies,
-                                use_proxies=self.use_proxies, takes=self.takes)
+                                use_proxies=self.use_proxies, takes=self.takes,
+                                offline=self.offline)
 
     def audio_source(self) -> MediaAudioSource:
         return MediaAudioSource(self.probes, sample_rate=self.sample_rate)
@@ -77,6 +79,8 @@ def plan_sources(project: Project, *, use_proxies: bool) -> SourcePlan:
         sample_rate=project.sequence.sample_rate,
         use_proxies=use_proxies,
         proxies=proxies,
+        offline={a.id: a.name for a in project.assets.values()
+                 if a.status != "ok" and a.probe.kind != "audio"},
     )
 
 

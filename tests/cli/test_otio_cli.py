@@ -112,3 +112,39 @@ def test_an_import_that_keeps_nothing_exits_1_and_makes_no_project(
                    "empty and it has no markers; check that this is the timeline you meant "
                    "(export it again from its editor with its clips)\n")
     assert "frame rate" not in err and not (tmp_path / "p.takeline").exists()
+
+
+_OFFLINE_EDL = """TITLE: offline
+FCM: NON-DROP FRAME
+001  TAPE1    V     C        01:00:00:00 01:00:00:10 00:00:00:00 00:00:00:10
+* FROM CLIP NAME:  shot one
+"""
+
+
+def test_offline_clips_show_the_slate_and_export_only_when_allowed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    from timeline.media.images import read_png
+
+    edl = tmp_path / "offline.edl"
+    edl.write_text(_OFFLINE_EDL)
+    project = tmp_path / "o.takeline"
+    rc, _, err = run(capsys, "otio", "import", edl, project, "--fps", "25", "--size", "320x180")
+    assert rc == 0, err
+    # A frame shows the red "Media Offline" slate where the clip is, not black.
+    rc, _, err = run(capsys, "frame", project, 3, "-o", tmp_path / "f.png")
+    assert rc == 0 and "Media Offline" in err, err
+    picture = read_png(tmp_path / "f.png")
+    corner = picture[2, 2, :3].astype(int)
+    assert tuple(corner) == (178, 24, 24)
+    assert (picture[..., :3] == 255).all(axis=-1).any()  # the white lettering
+    # Export refuses, naming the clip, and writes nothing...
+    out = tmp_path / "cut.wav"
+    rc, _, err = run(capsys, "export", project, "-o", out, "--preset", "wav")
+    assert rc == 1 and "shot one on V1 at frame 0 (offline)" in err and "--allow-offline" in err
+    assert not out.exists()
+    # ... unless asked.
+    rc, _, err = run(capsys, "export", project, "-o", out, "--preset", "wav", "--allow-offline")
+    assert rc == 0 and out.is_file(), err
+    assert np.asarray(picture).shape[:2] == (180, 320)

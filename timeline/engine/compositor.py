@@ -245,6 +245,10 @@ def _item_layer(
     if isinstance(item, Clip):
         src_size = source.display_size(item.asset)
         if src_size is None:
+            offline_name = getattr(source, "offline_name", None)
+            missing = offline_name(item.asset) if offline_name is not None else None
+            if missing is not None:  # as NLEs show it: not black, which looks like a shot
+                return _offline_slate(size, item.name or missing, opacity)
             return None
         place = fit(src_size, size)
         time = Fraction(item.source_in + (n - item.start)) / sequence.fps
@@ -432,6 +436,38 @@ def _pending_generation_card(
     if opacity >= 1.0:
         return card, 1.0
     return card.astype(np.float32), opacity
+
+
+_SLATE_CACHE: dict[tuple[tuple[int, int], str], np.ndarray] = {}
+OFFLINE_RED = (178, 24, 24)
+
+
+def _offline_slate(
+    size: tuple[int, int], name: str, opacity: float
+) -> tuple[np.ndarray, np.ndarray | float]:
+    """What a clip whose media is not here shows: a red frame reading "Media Offline" and
+    the clip's name, as other editors show it."""
+    key = (size, name)
+    slate = _SLATE_CACHE.get(key)
+    if slate is None:
+        from PIL import Image, ImageDraw, ImageFont
+
+        w, h = size
+        img = Image.new("RGB", (w, h), OFFLINE_RED)
+        draw = ImageDraw.Draw(img)
+        for text, px, y in (("Media Offline", min(h // 10, w // 12), 0.42),
+                            (name[:80], min(h // 22, w // 30), 0.58)):
+            font = ImageFont.load_default(size=max(8, px))
+            box = draw.textbbox((0, 0), text, font=font)
+            draw.text(((w - (box[2] - box[0])) / 2, h * y - (box[3] - box[1]) / 2), text,
+                      fill=(255, 255, 255), font=font)
+        slate = np.asarray(img, dtype=np.uint8).copy()
+        if len(_SLATE_CACHE) > 16:  # a handful of offline clips at one size at a time
+            _SLATE_CACHE.clear()
+        _SLATE_CACHE[key] = slate
+    if opacity >= 1.0:
+        return slate, 1.0
+    return slate.astype(np.float32), opacity
 
 
 # --- keyframed transform ------------------------------------------------------------------

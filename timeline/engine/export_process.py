@@ -67,6 +67,7 @@ class ExportRequest:
     end: int | None = None
     overwrite: bool = False
     project: Mapping[str, Any] | None = None
+    offline: Mapping[int, str] | None = None  # asset id -> name: the "Media Offline" slate
 
 
 def export_in_process(request: ExportRequest, *, progress: ProgressFn | None = None,
@@ -74,7 +75,8 @@ def export_in_process(request: ExportRequest, *, progress: ProgressFn | None = N
     """The export on the calling thread (what the child runs; the CLI's way)."""
     from timeline.engine.sources import MediaAudioSource, MediaFrameSource
 
-    frames = MediaFrameSource(request.probes, use_proxies=False, takes=request.takes)
+    frames = MediaFrameSource(request.probes, use_proxies=False, takes=request.takes,
+                              offline=request.offline)
     sound = MediaAudioSource(request.probes, sample_rate=request.sample_rate)
     try:
         return export_sequence(request.sequence, request.out, request.preset, frames=frames,

@@ -60,9 +60,13 @@ class MediaFrameSource:
                  read_ahead: ReadAhead | None = None,
                  proxies: Mapping[int, str | os.PathLike[str]] | None = None,
                  use_proxies: bool = True,
-                 takes: Mapping[int, tuple[str | os.PathLike[str], Conform]] | None = None
+                 takes: Mapping[int, tuple[str | os.PathLike[str], Conform]] | None = None,
+                 offline: Mapping[int, str] | None = None,
                  ) -> None:
         self.assets = dict(assets)
+        # Assets whose file is not here (missing, changed, another editor's offline
+        # media) -> their name: their clips show the "Media Offline" slate.
+        self.offline = dict(offline or {})
         self.cache = cache or FrameCache(DEFAULT_CACHE_BYTES)
         self.read_ahead = read_ahead or ReadAhead(self.cache)
         self._indexes: dict[int, VideoDecoder] = {}
@@ -147,6 +151,16 @@ class MediaFrameSource:
             d.close()
 
     # --- FrameSource
+    def offline_name(self, asset: int) -> str | None:
+        """The name to show on the offline slate of ``asset``'s clips; None when its media
+        is here (or it is not an asset this source was told about)."""
+        if asset in self.offline:
+            return self.offline[asset]
+        probe = self.assets.get(asset)
+        if probe is not None and asset in self.errors and probe.kind != "audio":
+            return os.path.basename(probe.path)  # unreadable now: offline as well
+        return None
+
     def display_size(self, asset: int) -> tuple[int, int] | None:
         probe = self.assets.get(asset)
         if probe is None or asset in self.errors:

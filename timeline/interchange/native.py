@@ -229,3 +229,192 @@ def exact_fcpx_times() -> Iterator[None]:
         yield
     finally:
         reader._format_frame_rate, reader._number_of_frames, module.to_rational_time = saved
+
+
+# ----------------------------------------------------------------------------- FCPXML writer
+
+
+def _fcpx_time(seconds: Fraction) -> str:
+    """An exact FCPXML time: ``0s``, ``2s`` or ``1001/30000s`` (never a rounded decimal)."""
+    if seconds == 0:
+        return "0s"
+    if seconds.denominator == 1:
+        return f"{seconds.numerator}s"
+    return f"{seconds.numerator}/{seconds.denominator}s"
+
+
+def write_fcpxml(timeline: Any, fps: Fraction, size: tuple[int, int], path: Path) -> list[str]:
+    """Write ``timeline`` (an OTIO timeline as ``sequence_to_otio`` makes it) as FCPXML 1.8,
+    every time exact at ``fps`` (the format's ``frameDuration`` is ``1/fps`` exactly: 29.97
+    is ``1001/30000s``, which the OTIO adapter's writer cannot say for other rates).
+
+    The first video track is the primary storyline (its gaps as ``<gap>``); the other video
+    tracks are connected clips on lanes 1, 2, ... and audio tracks on lanes -1, -2, ...,
+    each attached to the storyline element under its start. Sequence markers go on the
+    storyline element (or the connected clip) under them. Returns what FCPXML could not
+    hold, one sentence each."""
+    import opentimelineio as otio
+
+    notes: list[str] = []
+    frame = 1 / fps
+
+    def sec(t: Any) -> Fraction:
+        from timeline.interchange.otio_io import exact_rate
+
+        value = Fraction(t.value)
+        return Fraction(0) if value == 0 else value / exact_rate(t.rate)
+
+    def frames(t: Any) -> int:
+        return round(sec(t) * fps)
+
+    def at(n: int) -> str:
+        return _fcpx_time(n * frame)
+
+    root = ET.Element("fcpxml", version="1.8")
+    resources = ET.SubElement(root, "resources")
+    fmt_id = "r1"
+    ET.SubElement(resources, "format", id=fmt_id, frameDuration=_fcpx_time(frame),
+                  width=str(size[0]), height=str(size[1]),
+                  name=f"FFVideoFormat{size[1]}p{float(fps):.2f}".replace(".", ""))
+    assets: dict[tuple[str, bool], str] = {}
+
+    def asset_for(clip: Any, audio: bool) -> str:
+        ref = clip.media_reference
+        src = getattr(ref, "target_url", "") or ""
+        key = (src or f"offline:{clip.name}", audio)
+        if key not in assets:
+            rid = f"r{len(assets) + 2}"
+            assets[key] = rid
+            rng = getattr(ref, "available_range", None)
+            length = frames(rng.duration) if rng is not None else 0
+            length = max(length, frames(clip.source_range.start_time
+                                        + clip.source_range.duration))
+            # One asset per use: FCPXML says picture or sound by the asset's flags.
+            ET.SubElement(resources, "asset", id=rid, name=str(clip.name or "clip"),
+                          src=src, start="0s", duration=at(length),
+                          hasVideo="0" if audio else "1", hasAudio="1" if audio else "0",
+                          format=fmt_id)
+        return assets[key]
+
+    video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
+    audio = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio]
+    end = max((frames(t.duration()) for t in timeline.tracks), default=0)
+    library = ET.SubElement(root, "library")
+    event = ET.SubElement(library, "event", name=str(timeline.name or "Takeline"))
+    project = ET.SubElement(event, "project", name=str(timeline.name or "Sequence"))
+    sequence = ET.SubElement(project, "sequence", format=fmt_id, duration=at(end),
+                             tcStart="0s", tcFormat="NDF")
+    spine = ET.SubElement(sequence, "spine")
+    # Storyline elements: (start, duration, source start, element).
+    story: list[tuple[int, int, int, ET.Element]] = []
+    generated = 0
+
+    def clip_element(clip: Any, start: int, lane: int | None, is_audio: bool) -> ET.Element:
+        nonlocal generated
+        ref = clip.media_reference
+        if isinstance(ref, otio.schema.GeneratorReference):
+            generated += 1
+        src_in = frames(clip.source_range.start_time)
+        length = frames(clip.source_range.duration)
+        attrs = {"name": str(clip.name or "clip"), "offset": at(start), "duration": at(length),
+                 "start": at(src_in)}
+        if lane is not None:
+            attrs["lane"] = str(lane)
+        rid = asset_for(clip, is_audio)
+        if is_audio:
+            # A sound-only clip: <clip> holding the asset's <audio> (the form the adapter
+            # reads as an audio track).
+            element = ET.Element("clip", attrs)
+            ET.SubElement(element, "audio", ref=rid, offset=at(src_in), start=at(src_in),
+                          duration=at(length), role="dialogue")
+        else:
+            element = ET.Element("asset-clip", {**attrs, "ref": rid, "format": fmt_id})
+        return element
+
+    cursor = 0
+    primary = video[0] if video else None
+    if primary is not None:
+        for child in primary:
+            if isinstance(child, otio.schema.Transition):
+                continue
+            n = frames(child.duration())
+            if isinstance(child, otio.schema.Clip):
+                element = clip_element(child, cursor, None, False)
+                story.append((cursor, n, frames(child.source_range.start_time), element))
+            else:
+                element = ET.Element("gap", name="Gap", offset=at(cursor), duration=at(n),
+                                     start="0s")
+                story.append((cursor, n, 0, element))
+            spine.append(element)
+            cursor += n
+    if cursor < end or not story:  # connected clips need a storyline element under them
+        n = max(end - cursor, 1)
+        element = ET.Element("gap", name="Gap", offset=at(cursor), duration=at(n), start="0s")
+        story.append((cursor, n, 0, element))
+        spine.append(element)
+        cursor += n
+
+    def under(f: int) -> tuple[int, int, int, ET.Element]:
+        return next((s for s in story if s[0] <= f < s[0] + s[1]), story[-1])
+
+    connected: list[tuple[int, int, int, ET.Element, bool]] = []
+    lanes = [(t, i + 1, False) for i, t in enumerate(video[1:])]
+    lanes += [(t, -(i + 1), True) for i, t in enumerate(audio)]
+    for track, lane, is_audio in lanes:
+        t = 0
+        for child in track:
+            if isinstance(child, otio.schema.Transition):
+                continue
+            n = frames(child.duration())
+            if isinstance(child, otio.schema.Clip):
+                s_start, _, s_src, parent = under(t)
+                # A connected clip's offset is in its parent's own (source) time.
+                element = clip_element(child, s_src + t - s_start, lane, is_audio)
+                parent.append(element)
+                connected.append((t, n, frames(child.source_range.start_time), element,
+                                  parent.tag == "gap"))
+            t += n
+    transitions = sum(1 for t in timeline.tracks for c in t
+                      if isinstance(c, otio.schema.Transition))
+    if transitions:
+        notes.append(f"{transitions} dissolve(s) left out: the FCPXML reader cannot read "
+                     "transitions back (export .xml or .otio to keep them)")
+    if generated:
+        notes.append(f"{generated} generated segment(s) written as offline clips named by "
+                     "their prompt (FCPXML holds no generator)")
+    markers = list(timeline.tracks.markers)
+    for m in markers:
+        f = frames(m.marked_range.start_time)
+        # On the clip under the marker; a marker over a storyline gap goes on a connected
+        # clip there (a gap's markers are not read back), else on the nearest clip.
+        s_start, s_len, s_src, parent = under(f)
+        if parent.tag == "gap":
+            hit = next((c for c in connected if c[4] and c[0] <= f < c[0] + c[1]), None)
+            if hit is not None:
+                s_start, s_len, s_src, parent = hit[0], hit[1], hit[2], hit[3]
+            else:
+                clips = [s for s in story if s[3].tag != "gap"]
+                if not clips:
+                    notes.append(f"marker {m.name!r} left out: no clip to hold it")
+                    continue
+                s_start, s_len, s_src, parent = min(
+                    clips, key=lambda s: min(abs(f - s[0]), abs(f - s[0] - s[1] + 1)))
+        length = max(frames(m.marked_range.duration), 1)  # FCP markers last a frame at least
+        attrs = {"start": at(s_src + f - s_start), "duration": at(length),
+                 "value": str(m.name or "Marker")}
+        if m.comment:
+            attrs["note"] = str(m.comment)
+        ET.SubElement(parent, "marker", attrs)
+    for element in root.iter():  # FCPXML wants a clip's markers before its connected clips
+        kids = list(element)
+        if any(k.tag == "marker" for k in kids):
+            order = sorted(kids, key=lambda k: k.tag != "marker" and k.tag not in (
+                "video", "audio"))
+            for k in kids:
+                element.remove(k)
+            element.extend(order)
+    ET.indent(root)
+    data = ET.tostring(root, encoding="unicode")
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n' + data
+                    + "\n", encoding="utf-8")
+    return notes

@@ -9,6 +9,13 @@ seed / model). Every time is an exact ``RationalTime`` at ``float(fps)``; what O
 say exactly (the rate as ``num/den``, every item field, track switches, in/out points) is
 kept in ``metadata["takeline"]`` so our own files round-trip without loss.
 
+Writers (``write_timeline``, by extension; ``WRITERS``): ``.otio``; ``.edl`` (one picture
+track); ``.xml`` FCP 7 (marker notes and colours as ``<comment>`` / ``<color>``); ``.fcpxml``
+by ``native.write_fcpxml`` (the adapter's writer knows eight rates and fails on 29.97 as
+Takeline states it; ours writes ``frameDuration`` exactly); ``.kdenlive`` (its profile set
+to the exact rate and size); ``.aaf`` (new mob ids; no markers); ``.otioz`` (media inside;
+offline clips without). What a format cannot hold is returned as notes, never silent.
+
 Import (``otio_to_operations``) turns a timeline into an ``ImportPlan``: sequence settings,
 the tracks to create, the media files to import and the edit operations (the JSON form
 ``takeline apply`` takes) that rebuild it; ``apply_plan`` runs it against a new project.
@@ -87,8 +94,8 @@ _ADAPTERS = {  # suffix -> (adapter name, pip package providing it)
     ".aaf": ("AAF", "otio-aaf-adapter"),
     ".kdenlive": ("kdenlive", "otio-kdenlive-adapter"),
     ".ale": ("ale", "otio-ale-adapter"),
+    ".otioz": ("otioz", "opentimelineio"),
 }
-WRITABLE_SUFFIXES = (".otio", ".edl", ".xml")
 # Item fields placed by the placing operation itself (never restored with ``set``).
 _PLACED = {"kind", "id", "track", "start", "duration", "source_in", "asset", "prompt",
            "negative_prompt", "seed", "model"}
@@ -465,30 +472,112 @@ def _adapter_available(adapter: str) -> bool:
         return False
 
 
-def write_timeline(timeline: otio.schema.Timeline, path: str | Path) -> None:
-    """Write by extension: .otio always, .edl / .xml when their adapters are installed."""
+# Writers by extension: (adapter, what the format is called).
+WRITERS = {
+    ".otio": "OpenTimelineIO", ".edl": "CMX 3600 EDL", ".xml": "Final Cut Pro 7 XML",
+    ".fcpxml": "Final Cut Pro X XML", ".kdenlive": "Kdenlive project", ".aaf": "AAF",
+    ".otioz": "OpenTimelineIO bundle (timeline and media in one zip)",
+}
+# Formats an adapter reads but nothing here writes, and why.
+_NOT_WRITABLE = {".ale": "an Avid Log Exchange file is a list of media, not a timeline"}
+
+
+def write_timeline(timeline: otio.schema.Timeline, path: str | Path) -> list[str]:
+    """Write by extension (``WRITERS``); returns what the format could not hold, one
+    sentence each (empty when it holds everything). A failed write leaves no file."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in WRITABLE_SUFFIXES:
-        raise InterchangeError(f"cannot write {path.name}: use .otio, .edl (CMX 3600) or .xml "
-                               "(Final Cut Pro 7 XML)")
-    adapter, package = _ADAPTERS[suffix]
-    if not _adapter_available(adapter):
+    if suffix not in WRITERS:
+        why = _NOT_WRITABLE.get(suffix)
+        known = ", ".join(f"{s} ({n})" for s, n in WRITERS.items())
+        raise InterchangeError(f"cannot write {path.name}: "
+                               + (f"{why}; " if why else f"{suffix or 'no extension'} is "
+                                  "not a timeline format Takeline writes; ")
+                               + f"use {known}")
+    adapter = "otioz" if suffix == ".otioz" else _ADAPTERS[suffix][0]
+    package = "opentimelineio" if suffix == ".otioz" else _ADAPTERS[suffix][1]
+    if suffix != ".fcpxml" and not _adapter_available(adapter):
         raise InterchangeError(f"writing {suffix} needs the OTIO adapter {adapter!r}: "
                                f"pip install {package}")
     if not path.parent.is_dir():
         raise InterchangeError(f"cannot write {path}: folder {path.parent} does not exist")
+    notes: list[str] = []
+    kwargs: dict[str, Any] = {}
     if adapter == "cmx_3600":
         timeline = _for_edl(timeline)
     elif adapter == "fcp_xml":
         timeline = _for_fcp7(timeline)
+    elif adapter == "AAF":
+        # Our clips carry no Avid mob ids: the writer makes new ones.
+        kwargs["use_empty_mob_ids"] = True
+        if _all_markers(timeline):
+            notes.append(f"{_all_markers(timeline)} marker(s) left out: the AAF writer "
+                         "does not write markers")
+    elif adapter == "otioz":
+        # Clips whose file is not here (offline) go in without media, not as a failure.
+        kwargs["media_policy"] = otio.adapters.file_bundle_utils.MediaReferencePolicy \
+            .MissingIfNotFile
+    # Written beside the target and moved over it once complete: a failed write never
+    # leaves half a file, nor destroys the one that was there.
+    part = path.with_name(f".{path.name}.part{os.getpid()}{path.suffix}")
     try:
-        with _adapter_output(adapter, []):  # a writer's chatter is not the user's business
-            otio.adapters.write_to_file(timeline, str(path), adapter_name=adapter)
+        if suffix == ".fcpxml":
+            fps, size = _timeline_fps_size(timeline)
+            notes += native.write_fcpxml(timeline, fps, size, part)
+        else:
+            with _adapter_output(adapter, []):  # a writer's chatter is not the user's business
+                otio.adapters.write_to_file(timeline, str(part), adapter_name=adapter,
+                                            **kwargs)
+            if adapter == "kdenlive":
+                _kdenlive_profile(part, *_timeline_fps_size(timeline))
+        os.replace(part, path)
+    except InterchangeError:
+        part.unlink(missing_ok=True)
+        raise
     except Exception as exc:
-        path.unlink(missing_ok=True)
-        raise InterchangeError(f"the {adapter} adapter cannot write this sequence: "
-                               f"{type(exc).__name__}: {exc}") from None
+        part.unlink(missing_ok=True)
+        raise InterchangeError(f"the {adapter} adapter cannot write this sequence as "
+                               f"{path.name}: {type(exc).__name__}: {exc}") from None
+    return notes
+
+
+def _all_markers(timeline: otio.schema.Timeline) -> int:
+    return len(timeline.tracks.markers) + sum(len(t.markers) for t in timeline.tracks) + sum(
+        len(c.markers) for c in timeline.find_clips())
+
+
+def _timeline_fps_size(timeline: otio.schema.Timeline) -> tuple[Fraction, tuple[int, int]]:
+    """The exact rate and frame size of a timeline we made (our metadata), else its
+    clips' rate and 1920x1080."""
+    ours = _ours(timeline)
+    settings = ours.get("settings") if isinstance(ours.get("settings"), dict) else {}
+    try:
+        fps = parse_rate(ours["fps"])
+    except (KeyError, ValueError, TypeError, Exception):
+        fps = _timeline_rate(timeline) or Fraction(24000, 1001)
+    try:
+        size = (int(settings["width"]), int(settings["height"]))
+    except (KeyError, ValueError, TypeError):
+        size = (1920, 1080)
+    return fps, size
+
+
+def _kdenlive_profile(path: Path, fps: Fraction, size: tuple[int, int]) -> None:
+    """The Kdenlive writer states 1920x1080 and the float rate of the first clip; the
+    project's profile is the sequence's exact rate and size."""
+    tree = ET.parse(path)
+    profile = tree.getroot().find("profile")
+    if profile is None:
+        return
+    profile.set("frame_rate_num", str(fps.numerator))
+    profile.set("frame_rate_den", str(fps.denominator))
+    profile.set("width", str(size[0]))
+    profile.set("height", str(size[1]))
+    g = math.gcd(size[0], size[1])
+    profile.set("display_aspect_num", str(size[0] // g))
+    profile.set("display_aspect_den", str(size[1] // g))
+    profile.set("description", f"{size[0]}x{size[1]} {format_rate(fps)} fps")
+    tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 def _for_edl(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
@@ -509,6 +598,24 @@ def _for_fcp7(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     """FCP 7 XML has no media-less clips: generated segments go out as Slug generators
     (placeholders other editors show), their prompt in the clip name."""
     copy = timeline.deepcopy()
+    # The sequence's <rate> is the adapter's global start's rate: unset, an empty sequence
+    # said <timebase>1</timebase>.
+    if copy.global_start_time is None:
+        copy.global_start_time = otio.opentime.RationalTime(0, float(_timeline_fps_size(copy)[0]))
+    for m in _every_marker(copy):
+        # FCP 7 XML markers hold a comment and a colour; the adapter writes what is in
+        # their "fcp_xml" metadata (it would otherwise drop the note and the colour).
+        ours = _ours(m)
+        fcp = _plain(m.metadata.get("fcp_xml")) if "fcp_xml" in m.metadata else {}
+        note = str(ours.get("note") or m.comment or "")
+        if note:
+            fcp["comment"] = note
+        rgb = _color_rgb(str(ours.get("color") or _marker_color(m)))
+        if rgb is not None:
+            fcp["color"] = {"alpha": "0", "red": str(rgb[0]), "green": str(rgb[1]),
+                            "blue": str(rgb[2])}
+        if fcp:
+            m.metadata["fcp_xml"] = fcp
     for clip in copy.find_clips():
         ref = clip.media_reference
         if isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind == GENERATOR_KIND:
@@ -546,6 +653,8 @@ def read_timeline(
                 result = _read_edl(path, rate, warnings)
             elif adapter == "otio_json":
                 result = _read_otio_json(path, warnings)
+            elif adapter == "otioz":
+                result = _read_otioz(path, warnings)
             else:
                 result = otio.adapters.read_from_file(str(path), adapter_name=adapter)
     except InterchangeError:
@@ -618,6 +727,29 @@ def _reader_failure(path: Path, adapter: str, exc: Exception) -> InterchangeErro
 
 
 def _read_edl(path: Path, rate: Fraction | None, warnings: list[str]) -> Any:
+    return _dissolve_media(_read_edl_at(path, rate, warnings))
+
+
+def _dissolve_media(result: Any) -> Any:
+    """In a CMX 3600 dissolve the second event line is the incoming clip, and its comments
+    name both sides (``* FROM CLIP:`` the outgoing one, ``* TO CLIP:`` the incoming one);
+    the adapter gives the incoming clip the FROM file, so after a round trip the media
+    after every dissolve was the clip before it. The TO file is the incoming clip's."""
+    timelines = [result] if isinstance(result, otio.schema.Timeline) else list(
+        result.find_children(descended_from_type=otio.schema.Timeline))
+    for timeline in timelines:
+        for clip in timeline.find_clips():
+            meta = clip.metadata.get("cmx_3600")
+            comments = _plain(meta.get("comments", [])) if hasattr(meta, "get") else []
+            to = [c.split(":", 1)[1].strip() for c in comments
+                  if isinstance(c, str) and c.upper().startswith("TO CLIP:")]
+            ref = clip.media_reference
+            if to and to[-1] and isinstance(ref, otio.schema.ExternalReference):
+                ref.target_url = to[-1]
+    return result
+
+
+def _read_edl_at(path: Path, rate: Fraction | None, warnings: list[str]) -> Any:
     if rate is not None:
         return otio.adapters.read_from_file(str(path), adapter_name="cmx_3600",
                                             rate=float(rate))
@@ -636,6 +768,43 @@ def _read_edl(path: Path, rate: Fraction | None, warnings: list[str]) -> Any:
         return result
     assert first_error is not None
     raise first_error
+
+
+def _read_otioz(path: Path, warnings: list[str]) -> Any:
+    """An OTIO bundle: its media are unpacked once into ``NAME.media/`` beside it (a
+    project refers to its media where they lie) and its references pointed there."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise InterchangeError(f"cannot read {path.name}: it is not a zip file, so it "
+                               "cannot be an OpenTimelineIO bundle (.otioz)")
+    folder = path.with_name(f"{path.stem}.media")
+    with zipfile.ZipFile(path) as bundle:
+        names = [n for n in bundle.namelist() if n.startswith("media/") and not n.endswith("/")]
+        result = otio.adapters.read_from_string(bundle.read("content.otio").decode("utf-8"),
+                                                adapter_name="otio_json")
+        for name in names:
+            target = folder / name
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                raise InterchangeError(f"cannot read {path.name}: its entry {name!r} points "
+                                       "outside the bundle")
+            if target.is_file() and target.stat().st_size == bundle.getinfo(name).file_size:
+                continue  # unpacked by an earlier import
+            if target.exists():
+                raise InterchangeError(f"cannot unpack {path.name}: {target} exists and is "
+                                       "another file; move it away and import again")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with bundle.open(name) as src, open(target, "xb") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+    if names:
+        warnings.append(f"media of the bundle unpacked into {folder}")
+    for clip in result.find_clips():
+        ref = clip.media_reference
+        url = getattr(ref, "target_url", "") or ""
+        if isinstance(ref, otio.schema.ExternalReference) and url.startswith("media/"):
+            ref.target_url = (folder / url).absolute().as_uri()
+    return result
 
 
 def _read_otio_json(path: Path, warnings: list[str]) -> Any:
@@ -1114,8 +1283,12 @@ class _Planner:
         if bounds is not None and not bounds[0] <= at < max(bounds[1], bounds[0] + 1):
             self.report.warn(f"{name}: outside the part of the clip that shows; kept on the "
                              f"sequence at frame {at}")
-        color = str(ours.get("color") or _marker_color(m))
-        note = str(ours.get("note") or getattr(m, "comment", "") or "")
+        fcp = _plain(m.metadata.get("fcp_xml")) if "fcp_xml" in m.metadata else {}
+        fcp = fcp if isinstance(fcp, dict) else {}
+        # FCP 7 XML states a marker's note as <comment> and its colour as <color> RGB; the
+        # adapter leaves both in its metadata.
+        color = str(ours.get("color") or _rgb_color(fcp.get("color")) or _marker_color(m))
+        note = str(ours.get("note") or getattr(m, "comment", "") or fcp.get("comment") or "")
         self.markers.append({"op": "add_marker", "at": at, "duration": duration,
                              "name": str(m.name), "color": color, "note": note,
                              "$what": name, "$keep": "markers"})
@@ -1124,6 +1297,44 @@ class _Planner:
     def new_key(self) -> int:
         self.next_key += 1
         return self.next_key
+
+
+# Marker colours as RGB for formats that state colours as numbers (FCP 7 XML).
+_MARKER_RGB = {
+    "red": (255, 0, 0), "orange": (255, 128, 0), "yellow": (255, 255, 0),
+    "green": (0, 255, 0), "cyan": (0, 255, 255), "blue": (0, 0, 255),
+    "purple": (128, 0, 255), "magenta": (255, 0, 255), "pink": (255, 128, 192),
+    "white": (255, 255, 255), "black": (0, 0, 0), "teal": (0, 128, 128),
+}
+
+
+def _color_rgb(color: str) -> tuple[int, int, int] | None:
+    color = color.strip().lower()
+    if color in _MARKER_RGB:
+        return _MARKER_RGB[color]
+    m = re.fullmatch(r"#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})", color)
+    return (int(m[1], 16), int(m[2], 16), int(m[3], 16)) if m else None
+
+
+def _rgb_color(value: Any) -> str | None:
+    """A colour element's red/green/blue (0-255) as one of our names, else ``#rrggbb``."""
+    if not hasattr(value, "get"):
+        return None
+    try:
+        rgb = tuple(max(0, min(255, int(float(str(value.get(k))))))
+                    for k in ("red", "green", "blue"))
+    except (TypeError, ValueError):
+        return None
+    for name, known in _MARKER_RGB.items():
+        if known == rgb:
+            return name
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _every_marker(timeline: otio.schema.Timeline) -> Iterator[Any]:
+    yield from timeline.tracks.markers
+    for child in timeline.tracks.find_children():
+        yield from getattr(child, "markers", [])
 
 
 def _marker_color(m: Any) -> str:
@@ -1163,6 +1374,25 @@ def _timeline_rate(timeline: otio.schema.Timeline) -> Fraction | None:
     return None
 
 
+def _rate_text(rate: Fraction) -> str:
+    return str(rate.numerator) if rate.denominator == 1 else format_rate(rate)
+
+
+_LOWEST_RATE = 10  # below this a sequence rate is a mistake in the file (timebase 1)
+
+
+def _plausible_rate(timeline: otio.schema.Timeline) -> tuple[Fraction, str]:
+    """The most used clip or media rate of at least ``_LOWEST_RATE``, else 24000/1001."""
+    rates: Counter[Fraction] = Counter()
+    for clip in timeline.find_clips():
+        for rng in (clip.source_range, getattr(clip.media_reference, "available_range", None)):
+            if rng is not None and rng.duration.rate >= _LOWEST_RATE:
+                rates[exact_rate(rng.duration.rate)] += 1
+    if rates:
+        return rates.most_common(1)[0][0], "the rate of its clips"
+    return Fraction(24000, 1001), "the default"
+
+
 def otio_to_operations(
     timeline: otio.schema.Timeline,
     *,
@@ -1189,6 +1419,14 @@ def otio_to_operations(
             report.warn(f"Takeline settings in the file are unreadable ({exc}); using defaults")
     else:
         rate = facts.fps if facts is not None and facts.fps else _timeline_rate(timeline)
+        if rate is not None and rate < _LOWEST_RATE and fps is None:
+            # FCP 7 XML with <timebase>1</timebase> (an empty sequence's export, some
+            # scripts): times are still right in seconds, but no sequence runs at that rate.
+            better, whose = _plausible_rate(timeline)
+            report.warn(f"the file states {_rate_text(rate)} fps for the sequence, which no "
+                        f"editor uses; using {_rate_text(better)} fps, {whose} (pass --fps "
+                        "to choose)")
+            rate = better
         if rate is not None:
             settings.fps = rate
         elif fps is None:

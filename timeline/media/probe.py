@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import re
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -684,3 +685,48 @@ def _nearest_standard_rate(measured: Fraction) -> Fraction:
     )
     nearest = min(candidates, key=lambda r: abs(r - measured), default=None)
     return nearest if nearest is not None else measured.limit_denominator(1001)
+
+
+@dataclass(frozen=True)
+class SourceTimecode:
+    """The start timecode and tape (reel) name a file states, as cameras and editors
+    write them (QuickTime ``tmcd`` track, MXF/MP4 ``timecode`` tag, ``reel_name``)."""
+
+    timecode: str  # "01:00:00:00" (";" before the frames for drop-frame)
+    reel: str
+    fps: Fraction | None  # the picture rate the timecode counts at
+
+    def frames(self, rate: Fraction) -> int | None:
+        """The start as a frame count at ``rate`` (a timecode counts whole frames at the
+        nominal rate: 30 for 29.97 non-drop); None when unreadable."""
+        m = re.fullmatch(r"(\d+)[:;.](\d+)[:;.](\d+)([:;.,])(\d+)", self.timecode.strip())
+        if not m:
+            return None
+        hh, mm, ss, sep, ff = int(m[1]), int(m[2]), int(m[3]), m[4], int(m[5])
+        base = round(self.fps or rate)
+        total = ((hh * 60 + mm) * 60 + ss) * base + ff
+        if sep in ";,":  # drop-frame: two (four at 59.94) frame numbers a minute skipped
+            drop = 2 * round(base / 30)
+            minutes = hh * 60 + mm
+            total -= drop * (minutes - minutes // 10)
+        if round(rate) == base:
+            return total
+        return round(Fraction(total, base) * rate)
+
+
+def source_timecode(path: str | os.PathLike[str]) -> SourceTimecode | None:
+    """The file's start timecode and reel name, or None when it states no timecode (or
+    cannot be opened: a candidate for relinking that is not media is skipped)."""
+    try:
+        with av.open(os.fspath(path), mode="r", metadata_errors="replace") as container:
+            tags = [dict(container.metadata)] + [dict(s.metadata) for s in container.streams]
+            video = next((s for s in container.streams if s.type == "video"), None)
+            rate = video.average_rate if video is not None else None
+    except (av.error.FFmpegError, OSError, EOFError, UnicodeError, ValueError):
+        return None
+    timecode = next((t["timecode"] for t in tags if t.get("timecode")), "")
+    if not timecode:
+        return None
+    reel = next((t[k] for t in tags for k in ("reel_name", "reel", "tape")
+                 if t.get(k)), "")
+    return SourceTimecode(timecode, str(reel), Fraction(rate) if rate else None)
