@@ -1,11 +1,14 @@
 # Takeline developer entry points (GNU make).
 #
-#   make run     build .venv if needed, then open the editor on the demo project
+#   make run     build .venv if needed, then open the editor on the demo project (built on
+#                first run in the user data folder, ~/.local/share/takeline/demo; DEMO=path
+#                for another)
 #   make test    build .venv if needed, then ruff, import-linter and pytest (Qt offscreen)
 #   make bench   run every benchmarks/bench_*.py
 #   make screenshots  docs/screenshots/*.png of the editor on the demo (under Xvfb)
 #   make deps    check/install the system packages (scripts/system_deps.sh)
-#   make clean   remove .venv and caches;  make distclean  also removes demo/
+#   make clean   remove .venv and caches;  make distclean  also removes ./demo (where older
+#                versions built the demo; the current one is in the user data folder)
 #
 # Variables:
 #   PYTHON       interpreter that creates the venv (>= 3.11)          [python3]
@@ -13,6 +16,7 @@
 #   TORCH_INDEX  optional --index-url for torch only, e.g. for a GPU build:
 #                  make TORCH_SPEC=torch TORCH_INDEX=https://download.pytorch.org/whl/cu128 test
 #   PYTEST_ARGS  extra pytest arguments, e.g. make test PYTEST_ARGS='-k edits -x'
+#   DEMO         the demo project `make run` opens (default: in the user data folder)
 #
 # torch is pinned and installed first on purpose: torch==2.13.0 resolves to the CPU wheel in the
 # local wheel cache, whereas an unpinned torch (or one pulled in by another package) is the
@@ -28,6 +32,7 @@ PYTHON      ?= python3
 TORCH_SPEC  ?= torch==2.13.0
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
+DEMO        ?=
 
 VENV   := .venv
 VPY    := $(VENV)/bin/python
@@ -76,14 +81,14 @@ $(STAMP): pyproject.toml
 	$(VPY) -m pip install --upgrade pip
 	$(VPY) -m pip install $(TORCH_PIP_ARGS) '$(TORCH_SPEC)'
 	printf '%s\n' '$(TORCH_SPEC)' > $(VENV)/torch-constraint.txt
-	$(VPY) -m pip install --constraint $(VENV)/torch-constraint.txt -e '.[dev]'
+	$(VPY) -m pip install --constraint $(VENV)/torch-constraint.txt -e '.[dev,generate]'
 	@$(VPY) -c 'import torch; print("torch", torch.__version__, "cuda:", torch.version.cuda)'
 	touch $@
 
 run: $(STAMP)
 	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] && [ -z "$${QT_QPA_PLATFORM:-}" ]; then \
 	    echo "warning: neither DISPLAY nor WAYLAND_DISPLAY is set; Qt may not find a screen" >&2; fi
-	$(VPY) -m cli --demo
+	$(if $(strip $(DEMO)),TAKELINE_DEMO='$(DEMO)' )$(VPY) -m cli --demo
 
 # All three checks run even when one fails, so one CI log shows every problem; pytest runs last
 # so its summary line closes the output.

@@ -77,11 +77,24 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def version() -> str:
+    """The installed package's version (``pyproject.toml``; the bundle carries its
+    metadata too), or "unknown" when run from a tree that was never installed."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("takeline")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="takeline",
         description="Takeline: a non-linear video editor with a generative timeline.",
     )
+    ap.add_argument("--version", action="version", version=f"takeline {version()}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("new", help="create an empty project file")
@@ -163,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS",
+                   help="close the window SECONDS after it has shown its first frame, exit "
+                        "0 if nothing failed (smoke tests of an installed or bundled editor)")
     return ap
 
 
@@ -186,13 +202,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted")
 
 
-def _enable_faulthandler() -> None:
-    """The editor process: a native crash (Qt, PyAV, a driver) leaves every thread's stack
-    on stderr instead of vanishing without a word."""
-    import faulthandler
+def _start_editor_log() -> None:
+    """The editor process logs to ``editor.log`` in the user's log folder, faulthandler
+    included: a native crash (Qt, PyAV, a driver) leaves every thread's stack there instead
+    of vanishing without a word. Its generation worker logs beside it (``worker.log``)."""
+    from generation.process_log import start_log
+    from services.app_dirs import log_dir
 
-    if not faulthandler.is_enabled():
-        faulthandler.enable(all_threads=True)
+    start_log("editor", log_dir())
 
 
 def _fail(message: str) -> int:
@@ -280,10 +297,10 @@ def _dispatch(args: argparse.Namespace) -> int | None:
             print(f"{preset.name:<14} {preset.description}{note}")
         return EXIT_OK
     if command == "open":
-        _enable_faulthandler()
+        _start_editor_log()
         from app.main import run_editor  # Qt is imported only here
 
-        return run_editor(args.project)
+        return run_editor(args.project, quit_after_s=args.quit_after, version=version())
     build_parser().print_help(sys.stderr)
     return EXIT_USAGE
 
