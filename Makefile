@@ -7,6 +7,9 @@
 #   make bench   run every benchmarks/bench_*.py
 #   make screenshots  docs/screenshots/*.png of the editor on the demo (under Xvfb)
 #   make deps    check/install the system packages (scripts/system_deps.sh)
+#   make install-desktop    Takeline in the desktop's menu with its icon and the .takeline
+#                type, for this user (~/.local/share), running EXEC [the venv's takeline];
+#                make uninstall-desktop removes it
 #   make clean   remove .venv and caches;  make distclean  also removes ./demo (where older
 #                versions built the demo; the current one is in the user data folder)
 #
@@ -33,6 +36,7 @@ TORCH_SPEC  ?= torch==2.13.0
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
 DEMO        ?=
+EXEC        ?= $(VENV)/bin/takeline
 
 VENV   := .venv
 VPY    := $(VENV)/bin/python
@@ -48,11 +52,11 @@ PYTEST_CI_ARGS :=
 endif
 
 .PHONY: help venv deps check-python run test lint imports pytest bench screenshots clean \
-        distclean
+        distclean install-desktop uninstall-desktop
 
 help:
 	@echo "make run | test | bench | screenshots | deps | venv | lint | imports | pytest |" \
-	      "clean | distclean"
+	      "install-desktop | uninstall-desktop | clean | distclean"
 
 # Fails clearly when the interpreter that would create the venv is missing or older than 3.11.
 define CHECK_PYTHON
@@ -135,6 +139,13 @@ screenshots: $(STAMP)
 	    $(VPY) scripts/screenshot_conditioning_editors.py && \
 	    $(VPY) scripts/screenshot_takes_compare.py; \
 	fi
+
+# With EXEC=dist/takeline/takeline the menu entry runs the bundle (make package) instead.
+install-desktop: $(if $(filter $(VENV)/bin/takeline,$(EXEC)),$(STAMP))
+	bash scripts/install_desktop.sh '$(EXEC)'
+
+uninstall-desktop:
+	bash scripts/install_desktop.sh --uninstall
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis \
