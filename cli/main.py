@@ -30,6 +30,7 @@ from cli import backups as cli_backups
 from cli import brief as cli_brief
 from cli import generate as cli_generate
 from cli.opening import open_project
+from cli.progress import Progress
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords
@@ -355,7 +356,6 @@ def _build_proxies(args: argparse.Namespace) -> int:
             if asset.status != "ok":
                 raise Failure(f"asset {asset_id} ({asset.path}) is {asset.status}; relink it "
                               "first")
-        tty = sys.stdout.isatty()
         for asset_id in wanted:
             asset = project.assets[asset_id]
             try:
@@ -366,14 +366,11 @@ def _build_proxies(args: argparse.Namespace) -> int:
                     continue
                 dst = proxy_path(project.media_root, asset.identity)
                 dst.parent.mkdir(parents=True, exist_ok=True)
-
-                def progress(done: int, total: int, name: str = asset.name) -> None:
-                    if tty and (done % 12 == 0 or done == total):
-                        print(f"\r{name}: {done}/{total} frames", end="", flush=True)
-
-                info = build_proxy(asset.probe, dst, progress=progress)
-                print(("\r" if tty else "") + f"{asset.name}: proxy {info.size[0]}x"
-                      f"{info.size[1]}, {info.frame_count} frames -> {info.path}")
+                # The bar on stderr (a terminal only); stdout gets the one result line.
+                with Progress(asset.name, unit="frame", total=frames) as bar:
+                    info = build_proxy(asset.probe, dst, progress=bar.update_to)
+                print(f"{asset.name}: proxy {info.size[0]}x{info.size[1]}, "
+                      f"{info.frame_count} frames -> {info.path}")
             except (MediaProbeError, ProxyError) as exc:
                 raise Failure(f"proxy for {asset.name} failed: {exc}") from None
         if args.use:
@@ -421,16 +418,10 @@ def _export(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise Failure(str(exc)) from None
     first_end = _parse_range(args.frame_range) if args.frame_range else (None, None)
-    tty = sys.stderr.isatty() and not args.json
+    bar = Progress(f"export {args.output.name}", unit="frame", enabled=not args.json)
 
     def show(p: ExportProgress) -> None:
-        if not tty or (p.done % 6 and p.done != p.total):
-            return
-        width = 30
-        filled = width * p.done // max(1, p.total)
-        eta = "" if p.eta is None else f" ETA {p.eta:4.0f} s"
-        print(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total}{eta}",
-              end="", file=sys.stderr, flush=True)
+        bar.update_to(p.done, p.total)
 
     with open_project(args.project, read_only=True) as project:
         for a in offline_assets(project):
@@ -450,8 +441,7 @@ def _export(args: argparse.Namespace) -> int:
             raise Failure(str(exc)) from None
         finally:
             sources.close()
-            if tty:
-                print(file=sys.stderr)
+            bar.close()
     summary = {"path": str(result.path), "preset": preset.name, "frames": result.frames,
                "audio_samples": result.audio_samples, "seconds": round(result.seconds, 3),
                "manifest": str(result.sidecar)}
