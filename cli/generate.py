@@ -77,6 +77,9 @@ def add_parsers(sub: Any, size_type: Any) -> None:
                    help="condition on the last frame before / first frame after the segment")
     p.add_argument("--queue-only", action="store_true",
                    help="queue the jobs without running them (`takeline jobs --run`)")
+    p.add_argument("--in-worker", action="store_true",
+                   help="run previz in the generation worker process too, as the editor "
+                        "does (models always run there)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("takes", help="list or manage a segment's takes")
@@ -184,7 +187,8 @@ def _generate(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         records = GenerationRecords(project)
         segment = records.segment(args.segment)
-        runner = GenerationRunner(project, on_update=_ProgressBar(args.json))
+        runner = GenerationRunner(project, on_update=_ProgressBar(args.json),
+                                  previz_in_worker=args.in_worker)
         inputs: dict[str, Any] = {}
         for key, path in (("image", args.first_frame), ("last_image", args.last_frame)):
             if path is not None:

@@ -201,6 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("interrupted")
+    except BrokenPipeError:
+        # `takeline info X | head`: the reader left; no traceback, and none at exit either.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
 
 
 def _start_editor_log() -> None:
