@@ -7,6 +7,9 @@
 #   make bench   run every benchmarks/bench_*.py
 #   make screenshots  docs/screenshots/*.png of the editor on the demo (under Xvfb)
 #   make deps    check/install the system packages (scripts/system_deps.sh)
+#   make package    a one-folder bundle of the editor and CLI in dist/takeline (PyInstaller,
+#                packaging/takeline.spec), then make package-smoke runs it offscreen
+#   make test-lowest  the suite in .venv-lowest, on the lowest versions pyproject.toml allows
 #   make install-desktop    Takeline in the desktop's menu with its icon and the .takeline
 #                type, for this user (~/.local/share), running EXEC [the venv's takeline];
 #                make uninstall-desktop removes it
@@ -52,11 +55,12 @@ PYTEST_CI_ARGS :=
 endif
 
 .PHONY: help venv deps check-python run test lint imports pytest bench screenshots clean \
-        distclean install-desktop uninstall-desktop
+        distclean install-desktop uninstall-desktop package package-smoke test-lowest
 
 help:
 	@echo "make run | test | bench | screenshots | deps | venv | lint | imports | pytest |" \
-	      "install-desktop | uninstall-desktop | clean | distclean"
+	      "package | package-smoke | test-lowest | install-desktop | uninstall-desktop |" \
+	      "clean | distclean"
 
 # Fails clearly when the interpreter that would create the venv is missing or older than 3.11.
 define CHECK_PYTHON
@@ -140,6 +144,34 @@ screenshots: $(STAMP)
 	    $(VPY) scripts/screenshot_takes_compare.py; \
 	fi
 
+# PyInstaller goes into the project venv (a build tool, not a dependency); the bundle leaves
+# the model runtime out unless TAKELINE_BUNDLE_GENERATE=1 (packaging/README.md).
+package: $(STAMP)
+	$(VPY) -m pip install --constraint $(VENV)/torch-constraint.txt 'pyinstaller>=6.10'
+	$(VPY) -m PyInstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller \
+	    packaging/takeline.spec
+	$(MAKE) package-smoke
+
+package-smoke:
+	bash packaging/smoke.sh dist/takeline
+
+# The suite on the lowest versions pyproject.toml allows, in a venv of its own: pip cannot
+# resolve to lowest versions, so scripts/lowest_constraints.py pins every floor (name==X for
+# name>=X). torch is the exception: TORCH_SPEC (the CPU wheel), since torch's floor on PyPI is
+# a multi-GB CUDA build. Rebuilt from scratch each time, so a floor change is never masked.
+LOWEST := .venv-lowest
+test-lowest:
+	@$(CHECK_PYTHON)
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --upgrade pip
+	$(LOWEST)/bin/python scripts/lowest_constraints.py --except torch > $(LOWEST)/lowest.txt
+	printf '%s\n' '$(TORCH_SPEC)' >> $(LOWEST)/lowest.txt
+	$(LOWEST)/bin/python -m pip install $(TORCH_PIP_ARGS) '$(TORCH_SPEC)'
+	$(LOWEST)/bin/python -m pip install --constraint $(LOWEST)/lowest.txt -e '.[dev,generate]'
+	$(LOWEST)/bin/python -m pip list --format=freeze > $(LOWEST)/installed.txt
+	QT_QPA_PLATFORM=offscreen $(LOWEST)/bin/python -m pytest $(PYTEST_CI_ARGS) $(PYTEST_ARGS)
+
 # With EXEC=dist/takeline/takeline the menu entry runs the bundle (make package) instead.
 install-desktop: $(if $(filter $(VENV)/bin/takeline,$(EXEC)),$(STAMP))
 	bash scripts/install_desktop.sh '$(EXEC)'
@@ -148,7 +180,7 @@ uninstall-desktop:
 	bash scripts/install_desktop.sh --uninstall
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis \
+	rm -rf $(VENV) .venv-lowest build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis \
 	    .import_linter_cache
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
