@@ -53,6 +53,9 @@ class TransportBar(QWidget):
                 # state). Not shown in the menus, which have no icons elsewhere.
                 act.setIcon(icon)
                 act.setIconVisibleInMenu(False)
+                if name == "loop":
+                    act.setIconText("Loop")  # what a button shows; the menu keeps its text
+                    glyph = "Loop"
             button = QToolButton()
             button.setDefaultAction(act)
             button.setText(glyph)  # setDefaultAction takes the action's name; keep the glyph
