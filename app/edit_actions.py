@@ -5,8 +5,8 @@
   (Ctrl+A) selects every item of the sequence.
 * Context menus on a clip, a track (its header or empty space on it), the ruler and the
   bin. Each entry is one edit through the window's ``run`` (one undo step) or shows a dock;
-  only what the model can do is offered (tracks cannot be renamed or deleted, clips have no
-  enabled flag, assets cannot be removed from a project: none of these are in the model).
+  only what the model can do is offered. Edit > Enable / Disable Clip (Shift+E), Link and
+  Unlink act on the selection; a track can be renamed (its label) or deleted with its clips.
 * Files dropped on the timeline (``app.timeline_drop``) are imported through the window's
   importer and, once added, placed where they were dropped.
 
@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QInputDialog, QMenu
 
 from app.media_import import MediaImport
 from app.timeline_drop import place_imported
+from project_store.db import ProjectError
 from services.clipboard import Clipboard, PasteMode
 from timeline.gestures import DropMode
 from timeline.model import Clip, EditError, GeneratedSegment, Item
@@ -61,9 +62,13 @@ class EditActions:
                 ("copy", "Copy", "Ctrl+C", self.copy),
                 ("paste", "Paste", "Ctrl+V", lambda: self.paste("overwrite")),
                 ("paste_insert", "Paste Insert", "Ctrl+Shift+V", lambda: self.paste("insert")),
-                ("select_all", "Select All", "Ctrl+A", self.select_all)):
+                ("select_all", "Select All", "Ctrl+A", self.select_all),
+                ("enable", "Enable / Disable Clip", "Shift+E", self.toggle_enabled),
+                ("link", "Link", None, self.link),
+                ("unlink", "Unlink", None, self.unlink)):
             act = QAction(text, window)
-            act.setShortcut(QKeySequence(keys))
+            if keys:
+                act.setShortcut(QKeySequence(keys))
             act.triggered.connect(slot)
             edit.insertAction(first, act) if first is not None else edit.addAction(act)
             self.actions[name] = act
@@ -113,6 +118,43 @@ class EditActions:
         window.timeline.set_playhead(at + max(c.offset + c.duration
                                               for c in self.clipboard.items))
         return True
+
+    def toggle_enabled(self) -> bool:
+        """Shift+E: disable the selected clips (enable them when all are disabled already),
+        one undo step."""
+        items = self.window.timeline.selected_items()
+        if not items:
+            self._say("Select a clip to enable or disable")
+            return False
+        enable = all(not i.enabled for i in items)
+        verb = "Enable" if enable else "Disable"
+        return self.window.run({
+            "op": "group", "label": f"{verb} {len(items)} item{'s' if len(items) > 1 else ''}",
+            "steps": [{"op": "set", "item": i.id, "enabled": enable} for i in items]})
+
+    def _selected_clips(self) -> list[int]:
+        return [i.id for i in self.window.timeline.selected_items() if isinstance(i, Clip)]
+
+    def link(self) -> bool:
+        """Link the selected clips (a picture and the sound recorded with it)."""
+        clips = self._selected_clips()
+        if len(clips) < 2:
+            self._say("Select the clips to link (Ctrl+click adds one)")
+            return False
+        return self.window.run({"op": "link", "items": clips})
+
+    def unlink(self) -> bool:
+        clips = self._selected_clips()
+        if not clips:
+            self._say("Select a linked clip to unlink")
+            return False
+        if self.window.run({"op": "unlink", "items": clips}):
+            # What stays selected is the clip clicked, no longer its partners.
+            view = self.window.timeline
+            view.selected = view.selected
+            view.update()
+            return True
+        return False
 
     def select_all(self) -> None:
         seq = self.window.project.sequence
@@ -169,6 +211,15 @@ class EditActions:
             lambda: window.run({"op": "split", "track": item.track, "at": at}),
             enabled=item.start < at < item.end, keys="S",
             tip="" if item.start < at < item.end else "Put the playhead inside the clip")
+        add("Disable" if item.enabled else "Enable", self.toggle_enabled, keys="Shift+E")
+        if isinstance(item, Clip):
+            linked = item.link is not None and bool(window.project.sequence.linked(item))
+            if linked:
+                add("Unlink", self.unlink)
+            else:
+                add("Link", self.link, enabled=len(self._selected_clips()) > 1,
+                    tip="" if len(self._selected_clips()) > 1 else
+                    "Select the clips to link first (Ctrl+click)")
         menu.addSeparator()
         if isinstance(item, Clip):
             add("Reveal in Bin", lambda: self.reveal_in_bin(item.asset))
@@ -196,8 +247,28 @@ class EditActions:
                 lambda s=switch, v=not on: window.run({"op": "set_track", "track": name,
                                                        s: v}))
         menu.addSeparator()
+        add(f"Rename {info.shown}…", lambda: self.rename_track(name))
+        add(f"Delete Track {info.shown}", lambda: self.delete_track(name))
+        menu.addSeparator()
         self._add_track_entries(add)
         return menu
+
+    def rename_track(self, name: str, ask: Callable[[str], tuple[str, bool]] | None = None
+                     ) -> bool:
+        """Ask for the track's new name (empty: back to V1 / A1); ``ask`` stands in for
+        the dialog in tests."""
+        info = self.window.project.sequence.track(name).info
+
+        def dialog(current: str) -> tuple[str, bool]:
+            return QInputDialog.getText(self.window, "Rename Track",
+                                        f"Name for {name} (empty: {name}):", text=current)
+
+        text, ok = (ask or dialog)(info.label)
+        return ok and self.window.run({"op": "rename_track", "track": name,
+                                       "label": text.strip()})
+
+    def delete_track(self, name: str) -> bool:
+        return self.window.run({"op": "delete_track", "track": name})
 
     def _add_track_entries(self, add: Callable[..., QAction]) -> None:
         run = self.window.run
@@ -240,8 +311,29 @@ class EditActions:
         add("Reveal in File Manager",
             lambda: self.open_url(QUrl.fromLocalFile(str(Path(asset.path).parent))),
             enabled=asset is not None)
+        menu.addSeparator()
+        unused = window.project.unused_assets() if not window.project.read_only else []
+        add("Remove Unused", self.remove_unused, enabled=bool(unused),
+            tip=f"Take the {len(unused)} media no clip uses out of the project (the files "
+                "stay on disk)" if unused else "Every item in the bin is used")
         self.last_menu = menu
         return menu
+
+    def remove_unused(self) -> list[int]:
+        """Bin > Remove Unused: the media no clip (nor any undo step) uses leave the project;
+        the files are not touched."""
+        window = self.window
+        try:
+            removed = window.project.remove_unused_assets()
+        except ProjectError as exc:
+            self._say(f"Cannot remove unused media: {exc}")
+            return []
+        if window.source_state.asset in removed:
+            window.source_monitor.unload()
+        window.refresh()
+        self._say(f"Removed {len(removed)} unused item{'s' if len(removed) != 1 else ''} "
+                  "from the bin" if removed else "Every item in the bin is used", 4000)
+        return removed
 
     def reveal_in_bin(self, asset_id: int) -> None:
         if not self.window.bin.reveal(asset_id):

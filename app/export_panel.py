@@ -1,11 +1,11 @@
 """Export from the window: a dialog (preset, range, file) and a queue panel where every
 export shows its progress, ETA, a cancel button, and the error and Retry when it fails.
-Exports run on the render queue's thread; the window never waits for them."""
+Each export runs in a child process (``timeline.engine.export_process``), watched from
+the render queue's thread; the window never waits for them."""
 
 from __future__ import annotations
 
 import time
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,9 @@ from timeline.engine.export import (
     ExportTargetExists,
     available_presets,
     export_range,
-    export_sequence,
     export_target,
 )
+from timeline.engine.export_process import ExportRequest, export_in_subprocess
 from timeline.engine.render_queue import RenderQueue
 
 
@@ -147,14 +147,15 @@ class ExportQueuePanel(QWidget):
         seq.in_point, seq.out_point = project.sequence.in_point, project.sequence.out_point
         info = {"path": str(project.path), "name": project.name}
         plan = plan_sources(project, use_proxies=False)  # export renders the originals
+        request = ExportRequest(seq, out, PRESETS[preset_name], probes=plan.probes,
+                                takes=plan.takes, sample_rate=plan.sample_rate,
+                                first=frame_range[0], end=frame_range[1],
+                                overwrite=overwrite, project=info)
 
         def run(progress: Any, cancelled: Any) -> Any:
-            with closing(plan.open()) as sources:  # decoders made on the export thread
-                return export_sequence(seq, out, PRESETS[preset_name], frames=sources.frames,
-                                       audio=sources.sound, first=frame_range[0],
-                                       end=frame_range[1], progress=progress,
-                                       cancelled=cancelled, project=info,
-                                       overwrite=overwrite)
+            # In a child process: rendering and encoding on a thread of this one would
+            # hold the GIL for tens of milliseconds at a time and stall the UI thread.
+            return export_in_subprocess(request, progress=progress, cancelled=cancelled)
 
         handle = self.queue.add(f"{out.name} ({preset_name})", run)
         bar = QProgressBar()

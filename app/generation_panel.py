@@ -37,7 +37,7 @@ from project_store.db import ProjectError
 from project_store.generation_records import TakeError
 from project_store.project import Project
 from services.generation_queue import GenerationRunner, JobState, JobUpdate
-from timeline.model import GeneratedSegment
+from timeline.model import NEW_SEED_TEXT, GeneratedSegment, seed_text
 
 
 def _message(exc: GenerationError) -> str:
@@ -47,6 +47,7 @@ def _message(exc: GenerationError) -> str:
 class GenerationPanel(QWidget):
     takes_changed = Signal()  # a take was added or made active: re-render
     edited = Signal()  # the segment's prompt changed (an undoable edit)
+    metrics_ready = Signal(int)  # a take's metrics were stored (measured in the background)
 
     def __init__(self, project: Project, *, report: Callable[[str], None] | None = None,
                  parent: QWidget | None = None) -> None:
@@ -67,7 +68,7 @@ class GenerationPanel(QWidget):
         self.model.addItem("Previz (no model)", None)
         self.seed = QSpinBox()
         self.seed.setRange(-1, 2**31 - 1)
-        self.seed.setSpecialValueText("new per run")
+        self.seed.setSpecialValueText(NEW_SEED_TEXT)
         self.seed.setValue(-1)
         self.count = QSpinBox()
         self.count.setRange(1, 16)
@@ -125,7 +126,14 @@ class GenerationPanel(QWidget):
 
     def _runner_for(self, project: Project) -> GenerationRunner:
         # Previz in the worker too: its numpy/PIL work would hold the GIL on the UI thread.
-        return GenerationRunner(project, on_update=self._on_update, previz_in_worker=True)
+        return GenerationRunner(project, on_update=self._on_update, previz_in_worker=True,
+                                on_metrics=self._on_metrics)
+
+    def _on_metrics(self, take_id: int, error: str | None) -> None:
+        if error is not None:
+            self.report(f"Take {take_id} was stored, but {error}")
+        else:
+            self.metrics_ready.emit(take_id)
 
     def load_models(self) -> None:
         """Installed models (HF cache); listing touches only the disk. Without torch and
@@ -167,8 +175,13 @@ class GenerationPanel(QWidget):
             return
         self.title.setText(f"Segment {seg.id} on {seg.track}: {seg.duration} frames")
         self.prompt.setText(seg.prompt)
+        # The segment's own seed, as the Details panel and the takes show it; a seed past
+        # the box's range shows as new but the run still uses it (``_request``).
+        self.seed.setValue(seg.seed if seg.seed is not None and seg.seed <= self.seed.maximum()
+                           else -1)
         for take in self.runner.records.takes(seg.id):
-            self.takes.addItem(f"{take.name} — {take.backend}, seed {take.seed}", take.id)
+            self.takes.addItem(f"{take.name} — {take.backend}, {seed_text(take.seed)}",
+                               take.id)
             if take.id == seg.active_take:
                 self.takes.setCurrentIndex(self.takes.count() - 1)
 
@@ -250,6 +263,13 @@ class GenerationPanel(QWidget):
         self._commit_prompt()
         return self._segment()
 
+    def _seed_choice(self, seg: GeneratedSegment) -> dict[str, Any]:
+        """The seed box as a request choice; nothing (the segment's seed) when the box
+        cannot hold the segment's seed."""
+        if self.seed.value() < 0 and seg.seed is not None and seg.seed > self.seed.maximum():
+            return {}
+        return {"seed": None if self.seed.value() < 0 else self.seed.value()}
+
     def _request(self, seg: GeneratedSegment) -> Any:
         """A request for ``seg`` with the dock's model and settings."""
         chosen = self.model.currentData()
@@ -258,7 +278,7 @@ class GenerationPanel(QWidget):
             pipeline_class=chosen.pipeline_class)
         return self.runner.request_for(
             seg.id, backend=chosen.backends[0] if chosen is not None else "previz",
-            model=model, seed=None if self.seed.value() < 0 else self.seed.value(),
+            model=model, **self._seed_choice(seg),
             takes=self.count.value(), steps=self.steps.value() or None,
             guidance=None if self.guidance.value() < 0 else self.guidance.value(),
             size=self._size(), memory_mode=self.memory.currentText())
@@ -397,7 +417,10 @@ class GenerationPanel(QWidget):
 
     def resume_queue(self) -> None:
         """At open: jobs a previous session left running go back in the queue, and queued
-        jobs start (the user asked for them; the queue survives restarts)."""
+        jobs start (the user asked for them; the queue survives restarts). Not in a
+        read-only window: the process writing the project runs its queue."""
+        if self.project.read_only:
+            return
         requeued = self.runner.records.requeue_interrupted()
         queued = self.runner.records.jobs(["queued"])
         if queued:
@@ -407,7 +430,7 @@ class GenerationPanel(QWidget):
 
     def switch_project(self, project: Project) -> None:
         """File > Open, before the old project closes: its queue stops as when the window
-        closes (a running job is queued again the next time it is opened) and its worker
+        closes (a running job goes back in the queue at once) and its worker
         with it; the panel then shows the new project's jobs and starts its queue."""
         self.shutdown()
         for label, bar, cancel, retry in self._rows.values():
@@ -427,8 +450,9 @@ class GenerationPanel(QWidget):
         self.resume_queue()
 
     def shutdown(self) -> None:
-        """Window closing: stop at once. A running job stays 'running' in the project and is
-        queued again next time (nothing of it was stored); queued jobs stay queued."""
+        """Window closing: stop at once. A running job goes back in the queue now (nothing
+        of it was stored; `takeline jobs --run` or the next opening runs it again), never
+        left 'running' in the project; queued jobs stay queued."""
+        self.runner.stop()  # synchronous: the loop may not run the job's coroutine again
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        self.runner.client.terminate()

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from app.theme import error_html
-from timeline.model import Item, Sequence
+from timeline.model import Item, Sequence, seed_text
 from timeline.time import format_rate, timecode
 
 SHORTCUTS = ("Space play · J/K/L shuttle · S split · Delete lift · Shift+Delete ripple delete "
@@ -68,8 +68,8 @@ class SequenceInfo(QLabel):
                          f"{selected.start}–{selected.end}, source in {selected.source_in}")
             if selected.kind == "generated":
                 lines.append(f"Prompt: {getattr(selected, 'prompt', '')}")
-                lines.append(f"Model: {getattr(selected, 'model', '')} · seed "
-                             f"{getattr(selected, 'seed', None)} · "
+                lines.append(f"Model: {getattr(selected, 'model', '')} · "
+                             f"{seed_text(getattr(selected, 'seed', None))} · "
                              f"{len(getattr(selected, 'takes', ()))} takes")
         lines.append(f"<br><i>{SHORTCUTS}</i>")
         self.setText("<br>".join(lines))

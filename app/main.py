@@ -60,6 +60,7 @@ from project_store.backups import DamagedProjectError
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords
 from project_store.project import Project
+from project_store.writer_lock import ProjectLockedError
 from services import session_record as session
 from services.backup_scheduler import BackupScheduler, interval_minutes
 from services.editor_session import EditorSession
@@ -72,6 +73,10 @@ from timeline.model import EditError
 from timeline.time import timecode
 
 APP_NAME = "Takeline"
+# What a read-only window (the project is open for writing elsewhere) says to an edit.
+READ_ONLY_MESSAGE = ("Read-only: this project is open for writing in another Takeline window "
+                     "or command. Viewing, playback and export work; to edit, close it there "
+                     "and open it again.")
 
 
 class MainWindow(QMainWindow):
@@ -89,7 +94,6 @@ class MainWindow(QMainWindow):
             use_audio_device=use_audio_device, errors=self.errors)
         self._reported.connect(self._show_report)
         self.errors.subscribe(self._reported.emit)
-        self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.resize(1280, 720)
 
         self.bin = MediaBin(on_files=self.import_files, on_relink=self.relink_asset,
@@ -158,6 +162,9 @@ class MainWindow(QMainWindow):
         # Thumbnails and waveforms still being made, always in view at the status bar's end.
         self.background_label = QLabel()
         self.statusBar().addPermanentWidget(self.background_label)
+        self.read_only_label = QLabel("Read-only")
+        self.read_only_label.setToolTip(READ_ONLY_MESSAGE)
+        self.statusBar().addPermanentWidget(self.read_only_label)
         self.media_caches.updated.connect(self._show_background_work)
         self.proxies = ProxyBuilder(self.jobs, parent=self,
                                     report=self.errors.for_source("Proxies"))
@@ -207,6 +214,7 @@ class MainWindow(QMainWindow):
         self.session.on_selection(self.clip_inspector.show_item)
         self.generation_dock.raise_()
         self.takes_browser.takes_changed.connect(self._on_takes_changed)
+        self.generation.metrics_ready.connect(lambda _take: self.takes_browser.refresh())
         self.session.on_selection(self.takes_browser.show_segment)
         self.recovery_notice: QMessageBox | None = None
         # Yes/No questions (a damaged project's backup offer); tests answer them directly.
@@ -216,6 +224,7 @@ class MainWindow(QMainWindow):
         self.window_layout = WindowLayout(self)  # restored from the last run; Window menu
         self.window_layout.add_menu()
         self.window_layout.restore()
+        self._apply_mode()
         self._begin_session()
         # A backup on open, then every few minutes while the project changes (off this thread).
         self.backups: BackupScheduler | None = None
@@ -245,12 +254,13 @@ class MainWindow(QMainWindow):
             return act
 
         file_menu = self.menuBar().addMenu("&File")
-        action(file_menu, "&Import Media…", "Ctrl+I", self.import_media)
+        self.import_action = action(file_menu, "&Import Media…", "Ctrl+I", self.import_media)
         action(file_menu, "&Open Project…", "Ctrl+O", self.open_project)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         # Built when shown, so it always matches recent.json (another window may add to it).
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        action(file_menu, "Restore &Backup…", None, self.restore_backup_dialog)
+        self.restore_action = action(file_menu, "Restore &Backup…", None,
+                                     self.restore_backup_dialog)
         action(file_menu, "&Export…", "Ctrl+M", self.export_dialog)
         file_menu.addSeparator()
         action(file_menu, "&Quit", "Ctrl+Q", self.close)
@@ -306,7 +316,32 @@ class MainWindow(QMainWindow):
         self._build_source_menus(action)
 
     # --- commands
+    def _apply_mode(self) -> None:
+        """Title and controls for the project's mode. Read-only (another process has it
+        open for writing; the open offered this instead of refusing): viewing, playback
+        and export stay; the panels that edit are disabled and every edit command says
+        READ_ONLY_MESSAGE in the status bar instead of changing anything."""
+        ro = self.project.read_only
+        self.setWindowTitle(f"{APP_NAME} — {self.project.name}" + (" (read-only)" if ro else ""))
+        self.read_only_label.setVisible(ro)
+        for panel in (self.generation, self.brief, self.takes_browser, self.clip_inspector):
+            panel.setEnabled(not ro)
+            panel.setToolTip(READ_ONLY_MESSAGE if ro else "")
+        for act in (self.import_action, self.restore_action):
+            act.setEnabled(not ro)  # undo / redo: refresh()
+        if ro:
+            self.statusBar().showMessage(READ_ONLY_MESSAGE, 30000)
+
+    def refuse_if_read_only(self) -> bool:
+        """True (and the reason in the status bar) when the project cannot be changed."""
+        if self.project.read_only:
+            self.statusBar().showMessage(READ_ONLY_MESSAGE, 8000)
+            return True
+        return False
+
     def run(self, params: dict[str, Any]) -> bool:
+        if self.refuse_if_read_only():
+            return False
         try:
             self.project.execute(params)
         except EditError as exc:
@@ -325,6 +360,8 @@ class MainWindow(QMainWindow):
         self._history(self.project.redo, "Redo")
 
     def _history(self, fn: Callable[[], Any], name: str) -> None:
+        if self.refuse_if_read_only():
+            return
         try:
             change = fn()
         except ProjectError as exc:
@@ -347,7 +384,9 @@ class MainWindow(QMainWindow):
         try:
             with self.project.batch():
                 for name in tracks:
-                    self.project.execute({"op": "split", "track": name, "at": at})
+                    # Every track under the playhead is listed: each splits alone.
+                    self.project.execute({"op": "split", "track": name, "at": at,
+                                          "alone": len(tracks) > 1})
         except EditError as exc:
             self.statusBar().showMessage(f"Cannot split: {exc}", 8000)
         self.refresh()
@@ -417,7 +456,7 @@ class MainWindow(QMainWindow):
             # items are still where they were when their turn comes.
             label = "Lift" if op == "lift" else "Ripple Delete"
             params = {"op": "group", "label": f"{label} {len(items)} items",
-                      "steps": [{"op": op, "item": i.id}
+                      "steps": [{"op": op, "item": i.id, "alone": True}  # the selection
                                 for i in sorted(items, key=lambda i: i.start, reverse=True)]}
         if self.run(params):
             self.timeline.selected = None
@@ -567,6 +606,8 @@ class MainWindow(QMainWindow):
         self.timeline.set_playhead(self.timeline.playhead + frames)
 
     def import_media(self) -> None:
+        if self.refuse_if_read_only():
+            return
         files, _ = QFileDialog.getOpenFileNames(self, "Import media")
         if files:
             self.import_files(files)
@@ -575,6 +616,8 @@ class MainWindow(QMainWindow):
         """Import into the bin (the menu, drops and scripts). Files are probed off the UI
         thread with progress in the status bar, then added in one step; errors are shown
         (nothing added), not raised."""
+        if self.refuse_if_read_only():
+            return MediaImport([Path(f) for f in files], error=READ_ONLY_MESSAGE)
         request = self.importer.start(files)
         self.statusBar().showMessage(f"Importing {len(request.files)} file(s)…")
         return request
@@ -655,8 +698,8 @@ class MainWindow(QMainWindow):
         self.source_monitor.unload()  # asset ids are per project
         self.bin.forget_thumbnails()  # asset ids are per project
         self._start_engines()
-        self.setWindowTitle(f"{APP_NAME} — {project.name}")
         self.timeline.set_playhead(0)
+        self._apply_mode()
         self._begin_session()
         self._start_backups()
         self.refresh()
@@ -666,6 +709,8 @@ class MainWindow(QMainWindow):
     # --- backups (project_store.backups; their schedule: services.backup_scheduler)
     def _start_backups(self) -> None:
         self._stop_backups()
+        if self.project.read_only:
+            return  # the process writing the project makes its backups
         self.backups = BackupScheduler(self.project.path,
                                        report=self.errors.for_source("Backups", level="error"))
         self.backups.start()
@@ -899,15 +944,18 @@ class MainWindow(QMainWindow):
         if not (prompt.hasFocus() and prompt.isModified()):  # never under the user's typing
             self.generation.refresh()
         tl = self.project.timeline
-        self.undo_action.setEnabled(self.project.can_undo)
+        writable = not self.project.read_only
+        self.undo_action.setEnabled(writable and self.project.can_undo)
         self.undo_action.setText(f"Undo {tl.undo_label}" if tl.undo_label else "Undo")
-        self.redo_action.setEnabled(tl.can_redo)
+        self.redo_action.setEnabled(writable and tl.can_redo)
         self.redo_action.setText(f"Redo {tl.redo_label}" if tl.redo_label else "Redo")
         self.timeline.update()
         self._update_status()
         self._update_overlay()
         if self.playback is None or not self.playback.playing:
             self._scrub_to(self.timeline.playhead)  # the edit may have changed this frame
+        else:
+            self.playback.invalidate()  # frames rendered ahead predate the edit
 
     def _asset_kind(self, asset_id: int | None) -> tuple[str, str] | None:
         asset = self.project.assets.get(asset_id) if asset_id is not None else None
@@ -917,9 +965,9 @@ class MainWindow(QMainWindow):
         return asset.probe.kind, asset.name + missing
 
     def _show_asset(self, current: QListWidgetItem | None, _prev: Any = None) -> None:
-        self.facts.show_asset(
+        self.facts.show_asset(  # .get: the bin may still show an asset just removed
             None if current is None
-            else self.project.assets[current.data(Qt.ItemDataRole.UserRole)])
+            else self.project.assets.get(current.data(Qt.ItemDataRole.UserRole)))
 
     def _update_status(self, *_: Any) -> None:
         seq = self.project.sequence
@@ -958,6 +1006,7 @@ class MainWindow(QMainWindow):
         """A take was made or switched: the viewer shows it from now on."""
         self.session.refresh_takes()
         self.refresh()
+        self._request_media_caches()  # the timeline's filmstrip of the new active take
         self._scrub_to(self.timeline.playhead)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
@@ -979,9 +1028,17 @@ class MainWindow(QMainWindow):
 
 def open_or_offer_backup(path: Path, ask: Callable[[str, str], bool]) -> Project:
     """Open ``path``; when it is damaged and has a good backup, ``ask`` whether to restore
-    that backup in its place (the damaged file is kept beside the backups) and open it."""
+    that backup in its place (the damaged file is kept beside the backups) and open it.
+    When another process has it open for writing, ``ask`` whether to open it read-only
+    (view, play, export) instead; No refuses with the lock's message."""
     try:
         return Project.open(path)
+    except ProjectLockedError as exc:
+        if not ask("Project in use",
+                   f"{exc}\n\nOpen it read-only? You can view, play and export it; edits "
+                   "are disabled until it is closed there and opened again here."):
+            raise
+        return Project.open(path, read_only=True)
     except DamagedProjectError as exc:
         good = exc.backup
         if good is None or not ask(

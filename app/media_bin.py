@@ -15,7 +15,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QI
 from PySide6.QtWidgets import QFileDialog, QListWidget, QListWidgetItem, QMenu, QWidget
 
 from app.timeline_drop import ASSET_MIME, asset_mime
-from project_store.assets import Asset
+from project_store.assets import Asset, shown_path
 
 ICON = QSize(64, 36)
 
@@ -57,7 +57,7 @@ class MediaBin(QListWidget):
         self._paths = {a.id: a.path for a in assets}
         for asset in assets:
             flag = "" if asset.status == "ok" else f"  [{asset.status}: relink]"
-            entry = QListWidgetItem(f"{asset.id}  {asset.name}{flag}")
+            entry = QListWidgetItem(f"{asset.id}  {shown_path(asset.name)}{flag}")
             entry.setData(Qt.ItemDataRole.UserRole, asset.id)
             if asset.id in self._icons:
                 entry.setIcon(self._icons[asset.id])

@@ -6,6 +6,7 @@ runner. Each job gets an immutable snapshot (path, probe, identity, cache folder
 and loads its result from ``<project>.media/cache/`` or computes and writes it. Finished
 jobs come back to the UI thread through a queued Qt signal; results for assets the project
 no longer has (or whose file changed since) are dropped, failures go to ``report``.
+Generated segments get the filmstrip of their active take the same way.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from PySide6.QtCore import QObject, Signal
 
 from app.timeline_view import TimelineView
 from project_store.assets import Asset
+from project_store.db import ProjectError
+from project_store.generation_records import GenerationRecords, TakeError
 from project_store.project import Project
 from timeline.engine.background import BackgroundJobs, JobContext, JobHandle, JobState
+from timeline.media.probe import probe
 from timeline.media.thumbnails import (
     Filmstrip,
     Waveform,
@@ -27,6 +31,7 @@ from timeline.media.thumbnails import (
     load_or_compute_filmstrip,
     load_or_compute_waveform,
 )
+from timeline.model import GeneratedSegment
 
 FILMSTRIP_HEIGHT = 64
 FILMSTRIP_EVERY_SECONDS = 1
@@ -82,6 +87,11 @@ class MediaCacheLoader(QObject):
             if asset.probe.audio_codec is not None:
                 wanted[("waveform", asset.id, asset.identity, str(folder), sample_rate)] = (
                     f"Waveform of {asset.name}", _waveform_job(asset, folder, sample_rate))
+        # A generated segment shows its active take as a filmstrip: kept under minus the
+        # take's id (asset ids are positive), so the view's thumbnail cache serves both.
+        for take in _active_takes(project):
+            wanted[("filmstrip", -take.id, take.frames_hash, str(folder))] = (
+                f"Thumbnails of take {take.name}", _take_filmstrip_job(take, folder))
         self._wanted = set(wanted)
         for key, handle in list(self._handles.items()):
             if key not in self._wanted:  # another project's, or a file since replaced
@@ -131,6 +141,32 @@ def _filmstrip_job(asset: Asset, folder: Path) -> Callable[[JobContext], Filmstr
 
     def run(context: JobContext) -> Filmstrip:
         return load_or_compute_filmstrip(probe, identity, folder, height=FILMSTRIP_HEIGHT,
+                                         every_seconds=FILMSTRIP_EVERY_SECONDS,
+                                         progress=context.progress)
+
+    return run
+
+
+def _active_takes(project: Project) -> list[Any]:
+    """The takes generated segments show (their files still there)."""
+    wanted = {item.active_take for item in project.sequence.all_items()
+              if isinstance(item, GeneratedSegment) and item.active_take is not None}
+    if not wanted:
+        return []
+    try:
+        records = GenerationRecords(project)
+        takes = [records.take(t) for t in sorted(wanted)]
+    except (ProjectError, TakeError):
+        return []  # no takes table to read: the segments paint as boxes
+    return [t for t in takes if t.media_path is not None and not t.deleted]
+
+
+def _take_filmstrip_job(take: Any, folder: Path) -> Callable[[JobContext], Filmstrip]:
+    path, identity = take.media_path, take.frames_hash
+
+    def run(context: JobContext) -> Filmstrip:
+        return load_or_compute_filmstrip(probe(path), identity, folder,
+                                         height=FILMSTRIP_HEIGHT,
                                          every_seconds=FILMSTRIP_EVERY_SECONDS,
                                          progress=context.progress)
 

@@ -12,6 +12,9 @@ the rest) are the window's actions either way. Pictures come from the timeline's
 engine through ``services.source_monitor`` on a background thread (``ScrubRenderer`` while
 paused, its own playback engine while playing), never on the UI thread; audio-only media
 shows its waveform (made in the background for the timeline) instead of a picture.
+
+Dragging the picture (or the ⠿ handle, for sound too) onto the timeline drops the marked
+In/Out there, as a drag from the bin does (``app.timeline_drop``: overwrite, Ctrl inserts).
 """
 
 from __future__ import annotations
@@ -21,8 +24,17 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QDrag,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QStackedWidget,
@@ -41,8 +53,10 @@ from app.theme import (
     small_font,
     timecode_font,
 )
+from app.timeline_drop import asset_mime
 from app.viewer import FrameMailbox, ScrubRenderer, ViewerWidget
 from services.source_monitor import SourceMonitor
+from timeline.gestures import DropSource
 from timeline.media.thumbnails import Waveform
 from timeline.time import timecode
 
@@ -250,8 +264,15 @@ class SourceMonitorWidget(QWidget):
             button.clicked.connect(slot)
             row.addWidget(button)
             self.buttons[name] = button
+        self.handle = QLabel("⠿")
+        self.handle.setToolTip("Drag the marked In/Out onto the timeline (Ctrl: insert)")
+        self.handle.setCursor(Qt.CursorShape.OpenHandCursor)
+        row.addWidget(self.handle)
         row.addStretch(1)
         layout.addWidget(bar)
+        self._press: QPointF | None = None  # where a drag of the picture or handle began
+        for widget in (self.viewer, self.handle):
+            widget.installEventFilter(self)
         self._timer = QTimer(self)  # playback also stops by itself (the clip's end)
         self._timer.timeout.connect(self._sync_play_button)
         self._timer.start(250)
@@ -359,6 +380,40 @@ class SourceMonitorWidget(QWidget):
             event.accept()  # a key press for us, not the window's shortcut
             return True
         return super().event(event)
+
+    # --- dragging the marked range onto the timeline
+    def drag_source(self) -> DropSource | None:
+        """What a drag carries: the loaded asset from its In (or start) to its Out (or
+        end); None with nothing loaded."""
+        state = self.state
+        if state.info is None:
+            return None
+        return DropSource(state.info.id, state.in_point or 0, state.out_point)
+
+    def start_drag(self) -> None:
+        source = self.drag_source()
+        if source is None:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(asset_mime([source]))
+        drag.exec(Qt.DropAction.CopyAction)
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:  # noqa: N802
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent) and (
+                event.button() == Qt.MouseButton.LeftButton):
+            self._press = event.position()
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+        elif kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+            if self._press is not None and event.buttons() & Qt.MouseButton.LeftButton and (
+                    (event.position() - self._press).manhattanLength()
+                    >= QApplication.startDragDistance()):
+                self._press = None
+                self.start_drag()
+                return True
+        elif kind == QEvent.Type.MouseButtonRelease:
+            self._press = None
+        return super().eventFilter(watched, event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         method = _KEYS.get(_sequence_of(event))

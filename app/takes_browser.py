@@ -5,6 +5,11 @@ model, frames x size @ fps, a star toggle; the active take in bold with a ▶) w
 Star and Delete; a thumbnail plays its take, looping, while the pointer is over it. Compare
 plays two takes in sync from one timer and diffs their recipes.
 
+Each row also shows the take's metrics (``services.take_metrics``: measured in the
+background once a take is made) as badges; the list sorts by any of them, a "look first"
+line names the take to look at first and why, and a take that ignored its camera brief,
+flickers, or holds a cut or a visible seam says so on its thumbnail.
+
 Decoding never happens on the UI thread: thumbnails and compare frames are decoded by a
 small thread pool and delivered through queued signals; thumbnails are cached per take id,
 compare frames (downscaled) in a small LRU of takes. Every project change goes through
@@ -25,7 +30,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QIcon, QImage, QPixmap
+from PySide6.QtGui import QBrush, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -46,11 +51,22 @@ from PySide6.QtWidgets import (
 )
 
 from app.layouts import confirm
-from app.theme import DIFF_HIGHLIGHT, PICTURE_SURROUND, TEXT_DIM, bold_font, hex_of
+from app.theme import (
+    DIFF_HIGHLIGHT,
+    ERROR,
+    PICTURE_SURROUND,
+    TEXT_DIM,
+    WHITE,
+    bold_font,
+    hex_of,
+)
+from generation.metrics import METRICS_VERSION
 from generation.take_media import read_take
 from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords, Take
 from project_store.project import Project
+from project_store.take_metrics import TakeMetrics
+from services import take_metrics
 from timeline.model import GeneratedSegment
 
 THUMB_SIZE = QSize(96, 54)
@@ -110,6 +126,56 @@ def take_summary(take: Take) -> str:
     return f"{take.frame_count} × {take.width}x{take.height} @ {_fps_text(take.fps)} fps"
 
 
+_BADGES = (("warping_error", "warp"), ("flicker", "flicker"), ("camera_error", "cam"),
+           ("seam_jump", "seam"), ("hard_cuts", "cuts"))
+
+
+def metric_badges(figures: dict[str, dict[str, Any]]) -> str:
+    """One line of short badges for a take's figures ("" when not measured)."""
+    out = []
+    for name, short in _BADGES:
+        f = figures.get(name)
+        if f is None or f.get("value") is None:
+            continue
+        v = f["value"]
+        out.append(f"{short} {v:.0f}" if name == "hard_cuts" else f"{short} {v:.2g}")
+    return " · ".join(out)
+
+
+def metric_tooltip(figures: dict[str, dict[str, Any]]) -> str:
+    if not figures:
+        return "Not measured yet"
+    lines = []
+    for name, f in figures.items():
+        if f.get("value") is None:
+            lines.append(f"{name}: {(f.get('detail') or {}).get('reason', 'not computed')}")
+        else:
+            lines.append(f"{name}: {f['value']:.3g} {f['unit']} ({f['direction']} is better)")
+    lines += [f"⚠ {w}" for w in take_metrics.warnings(figures)]
+    return "\n".join(lines)
+
+
+def flagged_pixmap(pix: QPixmap, flags: list[str]) -> QPixmap:
+    """The thumbnail with what is wrong written across its foot (a red band)."""
+    if not flags:
+        return pix
+    out = QPixmap(pix)
+    painter = QPainter(out)
+    try:
+        band = max(12, out.height() // 4)
+        painter.fillRect(0, out.height() - band, out.width(), band, ERROR)
+        painter.setPen(WHITE)
+        font = painter.font()
+        font.setPixelSize(max(8, band - 4))
+        painter.setFont(font)
+        painter.drawText(2, out.height() - band, out.width() - 4, band,
+                         int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                         ", ".join(flags))
+    finally:
+        painter.end()
+    return out
+
+
 def _to_qimage(frame: np.ndarray, bound: QSize) -> QImage:
     """An owned QImage of an (H, W, 3) uint8 frame, scaled down to fit ``bound``."""
     frame = np.ascontiguousarray(frame, dtype=np.uint8)
@@ -123,6 +189,54 @@ def _to_qimage(frame: np.ndarray, bound: QSize) -> QImage:
 
 # ---------------------------------------------------------------------------------------------
 # Decoding off the UI thread
+
+
+class TakeImporter(QObject):
+    """Imports dropped videos as takes and measures them, off the UI thread: decoding and
+    writing the lossless file, then measuring, run on one worker thread; the rows are
+    written on the UI thread when the results arrive (queued signals)."""
+
+    prepared = Signal(int, object, str)  # segment id, PreparedImport or None, error
+    measured = Signal(int, object, str)  # take id, metrics JSON list or None, error
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="takes-import")
+        self._closed = False
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the panel is gone (window closed): drop the result
+            pass
+
+    def prepare(self, segment_id: int, path: Path, work_dir: Path, fps: Fraction) -> None:
+        from services.take_import import prepare_import
+
+        def run() -> None:
+            try:
+                self._emit(self.prepared, segment_id, prepare_import(path, work_dir, fps), "")
+            except Exception as exc:  # reported by the panel, never a traceback
+                self._emit(self.prepared, segment_id, None, str(exc))
+
+        if not self._closed:
+            self._pool.submit(run)
+
+    def measure(self, take_id: int, request: dict[str, Any]) -> None:
+        from generation.metrics import measure_request
+
+        def run() -> None:
+            try:
+                self._emit(self.measured, take_id, measure_request(request), "")
+            except Exception as exc:
+                self._emit(self.measured, take_id, None, str(exc))
+
+        if not self._closed:
+            self._pool.submit(run)
+
+    def close(self) -> None:
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class TakeDecoder(QObject):
@@ -611,7 +725,10 @@ class TakesBrowser(QWidget):
 
     takes_changed = Signal()  # the active take changed or a take was removed: re-render
 
-    COLUMNS = ("", "Name", "Seed", "Backend / model", "Format", "★")
+    COLUMNS = ("", "Name", "Seed", "Backend / model", "Format", "★", "Metrics")
+    METRICS_COLUMN = 6
+    SORTS = (("take order", None), *((f"best {label}", name)
+                                     for name, label in take_metrics.SORT_METRICS))
 
     def __init__(self, project: Callable[[], Project], *,
                  report: Callable[[str], None] | None = None,
@@ -626,6 +743,10 @@ class TakesBrowser(QWidget):
         self.decoder.thumbnail_ready.connect(self._on_thumbnail)
         self.decoder.thumbnail_failed.connect(self._on_thumbnail_failed)
         self.decoder.strip_ready.connect(self._on_strip)
+        self.importer = TakeImporter(self)
+        self.importer.prepared.connect(self._on_import_prepared)
+        self.importer.measured.connect(self._on_measured)
+        self.setAcceptDrops(True)  # a video dropped here becomes a take of the segment
         self.thumbnails: dict[int, QPixmap] = {}
         # Hover playback: the take under the pointer plays in its thumbnail cell.
         self.hover_strips: OrderedDict[int, list[QPixmap]] = OrderedDict()
@@ -639,6 +760,8 @@ class TakesBrowser(QWidget):
         self._project_key: Any = None
         self._takes: list[Take] = []
         self._active: int | None = None
+        self.figures: dict[int, dict[str, dict[str, Any]]] = {}  # take id -> current metrics
+        self.look_first_id: int | None = None
 
         self.title = QLabel("Select a generated segment")
         self.title.setWordWrap(True)
@@ -654,6 +777,14 @@ class TakesBrowser(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(0, THUMB_SIZE.width() + 8)
+        self.sort_box = QComboBox()
+        for label, _name in self.SORTS:
+            self.sort_box.addItem(f"Sort: {label}")
+        self.sort_box.setToolTip("Order the takes by one of their metrics, best first")
+        self.sort_box.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.look_first_label = QLabel("")
+        self.look_first_label.setWordWrap(True)
+        self.look_first_label.setToolTip("The take to look at first, and why")
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.cellDoubleClicked.connect(lambda _r, _c: self.set_active())
         self.table.setMouseTracking(True)
@@ -677,6 +808,8 @@ class TakesBrowser(QWidget):
         list_lay = QVBoxLayout(listing)
         list_lay.setContentsMargins(0, 0, 0, 0)
         list_lay.addWidget(self.title)
+        list_lay.addWidget(self.sort_box)
+        list_lay.addWidget(self.look_first_label)
         list_lay.addWidget(self.table, 1)
         list_lay.addLayout(buttons)
 
@@ -742,12 +875,39 @@ class TakesBrowser(QWidget):
             by_id = {t.id: t for t in all_takes}
             self._takes = [by_id[i] for i in seg.takes if i in by_id]
             self._active = seg.active_take
+            try:
+                self.figures = take_metrics.current(self.project, [t.id for t in self._takes])
+            except ProjectError as exc:  # an old file not migrated yet reads as unmeasured
+                self.report(f"Cannot read take metrics: {exc}")
+                self.figures = {}
+            sort_name = self.SORTS[max(0, self.sort_box.currentIndex())][1]
+            if sort_name is not None:
+                order = take_metrics.sort_by([t.id for t in self._takes], self.figures,
+                                             sort_name)
+                self._takes.sort(key=lambda t: order.index(t.id))
             self.title.setText(f"Segment {seg.id} on {seg.track}: {len(self._takes)} take(s)"
                                + ("" if self._takes else " — generate some in the Generate "
                                   "dock"))
+        self._show_look_first()
         self._fill_table(selected)
         self.compare_view.set_takes(self._takes)
         self._update_buttons()
+
+    def _show_look_first(self) -> None:
+        pick = take_metrics.look_first([t.id for t in self._takes], self.figures,
+                                       {t.id: t.name for t in self._takes})
+        self.look_first_id = None if pick is None else pick[0]
+        if pick is None:
+            self.look_first_label.setText("Look first: no take measured yet"
+                                          if self._takes else "")
+        else:
+            self.look_first_label.setText(f"Look first: {pick[1]}")
+
+    def _thumbnail_pixmap(self, take_id: int) -> QPixmap | None:
+        pix = self.thumbnails.get(take_id)
+        if pix is None:
+            return None
+        return flagged_pixmap(pix, take_metrics.thumbnail_flags(self.figures.get(take_id, {})))
 
     def _fill_table(self, selected: list[int]) -> None:
         table = self.table
@@ -778,6 +938,12 @@ class TakesBrowser(QWidget):
             star.setAutoRaise(True)
             star.toggled.connect(lambda on, i=take.id: self.set_starred(i, on))
             table.setCellWidget(row, 5, star)
+            figures = self.figures.get(take.id, {})
+            badges = QTableWidgetItem(metric_badges(figures) or "not measured")
+            badges.setToolTip(metric_tooltip(figures))
+            if take_metrics.warnings(figures):
+                badges.setForeground(QBrush(ERROR))
+            table.setItem(row, self.METRICS_COLUMN, badges)
         self._select_rows([r for r, t in enumerate(self._takes) if t.id in selected])
         table.blockSignals(False)
 
@@ -789,7 +955,10 @@ class TakesBrowser(QWidget):
             model.select(self.table.model().index(row, 0), flags)
 
     def _set_thumbnail_cell(self, cell: QTableWidgetItem, take: Take) -> None:
-        pix = self.thumbnails.get(take.id)
+        pix = self._thumbnail_pixmap(take.id)
+        flags = take_metrics.warnings(self.figures.get(take.id, {}))
+        if flags:
+            cell.setToolTip("\n".join(flags))
         if pix is not None:
             cell.setIcon(QIcon(pix))
             cell.setText("")
@@ -846,7 +1015,7 @@ class TakesBrowser(QWidget):
         self._hover_timer.stop()
         take_id, self.hovered = self.hovered, None
         row = None if take_id is None else self._row_of(take_id)
-        pix = None if take_id is None else self.thumbnails.get(take_id)
+        pix = None if take_id is None else self._thumbnail_pixmap(take_id)
         cell = None if row is None else self.table.item(row, 0)
         if cell is not None and pix is not None:
             cell.setIcon(QIcon(pix))
@@ -884,8 +1053,9 @@ class TakesBrowser(QWidget):
         row = self._row_of(take_id)
         if row is not None:
             cell = self.table.item(row, 0)
-            if cell is not None:
-                cell.setIcon(QIcon(self.thumbnails[take_id]))
+            pix = self._thumbnail_pixmap(take_id)
+            if cell is not None and pix is not None:
+                cell.setIcon(QIcon(pix))
                 cell.setText("")
 
     def _on_thumbnail_failed(self, take_id: int, message: str) -> None:
@@ -1008,6 +1178,77 @@ class TakesBrowser(QWidget):
         for take in self._takes:
             yield take, take.id in self.thumbnails, take.id == self._active
 
+    # --- importing takes (a video dropped on the dock)
+    @staticmethod
+    def _local_files(event: Any) -> list[Path]:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return []
+        return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802
+        if self.segment_id is not None and self._local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802
+        files = self._local_files(event)
+        if self.segment_id is None or not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.import_files(files)
+
+    def import_files(self, files: list[Path]) -> bool:
+        """Import videos as takes of the shown segment (decoded on a thread); False when no
+        segment is shown or the project cannot be written."""
+        if self.segment_id is None:
+            return False
+        if self.project.read_only:
+            self.report("This project is open read-only: takes cannot be imported.")
+            return False
+        for f in files:
+            self.importer.prepare(self.segment_id, f, self.project.media_root / "tmp",
+                                  self.project.sequence.fps)
+        return True
+
+    def _on_import_prepared(self, segment_id: int, prepared: Any, error: str) -> None:
+        from services.take_import import add_import
+
+        if prepared is None:
+            self.report(error)
+            return
+        try:
+            take = add_import(self.project, segment_id, prepared)
+        except ProjectError as exc:
+            prepared.media_file.unlink(missing_ok=True)
+            self.report(f"Cannot import {prepared.source.name}: {exc}")
+            return
+        self.refresh()
+        self.takes_changed.emit()
+        try:
+            request = take_metrics.measure_request_for(self.project, take)
+        except ProjectError as exc:
+            self.report(f"Take {take.id} was imported, but cannot be measured: {exc}")
+            return
+        self.importer.measure(take.id, request)
+
+    def _on_measured(self, take_id: int, metrics: Any, error: str) -> None:
+        if metrics is None:
+            self.report(f"Take {take_id} was imported, but measuring it failed: {error}")
+            return
+        try:
+            TakeMetrics(self.project).write(take_id, metrics, METRICS_VERSION)
+        except ProjectError as exc:
+            self.report(f"Cannot store the metrics of take {take_id}: {exc}")
+            return
+        self.refresh()
+
     def shutdown(self) -> None:
         self.compare_view.pause()
         self.decoder.close()
+        self.importer.close()

@@ -17,8 +17,11 @@ off with Shift+S. How far a drag may go and what it snaps to are the model's ans
 
 * Selection tool (A):
     - drag a clip's body: ``move`` (in time, and to another track of the same kind);
-    - drag within ``EDGE_PX`` of its left/right edge: ``trim`` in/out; with Alt held at the
-      press, a ripple trim (what follows on the track moves with the edge);
+    - drag within ``EDGE_PX`` of its left/right edge: ``trim`` in/out (its linked clips'
+      edges too); with Ctrl held at the press, a ripple trim (what follows on the track
+      moves with the edge); with Alt, the clip alone without its linked sound or picture
+      (a J or L cut, as Premiere's Alt);
+    - a click selects a clip with its linked clips; Alt+click or Alt+drag takes one alone;
     - Shift + drag at a cut between two adjacent items: ``roll`` the cut;
     - Ctrl+Alt + drag on the body: ``slip`` (the media moves with the mouse, so dragging
       right shows earlier source frames);
@@ -74,12 +77,14 @@ from app.theme import (
     CLIP_GENERATED,
     CLIP_STILL,
     CLIP_VIDEO,
+    DISABLED_VEIL,
     GHOST_EDGE,
     GHOST_FILL,
     GHOST_REFUSED,
     IN_OUT_BAR,
     LABEL_BACKDROP,
     LABEL_FILL,
+    LINK_MARK,
     OVERLAY_EDGE,
     PLAYHEAD,
     RANGE_FILL,
@@ -110,7 +115,7 @@ from app.theme import (
 from app.timeline_drop import TimelineDrop
 from timeline import gestures
 from timeline.media.thumbnails import Filmstrip, Waveform
-from timeline.model import Clip, Item, MediaInfo, Sequence
+from timeline.model import Clip, GeneratedSegment, Item, MediaInfo, Sequence
 from timeline.snapping import SnapTargets, snap_targets, tolerance_frames
 from timeline.time import timecode
 
@@ -409,19 +414,20 @@ class TimelineView(QWidget):
             self.drag = _Drag("slip", pos.x(), pos.y(), frame, item=body, track=row)
         elif edge is not None:
             item, side = edge
-            self._select(item)
+            self._select(item, alone=alt)
             self.drag = _Drag("trim", pos.x(), pos.y(), frame, item=item, side=side,
-                              ripple=alt, track=row, targets=self._targets((item.id,)))
+                              ripple=ctrl, alone=alt, track=row,
+                              targets=self._targets((item.id,)))
         elif body is not None and (ctrl or shift):
             self._toggle(body)
             return
         elif body is not None:
-            group = body.id in self.selection and len(self.selection) > 1
+            group = body.id in self.selection and len(self.selection) > 1 and not alt
             if not group:
-                self._select(body)
-            moving = self.selected_items() if group else [body]
+                self._select(body, alone=alt)
+            moving = self.selected_items() if group or len(self.selection) > 1 else [body]
             self.drag = _Drag("move", pos.x(), pos.y(), frame, item=body, track=row,
-                              dest=row, group=tuple(moving),
+                              dest=row, group=tuple(moving), alone=alt,
                               targets=self._targets(tuple(i.id for i in moving)))
         else:
             self.drag = _Drag("range", pos.x(), pos.y(), frame, track=row,
@@ -437,9 +443,12 @@ class TimelineView(QWidget):
                 return m
         return None
 
-    def _select(self, item: Item | None) -> None:
+    def _select(self, item: Item | None, alone: bool = False) -> None:
+        """Select ``item`` and (unless ``alone``) the clips linked to it, as NLEs do."""
         new = item.id if item is not None else None
         self.selection = {new} if new is not None else set()
+        if item is not None and not alone:
+            self.selection.update(i.id for i in self._sequence().linked(item))
         self._emit_selected(new)
 
     @property
@@ -454,12 +463,13 @@ class TimelineView(QWidget):
 
     def _toggle(self, item: Item) -> None:
         """Ctrl/Shift-click: add the item to the selection, or take it out."""
+        group = {item.id, *(i.id for i in self._sequence().linked(item))}
         if item.id in self.selection:
-            self.selection.discard(item.id)
-            new = max(self.selection, default=None) if item.id == self._selected else \
+            self.selection -= group
+            new = max(self.selection, default=None) if self._selected in group else \
                 self._selected
         else:
-            self.selection.add(item.id)
+            self.selection |= group
             new = item.id
         self._emit_selected(new)
 
@@ -625,12 +635,12 @@ class TimelineView(QWidget):
             if drag.delta == 0 and drag.dest == item.track:
                 return
             self._commit({"op": "move", "item": item.id, "track": drag.dest,
-                          "at": item.start + drag.delta})
+                          "at": item.start + drag.delta, "alone": drag.alone})
         elif drag.delta == 0:
             return
         elif drag.mode == "trim":
             self._commit({"op": "trim", "item": item.id, "side": drag.side,
-                          "delta": drag.delta, "ripple": drag.ripple})
+                          "delta": drag.delta, "ripple": drag.ripple, "alone": drag.alone})
         elif drag.mode == "roll":
             self._commit({"op": "roll", "track": item.track, "at": item.end,
                           "delta": drag.delta})
@@ -763,7 +773,7 @@ class TimelineView(QWidget):
             p.fillRect(header.adjusted(0, 1, 0, -1), TRACK_HEADER)
             p.setPen(TEXT_HEADER)
             p.drawText(header.adjusted(6, 2, -4, -rect.height() / 2),
-                       Qt.AlignmentFlag.AlignVCenter, name)
+                       Qt.AlignmentFlag.AlignVCenter, track.info.shown)
             self._paint_switches(p, track.info, rect)
             if self.targets is not None:
                 self.targets.paint(p, name, rect)
@@ -871,17 +881,20 @@ class TimelineView(QWidget):
             text = f"Move {_signed(drag.delta)}{where}  (at {at})"
         elif item is not None and drag.mode == "trim":
             d = drag.delta
-            refused = item.track in locked
-            if drag.side == "in" and not drag.ripple:
-                self._ghost(p, item.track, item.start + d, item.end, refused)
-            elif drag.side == "in":  # ripple: the clip keeps its start, the rest moves
-                self._ghost(p, item.track, item.start, item.end - d, refused)
-                self._ghost_followers(p, seq, item, -d, refused)
-            else:
-                self._ghost(p, item.track, item.start, item.end + d, refused)
-                if drag.ripple:
-                    self._ghost_followers(p, seq, item, d, refused)
-            kind = "Ripple trim" if drag.ripple else "Trim"
+            # The linked clips' edges follow (unless Alt took this one alone).
+            for one in [item, *([] if drag.alone else seq.linked(item))]:
+                refused = one.track in locked
+                if drag.side == "in" and not drag.ripple:
+                    self._ghost(p, one.track, one.start + d, one.end, refused)
+                elif drag.side == "in":  # ripple: the clip keeps its start, the rest moves
+                    self._ghost(p, one.track, one.start, one.end - d, refused)
+                    self._ghost_followers(p, seq, one, -d, refused)
+                else:
+                    self._ghost(p, one.track, one.start, one.end + d, refused)
+                    if drag.ripple:
+                        self._ghost_followers(p, seq, one, d, refused)
+            kind = ("Ripple trim" if drag.ripple else "Trim") + (
+                " alone" if drag.alone and seq.linked(item) else "")
             length = item.duration + (d if drag.side == "out" else -d)
             text = f"{kind} {drag.side} {_signed(d)}  ({length} frames)"
         elif item is not None and drag.mode == "roll" and drag.other is not None:
@@ -972,10 +985,18 @@ class TimelineView(QWidget):
         p.setBrush(colour)
         p.drawRect(box)
         media = isinstance(item, Clip) and self._paint_media(p, item, box, row_is_audio(item))
+        if isinstance(item, GeneratedSegment) and item.active_take is not None:
+            media = self._paint_take(p, item, box)
         chosen = item.id == self.selected or item.id in self.selection
         p.setPen(QPen(SELECTION if chosen else colour.lighter(140), 2 if chosen else 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(box)
+        if not item.enabled:  # drawn dimmed: still there, not shown or heard
+            p.fillRect(box, DISABLED_VEIL)
+            label = f"{label} (disabled)"
+        if getattr(item, "link", None) is not None:
+            # Linked to its sound or picture: a bar along the bottom edge.
+            p.fillRect(QRectF(box.left() + 1, box.bottom() - 3, box.width() - 2, 2), LINK_MARK)
         p.setPen(TEXT)
         text_box = box.adjusted(4, 2, -2, -2)
         if media:
@@ -1011,6 +1032,31 @@ class TimelineView(QWidget):
             p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
             right = badge.left() - 4
 
+    def _paint_take(self, p: QPainter, seg: GeneratedSegment, box: QRectF) -> bool:
+        """A generated segment's active take as a filmstrip (``app.media_cache`` keeps a
+        take's under minus its id); False while there is none yet."""
+        inner = box.adjusted(1, 1, -1, -1)
+        if seg.active_take is None or inner.width() < 1 or inner.height() < 4:
+            return False
+        thumbs = self._thumbnails(-seg.active_take, int(inner.height()))
+        if thumbs is None:
+            return False
+        strip = self.filmstrips[-seg.active_take]
+        fps = float(self._sequence().fps)
+        seg_x = self.x_of(seg.start)
+        tile_w = max(8, thumbs[0].width())
+        p.save()
+        p.setClipRect(inner)
+        left = seg_x + max(0, math.floor((inner.left() - seg_x) / tile_w)) * tile_w
+        while left < inner.right():
+            # The take plays from its first frame at the segment's start.
+            frame = (left - seg_x) / self.pixels_per_frame
+            k = max(0, int(np.searchsorted(strip.times, frame / fps, side="right")) - 1)
+            p.drawImage(QPointF(left, inner.top()), thumbs[min(k, len(thumbs) - 1)])
+            left += tile_w
+        p.restore()
+        return True
+
     def _paint_media(self, p: QPainter, clip: Clip, box: QRectF, on_audio_track: bool) -> bool:
         """Thumbnails and/or waveform of a clip inside ``box``; False if there were none."""
         inner = box.adjusted(1, 1, -1, -1)
@@ -1018,7 +1064,8 @@ class TimelineView(QWidget):
             return False
         seq = self._sequence()
         clip_x = self.x_of(clip.start)  # where source frame ``source_in`` is, maybe offscreen
-        waveform = self.waveforms.get(clip.asset)
+        # Only audio tracks sound (a video file's sound is its linked clip there).
+        waveform = self.waveforms.get(clip.asset) if on_audio_track else None
         thumbs = None if on_audio_track else self._thumbnails(
             clip.asset, int(inner.height()) if waveform is None else
             int(inner.height() - _wave_band(inner.height())))
@@ -1131,6 +1178,7 @@ class _Drag:
     other: Item | None = None  # a roll's incoming item
     side: str | None = None  # trim: "in" | "out"
     ripple: bool = False
+    alone: bool = False  # Alt at the press: the clip without its linked clips
     track: str | None = None  # the track pressed on
     dest: str | None = None  # move: the track it would land on
     group: tuple[Item, ...] = ()  # move: every item moving with ``item`` (it included)

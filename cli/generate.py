@@ -4,8 +4,9 @@
                       [--seed N] [--takes N] [--steps N] [--guidance X] [--size WxH]
                       [--memory-mode M] [--device D] [--dtype T] [--json]
     takeline takes PROJECT --segment ID [--json]   (also --activate / --star / --rename /
-                                                    --delete TAKE)
+                                                    --delete TAKE, --import FILE)
     takeline rerun PROJECT --take ID [--verify]
+    takeline metrics PROJECT --take ID [--json]   (measure a take again and print it)
     takeline jobs PROJECT [--run] [--cancel ID] [--retry ID] [--json]
     takeline models list [--json] / takeline models pull ID [--revision R]
 """
@@ -36,11 +37,13 @@ from generation.planner import ResolvedModel
 from generation.spec import MEMORY_MODES
 from generation.subrange import SubRange
 from generation.take_media import frames_hash, read_take
+from project_store.db import ProjectError
 from project_store.generation_records import GenerationRecords, TakeError
+from services import take_metrics
 from services.generation_queue import GenerationRunner, JobUpdate
 from timeline.model import GeneratedSegment
 
-COMMANDS = ("generate", "takes", "rerun", "jobs", "models")
+COMMANDS = ("generate", "takes", "rerun", "jobs", "models", "metrics")
 
 
 class CliFailure(Exception):
@@ -90,6 +93,9 @@ def add_parsers(sub: Any, size_type: Any) -> None:
     p.add_argument("--unstar", type=int, metavar="TAKE")
     p.add_argument("--rename", nargs=2, metavar=("TAKE", "NAME"))
     p.add_argument("--delete", type=int, metavar="TAKE")
+    p.add_argument("--import", dest="import_file", type=Path, metavar="FILE",
+                   help="add a video made elsewhere as a take of the segment (made active, "
+                   "measured)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("rerun", help="re-make a take from its recipe alone")
@@ -97,6 +103,12 @@ def add_parsers(sub: Any, size_type: Any) -> None:
     p.add_argument("--take", type=int, required=True)
     p.add_argument("--verify", action="store_true",
                    help="compare with the stored take: exit 0 and 'identical', or exit 1")
+
+    p = sub.add_parser("metrics", help="measure a take (flicker, warping error, cuts, seams, "
+                       "camera adherence) and print the figures")
+    p.add_argument("project", type=Path)
+    p.add_argument("--take", type=int, required=True)
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("jobs", help="the generation queue: list, run, cancel, retry")
     p.add_argument("project", type=Path)
@@ -120,7 +132,7 @@ def dispatch(args: argparse.Namespace) -> int:
     try:
         return {
             "generate": _generate, "takes": _takes, "rerun": _rerun, "jobs": _jobs,
-            "models": _models,
+            "models": _models, "metrics": _metrics,
         }[args.command](args)
     except (ModelError, GenerationError, TakeError) as exc:
         suggestion = getattr(exc, "suggestion", "")
@@ -188,7 +200,8 @@ def _generate(args: argparse.Namespace) -> int:
         records = GenerationRecords(project)
         segment = records.segment(args.segment)
         runner = GenerationRunner(project, on_update=_ProgressBar(args.json),
-                                  previz_in_worker=args.in_worker)
+                                  previz_in_worker=args.in_worker,
+                                  on_metrics=_metrics_failure)
         inputs: dict[str, Any] = {}
         for key, path in (("image", args.first_frame), ("last_image", args.last_frame)):
             if path is not None:
@@ -237,6 +250,34 @@ def _generate(args: argparse.Namespace) -> int:
         return 1 if failed else 0
 
 
+def _metrics_failure(take_id: int, error: str | None) -> None:
+    if error is not None:  # the take is stored; `takeline metrics` can measure it again
+        print(f"takeline: warning: {error}", file=sys.stderr)
+
+
+def _format_value(figure: dict[str, Any]) -> str:
+    value = figure.get("value")
+    if value is None:
+        return str((figure.get("detail") or {}).get("reason", "not computed"))
+    shown = f"{value:.0f}" if figure.get("unit") == "cuts" else f"{value:.3g}"
+    return f"{shown} {figure['unit']} ({figure['direction']} is better)"
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    with open_project(args.project) as project:
+        figures = take_metrics.measure_take(project, args.take)
+        if args.json:
+            print(json.dumps({"take": args.take, "metrics": figures,
+                              "warnings": take_metrics.warnings(figures)}, indent=2))
+            return 0
+        print(f"take {args.take}:")
+        for name, figure in figures.items():
+            print(f"  {name}: {_format_value(figure)}")
+        for w in take_metrics.warnings(figures):
+            print(f"  ! {w}")
+    return 0
+
+
 def _range(text: str) -> tuple[int, int]:
     try:
         a, b = (int(v) for v in text.split(":"))
@@ -258,7 +299,7 @@ def _run(runner: GenerationRunner, only: set[int] | None) -> list[Any]:
 
 def _takes(args: argparse.Namespace) -> int:
     changes = any(v is not None for v in (args.activate, args.star, args.unstar, args.rename,
-                                          args.delete))
+                                          args.delete, args.import_file))
     with open_project(args.project, read_only=not changes) as project:
         records = GenerationRecords(project)
         segment: GeneratedSegment = records.segment(args.segment)
@@ -272,11 +313,29 @@ def _takes(args: argparse.Namespace) -> int:
             records.rename(int(args.rename[0]), args.rename[1])
         if args.delete is not None:
             records.delete(args.delete)
+        if args.import_file is not None:
+            from services.take_import import import_take
+
+            imported = import_take(project, segment.id, args.import_file)
+            try:
+                take_metrics.measure_take(project, imported.id)
+            except ProjectError as exc:  # the take is in; its figures can come later
+                print(f"takeline: warning: take {imported.id} was imported but not "
+                      f"measured: {exc}", file=sys.stderr)
+            if not args.json:
+                print(f"Imported {args.import_file} as take {imported.id} "
+                      f"({imported.frame_count} frames {imported.width}x{imported.height} "
+                      f"@ {imported.fps} fps)")
         segment = records.segment(args.segment)
         takes = records.takes(segment.id)
+        # Figures of this measuring code only; a take without them is not measured yet.
+        figures = take_metrics.current(project, [t.id for t in takes])
         if args.json:
             print(json.dumps({"segment": segment.id, "active_take": segment.active_take,
-                              "takes": [t.to_json() for t in takes]}, indent=2))
+                              "takes": [{**t.to_json(), "metrics": figures.get(t.id, {}),
+                                         "metric_warnings": take_metrics.warnings(
+                                             figures.get(t.id, {}))}
+                                        for t in takes]}, indent=2))
             return 0
         if not takes:
             print(f"Segment {segment.id} has no takes yet: `takeline generate "
@@ -289,6 +348,16 @@ def _takes(args: argparse.Namespace) -> int:
                   f"{t.frame_count} frames {t.width}x{t.height} @ {t.fps} fps, conditioning "
                   f"{t.conditioning_version or '-'}, frames {t.frames_hash[:12]}{missing}\n"
                   f"    {t.media_path}")
+            measured = figures.get(t.id)
+            if measured:
+                shown = [f"{name} {f['value']:.3g} {f['unit']}" for name, f in measured.items()
+                         if f.get("value") is not None]
+                print(f"    metrics: {', '.join(shown)}")
+                for w in take_metrics.warnings(measured):
+                    print(f"    ! {w}")
+            else:
+                print(f"    metrics: not measured yet (`takeline metrics {args.project} "
+                      f"--take {t.id}`)")
     return 0
 
 

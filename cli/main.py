@@ -30,6 +30,7 @@ from cli import backups as cli_backups
 from cli import brief as cli_brief
 from cli import generate as cli_generate
 from cli.opening import open_project
+from cli.pipes import stdout_closed
 from cli.progress import Progress
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
@@ -131,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("frame", type=int, metavar="N", help="sequence frame number (0 = first)")
     p.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
     p.add_argument("--size", type=_size, help="output size (default: the sequence size)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
 
     p = sub.add_parser("proxy", help="build 540p all-intra proxies for playback")
     p.add_argument("project", type=Path)
@@ -194,19 +196,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: 0 for --help, 2 for bad usage
         return int(exc.code or 0)
     try:
-        return int(_dispatch(args) or 0)
+        code = int(_dispatch(args) or 0)
+        sys.stdout.flush()  # a reader that went away (`| head -1`) shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return stdout_closed()
     except (Failure, cli_generate.CliFailure, cli_brief.ConditioningFailure) as exc:
         return _fail(str(exc))
     except (ProjectError, ImportMediaError, EditError, LimitError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("interrupted")
-    except BrokenPipeError:
-        # `takeline info X | head`: the reader left; no traceback, and none at exit either.
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILURE
 
 
 def _start_editor_log() -> None:
@@ -324,6 +324,13 @@ def _render_frame(args: argparse.Namespace) -> int:
         raise Failure(f"cannot write {args.output}: folder {args.output.parent} does not exist")
     if args.output.is_dir():
         raise Failure(f"cannot write {args.output}: it is a folder; name the PNG file to write")
+    # As export: what exists is replaced only when asked, and only a regular file.
+    if args.output.exists() or args.output.is_symlink():
+        if args.output.is_symlink() or not args.output.is_file():
+            raise Failure(f"cannot write {args.output}: it exists and is not a regular file; "
+                          "choose another name")
+        if not args.overwrite:
+            raise Failure(f"{args.output} already exists; pass --overwrite to replace it")
     if args.size is not None:
         check_render_size(*args.size, frames_in_flight=1, what="frame size")
     with open_project(args.project, read_only=True) as project:

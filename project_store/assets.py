@@ -120,6 +120,34 @@ def probe_files(paths: Iterable[str | os.PathLike[str]],
     return found
 
 
+# A path whose bytes are not UTF-8 (surrogate-escaped in Python: os.fsdecode) cannot be
+# stored as SQLite text; it is stored as its bytes in hex behind a NUL, which no real path
+# (POSIX or Windows) can hold, so no other path reads back as one of these.
+_FS_BYTES = "\x00fsbytes:"
+
+
+def path_to_db(path: str) -> str:
+    """A path as the ``assets.path`` column holds it: itself when it is valid text, else
+    its exact bytes (``path_from_db`` gives the same path back)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return _FS_BYTES + os.fsencode(path).hex()
+    return path
+
+
+def path_from_db(stored: str) -> str:
+    if stored.startswith(_FS_BYTES):
+        return os.fsdecode(bytes.fromhex(stored[len(_FS_BYTES):]))
+    return stored
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A path as printable text: a name of arbitrary bytes shows its undecodable bytes
+    escaped (``caf\\xe9.mp4``)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _shown(path: Path) -> str:
     """A path as text that can be printed and stored (a name of arbitrary bytes shows its
     undecodable bytes escaped)."""
@@ -184,8 +212,8 @@ class Asset:
         p = self.probe
         return {
             "id": self.id,
-            "path": self.path,
-            "name": self.name,
+            "path": shown_path(self.path),  # printable (and valid JSON text) for any bytes
+            "name": shown_path(self.name),
             "kind": p.kind,
             "status": self.status,
             "size": self.size,

@@ -293,6 +293,21 @@ def make_backup(project_path: str | os.PathLike[str], *,
     return next(b for b in list_backups(path) if b.path == final)
 
 
+def backup_if_due(project_path: str | os.PathLike[str], interval: timedelta, *,
+                  now: datetime | None = None) -> BackupInfo | None:
+    """The command line's backup, before a command's first write: made when the newest
+    backup is older than ``interval`` (or there is none), so a burst of commands costs one
+    folder listing each and at most one copy per interval, and the project as it was before
+    the burst is kept. Returns the new backup, or None when none was due or the content
+    equals the newest backup's."""
+    path = Path(project_path)
+    now = now or _now()
+    entries = _entries(path)
+    if entries and now - entries[0][0] < interval:
+        return None
+    return make_backup(path, now=now)
+
+
 # ---------------------------------------------------------------------- pruning
 
 

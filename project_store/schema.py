@@ -46,6 +46,8 @@ class TrackRow(Base):
     solo: Mapped[bool] = mapped_column(Boolean, default=False)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The track's own name (Track > Rename); NULL: shown by ``name`` (V1, A2, ...).
+    label: Mapped[str | None] = mapped_column(String, nullable=True)
 
 
 class AssetRow(Base):
@@ -140,6 +142,23 @@ class TakeRow(Base):
     conditioning_version: Mapped[str | None] = mapped_column(String, nullable=True)
     recipe_json: Mapped[str] = mapped_column(Text)
     conform_json: Mapped[str] = mapped_column(Text)
+
+
+class TakeMetricRow(Base):
+    """One measured figure of a take (0005): see ``generation.metrics`` for the names, units
+    and directions. ``value`` is NULL when the metric could not be computed
+    (``detail_json`` holds the reason); ``code_version`` is the ``METRICS_VERSION`` that
+    measured it, and rows of another version are not read as current."""
+
+    __tablename__ = "take_metrics"
+    take_id: Mapped[int] = mapped_column(ForeignKey("takes.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit: Mapped[str] = mapped_column(String)
+    direction: Mapped[str] = mapped_column(String)
+    code_version: Mapped[str] = mapped_column(String)
+    detail_json: Mapped[str] = mapped_column(Text)
+    measured_at: Mapped[str] = mapped_column(String)
 
 
 class JobRow(Base):

@@ -17,13 +17,15 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from project_store import backups
 from project_store.backups import BackupInfo
 from project_store.db import ProjectError
 
-__all__ = ["DEFAULT_INTERVAL_MINUTES", "BackupScheduler", "interval_minutes"]
+__all__ = ["DEFAULT_INTERVAL_MINUTES", "BackupScheduler", "backup_before_writing",
+           "interval_minutes"]
 
 DEFAULT_INTERVAL_MINUTES = 5
 INTERVAL_ENV = "TAKELINE_BACKUP_MINUTES"
@@ -38,6 +40,15 @@ def interval_minutes() -> float:
     except ValueError:
         return DEFAULT_INTERVAL_MINUTES
     return value if 0 < value < 10_000 else DEFAULT_INTERVAL_MINUTES
+
+
+def backup_before_writing(project_path: str | os.PathLike[str], *,
+                          now: datetime | None = None) -> BackupInfo | None:
+    """The editor's schedule for a command that writes (``takeline apply``, ``import``...):
+    before its first write, a backup when the newest one is older than the interval, so
+    the project as it was before a run of commands can be restored as from the editor.
+    Raises ProjectError (or sqlite3.Error / OSError) when the backup cannot be made."""
+    return backups.backup_if_due(project_path, timedelta(minutes=interval_minutes()), now=now)
 
 
 class BackupScheduler:

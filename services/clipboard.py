@@ -6,9 +6,9 @@ Rules, in one place:
 
 * Copy keeps each item's media (asset and source range) or, for a generated segment, its
   prompt, negative prompt, seed, model and length, with its place relative to the earliest
-  copied item (frames later, and which track). A pasted clip is the same media and range;
-  its gain, fades, opacity and transform are not carried over (``set`` names an item by
-  id, and the paste's new clip has none until the edit runs).
+  copied item (frames later, and which track). A pasted clip is the same media and range
+  with the same properties: gain, fades, opacity, transform, proxy use, name, reel,
+  enabled. A picture copied with its linked sound (same frames) pastes as a linked pair.
 * Paste puts the earliest item at the playhead on the *target track*: the track of the
   selection when it holds a clip of the same kind of track, else the first track of that
   kind (V1, A1). Items copied from other tracks of that kind keep their distance in tracks
@@ -43,6 +43,7 @@ class CopiedItem:
     source_in: int = 0
     # generated: prompt, negative_prompt, seed, model (what ``add_generated`` takes)
     props: dict[str, Any] = field(default_factory=dict)
+    link: int | None = None  # the copied clip's link: copied partners paste linked
 
 
 @dataclass
@@ -63,7 +64,7 @@ class Clipboard:
             if isinstance(item, Clip):
                 copied.append(CopiedItem(
                     "clip", item.track, item.start - first, item.duration, item.asset,
-                    item.source_in))
+                    item.source_in, props=_clip_props(item), link=item.link))
             elif isinstance(item, GeneratedSegment):
                 copied.append(CopiedItem(
                     "generated", item.track, item.start - first, item.duration,
@@ -76,7 +77,7 @@ class Clipboard:
         """Copy ``items`` and return the edit that lifts them (one undo step)."""
         count = self.copy(items)
         return {"op": "group", "label": f"Cut {count} item{'s' if count != 1 else ''}",
-                "steps": [{"op": "lift", "item": i.id}
+                "steps": [{"op": "lift", "item": i.id, "alone": True}  # linked: selected
                           for i in sorted(items, key=lambda i: i.start, reverse=True)]}
 
     def paste_edit(self, seq: Sequence, at: int, selected_track: str | None,
@@ -95,7 +96,7 @@ class Clipboard:
                   else names[kind][0])
         shift = names[kind].index(target) - (names[kind].index(anchor.track)
                                              if anchor.track in names[kind] else 0)
-        steps: list[dict[str, Any]] = []
+        placed: list[tuple[CopiedItem, list[dict[str, Any]]]] = []
         ends: dict[str, int] = {}  # insert: where the next item on a track goes
         for copied in self.items:
             own = _track_kind(seq, copied.track)
@@ -116,11 +117,34 @@ class Clipboard:
             if mode == "insert":
                 start = max(start, ends.get(track, start))
                 ends[track] = start + copied.duration
-            steps.extend(_paste_steps(copied, track, start, mode))
+            placed.append((copied, _paste_steps(copied, track, start, mode)))
+        steps = _relink(seq, placed)
         count = len(self.items)
         label = f"{'Insert ' if mode == 'insert' else ''}Paste" + (
             f" {count} items" if count > 1 else "")
         return {"op": "group", "label": label, "steps": steps}
+
+
+def _relink(seq: Sequence, placed: list[tuple[CopiedItem, list[dict[str, Any]]]]
+            ) -> list[dict[str, Any]]:
+    """The paste's steps, a picture and its copied linked sound (same frames, same media)
+    made one step that places both, linked."""
+    def key(c: CopiedItem, step: dict[str, Any]) -> tuple[Any, ...]:
+        return (c.link, step["at"], c.duration, c.source_in, c.asset)
+
+    sounds = {key(c, st[0]): st[0] for c, st in placed
+              if c.kind == "clip" and c.link is not None and _track_kind(seq, st[0]["track"])
+              == "audio"}
+    merged: set[int] = set()
+    for c, st in placed:
+        if c.kind != "clip" or c.link is None or _track_kind(seq, st[0]["track"]) != "video":
+            continue
+        sound = sounds.pop(key(c, st[0]), None)
+        if sound is not None:
+            st[0]["audio"] = sound["track"]
+            st[0]["audio_props"] = sound.get("props", {})
+            merged.add(id(sound))
+    return [s for _c, st in placed for s in st if id(s) not in merged]
 
 
 def _track_kind(seq: Sequence, name: str) -> str:
@@ -139,6 +163,21 @@ def _paste_steps(copied: CopiedItem, track: str, at: int, mode: PasteMode
         return [{"op": "add_generated", "track": track, "at": at, "duration": copied.duration,
                  **{k: v for k, v in copied.props.items() if v is not None}}]
     assert copied.asset is not None
-    return [{"op": mode, "track": track, "asset": copied.asset,
-             "source_in": copied.source_in, "source_out": copied.source_in + copied.duration,
-             "at": at}]
+    step = {"op": mode, "track": track, "asset": copied.asset,
+            "source_in": copied.source_in, "source_out": copied.source_in + copied.duration,
+            "at": at}
+    if copied.props:
+        step["props"] = copied.props
+    return [step]
+
+
+# What a pasted clip keeps: everything ``set`` can give it, where it differs from a new
+# clip's default (so a plain clip's paste step stays plain).
+_CLIP_PROPS = ("gain_db", "opacity", "fade_in", "fade_out", "transform", "use_proxy", "name",
+               "reel", "enabled")
+
+
+def _clip_props(clip: Clip) -> dict[str, Any]:
+    d = clip.to_dict()
+    plain = Clip(id=0, track="", start=0, duration=1, asset=0).to_dict()
+    return {k: d[k] for k in _CLIP_PROPS if d[k] != plain[k]}

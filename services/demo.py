@@ -48,11 +48,16 @@ def build_demo(project_path: str | Path) -> Project:
         a, b, wav, ref = (x.id for x in project.import_media([bars_a, bars_b, clicks, still]))
         # Each edit is its own undo step, so the demo also shows a real history.
         project.apply([
-            {"op": "append", "track": "V1", "asset": a, "source_in": 0, "source_out": 96},
-            {"op": "append", "track": "V1", "asset": b, "source_in": 12, "source_out": 108},
-            {"op": "append", "track": "V1", "asset": a, "source_in": 120, "source_out": 180},
+            # The bars' tone is their own sound, linked on A2 (split with them).
+            {"op": "append", "track": "V1", "asset": a, "source_in": 0, "source_out": 96,
+             "audio": "A2"},
+            {"op": "append", "track": "V1", "asset": b, "source_in": 12, "source_out": 108,
+             "audio": "A2"},
+            {"op": "append", "track": "V1", "asset": a, "source_in": 120, "source_out": 180,
+             "audio": "A2"},
             {"op": "split", "track": "V1", "at": 144},
             {"op": "add_transition", "track": "V1", "at": 96, "duration": 12},
+            {"op": "add_transition", "track": "A2", "at": 96, "duration": 12},
             {"op": "append", "track": "A1", "asset": wav, "source_in": 0, "source_out": 252},
             {"op": "overwrite", "track": "V2", "asset": ref, "source_in": 0, "source_out": 48,
              "at": 24},

@@ -137,7 +137,10 @@ class EditorSession:
     def begin(self) -> session_record.SessionStart:
         """Mark the project open (crash record); says if the last run did not close it (and
         whether its writer lock was taken over). No other process can have it open for
-        writing: the project's writer lock refused it."""
+        writing: the project's writer lock refused it. A read-only opening writes no
+        record (the writer's is not ours to read as a crash, nor to remove)."""
+        if self.project.read_only:
+            return session_record.SessionStart()
         return session_record.begin_session(self.project.path,
                                             lock_notice=self.project.lock_notice)
 
@@ -145,7 +148,8 @@ class EditorSession:
         """Replace the open project with ``project`` (already opened: a project that does
         not open changes nothing). The old one's engines stop before it closes."""
         self.stop_engines()
-        session_record.end_session(self.project.path)
+        if not self.project.read_only:
+            session_record.end_session(self.project.path)
         self.project.close()
         self.project = project
         self.select(None)  # item ids are per project
@@ -153,5 +157,6 @@ class EditorSession:
 
     def close(self) -> None:
         self.stop_engines()
-        session_record.end_session(self.project.path)
+        if not self.project.read_only:
+            session_record.end_session(self.project.path)
         self.project.close()

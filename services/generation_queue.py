@@ -39,6 +39,7 @@ from project_store.generation_records import (
 )
 from project_store.project import Project
 from project_store.references import reference_path
+from services.take_metrics import BackgroundMetrics
 from timeline.conditioning.camera import CameraPath
 from timeline.conform import Conform
 from timeline.model import GeneratedSegment
@@ -127,10 +128,14 @@ def sequence_picture(project: Project, n: int) -> Any:
 class GenerationRunner:
     def __init__(self, project: Project, *, client: WorkerClient | None = None,
                  on_update: Callable[[JobUpdate], None] | None = None,
-                 previz_in_worker: bool = False) -> None:
+                 previz_in_worker: bool = False,
+                 on_metrics: Callable[[int, str | None], None] | None = None,
+                 measure: bool = True) -> None:
         """``previz_in_worker``: run previz in the worker process too (the window: a
         previz frame is tens of ms of numpy and PIL that hold the GIL, which would stall
-        the UI thread); otherwise on a thread here (the CLI: no process to start)."""
+        the UI thread); otherwise on a thread here (the CLI: no process to start).
+        ``measure``: every new take is measured in a measuring process once stored
+        (``services.take_metrics``); ``on_metrics(take_id, error)`` hears when."""
         self.project = project
         self.previz_in_worker = previz_in_worker
         self.records = GenerationRecords(project)
@@ -138,8 +143,11 @@ class GenerationRunner:
         self.on_update = on_update
         self.work_dir = project.media_root / "tmp"
         self._running: int | None = None
+        self._token: str | None = None  # the running job's claim
+        self._stopping = False  # stop() was called: the job is back in the queue
         self._local_cancel = threading.Event()
         self._last_model_key: str | None = None
+        self.metrics = BackgroundMetrics(project, on_metrics) if measure else None
 
     # ------------------------------------------------------------------ queueing
     def queue(self, segment_id: int, request: GenerationRequest) -> list[Job]:
@@ -365,6 +373,8 @@ class GenerationRunner:
         while True:
             queued = [j for j in self.records.jobs(["queued"]) if only is None or j.id in only]
             if not queued:
+                if self.metrics is not None:
+                    await self.metrics.wait()  # the takes' figures are in the file too
                 return done
             job = next((j for j in queued if j.model_key == self._last_model_key), queued[0])
             ran = await self.run_job(job)
@@ -378,7 +388,8 @@ class GenerationRunner:
         token = self.records.claim_job(job.id)
         if token is None:
             return None
-        self._running = job.id
+        self._running, self._token = job.id, token
+        self._stopping = False
         self._local_cancel.clear()
         self._emit(JobUpdate(job.id, JobState.RUNNING, 0, job.steps_total))
         # The run's own folder: its half-written files are its alone, and an orphan's are
@@ -400,12 +411,24 @@ class GenerationRunner:
         try:
             result = await self._execute(job.id, spec, progress, work_dir)
             takes = await self.store_result(job, spec, result)
-        except (WorkerCancelled, JobCancelled):
-            self.records.cancel_job(job.id)
-            self._emit(JobUpdate(job.id, JobState.CANCELLED))
-        except WorkerFailed as exc:
-            self.records.fail_job(job.id, str(exc), token)
-            self._emit(JobUpdate(job.id, JobState.FAILED, error=str(exc)))
+        except asyncio.CancelledError:
+            # The run was stopped from outside (Ctrl-C in `takeline jobs --run`, the window
+            # closing): nothing of it was stored, so it goes back in the queue at once
+            # instead of staying 'running' until someone notices its owner is gone.
+            self._local_cancel.set()
+            if not self._stopping:  # stop() has re-queued it already
+                self.records.requeue_job(job.id, token)
+                self._emit(JobUpdate(job.id, JobState.QUEUED, 0, job.steps_total))
+            raise
+        except (WorkerCancelled, JobCancelled, WorkerFailed) as exc:
+            if self._stopping:
+                return None  # stop() killed the worker and re-queued the job: not a failure
+            if isinstance(exc, WorkerFailed):
+                self.records.fail_job(job.id, str(exc), token)
+                self._emit(JobUpdate(job.id, JobState.FAILED, error=str(exc)))
+            else:
+                self.records.cancel_job(job.id)
+                self._emit(JobUpdate(job.id, JobState.CANCELLED))
         except GenerationError as exc:
             message = f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
             self.records.fail_job(job.id, message, token)
@@ -419,12 +442,15 @@ class GenerationRunner:
             raise
         else:
             self.records.finish_job(job.id, [t.id for t in takes], token)
+            if self.metrics is not None:
+                # Measured off this loop while the next job runs.
+                self.metrics.submit(t.id for t in takes)
             final = self.records.job(job.id)
             self._emit(JobUpdate(job.id, JobState.DONE, final.steps_done, final.steps_total,
                                  take_ids=tuple(t.id for t in takes)))
         finally:
             beat.cancel()
-            self._running = None
+            self._running = self._token = None
             shutil.rmtree(work_dir, ignore_errors=True)  # the take is in the store by now
         self._last_model_key = spec.model_key
         return self.records.job(job.id)
@@ -472,10 +498,35 @@ class GenerationRunner:
 
     async def rerun(self, take: Take) -> RunResult:
         """Make ``take`` again from its row alone (into the work folder, not stored)."""
+        if take.recipe.get("imported") or "spec" not in take.recipe:
+            raise GenerationError(f"take {take.id} was imported, not generated: it has no "
+                                  "recipe to re-run")
         spec = JobSpec.from_json(take.recipe["spec"])
         return await self._execute(-take.id, spec, lambda _s, _t: None)
 
+    def stop(self) -> int | None:
+        """Stop at once, synchronously (the window closes or opens another project, so the
+        event loop may never run the job's coroutine again): the running job goes back in
+        the queue now, its claim released (nothing of it was stored; it runs again from the
+        start, with the same seed, the next time anyone runs the queue), and the worker is
+        killed. Returns the re-queued job's id, if one was running. The caller cancels its
+        task; the run's coroutine then writes nothing more."""
+        job_id, token = self._running, self._token
+        self._stopping = True
+        self._local_cancel.set()
+        requeued = None
+        if job_id is not None and token is not None and self.records.requeue_job(job_id, token):
+            requeued = job_id
+            self._emit(JobUpdate(job_id, JobState.QUEUED, 0, self.records.job(job_id).steps_total))
+        self.client.terminate()
+        if self.metrics is not None:
+            self.metrics.stop()  # unmeasured takes are measured when next asked for
+        return requeued
+
     async def close(self) -> None:
+        if self.metrics is not None:
+            await self.metrics.wait()
+            self.metrics.stop()
         await self.client.close()
 
     def _emit(self, update: JobUpdate) -> None:

@@ -122,6 +122,10 @@ class SourceMonitor:
         apply_op(seq, TrackOp(None, track))
         apply_op(seq, ItemOp(None, Clip(id=1, track=track.name, start=0,
                                         duration=max(1, self.length), asset=info.id)))
+        if info.has_video and info.has_audio:  # its sound: a clip of its own, as placed
+            apply_op(seq, TrackOp(None, TrackInfo(name="A1", kind="audio", index=1)))
+            apply_op(seq, ItemOp(None, Clip(id=2, track="A1", start=0,
+                                            duration=max(1, self.length), asset=info.id)))
         self.sequence = seq
         self.in_point = self.out_point = None
         self.position = self.clamp(position)
@@ -232,14 +236,14 @@ class SourceMonitor:
     def edit_params(self, op: str, targets: TrackTargets, seq: Sequence, playhead: int
                     ) -> dict[str, Any]:
         """The operation an edit key makes of the source marks and the targets. A video
-        file's picture carries its own sound on the video track, so its sound is patched to
-        an audio track only when its picture is not patched (the sound alone)."""
+        file with sound lands as its picture on the patched video track and its sound,
+        linked to it, on the patched audio track (either alone when only one is patched)."""
         if self.info is None:
             raise ValueError("Load a clip in the source monitor first (double-click it in "
                              "the bin)")
         info = self.info
         video = targets.video if info.has_video else None
-        audio = targets.audio if info.has_audio and video is None else None
+        audio = targets.audio if info.has_audio else None
         params: dict[str, Any] = {"op": op, "asset": info.id, "video": video, "audio": audio,
                                   "source_in": self.in_point, "source_out": self.out_point}
         if info.duration_frames is None and self.out_point is None and not (

@@ -283,7 +283,7 @@ def _compatible(track: Track, info: MediaInfo) -> None:
 
 def _new_clip(
     s: EditSession, media: dict[int, MediaInfo], track: Track, asset: int,
-    source_in: int, source_out: int, at: int,
+    source_in: int, source_out: int, at: int, link: int | None = None,
 ) -> Clip:
     info = media.get(asset)
     if info is None:
@@ -295,61 +295,149 @@ def _new_clip(
         raise EditError(f"Cannot place a clip before frame 0 (at={at})")
     return Clip(
         id=s.new_id(), track=track.name, start=at, duration=source_out - source_in,
-        source_in=source_in, asset=asset,
+        source_in=source_in, asset=asset, link=link,
     )
 
 
+def _sound_track(s: EditSession, media: dict[int, MediaInfo], track: Track, asset: int,
+                 audio: str | None) -> Track | None:
+    """The audio track a video clip's linked sound goes on (``audio``), checked; None when
+    none was asked for."""
+    if audio is None:
+        return None
+    a = s.seq.track(audio)
+    if track.kind != "video" or a.kind != "audio":
+        raise EditError(f"audio={audio!r} puts a video clip's sound on an audio track; "
+                        f"{track.name} and {audio} are not a video and an audio track")
+    info = media.get(asset)
+    if info is not None:
+        _compatible(a, info)
+    return a
+
+
+def _partners(s: EditSession, it: Item, alone: bool) -> list[Clip]:
+    """The clips an edit of ``it`` also acts on: its linked clips, unless ``alone``."""
+    return [] if alone else s.seq.linked(it)
+
+
+# ``audio`` (append / insert / overwrite of a video clip): also put the file's sound on that
+# audio track over the same frames, linked to the picture.
+
+
 def op_append(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset: int,
-              source_in: int, source_out: int, at: int | None = None) -> None:
+              source_in: int, source_out: int, at: int | None = None,
+              audio: str | None = None) -> None:
     t = s.seq.track(track)
+    a = _sound_track(s, media, t, asset, audio)
     start = t.end_frame if at is None else max(at, t.end_frame)
-    s.add(_new_clip(s, media, t, asset, source_in, source_out, start))
+    if a is not None:
+        start = max(start, a.end_frame)
+    link = None if a is None else s.new_id()
+    s.add(_new_clip(s, media, t, asset, source_in, source_out, start, link))
+    if a is not None:
+        s.add(_new_clip(s, media, a, asset, source_in, source_out, start, link))
+
+
+def _with_props(clip: Clip, props: dict | None) -> Clip:
+    """A new clip with a copied clip's properties (a paste keeps gain, fades, opacity,
+    transform, ...), checked as ``set`` checks them."""
+    if not props:
+        return clip
+    props = dict(props)
+    unknown = set(props) - _SETTABLE["clip"]
+    if unknown:
+        raise EditError(f"props: cannot set {sorted(unknown)} on a clip; settable: "
+                        f"{sorted(_SETTABLE['clip'])}")
+    _check_props(clip, props)
+    return replace(clip, **props)
 
 
 def op_insert(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset: int,
-              source_in: int, source_out: int, at: int) -> None:
+              source_in: int, source_out: int, at: int, audio: str | None = None,
+              props: dict | None = None, audio_props: dict | None = None) -> None:
     t = s.seq.track(track)
-    clip = _new_clip(s, media, t, asset, source_in, source_out, at)
-    s.split_at(t, at)
-    s.shift(t, at, clip.duration)
-    s.add(clip)
+    a = _sound_track(s, media, t, asset, audio)
+    link = None if a is None else s.new_id()
+    for dest in [t] if a is None else [t, a]:
+        clip = _with_props(_new_clip(s, media, dest, asset, source_in, source_out, at, link),
+                           audio_props if dest is a and audio_props is not None else props)
+        s.split_at(dest, at)
+        s.shift(dest, at, clip.duration)
+        s.add(clip)
 
 
 def op_overwrite(s: EditSession, media: dict[int, MediaInfo], *, track: str, asset: int,
-                 source_in: int, source_out: int, at: int) -> None:
+                 source_in: int, source_out: int, at: int, audio: str | None = None,
+                 props: dict | None = None, audio_props: dict | None = None) -> None:
+    """``props``: the new clip's properties (gain, fades, ...: what ``set`` takes);
+    ``audio_props`` those of its linked sound (default: ``props``)."""
     t = s.seq.track(track)
-    clip = _new_clip(s, media, t, asset, source_in, source_out, at)
-    s.clear_range(t, at, clip.end)
-    s.add(clip)
+    a = _sound_track(s, media, t, asset, audio)
+    link = None if a is None else s.new_id()
+    for dest in [t] if a is None else [t, a]:
+        clip = _with_props(_new_clip(s, media, dest, asset, source_in, source_out, at, link),
+                           audio_props if dest is a and audio_props is not None else props)
+        s.clear_range(dest, at, clip.end)
+        s.add(clip)
 
 
-def op_lift(s: EditSession, media: dict[int, MediaInfo], *, item: int) -> None:
-    s.remove(s.seq.item(item))
-
-
-def op_ripple_delete(s: EditSession, media: dict[int, MediaInfo], *, item: int) -> None:
+def op_lift(s: EditSession, media: dict[int, MediaInfo], *, item: int,
+            alone: bool = False) -> None:
     it = s.seq.item(item)
-    t = s.seq.track(it.track)
-    s.remove(it)
-    s.shift(t, it.end, -it.duration)
+    for x in [it, *_partners(s, it, alone)]:
+        s.remove(x)
 
 
-def op_split(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int) -> None:
+def op_ripple_delete(s: EditSession, media: dict[int, MediaInfo], *, item: int,
+                     alone: bool = False) -> None:
+    """Remove the item (and its linked clips) and close the gap by the item's length on
+    each of their tracks, so linked tracks stay in sync."""
+    it = s.seq.item(item)
+    for x in [it, *_partners(s, it, alone)]:
+        s.remove(x)
+        s.shift(s.seq.track(x.track), x.end, -it.duration)
+
+
+def op_split(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int,
+             alone: bool = False) -> None:
+    """Cut the item under ``at`` in two, and its linked clips at the same frame; the right
+    halves are linked to each other, the left halves stay linked."""
     t = s.seq.track(track)
-    if s.split_at(t, at) is None:
+    it = t.item_at(at)
+    halves = s.split_at(t, at)
+    if it is None or halves is None:
         raise EditError(
             f"No item on {track} spans frame {at}; a split point must fall inside a clip"
         )
+    partners = _partners(s, it, alone)
+    rights = [halves[1]]
+    for p in partners:
+        cut = s.split_at(s.seq.track(p.track), at)
+        if cut is not None:
+            rights.append(cut[1])
+    if len(rights) > 1:
+        link = s.new_id()
+        for r in rights:
+            s.update(s.seq.item(r.id), link=link)
+    elif getattr(it, "link", None) is not None:  # nothing linked spans the cut (or the
+        s.update(s.seq.item(halves[1].id), link=None)  # split was alone): it stands alone
 
 
 def op_trim(s: EditSession, media: dict[int, MediaInfo], *, item: int, side: str, delta: int,
-            ripple: bool = False) -> None:
+            ripple: bool = False, alone: bool = False) -> None:
+    """Move an edge of the item and of its linked clips by ``delta`` frames; ``alone`` trims
+    this one only (a J or L cut: the sound starts before or runs on after the picture)."""
     it = s.seq.item(item)
-    t = s.seq.track(it.track)
     if side not in ("in", "out"):
         raise EditError(f"Trim side must be 'in' or 'out', not {side!r}")
     if delta == 0:
         return
+    for x in [it, *_partners(s, it, alone)]:
+        _trim_one(s, s.seq.item(x.id), side, delta, ripple)
+
+
+def _trim_one(s: EditSession, it: Item, side: str, delta: int, ripple: bool) -> None:
+    t = s.seq.track(it.track)
     # Refuse a zero/negative length before any op: a ripple would otherwise shift the next
     # item onto the empty one's start, and rolling that shift back would move both.
     if (it.duration - delta if side == "in" else it.duration + delta) < 1:
@@ -399,9 +487,11 @@ def op_roll(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int,
                  duration=b.duration - delta)
 
 
-def op_slip(s: EditSession, media: dict[int, MediaInfo], *, item: int, delta: int) -> None:
+def op_slip(s: EditSession, media: dict[int, MediaInfo], *, item: int, delta: int,
+            alone: bool = False) -> None:
     it = s.seq.item(item)
-    s.update(it, source_in=it.source_in + delta)
+    for x in [it, *_partners(s, it, alone)]:
+        s.update(x, source_in=x.source_in + delta)
 
 
 def op_slide(s: EditSession, media: dict[int, MediaInfo], *, item: int, delta: int) -> None:
@@ -411,6 +501,13 @@ def op_slide(s: EditSession, media: dict[int, MediaInfo], *, item: int, delta: i
         return
     left = t.item_ending_at(it.start)
     right = t.item_starting_at(it.end)
+    # Across a gap the clip slides into the gap, never past the next item on the track
+    # (which would land it on the far side of clips it never touched).
+    before, after = t.neighbours(it)
+    if delta > 0 and right is None and after is not None and it.start + delta >= after.start:
+        raise EditError(f"Cannot slide item {it.id} past item {after.id}")
+    if delta < 0 and left is None and before is not None and it.end + delta <= before.end:
+        raise EditError(f"Cannot slide item {it.id} past item {before.id}")
 
     def move_right_neighbour() -> None:
         if right is not None:
@@ -432,7 +529,9 @@ def op_slide(s: EditSession, media: dict[int, MediaInfo], *, item: int, delta: i
 
 
 def op_move(s: EditSession, media: dict[int, MediaInfo], *, item: int, track: str,
-            at: int) -> None:
+            at: int, alone: bool = False) -> None:
+    """Move the item to ``track`` at ``at``; its linked clips move by as many frames on
+    their own tracks (``alone``: this one only, which slips it out of sync)."""
     it = s.seq.item(item)
     target = s.seq.track(track)
     if target.kind != s.seq.track(it.track).kind:
@@ -440,11 +539,59 @@ def op_move(s: EditSession, media: dict[int, MediaInfo], *, item: int, track: st
                         f"to the {target.kind} track {track}")
     if at < 0:
         raise EditError(f"Cannot move an item before frame 0 (at={at})")
-    s.remove(it)
-    # Dropping a clip on others overwrites them, as in every NLE's default drag.
-    s.clear_range(target, at, at + it.duration)
-    moved = replace(it, track=target.name, start=at)
-    s.add(moved)
+    delta = at - it.start
+    partners = _partners(s, it, alone)
+    if any(p.start + delta < 0 for p in partners):
+        raise EditError(f"The move would put a clip linked to item {it.id} before frame 0")
+    # All of them leave first, so none overwrites another of the group on its way.
+    moves = [(it, target)] + [(p, s.seq.track(p.track)) for p in partners]
+    for x, _dest in moves:
+        s.remove(x)
+    for x, dest in moves:
+        start = x.start + delta
+        # Dropping a clip on others overwrites them, as in every NLE's default drag.
+        s.clear_range(dest, start, start + x.duration)
+        s.add(replace(x, track=dest.name, start=start))
+
+
+def _clips(s: EditSession, items: list[int], verb: str) -> list[Clip]:
+    if not isinstance(items, list) or not items or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in items):
+        raise EditError(f"{verb} needs a list of clip ids, not {items!r}")
+    out = []
+    for item_id in _unique(items):
+        it = s.seq.item(item_id)
+        if not isinstance(it, Clip):
+            raise EditError(f"Only clips can be linked; item {it.id} is a {it.kind}")
+        out.append(it)
+    return out
+
+
+def op_link(s: EditSession, media: dict[int, MediaInfo], *, items: list) -> None:
+    """Link clips (and whatever they are already linked to) so they edit together."""
+    clips = _clips(s, items, "Link")
+    group = {c.id: c for c in clips}
+    for c in clips:
+        group.update((p.id, p) for p in s.seq.linked(c))
+    if len(group) < 2:
+        raise EditError("Link needs at least two clips")
+    link = s.new_id()
+    for c in group.values():
+        s.update(s.seq.item(c.id), link=link)
+    s.label = f"Link {len(group)} clips"
+
+
+def op_unlink(s: EditSession, media: dict[int, MediaInfo], *, items: list) -> None:
+    """Unlink clips from each other (every clip linked to one of ``items`` too)."""
+    clips = _clips(s, items, "Unlink")
+    group = {c.id: c for c in clips}
+    for c in clips:
+        group.update((p.id, p) for p in s.seq.linked(c))
+    if all(c.link is None for c in group.values()):
+        raise EditError("Nothing to unlink: the clips are not linked")
+    for c in group.values():
+        s.update(s.seq.item(c.id), link=None)
+    s.label = f"Unlink {len(group)} clips"
 
 
 def op_add_marker(s: EditSession, media: dict[int, MediaInfo], *, at: int, name: str = "",
@@ -528,9 +675,9 @@ def op_add_generated(s: EditSession, media: dict[int, MediaInfo], *, track: str,
 
 _SETTABLE = {
     "clip": {"gain_db", "opacity", "fade_in", "fade_out", "transform", "use_proxy", "name",
-             "reel"},
+             "reel", "enabled"},
     "generated": {"prompt", "negative_prompt", "seed", "model", "takes", "active_take",
-                  "opacity", "references", "camera", "poses", "cast"},
+                  "opacity", "references", "camera", "poses", "cast", "enabled"},
 }
 
 
@@ -610,6 +757,8 @@ def _check_props(item: Item, props: dict[str, Any]) -> None:
         if label in props and not (isinstance(props[label], str) and len(props[label]) <= 500):
             raise EditError(f"{label} must be text of at most 500 characters, not "
                             f"{props[label]!r}")
+    if "enabled" in props and not isinstance(props["enabled"], bool):
+        raise EditError(f"enabled must be true or false, not {props['enabled']!r}")
     if "use_proxy" in props and not isinstance(props["use_proxy"], bool):
         raise EditError(f"use_proxy must be true or false, not {props['use_proxy']!r}")
     if "transform" in props:
@@ -737,6 +886,40 @@ def op_add_track(s: EditSession, media: dict[int, MediaInfo], *, kind: TrackKind
     s._do(TrackOp(None, TrackInfo(name=f"{prefix}{index}", kind=kind, index=index)))
 
 
+def op_rename_track(s: EditSession, media: dict[int, MediaInfo], *, track: str,
+                    label: str) -> None:
+    """Give a track its own name in the headers ("Dialogue"); empty: back to V1 / A1.
+    Edits keep addressing it as V1 / A1."""
+    t = s.seq.track(track)
+    label = label.strip()
+    if len(label) > 100 or any(ch in label for ch in "\n\r\t"):
+        raise EditError("A track name is one line of at most 100 characters")
+    s._do(TrackOp(t.info, replace(t.info, label=label)))
+    s.label = f"Rename Track {track} to {label or track}"
+
+
+def op_delete_track(s: EditSession, media: dict[int, MediaInfo], *, track: str) -> None:
+    """Delete a track and everything on it; a clip linked to one of them alone is
+    unlinked."""
+    t = s.seq.track(track)
+    if t.info.locked:
+        raise EditError(f"Track {track} is locked; unlock it first")
+    if sum(1 for other in s.seq.tracks.values() if other.kind == t.kind) == 1:
+        raise EditError(f"{track} is the only {t.kind} track; a sequence keeps one")
+    for tr in list(t.transitions.values()):
+        s._do(TransitionOp(tr, None))
+    gone = t.items
+    for item in gone:
+        s.remove(item)
+    for item in gone:
+        rest = [p for p in s.seq.linked(item) if p.track != track]
+        if len(rest) == 1:
+            s.update(rest[0], link=None)
+    s._do(TrackOp(t.info, None))
+    s.label = f"Delete Track {t.info.shown}" + (
+        f" and {len(gone)} item{'s' if len(gone) > 1 else ''}" if gone else "")
+
+
 def op_set_track(s: EditSession, media: dict[int, MediaInfo], *, track: str,
                  **switches: bool) -> None:
     t = s.seq.track(track)
@@ -791,9 +974,11 @@ def _clear_marks(s: EditSession) -> None:
 
 def _place(s: EditSession, media: dict[int, MediaInfo], dest: list[Track], asset: int,
            points: EditPoints) -> None:
+    # The source's picture and sound placed together are linked, as in every NLE.
+    link = s.new_id() if len(dest) > 1 else None
     for t in dest:
         s.add(_new_clip(s, media, t, asset, points.source_in, points.source_out,
-                        points.record_in))
+                        points.record_in, link))
 
 
 def _say(s: EditSession, verb: str, info: MediaInfo, dest: list[Track], points: EditPoints,
@@ -994,6 +1179,8 @@ _REGISTRY: tuple[tuple[str, str, typing.Callable[..., Any]], ...] = (
     ("slip", "Slip", op_slip),
     ("slide", "Slide", op_slide),
     ("move", "Move", op_move),
+    ("link", "Link", op_link),
+    ("unlink", "Unlink", op_unlink),
     ("add_marker", "Add Marker", op_add_marker),
     ("remove_marker", "Remove Marker", op_remove_marker),
     ("move_marker", "Move Marker", op_move_marker),
@@ -1005,6 +1192,8 @@ _REGISTRY: tuple[tuple[str, str, typing.Callable[..., Any]], ...] = (
     ("remove_transition", "Remove Dissolve", op_remove_transition),
     ("add_track", "Add Track", op_add_track),
     ("set_track", "Track Switch", op_set_track),
+    ("rename_track", "Rename Track", op_rename_track),
+    ("delete_track", "Delete Track", op_delete_track),
     ("insert_edit", "Insert Edit", op_insert_edit),
     ("overwrite_edit", "Overwrite Edit", op_overwrite_edit),
     ("replace_edit", "Replace Edit", op_replace_edit),
@@ -1127,7 +1316,8 @@ def run_operation(seq: Sequence, ids: IdSource, media: dict[int, MediaInfo],
         label = params.get("label") if name == "group" else session.label
         change = Change(label or LABELS[name], tuple(session.ops), {"op": name, **params})
         if name != "set_track":
-            locked = [t for t in _tracks_touched(change) if seq.tracks[t].info.locked]
+            locked = [t for t in _tracks_touched(change)
+                      if t in seq.tracks and seq.tracks[t].info.locked]
             if locked:
                 raise EditError(f"Track {', '.join(sorted(locked))} is locked; unlock it first")
     except Exception:

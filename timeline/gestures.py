@@ -269,8 +269,9 @@ def group_move_steps(group: Iterable[Item], names: list[str], offset: int,
         index = names.index(i.track) if i.track in names else 0
         return -index * up, -i.start * later
 
+    # Each moves alone: the selection holds the linked clips that are to move with it.
     return [{"op": "move", "item": i.id, "track": group_track(names, offset, i),
-             "at": i.start + delta} for i in sorted(group, key=order)]
+             "at": i.start + delta, "alone": True} for i in sorted(group, key=order)]
 
 
 # --- drops: media dragged onto the timeline (from the bin, or files just imported) ---------
@@ -342,13 +343,24 @@ def drop_fits(track: Track, info: MediaInfo) -> str | None:
     return None
 
 
-def linked_audio_steps(seq: Sequence, info: MediaInfo, video_track: str, at: int,
-                       length: int, mode: DropMode) -> list[dict[str, Any]]:
-    """The steps that would put a video file's sound on the audio tracks beside its
-    picture. Linked audio (issue 15) is not in the model yet: a video with sound lands as
-    one video clip (the mixer plays a video clip's sound). When linked clips exist, this is
-    the one place that adds them to a drop: its steps join the drop's group."""
-    return []
+def linked_audio_track(seq: Sequence, video_track: str, at: int, length: int,
+                       ) -> tuple[str, list[dict[str, Any]]]:
+    """The audio track a video file's sound lands on beside its picture dropped on
+    ``video_track`` over ``[at, at + length)``, and the steps to run first (adding an audio
+    track when the sequence has none it may use). As Premiere: V2's sound goes to A2 when
+    there is one; otherwise the first unlocked audio track free over the drop, else the first
+    unlocked one (which the drop's mode then overwrites or pushes along)."""
+    index = seq.track(video_track).info.index
+    usable = sorted((t for t in seq.audio_tracks if not t.info.locked),
+                    key=lambda t: t.info.index)
+    same = next((t for t in usable if t.info.index == index), None)
+    free = next((t for t in usable if not t.overlapping(at, at + length)), None)
+    chosen = same or free or (usable[0] if usable else None)
+    if chosen is not None:
+        return chosen.name, []
+    # add_track names the new track A<highest index + 1>.
+    new = max((t.info.index for t in seq.audio_tracks), default=0) + 1
+    return f"A{new}", [{"op": "add_track", "kind": "audio"}]
 
 
 def plan_drop(seq: Sequence, media: Mapping[int, MediaInfo],
@@ -400,13 +412,18 @@ def plan_drop(seq: Sequence, media: Mapping[int, MediaInfo],
     if refusal is not None:
         return DropPlan(mode, row, start, lengths, snap, refusal)
     steps: list[dict[str, Any]] = []
+    audio = None
+    if track.kind == "video" and any(i.has_video and i.has_audio for i in infos):
+        # A video file's sound lands linked to its picture on an audio track.
+        audio, steps = linked_audio_track(seq, row, start, sum(lengths))
     at = start
     for source, info, (source_in, source_out) in zip(sources, infos, ranges, strict=True):
-        length = source_out - source_in
-        steps.append({"op": mode, "track": row, "asset": source.asset, "source_in": source_in,
-                      "source_out": source_out, "at": at})
-        steps.extend(linked_audio_steps(seq, info, row, at, length, mode))
-        at += length
+        step = {"op": mode, "track": row, "asset": source.asset, "source_in": source_in,
+                "source_out": source_out, "at": at}
+        if audio is not None and info.has_audio:
+            step["audio"] = audio
+        steps.append(step)
+        at += source_out - source_in
     label = ("Insert" if mode == "insert" else "Overwrite") + (
         f" {len(sources)} clips" if len(sources) > 1 else f" {infos[0].name or 'clip'}")
     edit = {"op": "group", "label": label, "steps": steps}

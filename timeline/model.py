@@ -44,6 +44,9 @@ class Item:
     start: int
     duration: int
     source_in: int = 0
+    # A disabled item stays on its track (and in edits) but is not shown, played or
+    # exported (Shift+E, as in Premiere and Resolve).
+    enabled: bool = True
 
     kind = "item"
 
@@ -111,6 +114,10 @@ class Clip(Item):
     # NAME and reel, an FCP clip name); empty: the asset's file name, no reel.
     name: str = ""
     reel: str = ""
+    # Linked clips (a video file's picture and its sound) share one link id, given by the
+    # edit that linked them; they move, trim, split and delete together unless an edit is
+    # asked to act on one ``alone``. None: not linked.
+    link: int | None = None
 
     kind = "clip"
 
@@ -144,6 +151,14 @@ class GeneratedSegment(Item):
 
 
 ITEM_TYPES: dict[str, type[Item]] = {"clip": Clip, "generated": GeneratedSegment}
+
+NEW_SEED_TEXT = "new seed each run"
+
+
+def seed_text(seed: int | None) -> str:
+    """A segment's or take's seed as every panel shows it: "seed 1234", or for a segment
+    with none, that each run draws its own."""
+    return NEW_SEED_TEXT if seed is None else f"seed {seed}"
 
 
 def item_from_dict(d: dict[str, Any]) -> Item:
@@ -224,6 +239,12 @@ class TrackInfo:
     solo: bool = False
     locked: bool = False
     hidden: bool = False
+    # What the headers show ("Dialogue"); empty: the name. Edits address tracks by name.
+    label: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.name
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -437,6 +458,15 @@ class Sequence:
 
     def find_item(self, item_id: int) -> Item | None:
         return self._items_by_id.get(item_id)
+
+    def linked(self, item: Item) -> list[Clip]:
+        """The other clips linked to ``item`` (none when it is not linked). A scan: links
+        are asked about once per edit or click, and a scan cannot go stale."""
+        link = getattr(item, "link", None)
+        if link is None:
+            return []
+        return [i for i in self._items_by_id.values()
+                if isinstance(i, Clip) and i.link == link and i.id != item.id]
 
     def track(self, name: str) -> Track:
         try:

@@ -90,7 +90,8 @@ def test_a_right_click_on_a_clip_selects_it_and_offers_its_edits(window: MainWin
     assert view.selected == b.id and window.session.selected == b.id
     assert [a.text() for a in menu.actions() if a.text()] == [
         "Cut", "Copy", "Paste", "Paste Insert", "Delete", "Ripple Delete",
-        "Split at Playhead", "Reveal in Bin", "Properties"]
+        "Split at Playhead", "Disable", "Link", "Reveal in Bin", "Properties"]
+    assert not entry(menu, "Link").isEnabled()  # one clip selected: nothing to link to
     assert not entry(menu, "Paste").isEnabled()  # nothing copied yet
     assert not entry(menu, "Split at Playhead").isEnabled()  # the playhead is not on it
     menu.close()
@@ -209,7 +210,9 @@ def test_bin_menu_imports_relinks_and_reveals_the_file(window: MainWindow,
     menu = window.edit_actions.last_menu
     assert menu is not None and media_bin.current_asset() == 1
     assert [a.text() for a in menu.actions() if a.text()] == [
-        "Import…", "Relink…", "Relink Missing from Folder…", "Reveal in File Manager"]
+        "Import…", "Relink…", "Relink Missing from Folder…", "Reveal in File Manager",
+        "Remove Unused"]
+    assert not entry(menu, "Remove Unused").isEnabled()  # the clip is on the timeline
     assert not entry(menu, "Relink Missing from Folder…").isEnabled()  # nothing missing
     pick(menu, "Reveal in File Manager")
     assert [u.toLocalFile() for u in opened] == [
@@ -224,7 +227,9 @@ def test_clipboard_and_select_all_are_edit_menu_shortcuts(window: MainWindow) ->
     assert keys == {"Cut": QKeySequence("Ctrl+X"), "Copy": QKeySequence("Ctrl+C"),
                     "Paste": QKeySequence("Ctrl+V"),
                     "Paste Insert": QKeySequence("Ctrl+Shift+V"),
-                    "Select All": QKeySequence("Ctrl+A")}
+                    "Select All": QKeySequence("Ctrl+A"),
+                    "Enable / Disable Clip": QKeySequence("Shift+E"),
+                    "Link": QKeySequence(), "Unlink": QKeySequence()}
     view = window.timeline
     window.edit_actions.actions["select_all"].trigger()
     assert len(view.selected_items()) == 3

@@ -63,3 +63,50 @@ def test_eta_follows_the_job_pace(qtbot, tmp_path: Path, monkeypatch) -> None:  
     panel._show_row(JobUpdate(5, "running", 5, 21))  # 4 steps in 2 s, 16 to go
     assert panel._rows[5][0].text() == "Job 5: running, about 8 s left"
     project.close()
+
+
+def test_shutting_down_during_a_run_puts_the_job_back_in_the_queue(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path) -> None:
+    """What the window does when it closes while a job runs (in the worker process): the
+    job is queued again at once, not left 'running' in the project, and the worker is
+    gone."""
+    import asyncio
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    path = tmp_path / "close.takeline"
+    project = Project.create(path, SequenceSettings(fps=Fraction(24), width=64, height=36))
+    project.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 96,
+                     "prompt": "fog"})
+    panel = GenerationPanel(project)
+    qtbot.addWidget(panel)
+    runner = panel.runner
+    [job] = runner.queue(1, runner.request_for(1, seed=5))
+    hook = runner.on_update
+    assert hook is not None
+
+    def on_update(u: JobUpdate) -> None:
+        hook(u)
+        if u.state == "running" and u.steps_done >= 1 and runner._running is not None:
+            panel.shutdown()
+
+    runner.on_update = on_update
+    loop = qasync.QEventLoop(QApplication.instance())
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            task = panel.start_queue()
+            assert task is not None
+            try:
+                loop.run_until_complete(asyncio.wait_for(task, 120))
+            except asyncio.CancelledError:
+                pass
+    finally:
+        asyncio.set_event_loop(None)
+    assert not runner.client.alive
+    row = runner.records.job(job.id)
+    assert row.state == "queued" and row.claim_token is None and row.owner is None
+    assert runner.records.takes() == []
+    assert "queued" in panel._rows[job.id][0].text()
+    project.close()

@@ -91,8 +91,8 @@ def test_bin_double_click_mark_in_out_insert_overwrite_and_undo_each_step(
     press(qtbot, monitor, K.Key_Comma)
     assert v1(win) == [(0, 20, 0), (20, 20, 10), (40, 20, 20)]
     assert win.timeline.playhead == 40
-    assert win.undo_action.text() == "Undo Insert three-point-clip.mp4 on V1: 20 frames at " \
-                                     "00:00:00:20"
+    assert win.undo_action.text() == ("Undo Insert three-point-clip.mp4 on V1, A1: 20 frames"
+                                      " at 00:00:00:20")
     # . overwrites the same marks at the new playhead, over the clip's second half.
     press(qtbot, monitor, K.Key_Period)
     assert v1(win) == [(0, 20, 0), (20, 20, 10), (40, 20, 10)]
@@ -188,7 +188,9 @@ def test_track_headers_patch_and_target(qtbot: Any, window: MainWindow) -> None:
     assert win.targets.video is None
     # Picture unpatched: the file's sound alone goes to the patched audio track.
     assert win.source_edit("overwrite_edit")
-    assert v1(win, "A1") == [(40, 10, 0)]  # at the playhead, left at the insert's end
+    # The insert put the sound on A1 at 30, linked to its picture; the overwrite adds the
+    # sound alone at the playhead, left at the insert's end.
+    assert v1(win, "A1") == [(30, 10, 0), (40, 10, 0)]
     # Nothing patched: refused with the reason.
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton,
                      pos=targets.patch_rect(rows["A1"]).center().toPoint())
@@ -267,3 +269,39 @@ def test_readme_lists_the_editing_key_map(window: MainWindow) -> None:
                if keys and where in ("Clip", "Source Monitor (focused)")
                and f"| {command} |" not in readme]
     assert not missing, f"README's key map lacks {missing}"
+
+
+def test_dragging_the_source_onto_the_timeline_drops_its_in_out(
+        qtbot: Any, window: MainWindow, monkeypatch: Any) -> None:
+    """A mouse drag on the source picture starts a drag of the marked range (the QDrag's
+    own event loop is stood in for: it would wait for a real mouse); its data dropped on
+    the timeline places just those frames, with the file's sound linked, one undo step."""
+    from PySide6.QtCore import QPoint, QPointF
+
+    from tests.app.test_timeline_drop import drop
+
+    win, monitor = window, window.source_monitor
+    load_from_bin(qtbot, win)
+    press(qtbot, monitor, K.Key_Right, 5)
+    press(qtbot, monitor, K.Key_I)
+    press(qtbot, monitor, K.Key_Right, 10)
+    press(qtbot, monitor, K.Key_O)
+    started: list[Any] = []
+    monkeypatch.setattr(monitor, "start_drag", lambda: started.append(monitor.drag_source()))
+    viewer = monitor.viewer
+    centre = viewer.rect().center()
+    QTest.mousePress(viewer, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    QTest.mouseMove(viewer, centre + QPoint(30, 30))
+    QTest.mouseRelease(viewer, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       centre + QPoint(30, 30))
+    [source] = started
+    assert (source.asset, source.source_in, source.source_out) == (1, 5, 15)
+    from app.timeline_drop import asset_mime
+
+    view = win.timeline
+    rect = view._row_rect("V1")
+    assert rect is not None
+    depth = undo_depth(win.project)
+    drop(view, asset_mime([source]), QPointF(view.x_of(60) + 1, rect.center().y()))
+    assert v1(win)[-1] == (60, 10, 5)
+    assert undo_depth(win.project) == depth + 1

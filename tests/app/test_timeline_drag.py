@@ -143,11 +143,11 @@ def test_a_trim_stops_at_the_end_of_the_media(window: MainWindow) -> None:
     assert v1(window) == [(0, 40, 0), (60, 120, 40)]
 
 
-def test_ripple_trim_with_alt_shifts_the_following_clip(window: MainWindow) -> None:
+def test_ripple_trim_with_ctrl_shifts_the_following_clip(window: MainWindow) -> None:
     view = window.timeline
     y = point(view, 0).y()
     drag(view, QPoint(round(view.x_of(40)) - 2, y), QPoint(round(view.x_of(30)) - 2, y),
-         Qt.KeyboardModifier.AltModifier)
+         Qt.KeyboardModifier.ControlModifier)  # Premiere's Ctrl-drag of an edge
     assert v1(window) == [(0, 30, 0), (50, 90, 40)]
     window.undo_action.trigger()
     assert v1(window) == [(0, 40, 0), (60, 100, 40)]

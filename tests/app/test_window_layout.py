@@ -126,3 +126,34 @@ def test_a_window_with_no_saved_layout_opens_as_built(qtbot: Any, segment_path: 
     assert window.takes_dock in window.tabifiedDockWidgets(window.generation_dock)
     window.close()
     assert list(_window_layout_in_a_temporary_folder.rglob("*.ini"))  # saved on close
+
+
+def test_edit_and_generate_workspaces_remember_how_they_were_left(
+        qtbot: Any, segment_path: Path) -> None:
+    window = open_window(qtbot, segment_path)
+    actions = window.window_layout.workspace_actions
+    assert actions["edit"].shortcut().toString() == "Alt+Shift+1"
+    actions["generate"].trigger()
+    QApplication.processEvents()
+    assert window.brief_dock.isVisibleTo(window) and window.takes_dock.isVisibleTo(window)
+    assert not window.clip_dock.isVisibleTo(window)
+    assert not window.markers_dock.isVisibleTo(window)
+    window.jobs_dock.hide()  # the user's own change to the Generate workspace
+    actions["edit"].trigger()
+    QApplication.processEvents()
+    assert window.clip_dock.isVisibleTo(window) and window.jobs_dock.isVisibleTo(window)
+    assert not window.brief_dock.isVisibleTo(window)
+    actions["generate"].trigger()
+    QApplication.processEvents()
+    assert not window.jobs_dock.isVisibleTo(window)  # kept as it was left
+    window.close()
+    # The next window opens in the Generate workspace, as it was left.
+    again = open_window(qtbot, segment_path)
+    assert again.window_layout.workspace == "generate"
+    assert again.window_layout.workspace_actions["generate"].isChecked()
+    assert not again.jobs_dock.isVisibleTo(again) and again.brief_dock.isVisibleTo(again)
+    # Reset Layout puts the Generate workspace back as built: Jobs again.
+    again.window_layout.reset_action.trigger()
+    QApplication.processEvents()
+    assert again.jobs_dock.isVisibleTo(again) and not again.clip_dock.isVisibleTo(again)
+    again.close()

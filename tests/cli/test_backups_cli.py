@@ -96,3 +96,48 @@ def test_a_damaged_project_names_the_restore_command(cli, tmp_path: Path) -> Non
     assert r.rc == 0, r.err
     assert "damaged-" in r.out
     assert cli("info", path).rc == 0
+
+
+def test_commands_that_write_back_up_first_as_the_editor_does(  # type: ignore[no-untyped-def]
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writing command backs the project up before its first write when the newest
+    backup is older than the editor's interval; within the interval it costs no copy;
+    read-only commands make none."""
+    from datetime import timedelta
+
+    from project_store import backups
+
+    path = project_with_markers(tmp_path / "cut.takeline", 2)
+    edits = tmp_path / "e.json"
+    edits.write_text(json.dumps([{"op": "add_marker", "at": 50, "name": "cli"}]))
+    assert cli("info", path).rc == 0 and list_backups(path) == []  # read-only: none
+
+    assert cli("apply", path, edits).rc == 0
+    [first] = list_backups(path)
+    assert first.edits == 2  # the project as it was before the command
+    assert cli("apply", path, edits).rc == 0
+    assert len(list_backups(path)) == 1  # within the interval: no second copy
+    assert markers_in(path) == 4
+
+    # The interval has passed (the backup's clock moved back): the next write backs up the
+    # project with the two CLI markers, before the third.
+    real = backups.backup_if_due
+    monkeypatch.setattr(
+        backups, "backup_if_due",
+        lambda p, interval, now=None: real(p, interval, now=backups._now() + timedelta(hours=1)))
+    assert cli("apply", path, edits).rc == 0
+    newest = list_backups(path)[0]
+    assert newest.edits == 4 and len(list_backups(path)) == 2
+
+
+def test_a_failed_backup_warns_and_the_command_still_writes(  # type: ignore[no-untyped-def]
+        cli, tmp_path: Path) -> None:
+    path = project_with_markers(tmp_path / "cut.takeline", 1)
+    media = tmp_path / "cut.takeline.media"
+    media.mkdir(exist_ok=True)
+    (media / "backups").write_text("a file where the backups folder goes")
+    edits = tmp_path / "e.json"
+    edits.write_text(json.dumps([{"op": "add_marker", "at": 50, "name": "cli"}]))
+    r = cli("apply", path, edits)
+    assert r.rc == 0 and "warning: no backup was made before this change" in r.err
+    assert "Traceback" not in r.err and markers_in(path) == 2

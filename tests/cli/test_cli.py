@@ -542,7 +542,8 @@ def test_demo_builds_a_project(cli, tmp_path: Path) -> None:  # type: ignore[no-
     p = tmp_path / "demo.takeline"
     r = cli("demo", p)
     assert (r.rc, r.err) == (0, "")
-    assert r.out == f"Built demo project {p}: 7 items, 4 assets\n"
+    # V1: 4 clips and a generated segment, their sound linked on A2 (4), A1, V2.
+    assert r.out == f"Built demo project {p}: 11 items, 4 assets\n"
     i = info(cli, p)
     assert (i["sequence"]["fps"], i["sequence"]["width"], i["sequence"]["height"]) == (
         "24000/1001", 1280, 720)

@@ -81,3 +81,34 @@ def test_import_real_edl_prints_the_report(tmp_path: Path, testdata: Path,
         (0, 161, "SC00.JPG"), (161, 200, "SC00.JPG")]
     assert [a["name"] for a in info["assets"]][:2] == ["sq001_s001", "sq001_s002"]
     assert {a["status"] for a in info["assets"]} == {"offline"}
+
+
+def test_json_stays_json_when_an_adapter_prints(tmp_path: Path, testdata: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The Kdenlive adapter prints a deprecation banner on stdout: it becomes a warning of
+    the report, and --json prints only JSON."""
+    from timeline.interchange.otio_io import _adapter_available
+
+    if not _adapter_available("kdenlive"):
+        pytest.skip("needs otio-kdenlive-adapter")
+    rc, out, err = run(capsys, "otio", "import",
+                       testdata / "timelines/other/kdenlive_example_v221170.kdenlive",
+                       tmp_path / "k.takeline", "--json")
+    assert rc == 0, err
+    report = json.loads(out)  # the whole of stdout
+    assert any("kdenlive adapter said" in w for w in report["warnings"])
+    assert "!!!" not in out + err
+
+
+def test_an_import_that_keeps_nothing_exits_1_and_makes_no_project(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blank = tmp_path / "blank.otio"
+    blank.write_text(json.dumps({"OTIO_SCHEMA": "Timeline.1", "name": "b", "tracks": {
+        "OTIO_SCHEMA": "Stack.1", "children": [
+            {"OTIO_SCHEMA": "Track.1", "name": "V", "kind": "Video", "children": []}]}}))
+    rc, out, err = run(capsys, "otio", "import", blank, tmp_path / "p.takeline", "--json")
+    assert rc == 1 and out == ""
+    assert err == ("takeline: error: nothing to import from blank.otio: its 1 track(s) are "
+                   "empty and it has no markers; check that this is the timeline you meant "
+                   "(export it again from its editor with its clips)\n")
+    assert "frame rate" not in err and not (tmp_path / "p.takeline").exists()

@@ -221,7 +221,7 @@ def test_import_refusals(cli: Callable[..., Run], project_file: Path, tmp_path: 
     weird.write_bytes(b"not media")
     cases = [
         (_damaged_moov(tmp_path / "damaged.mp4"), "moov box) is damaged"),
-        (weird, "not valid UTF-8"),
+        (weird, "Cannot import 'clip-\\xff\\xfe.mp4'"),  # its name shown, escaped
         (Path("/dev/null"), "it is a device"),
         (tmp_path, "is a folder"),
         (tmp_path / "missing.mp4", "no such file"),
@@ -245,6 +245,26 @@ def test_frame_refusals(cli: Callable[..., Run], project_file: Path, tmp_path: P
         assert_refused(cli("frame", project_file, *args), phrase)
     assert (tmp_path / "folder" / "keep").read_text() == "k"
     assert dump(project_file) == before
+
+
+def test_frame_replaces_an_existing_png_only_with_overwrite(
+        cli: Callable[..., Run], project_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "still.png"
+    out.write_bytes(b"the user's still")
+    assert_refused(cli("frame", project_file, "0", "-o", out), "already exists; pass --overwrite")
+    assert out.read_bytes() == b"the user's still"
+    target = tmp_path / "target.txt"
+    target.write_text("t")
+    link = tmp_path / "link.png"
+    link.symlink_to(target)
+    for extra in ([], ["--overwrite"]):
+        assert_refused(cli("frame", project_file, "0", "-o", link, *extra),
+                       "not a regular file")
+    assert target.read_text() == "t" and link.is_symlink()
+    r = cli("frame", project_file, "0", "-o", out, "--overwrite")
+    assert r.rc == 0, r.err
+    assert out.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir() if "still" in p.name) == ["still.png"]
 
 
 def test_new_refuses_sizes_nothing_could_render(cli: Callable[..., Run],

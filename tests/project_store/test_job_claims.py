@@ -167,7 +167,7 @@ def test_schema_0003_project_with_a_running_job_migrates(tmp_path: Path) -> None
         assert r.read_only
     with Project.open(path) as p:
         rev = p.query("SELECT version_num FROM alembic_version")[0][0]
-        assert rev == db.head_revision() == "0004_job_claims"
+        assert rev == db.head_revision()  # 0004 and every later revision
         rec = GenerationRecords(p)
         (job,) = rec.jobs()
         assert (job.state, job.steps_done, job.owner, job.claim_token) == ("running", 3,

@@ -376,15 +376,28 @@ def test_projects_written_by_schema_0001_still_open(tmp_path: Path) -> None:
     # Item fields added since that file was written read back as their defaults.
     added_since: dict[str, dict[str, object]] = {
         "clip": {"fade_in": 0, "fade_out": 0, "transform": [], "use_proxy": False,
-                 "name": "", "reel": ""},
-        "generated": {"references": [], "camera": None, "poses": None, "cast": []}}
+                 "name": "", "reel": "", "enabled": True},
+        "generated": {"references": [], "camera": None, "poses": None, "cast": [],
+                      "enabled": True}}
     expected.setdefault("cast", [])  # the sequence's cast (schema 0003)
     for track in expected["tracks"]:
+        track["info"].setdefault("label", "")  # schema 0006
         for item in track["items"]:
             for key, value in added_since.get(item["kind"], {}).items():
                 item.setdefault(key, value)
     with Project.open(path) as p:
-        assert p.sequence.snapshot() == expected
+        snapshot = p.sequence.snapshot()
+        # Schema 0006: the video clips' sound became linked clips on A1, same frames.
+        tracks = {t["info"]["name"]: t for t in snapshot["tracks"]}
+        sounds = tracks["A1"]["items"]
+        tracks["A1"]["items"] = []
+        pictures = tracks["V1"]["items"]
+        assert [(a["start"], a["duration"], a["source_in"], a["link"]) for a in sounds] == [
+            (v["start"], v["duration"], v["source_in"], v["link"]) for v in pictures]
+        assert all(v.pop("link") is not None for v in pictures)
+        for item in (i for t in snapshot["tracks"] for i in t["items"]):
+            item.pop("link", None)
+        assert snapshot == expected
         assert p.timeline.undo_label == "Add Generated Segment"
         assert p.timeline.redo_label == "Add Marker"
         assert [a.status for a in p.assets.values()] == ["missing"]

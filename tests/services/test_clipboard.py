@@ -102,3 +102,50 @@ def test_nothing_copied_or_before_frame_zero_is_refused(tl: Timeline) -> None:
         Clipboard().paste_edit(tl.sequence, 0, None)
     with pytest.raises(EditError, match="Select a clip"):
         Clipboard().copy([])
+
+
+def test_a_pasted_clip_keeps_its_gain_fades_opacity_and_transform(tl: Timeline) -> None:
+    a, _b = tl.sequence.track("V1")
+    tl.execute({"op": "set", "item": a.id, "gain_db": -9.5, "fade_in": 5, "fade_out": 3,
+                "opacity": 0.5, "enabled": False,
+                "transform": [{"frame": 0, "scale": 2.0}, {"frame": 10, "x": 12.0}]})
+    board = Clipboard()
+    board.copy([tl.sequence.item(a.id)])
+    for mode in ("overwrite", "insert"):
+        tl.execute(board.paste_edit(tl.sequence, 100, "V1", mode))  # type: ignore[arg-type]
+        pasted = tl.sequence.track("V1").items[-1]
+        source = tl.sequence.item(a.id)
+        keep = ("gain_db", "fade_in", "fade_out", "opacity", "enabled", "transform")
+        assert pasted.id != a.id
+        assert {k: getattr(pasted, k) for k in keep} == {k: getattr(source, k) for k in keep}
+        tl.undo()
+    # A plain clip's paste carries nothing extra.
+    board.copy([tl.sequence.track("V1").items[1]])
+    [step] = board.paste_edit(tl.sequence, 100, "V1")["steps"]
+    assert "props" not in step
+    with pytest.raises(EditError, match="gain_db must be"):
+        tl.execute({"op": "overwrite", "track": "V1", "asset": 1, "source_in": 0,
+                    "source_out": 5, "at": 200, "props": {"gain_db": 99}})
+    with pytest.raises(EditError, match="cannot set"):
+        tl.execute({"op": "overwrite", "track": "V1", "asset": 1, "source_in": 0,
+                    "source_out": 5, "at": 200, "props": {"link": 4}})
+
+
+def test_a_copied_picture_and_its_linked_sound_paste_linked(tl: Timeline) -> None:
+    tl.execute({"op": "overwrite", "track": "V2", "asset": 1, "source_in": 0, "source_out": 20,
+                "at": 0, "audio": "A1"})
+    v, a = tl.sequence.track("V2").items[0], tl.sequence.track("A1").items[0]
+    tl.execute({"op": "set", "item": a.id, "gain_db": -3.0})
+    tl.execute({"op": "set", "item": v.id, "opacity": 0.5})
+    v, a = tl.sequence.item(v.id), tl.sequence.item(a.id)
+    board = Clipboard()
+    board.copy([v, a])
+    tl.execute(board.paste_edit(tl.sequence, 100, "V2"))
+    pv, pa = tl.sequence.track("V2").items[-1], tl.sequence.track("A1").items[-1]
+    assert (pv.start, pa.start) == (100, 100) and pv.id != v.id
+    assert tl.sequence.linked(pv) == [pa] and pa.link != a.link
+    assert (pv.opacity, pv.gain_db, pa.opacity, pa.gain_db) == (0.5, 0.0, 1.0, -3.0)
+    # The picture alone pastes alone.
+    board.copy([v])
+    tl.execute(board.paste_edit(tl.sequence, 200, "V2"))
+    assert tl.sequence.linked(tl.sequence.track("V2").items[-1]) == []

@@ -43,12 +43,12 @@ def test_marks_are_at_the_playhead_with_an_exclusive_out_as_the_programs() -> No
     assert state.marked_duration == 100
 
 
-def test_a_video_files_sound_rides_on_its_picture_unless_the_picture_is_unpatched() -> None:
+def test_a_video_files_sound_goes_to_the_patched_audio_track_beside_its_picture() -> None:
     seq, targets = sequence(), TrackTargets()
     state = monitor(WITH_SOUND)
     state.in_point, state.out_point = 0, 10
     params = state.edit_params("insert_edit", targets, seq, 7)
-    assert params == {"op": "insert_edit", "asset": 1, "video": "V1", "audio": None,
+    assert params == {"op": "insert_edit", "asset": 1, "video": "V1", "audio": "A1",
                       "source_in": 0, "source_out": 10, "at": 7, "tracks": ["V1", "A1"]}
     targets.patch(seq, "V1")  # again: unpatched
     assert state.edit_params("overwrite_edit", targets, seq, 7)["audio"] == "A1"

@@ -200,7 +200,8 @@ def test_position_scale_rotation_and_opacity_keys() -> None:
     # Half size, moved 16 px right: covers x 32..64, y 9..27.
     tl.execute({"op": "set", "item": 1, "transform": [[0, 16, 0, 0.5]]})
     f = render_frame(tl.sequence, 0, src)
-    assert src.requests[-1][2] == (32, 18)
+    # Decoded at the fitted size (one size for the whole clip), shrunk afterwards.
+    assert src.requests[-1][2] == (64, 36)
     assert (f[:, :31, :3] == 0).all() and (f[:8, :, :3] == 0).all()
     assert (f[10:26, 33:63, 2] == 200).all()
     # Turned 90 degrees clockwise: the red ramp (left to right) now runs top to bottom.

@@ -16,7 +16,7 @@ from timeline.gestures import (
     STILL_SECONDS,
     DropSource,
     drop_length,
-    linked_audio_steps,
+    linked_audio_track,
     plan_drop,
 )
 from timeline.model import MediaInfo, Sequence, SequenceSettings, Track, TrackInfo, TrackKind
@@ -133,15 +133,33 @@ def test_a_still_lasts_five_seconds_and_a_drop_never_starts_before_zero(tl: Time
     assert (still.start, still.duration) == (0, 125)
 
 
-def test_a_video_with_sound_lands_as_one_video_clip_for_now(tl: Timeline) -> None:
-    """The hook linked audio will fill: no audio steps yet, the video clip carries the
-    sound (the mixer plays it)."""
-    assert linked_audio_steps(tl.sequence, MEDIA[1], "V2", 0, 100, "overwrite") == []
-    plan = plan_drop(tl.sequence, tl.media, [1], "V2", 0, "overwrite", NO_TARGETS, None)
+def test_a_video_with_sound_lands_as_a_video_clip_and_a_linked_audio_clip(
+        tl: Timeline) -> None:
+    """V2 has no A2: the sound goes to the first audio track free over the drop (A1),
+    linked to the picture, in the drop's one undo step."""
+    assert linked_audio_track(tl.sequence, "V2", 0, 100) == ("A1", [])
+    plan = plan_drop(tl.sequence, tl.media, [1, 2], "V2", 10, "overwrite", NO_TARGETS, None)
     assert plan.edit is not None
-    assert [s["op"] for s in plan.edit["steps"]] == ["overwrite"]
+    assert [s.get("audio") for s in plan.edit["steps"]] == ["A1", None]  # mute.mov: none
     tl.execute(plan.edit)
-    assert len(tl.sequence.track("A1")) == 0
+    [video, mute] = tl.sequence.track("V2")
+    [sound] = tl.sequence.track("A1")
+    assert (sound.start, sound.duration, sound.asset) == (10, 100, 1)
+    assert video.link is not None and sound.link == video.link and mute.link is None
+    assert tl.sequence.linked(video) == [sound]
+    tl.undo()
+    assert len(tl.sequence.track("A1")) == 0 and len(tl.sequence.track("V2")) == 0
+
+
+def test_a_drop_with_no_usable_audio_track_adds_one(tl: Timeline) -> None:
+    tl.execute({"op": "set_track", "track": "A1", "locked": True})
+    name, steps = linked_audio_track(tl.sequence, "V1", 0, 100)
+    assert (name, steps) == ("A2", [{"op": "add_track", "kind": "audio"}])
+    plan = plan_drop(tl.sequence, tl.media, [1], "V1", 0, "insert", NO_TARGETS, None)
+    assert plan.edit is not None
+    tl.execute(plan.edit)
+    [sound] = tl.sequence.track("A2")
+    assert sound.link == tl.sequence.track("V1").items[0].link is not None
 
 
 def test_a_source_range_drops_just_that_part(tl: Timeline) -> None:

@@ -106,6 +106,8 @@ def test_every_operation_is_covered_here() -> None:
         # tests/timeline/test_three_point.py
         "insert_edit", "overwrite_edit", "replace_edit", "place_on_top", "append_edit",
         "lift_range", "extract_range",
+        "link", "unlink",  # tests/timeline/test_linked_audio.py
+        "rename_track", "delete_track",  # tests/timeline/test_linked_audio.py
     }
     assert set(OPERATIONS) == covered
 

@@ -379,3 +379,13 @@ def test_a_clamped_delta_is_accepted_and_an_accepted_one_is_not_clamped(
     if accepted(tl, {**params, "delta": delta}):
         assert clamped == delta
     assert seq.snapshot() == before
+
+
+def test_a_slide_across_a_gap_stops_at_the_next_item() -> None:
+    # Found by the property above: a clip with a gap after it slid by 4 jumped over the two
+    # items beyond the gap and landed after them; the model now refuses what the clamp stops.
+    tl = build([(0, 1, False, 0), (1, 1, True, 0), (0, 1, True, 0)])
+    clip = tl.sequence.track("V1").items[0]
+    assert clamp_slide(tl.sequence, clip, 4, tl.media) == 1
+    assert not accepted(tl, {"op": "slide", "item": clip.id, "delta": 4})
+    assert accepted(tl, {"op": "slide", "item": clip.id, "delta": 1})

@@ -63,8 +63,11 @@ def test_clip_sounds_at_exact_samples_from_its_source_in() -> None:
 
 
 def test_linked_video_audio_gain_mute_and_solo() -> None:
+    """A video file's sound plays from its linked clip on an audio track (A2 here); the
+    picture on V1 is silent."""
     tl = timeline()
-    tl.execute({"op": "append", "track": "V1", "asset": 2, "source_in": 0, "source_out": 20})
+    tl.execute({"op": "append", "track": "V1", "asset": 2, "source_in": 0, "source_out": 20,
+                "audio": "A2"})
     tl.execute({"op": "append", "track": "A1", "asset": 1, "source_in": 0, "source_out": 20})
     src = RampSource({1: 10**7, 2: 10**7})
     s = 1000
@@ -74,10 +77,13 @@ def test_linked_video_audio_gain_mute_and_solo() -> None:
     tl.execute({"op": "set", "item": a1.id, "gain_db": -6.0})
     assert np.isclose(mix_audio(tl.sequence, s, 1, src)[0, 0],
                       value_at(1, s) * 10 ** (-6 / 20) + value_at(2, s))
-    tl.execute({"op": "set_track", "track": "V1", "muted": True})
+    tl.execute({"op": "set_track", "track": "A2", "muted": True})
     assert np.isclose(mix_audio(tl.sequence, s, 1, src)[0, 0], value_at(1, s) * 10 ** (-0.3))
-    tl.execute({"op": "set_track", "track": "V1", "muted": False})
-    tl.execute({"op": "set_track", "track": "V1", "solo": True})
+    tl.execute({"op": "set_track", "track": "A2", "muted": False})
+    tl.execute({"op": "set_track", "track": "V1", "muted": True})  # the picture's track:
+    assert np.isclose(mix_audio(tl.sequence, s, 1, src)[0, 0],  # its sound plays on
+                      value_at(1, s) * 10 ** (-0.3) + value_at(2, s))
+    tl.execute({"op": "set_track", "track": "A2", "solo": True})
     assert np.isclose(mix_audio(tl.sequence, s, 1, src)[0, 0], value_at(2, s))
 
 

@@ -164,3 +164,83 @@ def test_a_failing_frame_does_not_stop_playback() -> None:
     time.sleep(0.8)
     assert shown == list(range(12))  # frame 5 presented as None, playback went on
     assert e.render_errors == 1 and "IndexError" in (e.last_error or "")
+
+
+def test_an_occasional_slow_frame_is_absorbed_by_rendering_ahead() -> None:
+    # One frame in ten takes 2.25 frame times (a dissolve under a second track, a busy
+    # machine); on average rendering keeps up, so nothing may be dropped.
+    screen = Screen()
+
+    def render(n: int) -> object:
+        time.sleep(0.09 if n % 10 == 5 else 0.01)
+        return ("picture", n)
+
+    e = PlaybackEngine(fps=FPS, sample_rate=RATE, render=render, present=screen.present,
+                       frame_count=lambda: 1000, mix=None, use_audio_device=False)
+    e.play()
+    time.sleep(1.6)
+    e.pause()
+    assert len(screen.shown) >= 30
+    assert screen.shown == list(range(screen.shown[0], screen.shown[0] + len(screen.shown)))
+    assert e.stats.dropped == 0
+
+
+def test_an_edit_while_playing_reaches_the_screen_within_two_frames() -> None:
+    version = [0]
+    shown: list[tuple[int, int, float]] = []
+
+    def render(n: int) -> object:
+        return (n, version[0])
+
+    def present(n: int, picture: object) -> None:
+        assert isinstance(picture, tuple) and picture[0] == n
+        shown.append((n, picture[1], time.perf_counter()))
+
+    e = PlaybackEngine(fps=FPS, sample_rate=RATE, render=render, present=present,
+                       frame_count=lambda: 1000, mix=None, use_audio_device=False)
+    e.play()
+    time.sleep(0.5)  # the render-ahead is full of version-0 pictures now
+    version[0] = 1
+    e.invalidate()
+    edited = time.perf_counter()
+    time.sleep(0.5)
+    e.pause()
+    after = [v for _n, v, t in shown if t > edited]
+    assert len(after) >= 8 and after[2:] == [1] * (len(after) - 2)
+
+
+def test_the_device_is_fed_from_blocks_mixed_ahead_and_the_clock_keeps_time() -> None:
+    import pytest
+
+    from timeline.engine.playback import AudioDeviceClock
+
+    mixed: list[tuple[str, int, int]] = []
+
+    def mix(first: int, count: int) -> np.ndarray:
+        time.sleep(0.004)  # decoding and mixing take a while; the callback must not wait
+        mixed.append((threading.current_thread().name, first, count))
+        return np.full((count, 2), first, np.float32)
+
+    try:
+        clock = AudioDeviceClock(mix, RATE)
+    except Exception as exc:  # no PortAudio or no output device (CI)
+        pytest.skip(f"no audio output device here ({exc})")
+    try:
+        clock.start(4800)
+        time.sleep(0.5)
+        t1, p1 = time.perf_counter(), clock.position()
+        time.sleep(1.5)
+        t2, p2 = time.perf_counter(), clock.position()
+        clock.stop()
+    finally:
+        clock.close()
+    assert clock.underflows == 0
+    # Nearly every block came from the mixer thread; the callback mixed at most the first.
+    ahead = [m for m in mixed if m[0] == "takeline-audio-mix"]
+    assert clock.blocks_mixed_late <= 2 and len(ahead) > 100
+    # What the device was given runs on without a gap or a repeat from the start sample.
+    played = sorted({first for _t, first, _c in mixed})
+    assert played[0] == 4800
+    assert all(b - a == clock.blocksize for a, b in zip(played, played[1:], strict=False))
+    # Once the device runs the clock keeps real time: no stall, no jump.
+    assert abs((p2 - p1) / RATE - (t2 - t1)) < 0.03

@@ -77,7 +77,11 @@ def test_frame_command_writes_the_rendered_png(cut_project: Path, tmp_path: Path
     picture = read_png(out)
     assert picture.shape == (180, 320, 4)
     assert read_frame_index(picture[..., :3]) == 60
-    assert cli(["frame", str(cut_project), "30", "-o", str(out), "--size", "160x90"]) == 0
+    # Replacing the file needs --overwrite (without it the command refuses, file untouched).
+    assert cli(["frame", str(cut_project), "30", "-o", str(out), "--size", "160x90"]) == 1
+    assert read_png(out).shape == (180, 320, 4)
+    assert cli(["frame", str(cut_project), "30", "-o", str(out), "--size", "160x90",
+                "--overwrite"]) == 0
     assert read_png(out).shape == (90, 160, 4)
     assert cli(["frame", str(cut_project), "5", "-o", str(tmp_path / "no" / "f.png")]) == 1
     assert "does not exist" in capsys.readouterr().err

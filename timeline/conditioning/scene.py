@@ -75,7 +75,61 @@ def sample_bilinear(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.nda
 def render_plate_view(plate: np.ndarray, cam: CameraState, *, reference_focal: float,
                       distance: float) -> np.ndarray:
     """What ``cam`` sees of the plate (same size as the plate), (H, W, 3) uint8. Rays that
-    never meet the plate (looking away from it) are black."""
+    never meet the plate (looking away from it) are black.
+
+    When every pixel's ray meets the plate (the usual case) this is one bilinear
+    perspective transform in C (Pillow) of the plate, mirrored out as far as the view
+    reaches; a view that is partly or wholly away from the plate takes the per-pixel path,
+    ``_render_plate_view_exact``, which the fast one is tested against."""
+    height, width = plate.shape[:2]
+    hom = plate_homography(cam, reference_focal=reference_focal, distance=distance,
+                           width=width, height=height)
+    inv = np.linalg.inv(hom)
+    corners = np.array([[0.0, 0.0, 1.0], [width, 0.0, 1.0], [0.0, height, 1.0],
+                        [width, height, 1.0]]).T
+    uvw = inv @ corners
+    k_inv = np.linalg.inv(cam.intrinsics(width, height))
+    dz = (cam.rotation()[2] @ k_inv) @ corners
+    ahead = (distance - cam.z) * dz > 0
+    if not ahead.any() and (np.abs(dz) > 1e-9).all():
+        # All four corners look away from the plate, and so (a half-plane) does every ray.
+        return np.zeros((height, width, 3), np.uint8)
+    w = uvw[2]
+    if not (ahead.all() and ((w > 1e-9).all() or (w < -1e-9).all())
+            and abs(inv[2, 2]) > 1e-12):
+        return _render_plate_view_exact(plate, cam, reference_focal=reference_focal,
+                                        distance=distance)
+    # Both tests are half-planes in pixel space, so corners that pass mean every pixel
+    # does, and the view's footprint on the plate is the hull of the corners' images.
+    u, v = uvw[0] / w, uvw[1] / w
+    pad_l = max(0, int(math.ceil(-u.min())) + 2)
+    pad_r = max(0, int(math.ceil(u.max() - width)) + 2)
+    pad_t = max(0, int(math.ceil(-v.min())) + 2)
+    pad_b = max(0, int(math.ceil(v.max() - height)) + 2)
+    if (width + pad_l + pad_r) * (height + pad_t + pad_b) > 16 * width * height:
+        # A grazing view reaches far over the plane: the mirrored canvas would be huge.
+        return _render_plate_view_exact(plate, cam, reference_focal=reference_focal,
+                                        distance=distance)
+    from PIL import Image
+
+    src = np.ascontiguousarray(plate[..., :3])
+    if pad_l or pad_r or pad_t or pad_b:
+        # "symmetric" repeats the edge pixel, as ``_reflect`` does.
+        src = np.pad(src, ((pad_t, pad_b), (pad_l, pad_r), (0, 0)), mode="symmetric")
+    # Pillow maps output (x, y) (pixel centres at i + .5) to (a x + b y + c) / (g x + h y + 1)
+    # in the source's continuous coordinates, the convention the homography uses; the
+    # padding shifts those by (pad_l, pad_t).
+    m = inv / inv[2, 2]
+    m = np.array([[1.0, 0.0, pad_l], [0.0, 1.0, pad_t], [0.0, 0.0, 1.0]]) @ m
+    coeffs = tuple(float(c) for c in m.ravel()[:8])
+    view = Image.fromarray(src).transform((width, height), Image.Transform.PERSPECTIVE,
+                                          coeffs, Image.Resampling.BILINEAR)
+    return np.asarray(view).copy()
+
+
+def _render_plate_view_exact(plate: np.ndarray, cam: CameraState, *, reference_focal: float,
+                             distance: float) -> np.ndarray:
+    """``render_plate_view`` pixel by pixel (numpy): for views partly away from the plate."""
     height, width = plate.shape[:2]
     hom = plate_homography(cam, reference_focal=reference_focal, distance=distance,
                            width=width, height=height)

@@ -13,10 +13,12 @@ bit, which the tests check with frame-index stamped media.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol
+from typing import Any, Protocol
 
+import av
 import numpy as np
 
 from timeline.conditioning.easing import ease
@@ -55,6 +57,23 @@ class Placement:
     height: int
     x: int
     y: int
+
+
+@dataclass(frozen=True)
+class Sprite:
+    """A layer that covers only part of the frame: an (h, w, 4) uint8 RGBA picture with its
+    colour premultiplied by its alpha, its top-left corner at (x, y) in the frame (wholly
+    inside it). What a moved, scaled or turned clip becomes: compositing touches only its
+    bounding box, and premultiplied colour needs no division at the anti-aliased edges."""
+
+    rgba: np.ndarray
+    x: int
+    y: int
+
+
+# A layer: (full-frame uint8 RGB, one opacity), (Sprite, one opacity), or (float32 RGB, not
+# premultiplied, with a per-pixel float alpha).
+Layer = tuple[np.ndarray | Sprite, np.ndarray | float]
 
 
 def fit(src: tuple[int, int], dst: tuple[int, int]) -> Placement:
@@ -103,28 +122,77 @@ def render_frame(
     # Everything under the topmost opaque full-frame picture is hidden: start there.
     base = None
     for i, (picture, a) in enumerate(layers):
-        if (isinstance(a, float) and a >= 1.0 and picture.dtype == np.uint8
-                and picture.shape == (out_h, out_w, 3)):
+        if (isinstance(a, float) and a >= 1.0 and isinstance(picture, np.ndarray)
+                and picture.dtype == np.uint8 and picture.shape == (out_h, out_w, 3)):
             base = i
-    if not alpha and base is not None and base == len(layers) - 1:
-        return layers[base][0]  # a plain cut: the decoded picture itself, no copy
-    channels = 4 if alpha else 3
-    out = np.empty((out_h, out_w, channels), dtype=np.uint8)
+    upper = layers[(base + 1) if base is not None else 0:]
+    if base is not None and not upper:
+        # A plain cut: the decoded picture itself (no copy), or it with an opaque alpha.
+        return _with_alpha(layers[base][0]) if alpha else layers[base][0]
+    # Compositing runs on a contiguous RGB canvas (RGBA's strided channel views make every
+    # numpy pass several times slower); alpha, always opaque, is added once at the end.
+    out = np.empty((out_h, out_w, 3), dtype=np.uint8)
     if base is None:
         out[..., 0], out[..., 1], out[..., 2] = background
+    elif _is_scalar_uint8(upper[0], (out_w, out_h)) and 0.0 < float(upper[0][1]) < 1.0:
+        # The first blend reads the base picture directly: no copy of it into the canvas.
+        picture, a = upper.pop(0)
+        _mix_uint8(layers[base][0], picture, round(float(a) * 256), out)
     else:
-        out[..., :3] = layers[base][0]
-    if alpha:
+        out[...] = layers[base][0]
+    for i, (picture, a) in enumerate(upper):
+        # The first layer over the background alone has a flat colour under it.
+        _over(out, picture, a, flat=background if base is None and i == 0 else None)
+    return _with_alpha(out) if alpha else out
+
+
+def _with_alpha(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) RGB as (H, W, 4) RGBA with alpha 255, through libswscale (one SIMD pass,
+    about 3x numpy's strided copy)."""
+    h, w = rgb.shape[:2]
+    if w % 2 or h % 2 or w < 16:
+        # swscale is exact for any size, but tiny and odd pictures are cheap in numpy.
+        out = np.empty((h, w, 4), np.uint8)
+        out[..., :3] = rgb
         out[..., 3] = 255
-    for picture, a in layers[(base + 1) if base is not None else 0:]:
-        _over(out, picture, a)
-    return out
+        return out
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+    return frame.reformat(format="rgba").to_ndarray()
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Two uint16 work buffers of ``shape`` for this thread (playback, scrubbing and export
+    render on their own threads), kept between frames: fresh 12 MB temporaries per blend
+    cost more in page faults than the arithmetic."""
+    found = getattr(_SCRATCH, "buffers", None)
+    if found is None or found[0].shape != shape:
+        found = (np.empty(shape, np.uint16), np.empty(shape, np.uint16))
+        _SCRATCH.buffers = found
+    return found
+
+
+def _mix_uint8(a: np.ndarray, b: np.ndarray, ti: int, out: np.ndarray) -> None:
+    """``out = (a * (256 - ti) + b * ti + 128) >> 8`` over RGB, in 8.8 fixed point (within
+    one level of the float mix); ``out`` may be ``a``. In place on reused buffers."""
+    a, b = a[..., :3], b[..., :3]
+    wa, wb = _scratch(a.shape)
+    np.multiply(a, np.uint16(256 - ti), out=wa)
+    np.multiply(b, np.uint16(ti), out=wb)
+    np.add(wa, wb, out=wa)
+    np.add(wa, np.uint16(128), out=wa)
+    np.right_shift(wa, 8, out=wa)
+    np.copyto(out, wa, casting="unsafe")
 
 
 def _track_layer(
     sequence: Sequence, track: Track, n: int, source: FrameSource, size: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray | float] | None:
-    """This track's picture at frame n (RGB float32 premultiplied-free) and its alpha."""
+) -> Layer | None:
+    """This track's picture at frame n and its alpha: a full-frame uint8 RGB picture with
+    one opacity, a ``Sprite`` with one opacity, or float32 RGB (not premultiplied) with a
+    per-pixel alpha."""
     dissolve = _dissolve_at(sequence, track, n)
     if dissolve is not None:
         tr, out_item, in_item = dissolve
@@ -138,14 +206,16 @@ def _track_layer(
         if _is_full_uint8(a, size) and _is_full_uint8(b, size):
             # The common case (two full-frame pictures): an integer mix, no float canvases.
             assert a is not None and b is not None
-            ti = round(t * 256)
-            mixed = (a[0][..., :3].astype(np.uint16) * (256 - ti)
-                     + b[0][..., :3].astype(np.uint16) * ti + 128) >> 8
-            return mixed.astype(np.uint8), float(a[1]) * (1 - t) + float(b[1]) * t
-        canvas_a = _flatten(a, size)
-        canvas_b = _flatten(b, size)
-        rgb = canvas_a[0] * (1 - t) + canvas_b[0] * t
-        alpha = canvas_a[1] * (1 - t) + canvas_b[1] * t
+            mixed = np.empty((size[1], size[0], 3), np.uint8)
+            _mix_uint8(a[0], b[0], round(t * 256), mixed)
+            return mixed, float(a[1]) * (1 - t) + float(b[1]) * t
+        # Mixed premultiplied, so a partly covering picture (letterboxed, moved) fades
+        # linearly where it does not cover, and its edge colours weigh by their alpha.
+        pre_a, cover_a = _flatten(a, size)
+        pre_b, cover_b = _flatten(b, size)
+        pre = pre_a * (1 - t) + pre_b * t
+        alpha = cover_a * (1 - t) + cover_b * t
+        rgb = np.where(alpha > 0, pre / np.maximum(alpha, 1e-6), 0.0).astype(np.float32)
         return rgb, alpha
     item = track.item_at(n)
     if item is None:
@@ -167,10 +237,10 @@ def _dissolve_at(
 
 def _item_layer(
     sequence: Sequence, item: Item, n: int, source: FrameSource, size: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray | float] | None:
+) -> Layer | None:
     """The item's picture at sequence frame n (which may lie in a dissolve handle)."""
     opacity = float(getattr(item, "opacity", 1.0))
-    if opacity <= 0.0:
+    if opacity <= 0.0 or not item.enabled:  # a disabled clip shows nothing
         return None
     if isinstance(item, Clip):
         src_size = source.display_size(item.asset)
@@ -187,11 +257,14 @@ def _item_layer(
             unit = size[0] / sequence.settings.width
             w = min(8192, max(2, round(place.width * key.scale / 2) * 2))
             h = min(8192, max(2, round(place.height * key.scale / 2) * 2))
-            pic = source.picture(item.asset, time, (w, h), proxy=proxy)
+            # Decoded at one size for the whole clip (a size per frame would make the
+            # decoder start again from a keyframe every frame); the warp scales it.
+            pic = source.picture(item.asset, time, decode_size(item.transform, place,
+                                                               src_size), proxy=proxy)
             if pic is None:
                 return None
             centre = (size[0] / 2 + key.x * unit, size[1] / 2 + key.y * unit)
-            return _warp(pic, centre, key.rotation, size, opacity * key.opacity)
+            return _warp(pic, (w, h), centre, key.rotation, size, opacity * key.opacity)
         pic = source.picture(item.asset, time, (place.width, place.height), proxy=proxy)
         if pic is None:
             return None
@@ -206,6 +279,28 @@ def _item_layer(
                 return _place(pic, Placement(size[0], size[1], 0, 0), size, opacity)
         return _pending_generation_card(size, opacity)
     return None
+
+
+def decode_size(keys: tuple[TransformKey, ...], place: Placement,
+                src_size: tuple[int, int]) -> tuple[int, int]:
+    """The one size a transformed clip's pictures are decoded at: its fitted size, or larger
+    up to the source's own size when a keyframe zooms in (so a zoom into a 4K source still
+    shows 4K detail)."""
+    zoom = min(max(k.scale for k in keys), src_size[0] / place.width,
+               src_size[1] / place.height)
+    if zoom <= 1.0:
+        return place.width, place.height
+    return (min(8192, max(2, round(place.width * zoom / 2) * 2)),
+            min(8192, max(2, round(place.height * zoom / 2) * 2)))
+
+
+def _resized(pic: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``pic`` ((h, w) or (h, w, c)) scaled to ``size`` (bilinear, filtered when shrinking,
+    in C)."""
+    from PIL import Image
+
+    im = Image.fromarray(np.ascontiguousarray(pic))
+    return np.asarray(im.resize(size, Image.Resampling.BILINEAR))
 
 
 def _place(
@@ -232,25 +327,42 @@ def _place(
     return rgb, alpha
 
 
-def _flatten(
-    layer: tuple[np.ndarray, np.ndarray | float] | None, size: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
+def _flatten(layer: Layer | None, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Full-frame float32 canvases of a layer: colour premultiplied by alpha (h, w, 3) and
+    alpha (h, w, 1)."""
     w, h = size
     if layer is None:
         return np.zeros((h, w, 3), np.float32), np.zeros((h, w, 1), np.float32)
     rgb, alpha = layer
+    if isinstance(rgb, Sprite):
+        sh, sw = rgb.rgba.shape[:2]
+        pre = np.zeros((h, w, 3), np.float32)
+        cover = np.zeros((h, w, 1), np.float32)
+        region = (slice(rgb.y, rgb.y + sh), slice(rgb.x, rgb.x + sw))
+        pre[region] = rgb.rgba[..., :3].astype(np.float32) * float(alpha)
+        cover[region] = rgb.rgba[..., 3:4].astype(np.float32) / 255.0 * float(alpha)
+        return pre, cover
     a = np.broadcast_to(np.asarray(alpha, np.float32), (h, w)).reshape(h, w, 1)
-    return rgb.astype(np.float32, copy=False), a
+    return rgb.astype(np.float32, copy=False) * a, a
 
 
-def _is_full_uint8(layer: tuple[np.ndarray, np.ndarray | float] | None,
-                   size: tuple[int, int]) -> bool:
-    return (layer is not None and isinstance(layer[1], float) and layer[0].dtype == np.uint8
+def _is_scalar_uint8(layer: Layer, size: tuple[int, int]) -> bool:
+    return _is_full_uint8(layer, size) and layer[0].shape[2] == 3
+
+
+def _is_full_uint8(layer: Layer | None, size: tuple[int, int]) -> bool:
+    return (layer is not None and isinstance(layer[1], float)
+            and isinstance(layer[0], np.ndarray) and layer[0].dtype == np.uint8
             and layer[0].shape[1] == size[0] and layer[0].shape[0] == size[1])
 
 
-def _over(out: np.ndarray, rgb: np.ndarray, alpha: np.ndarray | float) -> None:
-    """Composite ``rgb`` with ``alpha`` over the opaque ``out`` in place."""
+def _over(out: np.ndarray, rgb: np.ndarray | Sprite, alpha: np.ndarray | float, *,
+          flat: tuple[int, int, int] | None = None) -> None:
+    """Composite ``rgb`` with ``alpha`` over the opaque ``out`` in place. ``flat``: every
+    pixel of ``out`` is that colour (nothing drawn yet), which lets a sprite skip a blend."""
+    if isinstance(rgb, Sprite):
+        _over_sprite(out, rgb, float(alpha), flat)
+        return
     if isinstance(alpha, float) and rgb.dtype == np.uint8:
         if alpha >= 1.0:
             out[..., :3] = rgb[..., :3]
@@ -259,9 +371,7 @@ def _over(out: np.ndarray, rgb: np.ndarray, alpha: np.ndarray | float) -> None:
         if ai <= 0:
             return
         # 8.8 fixed point: within one level of the float blend, several times faster.
-        mixed = (out[..., :3].astype(np.uint16) * (256 - ai)
-                 + rgb[..., :3].astype(np.uint16) * ai + 128) >> 8
-        out[..., :3] = mixed
+        _mix_uint8(out[..., :3], rgb, ai, out[..., :3])
         return
     a = np.asarray(alpha, np.float32)
     if a.ndim == 2:
@@ -269,6 +379,36 @@ def _over(out: np.ndarray, rgb: np.ndarray, alpha: np.ndarray | float) -> None:
     base = out[..., :3].astype(np.float32)
     mixed = base + (rgb.astype(np.float32) - base) * a
     out[..., :3] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
+def _over_sprite(out: np.ndarray, sprite: Sprite, opacity: float,
+                 flat: tuple[int, int, int] | None) -> None:
+    """Premultiplied "over": out = colour * opacity + out * (1 - alpha * opacity), in C
+    (Pillow) over the sprite's box only."""
+    from PIL import Image
+
+    pre = sprite.rgba
+    sh, sw = pre.shape[:2]
+    if sh == 0 or sw == 0 or opacity <= 0.0:
+        return
+    region = out[sprite.y:sprite.y + sh, sprite.x:sprite.x + sw, :3]
+    if flat == (0, 0, 0):
+        # Over black the premultiplied colour is the result.
+        if opacity >= 1.0:
+            region[...] = pre[..., :3]
+        else:
+            ai = round(opacity * 256)
+            region[...] = (pre[..., :3].astype(np.uint16) * ai + 128) >> 8
+        return
+    im = Image.frombuffer("RGBa", (sw, sh), np.ascontiguousarray(pre), "raw", "RGBa", 0, 1)
+    straight = im.convert("RGBA")
+    mask = straight.getchannel("A")
+    if opacity < 1.0:
+        ai = round(opacity * 256)
+        mask = mask.point([(v * ai + 128) >> 8 for v in range(256)])
+    under = Image.fromarray(np.ascontiguousarray(region))
+    under.paste(straight.convert("RGB"), (0, 0), mask)
+    region[...] = np.asarray(under)
 
 
 _CARD_CACHE: dict[tuple[int, int], np.ndarray] = {}
@@ -319,22 +459,34 @@ def evaluate_transform(keys: tuple[TransformKey, ...], k: int) -> TransformKey:
     return keys[-1]  # pragma: no cover - the loop always returns
 
 
-def _warp(pic: np.ndarray, centre: tuple[float, float], rotation: float,
-          size: tuple[int, int], opacity: float) -> tuple[np.ndarray, np.ndarray]:
-    """Place ``pic`` with its centre at ``centre``, turned ``rotation`` degrees clockwise,
-    on a transparent (H, W) canvas. Bilinear sampling by inverse mapping, only over the
-    turned picture's bounding box; edges are anti-aliased through the alpha channel."""
+def _warp(pic: np.ndarray, scaled: tuple[int, int], centre: tuple[float, float],
+          rotation: float, size: tuple[int, int], opacity: float) -> Layer | None:
+    """Place ``pic`` scaled to ``scaled`` (w, h) with its centre at ``centre``, turned
+    ``rotation`` degrees clockwise, over a transparent frame of ``size``; None when none of
+    it shows. As before the fast paths: the picture is scaled first (bilinear, filtered
+    when shrinking), then sampled bilinearly with a 1-pixel transparent border around it,
+    so its edges are anti-aliased.
+
+    The cheapest way for each case, all in C: the picture itself when it fills the frame
+    unmoved, a slice when it moves by whole pixels, a crop + resize of only the part that
+    shows for a scale (Pillow), a same-size box resize for a sub-pixel move (bilinear
+    interpolation, separable), an affine transform for a turn (Pillow).
+    ``tests/timeline/transform_oracle.py`` keeps the per-pixel numpy version these are
+    checked against."""
+    turn = rotation % 360.0
+    if min(turn, 360.0 - turn) < 1e-9:
+        left, top = centre[0] - scaled[0] / 2, centre[1] - scaled[1] / 2
+        if (pic.shape[1], pic.shape[0]) != scaled:
+            pic, left, top = _visible_part(pic, scaled, left, top, size)
+            if pic is None:
+                return None
+        if abs(left - round(left)) < 1e-6 and abs(top - round(top)) < 1e-6:
+            return _shifted(pic, round(left), round(top), size, opacity)
+        return _subpixel(pic, left, top, size, opacity)
     out_w, out_h = size
-    rgb = np.zeros((out_h, out_w, 3), np.float32)
-    alpha = np.zeros((out_h, out_w), np.float32)
-    ph, pw = pic.shape[:2]
-    # Source with a 1-pixel transparent border, so bilinear sampling fades the edges.
-    src = np.zeros((ph + 2, pw + 2, 4), np.float32)
-    src[1:-1, 1:-1, :3] = pic[..., :3]
-    src[1:-1, 1:-1, 3] = pic[..., 3] / 255.0 if pic.shape[2] == 4 else 1.0
     theta = np.deg2rad(rotation)
     cos, sin = float(np.cos(theta)), float(np.sin(theta))
-    half_w, half_h = pw / 2, ph / 2
+    half_w, half_h = scaled[0] / 2, scaled[1] / 2
     ext_x = abs(half_w * cos) + abs(half_h * sin) + 1
     ext_y = abs(half_w * sin) + abs(half_h * cos) + 1
     x0 = max(0, int(np.floor(centre[0] - ext_x)))
@@ -342,31 +494,155 @@ def _warp(pic: np.ndarray, centre: tuple[float, float], rotation: float,
     y0 = max(0, int(np.floor(centre[1] - ext_y)))
     y1 = min(out_h, int(np.ceil(centre[1] + ext_y)))
     if x1 <= x0 or y1 <= y0:
-        return rgb, alpha
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    dx = xs + 0.5 - centre[0]
-    dy = ys + 0.5 - centre[1]
-    # Inverse of a clockwise turn (y down) maps output offsets back into the picture.
-    u = cos * dx + sin * dy + half_w - 0.5 + 1
-    v = -sin * dx + cos * dy + half_h - 0.5 + 1
-    inside = (u >= 0) & (v >= 0) & (u <= pw + 1) & (v <= ph + 1)
-    u = np.clip(u, 0, pw + 1 - 1e-4)
-    v = np.clip(v, 0, ph + 1 - 1e-4)
-    ui = u.astype(np.int32)
-    vi = v.astype(np.int32)
-    fu = (u - ui)[..., None]
-    fv = (v - vi)[..., None]
-    ui1 = np.minimum(ui + 1, pw + 1)
-    vi1 = np.minimum(vi + 1, ph + 1)
-    top = src[vi, ui] * (1 - fu) + src[vi, ui1] * fu
-    bottom = src[vi1, ui] * (1 - fu) + src[vi1, ui1] * fu
-    sample = top * (1 - fv) + bottom * fv
-    a = np.where(inside, sample[..., 3], 0.0) * opacity
-    # Colours were averaged with transparent black at the edges: un-premultiply.
-    covered = np.maximum(sample[..., 3:4], 1e-6)
-    rgb[y0:y1, x0:x1] = np.where(sample[..., 3:4] > 0, sample[..., :3] / covered, 0.0)
-    alpha[y0:y1, x0:x1] = a
-    return rgb, alpha
+        return None
+    from PIL import Image
+
+    # Output pixel (i, j) of the box, centre (x0 + i + .5, y0 + j + .5) in the frame, comes
+    # from the inverse turn of its offset from ``centre``, in the scaled picture's continuous
+    # coordinates (Pillow's convention: pixel k spans [k, k + 1]).
+    dx, dy = x0 - centre[0], y0 - centre[1]
+    u0, v0 = cos * dx + sin * dy + half_w, -sin * dx + cos * dy + half_h
+    # Scale only the part of the picture the box can see (a zoom-in shows a fraction), two
+    # pixels beyond it so the crop's own edges are never sampled.
+    bw, bh = x1 - x0, y1 - y0
+    us = [u0 + cos * x + sin * y for x, y in ((0, 0), (bw, 0), (0, bh), (bw, bh))]
+    vs = [v0 - sin * x + cos * y for x, y in ((0, 0), (bw, 0), (0, bh), (bw, bh))]
+    ax, bx = max(0, int(np.floor(min(us))) - 2), min(scaled[0], int(np.ceil(max(us))) + 2)
+    ay, by = max(0, int(np.floor(min(vs))) - 2), min(scaled[1], int(np.ceil(max(vs))) + 2)
+    if bx <= ax or by <= ay:
+        return None
+    if (pic.shape[1], pic.shape[0]) == scaled:
+        pic = pic[ay:by, ax:bx]
+    else:
+        kx, ky = pic.shape[1] / scaled[0], pic.shape[0] / scaled[1]
+        im = Image.fromarray(np.ascontiguousarray(pic))
+        pic = np.asarray(im.resize((bx - ax, by - ay), Image.Resampling.BILINEAR,
+                                   box=(ax * kx, ay * ky, bx * kx, by * ky)))
+    ph, pw = pic.shape[:2]
+    coeffs = (cos, sin, u0 - ax + 1, -sin, cos, v0 - ay + 1)
+    if pic.shape[2] == 3 and (x0, y0, x1, y1) == (0, 0, out_w, out_h) and _covers(
+            pic.shape, coeffs, size):
+        # Every frame pixel lies a pixel or more inside the turned picture (a zoom-in):
+        # no edge shows, so no alpha is needed and the result is an opaque frame.
+        im = Image.fromarray(np.ascontiguousarray(pic))
+        turned = im.transform(size, Image.Transform.AFFINE, coeffs[:2] + (coeffs[2] - 1,)
+                              + coeffs[3:5] + (coeffs[5] - 1,), Image.Resampling.BILINEAR)
+        return np.asarray(turned), min(1.0, opacity)
+    turned = _padded(pic).transform((x1 - x0, y1 - y0), Image.Transform.AFFINE, coeffs,
+                                    Image.Resampling.BILINEAR)
+    return Sprite(np.asarray(turned), x0, y0), opacity
+
+
+def _visible_part(pic: np.ndarray, scaled: tuple[int, int], left: float, top: float,
+                  size: tuple[int, int]) -> tuple[Any, float, float]:
+    """Crop + resize: the pixels of ``pic`` scaled to ``scaled`` that can show in the frame
+    (plus a pixel beyond it, for the sampling), without scaling the rest; with the crop's
+    own top-left corner. The same pixels a resize of the whole picture gives (the filter
+    reads across the crop's edges). (None, 0, 0) when nothing shows."""
+    from PIL import Image
+
+    sw, sh = scaled
+    # Scaled-picture pixels from a (inclusive) to b (exclusive) on each axis.
+    ax = max(0, int(np.floor(-left)) - 1)
+    bx = min(sw, int(np.ceil(size[0] - left)) + 1)
+    ay = max(0, int(np.floor(-top)) - 1)
+    by = min(sh, int(np.ceil(size[1] - top)) + 1)
+    if bx <= ax or by <= ay:
+        return None, 0.0, 0.0
+    ph, pw = pic.shape[:2]
+    kx, ky = pw / sw, ph / sh
+    im = Image.fromarray(np.ascontiguousarray(pic))
+    part = im.resize((bx - ax, by - ay), Image.Resampling.BILINEAR,
+                     box=(ax * kx, ay * ky, bx * kx, by * ky))
+    # Only the picture's true edges get the transparent border; a crop edge lies outside
+    # the frame (a pixel beyond it), where its border cannot show.
+    return np.asarray(part), left + ax, top + ay
+
+
+def _covers(shape: tuple[int, ...], coeffs: tuple[float, ...], size: tuple[int, int]) -> bool:
+    """Whether all four frame corners map at least a pixel inside the picture."""
+    ph, pw = shape[:2]
+    a, b, c, d, e, f = coeffs
+    for x, y in ((0, 0), (size[0], 0), (0, size[1]), (size[0], size[1])):
+        u, v = a * x + b * y + c, d * x + e * y + f  # padded coordinates
+        if not (2 <= u <= pw and 2 <= v <= ph):
+            return False
+    return True
+
+
+def _padded(pic: np.ndarray) -> Any:
+    """``pic`` as a premultiplied Pillow image with a 1-pixel transparent border. Its mode
+    says "RGBX" so that Pillow neither copies the buffer nor (un)premultiplies: all four
+    bands, alpha included, are resampled alike, which is premultiplied resampling."""
+    from PIL import Image
+
+    ph, pw = pic.shape[:2]
+    src = np.empty((ph + 2, pw + 2, 4), np.uint8)
+    src[0] = src[-1] = 0
+    src[:, 0] = src[:, -1] = 0
+    if pic.shape[2] == 3:
+        src[1:-1, 1:-1, :3] = pic
+        src[1:-1, 1:-1, 3] = 255
+    else:
+        src[1:-1, 1:-1] = _premultiply(pic)
+    return Image.frombuffer("RGBX", (pw + 2, ph + 2), src, "raw", "RGBX", 0, 1)
+
+
+def _shifted(pic: np.ndarray, left: int, top: int, size: tuple[int, int], opacity: float
+             ) -> Layer | None:
+    """``pic`` moved by whole pixels: the visible part is a slice, no resampling."""
+    out_w, out_h = size
+    ph, pw = pic.shape[:2]
+    x0, y0 = max(0, left), max(0, top)
+    x1, y1 = min(out_w, left + pw), min(out_h, top + ph)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    part = pic[y0 - top:y1 - top, x0 - left:x1 - left]
+    if (x0, y0, x1, y1) == (0, 0, out_w, out_h) and pic.shape[2] == 3:
+        return part, min(1.0, opacity)  # fills the frame: an ordinary full picture
+    rgba = np.empty(part.shape[:2] + (4,), np.uint8)
+    if pic.shape[2] == 3:
+        rgba[..., :3] = part
+        rgba[..., 3] = 255
+    else:
+        rgba[...] = _premultiply(part)
+    return Sprite(rgba, x0, y0), opacity
+
+
+def _premultiply(rgba: np.ndarray) -> np.ndarray:
+    from PIL import Image
+
+    h, w = rgba.shape[:2]
+    im = Image.frombuffer("RGBA", (w, h), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1)
+    return np.asarray(im.convert("RGBa"))
+
+
+def _subpixel(pic: np.ndarray, left: float, top: float, size: tuple[int, int],
+              opacity: float) -> Layer | None:
+    """``pic`` with its top-left corner at a fractional (``left``, ``top``): a same-size
+    bilinear box resize of the padded picture, which is bilinear interpolation (triangle
+    weights), separable, and much cheaper than a general transform."""
+    from PIL import Image
+
+    out_w, out_h = size
+    ph, pw = pic.shape[:2]
+    x0, y0 = max(0, int(np.floor(left))), max(0, int(np.floor(top)))
+    x1 = min(out_w, int(np.ceil(left + pw)))
+    y1 = min(out_h, int(np.ceil(top + ph)))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    # Frame x maps to x - left + 1 in the padded picture; the box stays inside it.
+    box = (x0 - left + 1, y0 - top + 1, x1 - left + 1, y1 - top + 1)
+    box = (max(0.0, box[0]), max(0.0, box[1]), min(pw + 2.0, box[2]), min(ph + 2.0, box[3]))
+    if (x0, y0, x1, y1) == (0, 0, out_w, out_h) and pic.shape[2] == 3 and (
+            box[0] >= 2 and box[1] >= 2 and box[2] <= pw and box[3] <= ph):
+        # A pixel inside the picture all round: no edge shows, an opaque full frame.
+        im = Image.fromarray(np.ascontiguousarray(pic))
+        inner = (box[0] - 1, box[1] - 1, box[2] - 1, box[3] - 1)
+        return np.asarray(im.resize(size, Image.Resampling.BILINEAR, box=inner)), min(
+            1.0, opacity)
+    moved = _padded(pic).resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR, box=box)
+    return Sprite(np.asarray(moved), x0, y0), opacity
 
 
 def plain_cut(sequence: Sequence, n: int, size: tuple[int, int]) -> tuple[int, Fraction] | None:
@@ -382,10 +658,151 @@ def plain_cut(sequence: Sequence, n: int, size: tuple[int, int]) -> tuple[int, F
         if _dissolve_at(sequence, track, n) is not None:
             return None
         item = track.item_at(n)
-        if item is None:
+        if item is None or not item.enabled:
             continue
-        if (not isinstance(item, Clip) or item.opacity < 1.0 or item.transform
+        if (not isinstance(item, Clip) or item.opacity < 1.0
+                or (item.transform and not _is_identity(
+                    evaluate_transform(item.transform, n - item.start)))
                 or (sequence.settings.width, sequence.settings.height) != size):
             return None
         return item.asset, Fraction(item.source_in + (n - item.start)) / sequence.fps
     return None
+
+
+def _is_identity(key: TransformKey) -> bool:
+    turn = key.rotation % 360.0
+    return (key.x == 0.0 and key.y == 0.0 and key.scale == 1.0 and key.opacity >= 1.0
+            and min(turn, 360.0 - turn) < 1e-9)
+
+
+@dataclass(frozen=True)
+class MovedCut:
+    """Frame n is one transformed clip over the background alone (see ``moved_cut``)."""
+
+    asset: int
+    time: Fraction  # media time of its picture
+    size: tuple[int, int]  # the frame's
+    scaled: tuple[int, int]  # the picture's size after the keyframe's scale
+    centre: tuple[float, float]  # where its centre lands in the frame
+    rotation: float  # degrees clockwise
+    opacity: float
+
+
+def moved_cut(sequence: Sequence, n: int, size: tuple[int, int]) -> MovedCut | None:
+    """When frame ``n`` shows exactly one clip with a keyframed transform over the
+    background, nothing beneath it and outside any dissolve: where its picture goes,
+    assuming that picture fills the frame unscaled (export checks the decoded size). Export
+    then moves the decoded YCbCr planes themselves (``warp_yuv420``), with no RGB round
+    trip, the way ``plain_cut`` passes untouched frames on."""
+    video = sorted(sequence.video_tracks, key=lambda t: t.info.index, reverse=True)
+    solo = [t for t in video if t.info.solo]
+    found: Clip | None = None
+    for track in (solo or video):
+        if track.info.hidden:
+            continue
+        if _dissolve_at(sequence, track, n) is not None:
+            return None
+        item = track.item_at(n)
+        if item is None:
+            continue
+        if found is not None or not isinstance(item, Clip) or not item.transform:
+            return None  # something under the moved clip, or not a moved clip on top
+        found = item
+    if found is None or (sequence.settings.width, sequence.settings.height) != size:
+        return None
+    key = evaluate_transform(found.transform, n - found.start)
+    opacity = min(1.0, float(found.opacity) * key.opacity)
+    if opacity <= 0.0:
+        return None
+    w = min(8192, max(2, round(size[0] * key.scale / 2) * 2))
+    h = min(8192, max(2, round(size[1] * key.scale / 2) * 2))
+    return MovedCut(found.asset, Fraction(found.source_in + (n - found.start)) / sequence.fps,
+                    size, (w, h), (size[0] / 2 + key.x, size[1] / 2 + key.y), key.rotation,
+                    opacity)
+
+
+def warp_yuv420(planes: tuple[np.ndarray, np.ndarray, np.ndarray], cut: MovedCut,
+                background: tuple[int, int, int] = (16, 128, 128), *,
+                size: tuple[int, int] | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, Cb, Cr planes (4:2:0) of a frame-filling picture (or of that picture already
+    scaled to ``cut.scaled``) placed as ``cut`` says over a flat ``background``
+    (limited-range black by default), on a frame of ``size`` (default: the planes' own),
+    each plane on its own grid (chroma at half size: half the offsets, the same turn). The
+    same steps as the RGB ``_warp``, so it matches the RGB path within rounding; blending
+    with the background at the edges in YCbCr equals blending in RGB, the conversion being
+    affine."""
+    out = []
+    frame = size or (planes[0].shape[1], planes[0].shape[0])
+    for plane, fill, f in zip(planes, background, (1, 2, 2), strict=True):
+        scaled = (cut.scaled[0] // f, cut.scaled[1] // f)
+        centre = (cut.centre[0] / f, cut.centre[1] / f)
+        moved = _warp_plane(plane, scaled, centre, cut.rotation, (frame[0] // f,
+                                                                   frame[1] // f), fill)
+        if cut.opacity < 1.0:
+            from PIL import Image
+
+            lut = [round(fill + (v - fill) * cut.opacity) for v in range(256)]
+            moved = np.asarray(Image.fromarray(np.ascontiguousarray(moved)).point(lut))
+        out.append(moved)
+    return out[0], out[1], out[2]
+
+
+def _warp_plane(plane: np.ndarray, scaled: tuple[int, int], centre: tuple[float, float],
+                rotation: float, size: tuple[int, int], fill: int) -> np.ndarray:
+    """One 8-bit plane through ``_warp``'s steps, over ``fill``, as a full plane."""
+    from PIL import Image
+
+    out_w, out_h = size
+    turn = rotation % 360.0
+    if min(turn, 360.0 - turn) < 1e-9:
+        left, top = centre[0] - scaled[0] / 2, centre[1] - scaled[1] / 2
+        if (plane.shape[1], plane.shape[0]) != scaled:
+            part, left, top = _visible_part(plane, scaled, left, top, size)
+            if part is None:
+                return np.full((out_h, out_w), fill, np.uint8)
+            plane = part
+        ph, pw = plane.shape
+        if abs(left - round(left)) < 1e-6 and abs(top - round(top)) < 1e-6:
+            lx, ty = round(left), round(top)
+            if (lx, ty, pw, ph) == (0, 0, out_w, out_h):
+                return plane
+            canvas = np.full((out_h, out_w), fill, np.uint8)
+            x0, y0 = max(0, lx), max(0, ty)
+            x1, y1 = min(out_w, lx + pw), min(out_h, ty + ph)
+            if x1 > x0 and y1 > y0:
+                canvas[y0:y1, x0:x1] = plane[y0 - ty:y1 - ty, x0 - lx:x1 - lx]
+            return canvas
+        cos, sin = 1.0, 0.0
+    else:
+        if (plane.shape[1], plane.shape[0]) != scaled:
+            plane = _resized(plane, scaled)
+        ph, pw = plane.shape
+        theta = np.deg2rad(rotation)
+        cos, sin = float(np.cos(theta)), float(np.sin(theta))
+    # Only the turned picture's bounding box is sampled; the rest is background.
+    ext_x = abs(pw / 2 * cos) + abs(ph / 2 * sin) + 1
+    ext_y = abs(pw / 2 * sin) + abs(ph / 2 * cos) + 1
+    x0 = max(0, int(np.floor(centre[0] - ext_x)))
+    x1 = min(out_w, int(np.ceil(centre[0] + ext_x)))
+    y0 = max(0, int(np.floor(centre[1] - ext_y)))
+    y1 = min(out_h, int(np.ceil(centre[1] + ext_y)))
+    if x1 <= x0 or y1 <= y0:
+        return np.full((out_h, out_w), fill, np.uint8)
+    dx, dy = x0 - centre[0], y0 - centre[1]
+    coeffs = (cos, sin, cos * dx + sin * dy + pw / 2 + 1,
+              -sin, cos, -sin * dx + cos * dy + ph / 2 + 1)
+    padded = np.empty((ph + 2, pw + 2), np.uint8)
+    padded[0] = padded[-1] = fill
+    padded[:, 0] = padded[:, -1] = fill
+    padded[1:-1, 1:-1] = plane
+    im = Image.frombuffer("L", (pw + 2, ph + 2), padded, "raw", "L", 0, 1)
+    # A sub-pixel move is the same transform with no turn (Pillow's affine is fast enough
+    # on one byte a pixel); outside the padded picture is the background.
+    moved = im.transform((x1 - x0, y1 - y0), Image.Transform.AFFINE, coeffs,
+                         Image.Resampling.BILINEAR, fillcolor=fill)
+    if (x0, y0, x1, y1) == (0, 0, out_w, out_h):
+        return np.asarray(moved)
+    canvas = np.full((out_h, out_w), fill, np.uint8)
+    canvas[y0:y1, x0:x1] = np.asarray(moved)
+    return canvas

@@ -23,7 +23,14 @@ from typing import Any
 import av
 import numpy as np
 
-from timeline.engine.compositor import FrameSource, plain_cut, render_frame
+from timeline.engine.compositor import (
+    FrameSource,
+    MovedCut,
+    moved_cut,
+    plain_cut,
+    render_frame,
+    warp_yuv420,
+)
 from timeline.engine.mixer import AudioSource, mix_audio
 from timeline.limits import LimitError, check_render_size
 from timeline.model import GeneratedSegment, Sequence
@@ -387,6 +394,29 @@ def _to_video_frame(picture: np.ndarray, preset: Preset) -> av.VideoFrame:
     return frame.reformat(format=fmt, dst_colorspace="ITU709")
 
 
+def _moved_frame(frame: av.VideoFrame, cut: MovedCut) -> av.VideoFrame:
+    """A decoded yuv420p frame with its picture moved as ``cut`` says, over black. The
+    scale is libswscale's (bilinear, filtered when shrinking, as the decoder's scaler gave
+    the RGB path before), the move and turn ``warp_yuv420``'s."""
+    if (frame.width, frame.height) != cut.scaled:
+        frame = frame.reformat(width=cut.scaled[0], height=cut.scaled[1], format="yuv420p",
+                               interpolation="BILINEAR")
+    planes = tuple(_plane_view(frame, i) for i in range(3))
+    moved = warp_yuv420(planes, cut, size=cut.size)  # type: ignore[arg-type]
+    out = av.VideoFrame(cut.size[0], cut.size[1], "yuv420p")
+    for i, plane in enumerate(moved):
+        _plane_view(out, i)[...] = plane
+    return out
+
+
+def _plane_view(frame: av.VideoFrame, i: int) -> np.ndarray:
+    """Plane ``i`` of a frame as an (h, w) uint8 array sharing its memory (rows padded to
+    the plane's line size are cut off)."""
+    plane = frame.planes[i]
+    rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, :plane.width]
+
+
 def _export_file(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSource,
                  audio: AudioSource | None, first: int, end: int, size: tuple[int, int],
                  progress: ProgressFn | None, cancelled: CancelledFn | None,
@@ -434,6 +464,14 @@ def _export_file(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSou
                 frame = raw(cut[0], cut[1], size, preset.pix_fmt)
                 if frame is not None:
                     return frame
+            # One moved clip over black: its decoded planes are moved in YCbCr, the same
+            # steps as the RGB compositor but without the conversions there and back.
+            moved = (moved_cut(sequence, n, size)
+                     if raw is not None and preset.pix_fmt == "yuv420p" else None)
+            if moved is not None:
+                frame = raw(moved.asset, moved.time, size, "yuv420p")
+                if frame is not None:
+                    return _moved_frame(frame, moved)
             picture = render_frame(sequence, n, frames, size=size, alpha=_needs_alpha(preset))
             return _to_video_frame(picture, preset)
 

@@ -2,10 +2,11 @@
 
 Placement is exact: an item covering frames [start, end) sounds over samples
 [floor(start * rate / fps), floor(end * rate / fps)), and its source frame k begins at media
-sample floor(k * rate / fps) (source ranges are in sequence frames). Audio clips on A tracks
-and the sound of video clips on V tracks (linked audio) are summed with per-clip gain (dB)
-and linear fade in/out; a transition on a track is a linear crossfade through the handles.
-Muted tracks are silent; when any track is soloed only soloed tracks sound.
+sample floor(k * rate / fps) (source ranges are in sequence frames). Clips on audio tracks
+are summed with per-clip gain (dB) and linear fade in/out; a transition on a track is a
+linear crossfade through the handles. A video file's sound is a clip of its own on an audio
+track, linked to its picture (``Clip.link``); clips on video tracks are silent. Disabled
+clips, muted tracks are silent; when any track is soloed only soloed tracks sound.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def mix_audio(sequence: Sequence, first_sample: int, count: int, source: AudioSo
     # Frames that can contribute: from the frame holding first_sample to the one after the end.
     frame_lo = max(0, math.floor(first_sample * fps / rate) - 1)
     frame_hi = math.floor((first_sample + count) * fps / rate) + 2
-    tracks = [t for t in sequence.tracks.values() if not t.info.muted]
+    tracks = [t for t in sequence.audio_tracks if not t.info.muted]
     if any(t.info.solo for t in tracks):
         tracks = [t for t in tracks if t.info.solo]
     for track in tracks:
@@ -48,7 +49,7 @@ def mix_audio(sequence: Sequence, first_sample: int, count: int, source: AudioSo
 def _add_item(out: np.ndarray, sequence: Sequence, span: Span, first_sample: int,
               source: AudioSource, channels: int) -> None:
     item, lo, hi = span.item, span.start, span.end
-    if not isinstance(item, Clip) or not source.has_audio(item.asset):
+    if not isinstance(item, Clip) or not item.enabled or not source.has_audio(item.asset):
         return
     rate, fps = sequence.sample_rate, sequence.fps
     s_lo = first_sample_of_frame(lo, rate, fps)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -91,17 +92,29 @@ class MonotonicClock:
 
 
 class AudioDeviceClock:
-    """Feeds the output device from ``mix`` and tells which sample is heard now."""
+    """Feeds the output device from ``mix`` and tells which sample is heard now.
+
+    ``mix`` runs ahead of the device on a thread of its own (up to ``mix_ahead_s``), so the
+    device callback only copies a block that is ready: decoding and mixing in the callback
+    itself made it miss its deadline on a busy machine, and each underrun restarted the
+    stream (on PulseAudio a restart is a fresh pre-buffer, hundreds of milliseconds in
+    which the clock and so the picture stand still). A block that is not ready (just after
+    a start) is mixed in the callback as before. The device buffer (``latency``) is larger
+    than PortAudio's "low" for the same reason; the clock corrects for it, so the picture
+    stays in sync, and playback starts that much later.
+    """
 
     def __init__(self, mix: MixFn, sample_rate: int, channels: int = 2,
                  blocksize: int = 512, loop: Callable[[], tuple[int, int] | None] | None = None,
-                 device: Any = None) -> None:
+                 device: Any = None, latency: float | str = 0.08,
+                 mix_ahead_s: float = 0.25) -> None:
         import sounddevice as sd  # PortAudio is loaded only when playback needs a device
 
         self._sd = sd
         self.mix = mix
         self.sample_rate = sample_rate
         self.channels = channels
+        self.blocksize = blocksize
         self.loop = loop or (lambda: None)
         self._lock = threading.Lock()
         # Unwrapped: the sample the next block starts at as if the loop were unrolled. The
@@ -111,11 +124,25 @@ class AudioDeviceClock:
         self._block_dac_time = 0.0  # stream time at which that sample reaches the DAC
         self._have_block = False
         self.underflows = 0
+        self.blocks_mixed_late = 0  # blocks the callback had to mix itself
         self.callback_errors: list[str] = []
-        self._stream = sd.OutputStream(
-            samplerate=sample_rate, channels=channels, dtype="float32", blocksize=blocksize,
-            latency="low", callback=self._callback, device=device,
-        )
+        # The mix-ahead queue: blocks (first unwrapped sample, samples), in order.
+        self._ahead_blocks = max(1, round(mix_ahead_s * sample_rate / blocksize))
+        self._ready: deque[tuple[int, np.ndarray]] = deque()
+        self._ready_cond = threading.Condition()
+        self._mix_from: int | None = None  # where the mixer continues; None: stopped
+        self._mixer_closed = False
+        self._mixer = threading.Thread(target=self._mix_ahead, name="takeline-audio-mix",
+                                       daemon=True)
+        self._mixer.start()
+        try:
+            self._stream = sd.OutputStream(
+                samplerate=sample_rate, channels=channels, dtype="float32",
+                blocksize=blocksize, latency=latency, callback=self._callback, device=device,
+            )
+        except BaseException:
+            self._close_mixer()
+            raise
         self.output_latency = float(self._stream.latency)
 
     def _callback(self, outdata: np.ndarray, frames: int, t: Any, status: Any) -> None:
@@ -124,7 +151,7 @@ class AudioDeviceClock:
         with self._lock:
             first = self._next_sample
             try:
-                outdata[:] = self._mix_block(first, frames, self.loop())
+                outdata[:] = self._take_block(first, frames)
             except Exception as exc:  # never let an exception kill the audio thread
                 outdata.fill(0)
                 if len(self.callback_errors) < 10:
@@ -133,6 +160,60 @@ class AudioDeviceClock:
             self._block_first = float(first)
             self._block_dac_time = float(t.outputBufferDacTime)
             self._have_block = True
+
+    def _take_block(self, first: int, frames: int) -> np.ndarray:
+        with self._ready_cond:
+            while self._ready and self._ready[0][0] < first:
+                self._ready.popleft()  # behind the device (a seek): never played
+            if self._ready and self._ready[0][0] == first and len(self._ready[0][1]) == frames:
+                block = self._ready.popleft()[1]
+                self._ready_cond.notify()
+                return block
+            # Not ready (a start, a seek, an odd-sized request): mix here, and send the
+            # mixer on from after this block.
+            self._ready.clear()
+            self._mix_from = first + frames
+            self._ready_cond.notify()
+        self.blocks_mixed_late += 1
+        return self._mix_block(first, frames, self.loop())
+
+    def _mix_ahead(self) -> None:
+        while True:
+            with self._ready_cond:
+                while not self._mixer_closed and (
+                        self._mix_from is None or len(self._ready) >= self._ahead_blocks):
+                    self._ready_cond.wait()
+                if self._mixer_closed:
+                    return
+                first = self._mix_from
+                assert first is not None
+            try:
+                block = self._mix_block(first, self.blocksize, self.loop())
+            except Exception as exc:  # the callback mixes this block itself and reports it
+                with self._ready_cond:
+                    if len(self.callback_errors) < 10:
+                        self.callback_errors.append(repr(exc))
+                    self._mix_from = None
+                continue
+            with self._ready_cond:
+                if self._mix_from == first:  # not restarted meanwhile
+                    self._ready.append((first, block))
+                    self._mix_from = first + self.blocksize
+
+    def flush(self) -> None:
+        """Drop the blocks mixed ahead (the sequence or the loop changed): they are mixed
+        again from the sequence as it is now."""
+        with self._ready_cond:
+            if self._ready:
+                self._mix_from = self._ready[0][0]
+                self._ready.clear()
+                self._ready_cond.notify()
+
+    def _close_mixer(self) -> None:
+        with self._ready_cond:
+            self._mixer_closed = True
+            self._ready_cond.notify_all()
+        self._mixer.join(timeout=5)
 
     def _mix_block(self, first: int, frames: int, span: tuple[int, int] | None) -> np.ndarray:
         """Mix ``frames`` samples from unwrapped position ``first``, folding into the loop."""
@@ -154,6 +235,19 @@ class AudioDeviceClock:
             self._next_sample = sample
             self._block_first = float(sample)
             self._have_block = False
+        # The device fills its whole buffer at once on start: mix that much first, here, so
+        # the callback finds it ready and the mixer thread starts ahead.
+        prefill = min(self._ahead_blocks,
+                      math.ceil(self.output_latency * self.sample_rate / self.blocksize) + 2)
+        loop = self.loop()
+        blocks = [(sample + k * self.blocksize,
+                   self._mix_block(sample + k * self.blocksize, self.blocksize, loop))
+                  for k in range(prefill)]
+        with self._ready_cond:
+            self._ready.clear()
+            self._ready.extend(blocks)
+            self._mix_from = sample + prefill * self.blocksize
+            self._ready_cond.notify()
         self._stream.start()
         self._start_time = self._stream.time + self.output_latency
 
@@ -163,9 +257,13 @@ class AudioDeviceClock:
         with self._lock:
             self._block_first = position
             self._have_block = False
+        with self._ready_cond:
+            self._ready.clear()
+            self._mix_from = None
 
     def close(self) -> None:
         self._stream.close()
+        self._close_mixer()
 
     def position(self) -> float:
         with self._lock:
@@ -228,6 +326,10 @@ class PlaybackEngine:
         else:
             self.notice = "Audio output disabled; playing silently on the system clock."
         self._clock: Clock = MonotonicClock(sample_rate)
+        # Frames rendered ahead of the clock: about a quarter second, which absorbs a slow
+        # frame or a busy machine without holding many full-size pictures.
+        self.render_depth = max(2, math.floor(self.fps / 4))
+        self._ahead: _RenderAhead | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -331,6 +433,8 @@ class PlaybackEngine:
             self.loop_range = None
         else:
             self.loop_range = (in_frame, out_frame)
+        if isinstance(self._audio, AudioDeviceClock):
+            self._audio.flush()  # blocks mixed ahead may have run past the new out point
 
     def close(self) -> None:
         self._halt()
@@ -386,12 +490,20 @@ class PlaybackEngine:
                 return a + (frame - a) % (b - a)
         return frame
 
+    def invalidate(self) -> None:
+        """Forget the pictures rendered ahead (the sequence changed under them): playback
+        renders them again, so an edit shows within a frame or two."""
+        ahead = self._ahead
+        if ahead is not None:
+            ahead.invalidate()
+        if isinstance(self._audio, AudioDeviceClock):
+            self._audio.flush()
+
     def _run(self) -> None:
         # Frames are counted unwrapped (u = start, start+1, ... or downwards); with a loop the
         # frame shown is _wrap(u). The clocks run unwrapped too, so "due" and "late" never
         # have to reason about the wrap.
         direction = 1 if self.speed > 0 else -1
-        ahead: dict[int, Any] = {}
         consecutive_drops = 0
         u = self._position
         # Preroll: the first picture is ready before the clock starts, so frame one is on
@@ -401,43 +513,143 @@ class PlaybackEngine:
                 self.prepare(self._wrap(u))
             except Exception as exc:
                 self.last_error = f"prepare: {type(exc).__name__}: {exc}"
-        ahead[self._wrap(u)] = self._safe_render(self._wrap(u))
-        self._clock.start(first_sample_of_frame(u, self.sample_rate, self.fps))
-        while not self._stop.is_set():
-            if self.loop_range is None and (u >= self.frame_count() or u < 0):
-                break
-            frame = self._wrap(u)
-            # Render the next frame before its time comes (the compositor is the slow part).
-            if frame not in ahead:
-                ahead[frame] = self._safe_render(frame)
-            behind = (self._clock_frame() - u) * direction
-            if behind > 0 and consecutive_drops < self.max_drops:
-                # Late: its successor is already due. Drop it and move on.
-                ahead.pop(frame, None)
-                self.stats.dropped += 1
-                consecutive_drops += 1
-                self.stats.max_consecutive_drops = max(self.stats.max_consecutive_drops,
-                                                       consecutive_drops)
-                u += direction
-                continue
-            if behind <= 0:
-                due = first_sample_of_frame(u, self.sample_rate, self.fps)
-                while not self._stop.is_set():
-                    remaining = (due - self._clock.position()) * direction / self.sample_rate
-                    if remaining <= 0:
-                        break
-                    time.sleep(min(remaining, 0.002) if remaining > 0.0005 else 0)
+        # Frames are rendered ahead on their own thread: a frame that takes longer than its
+        # 42 ms (a dissolve under a second track, a busy machine) borrows from the frames
+        # before it instead of being dropped, and compositing overlaps the wait for the clock.
+        ahead = _RenderAhead(self._safe_render, self._wrap, u, direction, self.render_depth)
+        self._ahead = ahead
+        try:
+            first = ahead.take(u, self._stop)
+            self._clock.start(first_sample_of_frame(u, self.sample_rate, self.fps))
+            while not self._stop.is_set():
+                if self.loop_range is None and (u >= self.frame_count() or u < 0):
+                    break
+                frame = self._wrap(u)
+                behind = (self._clock_frame() - u) * direction
+                if behind > 0 and consecutive_drops < self.max_drops:
+                    # Late before it is even ready: drop it unrendered and move on.
+                    consecutive_drops += 1
+                    self._drop(consecutive_drops)
+                    u += direction
+                    ahead.advance(u)
+                    first = None
+                    continue
+                if first is not None:
+                    picture, first = first, None
+                else:
+                    picture = ahead.take(u, self._stop)
                 if self._stop.is_set():
                     break
-            picture = ahead.pop(frame)
-            self.present(frame, picture)
-            self.stats.presented += 1
-            self.stats.log.append(Presentation(frame, self._clock.position(),
-                                               time.perf_counter(), late=behind > 0))
-            consecutive_drops = 0
-            self._position = frame
-            u += direction
-            nxt = self._wrap(u)
-            for stale in [k for k in ahead if k != nxt]:
-                del ahead[stale]
-        self._clock.stop()
+                if picture is _RenderAhead.STALE:
+                    picture = self._safe_render(frame)  # the loop moved under it
+                behind = (self._clock_frame() - u) * direction
+                if behind > 0 and consecutive_drops < self.max_drops:
+                    # Late: its successor is already due. Drop it and move on.
+                    consecutive_drops += 1
+                    self._drop(consecutive_drops)
+                    u += direction
+                    ahead.advance(u)
+                    continue
+                if behind <= 0:
+                    due = first_sample_of_frame(u, self.sample_rate, self.fps)
+                    while not self._stop.is_set():
+                        remaining = (due - self._clock.position()) * direction / self.sample_rate
+                        if remaining <= 0:
+                            break
+                        time.sleep(min(remaining, 0.002) if remaining > 0.0005 else 0)
+                    if self._stop.is_set():
+                        break
+                self.present(frame, picture)
+                self.stats.presented += 1
+                self.stats.log.append(Presentation(frame, self._clock.position(),
+                                                   time.perf_counter(), late=behind > 0))
+                consecutive_drops = 0
+                self._position = frame
+                u += direction
+                ahead.advance(u)
+        finally:
+            self._ahead = None
+            ahead.close()
+            self._clock.stop()
+
+    def _drop(self, consecutive: int) -> None:
+        self.stats.dropped += 1
+        self.stats.max_consecutive_drops = max(self.stats.max_consecutive_drops, consecutive)
+
+
+class _RenderAhead:
+    """Renders unwrapped frames ``u, u+d, ...`` (``d`` the direction) on a worker thread, at
+    most ``depth`` beyond the one the presenter needs next, and hands them over in order.
+
+    ``advance(u)`` says the presenter needs ``u`` next (frames before it are dropped, and
+    the worker jumps there if it is behind); ``take(u)`` waits for ``u``'s picture.
+    """
+
+    STALE = object()  # rendered for another wrap of the loop than the one now wanted
+
+    def __init__(self, render: RenderFn, wrap: Callable[[int], int], start: int,
+                 direction: int, depth: int) -> None:
+        self._render = render
+        self._wrap = wrap
+        self._dir = direction
+        self._depth = max(1, depth)
+        self._cond = threading.Condition()
+        self._done: dict[int, tuple[int, Any]] = {}  # u -> (frame rendered, picture)
+        self._floor = start  # the presenter needs this u next
+        self._next = start  # the worker renders this u next
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="takeline-render-ahead",
+                                        daemon=True)
+        self._thread.start()
+
+    def _ahead_of(self, u: int) -> int:
+        return (u - self._floor) * self._dir
+
+    def advance(self, u: int) -> None:
+        with self._cond:
+            self._floor = u
+            for k in [k for k in self._done if self._ahead_of(k) < 0]:
+                del self._done[k]
+            if self._ahead_of(self._next) < 0:
+                self._next = u
+            self._cond.notify_all()
+
+    def take(self, u: int, stop: threading.Event) -> Any:
+        self.advance(u)
+        with self._cond:
+            while u not in self._done and not self._closed and not stop.is_set():
+                self._cond.wait(0.05)
+            frame, picture = self._done.pop(u, (None, None))
+        if frame is None:
+            return None  # stopped while waiting
+        return picture if frame == self._wrap(u) else self.STALE
+
+    def invalidate(self) -> None:
+        with self._cond:
+            self._done.clear()
+            self._next = self._floor
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and self._ahead_of(self._next) >= self._depth:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                u = self._next
+                self._next += self._dir
+            frame = self._wrap(u)
+            picture = self._render(frame)
+            with self._cond:
+                # Kept unless the presenter has moved past it or an edit invalidated it
+                # (then the worker was sent back, and renders it again).
+                if self._ahead_of(u) >= 0 and self._ahead_of(self._next) > self._ahead_of(u):
+                    self._done[u] = (frame, picture)
+                self._cond.notify_all()

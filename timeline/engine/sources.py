@@ -254,7 +254,7 @@ class MediaFrameSource:
                 continue
             for span in spans(sequence, track, first, first + count):
                 item, start, end = span.item, span.start, span.end
-                if not isinstance(item, Clip):
+                if not isinstance(item, Clip) or not item.enabled:  # disabled: not shown
                     continue
                 src = self.display_size(item.asset)
                 if src is None or self.assets[item.asset].kind == "image":

@@ -38,13 +38,19 @@ Behaviour for what Takeline cannot represent (the honest, simple choice):
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import math
+import os
 import re
 import urllib.parse
 import urllib.request
+import warnings as py_warnings
+import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import MISSING, dataclass, field, fields
 from fractions import Fraction
@@ -53,6 +59,7 @@ from typing import Any, Protocol
 
 import opentimelineio as otio
 
+from timeline.interchange import native
 from timeline.media.probe import MediaProbe, MediaProbeError, duration_in_frames, probe
 from timeline.model import (
     Clip,
@@ -255,6 +262,10 @@ def _ours(obj: Any) -> dict[str, Any]:
     return _plain(meta) if meta is not None and hasattr(meta, "items") else {}
 
 
+def _text(path: str) -> str:
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _url(path: str) -> str:
     p = Path(path)
     return p.as_uri() if p.is_absolute() else path
@@ -264,7 +275,10 @@ def url_to_path(url: str, base_dir: Path | None = None) -> Path:
     """A local path for a media reference URL (``file://`` or a plain path)."""
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "file":
-        local = urllib.request.url2pathname(urllib.parse.unquote(parsed.path))
+        # Percent-encoded bytes that are not UTF-8 come back as the same file name
+        # (surrogate-escaped, as os.fsdecode gives it), not as U+FFFD.
+        local = urllib.request.url2pathname(
+            urllib.parse.unquote(parsed.path, errors="surrogateescape"))
         if parsed.netloc and parsed.netloc != "localhost":
             local = f"//{parsed.netloc}{local}"
         return Path(local)
@@ -406,8 +420,10 @@ def _export_item(
                 # Stills last as long as you like: their range is what the clip uses.
                 available_range=time_range(0, item.source_out if length is None else length),
             )
-            name = Path(path).name
-            meta["asset"] = {"id": item.asset, "path": path}
+            # Names and metadata are text; a path of non-UTF-8 bytes shows them escaped
+            # here, while the URL (percent-encoded bytes) keeps it exact.
+            name = _text(Path(path).name)
+            meta["asset"] = {"id": item.asset, "path": _text(path)}
     else:  # pragma: no cover - every item kind is handled above
         raise TypeError(f"cannot export {item!r}")
     return otio.schema.Clip(name=name, media_reference=ref,
@@ -416,6 +432,30 @@ def _export_item(
 
 
 # ----------------------------------------------------------------------------- read/write
+
+
+@contextlib.contextmanager
+def _adapter_output(adapter: str, warnings: list[str]) -> Iterator[None]:
+    """Run an adapter with its chatter caught: what it prints (the Kdenlive adapter's
+    deprecation banner on stdout would break ``--json``), logs or warns becomes one line
+    in ``warnings`` instead of reaching the terminal."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), \
+                py_warnings.catch_warnings(record=True) as caught:
+            py_warnings.simplefilter("always")
+            yield
+    finally:
+        root.removeHandler(handler)
+        lines = [line.strip(" !\t") for line in out.getvalue().splitlines()]
+        lines += [str(w.message) for w in caught]
+        said = " ".join(dict.fromkeys(line for line in lines if line))  # once each, in order
+        if said:
+            warnings.append(f"the {adapter} adapter said: {said[:400]}"
+                            + ("…" if len(said) > 400 else ""))
 
 
 def _adapter_available(adapter: str) -> bool:
@@ -443,7 +483,8 @@ def write_timeline(timeline: otio.schema.Timeline, path: str | Path) -> None:
     elif adapter == "fcp_xml":
         timeline = _for_fcp7(timeline)
     try:
-        otio.adapters.write_to_file(timeline, str(path), adapter_name=adapter)
+        with _adapter_output(adapter, []):  # a writer's chatter is not the user's business
+            otio.adapters.write_to_file(timeline, str(path), adapter_name=adapter)
     except Exception as exc:
         path.unlink(missing_ok=True)
         raise InterchangeError(f"the {adapter} adapter cannot write this sequence: "
@@ -497,18 +538,24 @@ def read_timeline(
     if not _adapter_available(adapter):
         raise InterchangeError(f"cannot read {path.name}: reading {suffix} needs the OTIO "
                                f"adapter {adapter!r}: pip install {package}")
+    facts = native.file_facts(path, adapter)
+    exact = native.exact_fcpx_times() if adapter == "fcpx_xml" else contextlib.nullcontext()
     try:
-        if adapter == "cmx_3600":
-            result = _read_edl(path, rate, warnings)
-        elif adapter == "otio_json":
-            result = _read_otio_json(path, warnings)
-        else:
-            result = otio.adapters.read_from_file(str(path), adapter_name=adapter)
+        with _adapter_output(adapter, warnings), exact:
+            if adapter == "cmx_3600":
+                result = _read_edl(path, rate, warnings)
+            elif adapter == "otio_json":
+                result = _read_otio_json(path, warnings)
+            else:
+                result = otio.adapters.read_from_file(str(path), adapter_name=adapter)
     except InterchangeError:
         raise
     except Exception as exc:
-        raise InterchangeError(f"cannot read {path.name}: {type(exc).__name__}: "
-                               f"{str(exc).strip()[:300]}") from None
+        raise _reader_failure(path, adapter, exc) from None
+    if result is None:  # the FCPXML adapter returns nothing for a file with no project
+        raise InterchangeError(f"cannot read {path.name}: no project, event or clips were "
+                               f"found in it as {_FORMAT_NAMES.get(adapter, adapter)}; "
+                               f"{_REEXPORT}")
     if isinstance(result, otio.schema.SerializableCollection):
         timelines = list(result.find_children(descended_from_type=otio.schema.Timeline))
         if not timelines:
@@ -519,7 +566,55 @@ def read_timeline(
         result = timelines[0]
     if not isinstance(result, otio.schema.Timeline):
         raise InterchangeError(f"{path.name} holds a {type(result).__name__}, not a timeline")
+    if facts is not None:
+        # The file's own rate and size, for otio_to_operations (the adapter lost them).
+        ours = _ours(result)
+        result.metadata[NAMESPACE] = {**ours, "source_facts": facts.to_json()}
     return result, warnings
+
+
+_FORMAT_NAMES = {
+    "otio_json": "OpenTimelineIO JSON", "cmx_3600": "a CMX 3600 EDL",
+    "fcp_xml": "Final Cut Pro 7 XML", "fcpx_xml": "Final Cut Pro X XML (FCPXML)",
+    "AAF": "AAF", "kdenlive": "a Kdenlive project", "ale": "an Avid Log Exchange file",
+}
+_REEXPORT = ("export the timeline again from its editor (or as another format: OTIO, "
+             "FCP 7 XML or EDL) and import that")
+
+
+def _reader_failure(path: Path, adapter: str, exc: Exception) -> InterchangeError:
+    """One sentence for a reader that failed: the file, the format it was read as, what
+    went wrong in words, and what to do; the library's own words only as a detail at the
+    end (never a bare ``AttributeError: 'NoneType' object has no attribute 'tag'``)."""
+    what = _FORMAT_NAMES.get(adapter, adapter)
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    if isinstance(exc, ET.ParseError):
+        line, column = getattr(exc, "position", (None, None))
+        where = f" (line {line}, column {column})" if line is not None else ""
+        return InterchangeError(f"cannot read {path.name}: it is not well-formed XML{where}, "
+                                f"so it cannot be {what}; {_REEXPORT}")
+    if isinstance(exc, UnicodeDecodeError):
+        return InterchangeError(f"cannot read {path.name}: it is not text in the encoding it "
+                                f"states (byte {exc.start}), so it cannot be {what}; "
+                                f"{_REEXPORT}")
+    if isinstance(exc, json.JSONDecodeError):
+        return InterchangeError(f"cannot read {path.name}: it is not valid JSON (line "
+                                f"{exc.lineno}, column {exc.colno}), so it cannot be {what}; "
+                                f"{_REEXPORT}")
+    if isinstance(exc, (AttributeError, KeyError, IndexError, TypeError, ValueError,
+                        ZeroDivisionError, RuntimeError)) and adapter != "otio_json":
+        # Inside an adapter these mean an element or value it needs is missing or of a
+        # form it does not know (a compound clip, a mix, an effect it was not written for).
+        problem = native.fcpxml_problem(path) if adapter == "fcpx_xml" else None
+        if problem is not None:
+            return InterchangeError(f"cannot read {path.name} as {what}: {problem}; fix that "
+                                    f"element, or {_REEXPORT}")
+        return InterchangeError(
+            f"cannot read {path.name} as {what}: the reader does not know part of what it "
+            f"holds (an element or value it was not written for, such as a compound clip, "
+            f"a mix or an effect); {_REEXPORT}")
+    return InterchangeError(f"cannot read {path.name} as {what}: {detail or type(exc).__name__}"
+                            f"; {_REEXPORT}")
 
 
 def _read_edl(path: Path, rate: Fraction | None, warnings: list[str]) -> Any:
@@ -1056,11 +1151,13 @@ def _effect_name(effect: Any) -> str:
 def _timeline_rate(timeline: otio.schema.Timeline) -> Fraction | None:
     for child in timeline.find_children():
         try:
-            rate = child.trimmed_range().duration.rate
+            duration = child.trimmed_range().duration
         except Exception:
             continue
-        if rate > 0:
-            return exact_rate(rate)
+        # An empty track says RationalTime(0, 1): not a rate (a Kdenlive project whose
+        # first track is empty came out at 1 fps).
+        if duration.rate > 0 and duration.value > 0:
+            return exact_rate(duration.rate)
     if timeline.global_start_time is not None:
         return exact_rate(timeline.global_start_time.rate)
     return None
@@ -1082,6 +1179,8 @@ def otio_to_operations(
     report = ImportReport(source=source or timeline.name or "")
     ours = _ours(timeline)
     stored = ours.get("settings") if isinstance(ours.get("settings"), dict) else None
+    # Read from the file itself where the adapter loses it (native.file_facts).
+    facts = native.FileFacts.from_json(ours.get("source_facts"))
     settings = SequenceSettings(name=timeline.name or "Sequence 1")
     if stored is not None:
         try:
@@ -1089,12 +1188,14 @@ def otio_to_operations(
         except (KeyError, ValueError, TypeError) as exc:
             report.warn(f"Takeline settings in the file are unreadable ({exc}); using defaults")
     else:
-        rate = _timeline_rate(timeline)
+        rate = facts.fps if facts is not None and facts.fps else _timeline_rate(timeline)
         if rate is not None:
             settings.fps = rate
         elif fps is None:
             report.warn("the file states no frame rate; using 24000/1001")
-        if size is None:
+        if facts is not None and facts.size:
+            settings.width, settings.height = facts.size
+        elif size is None:
             report.warn(f"the file states no frame size; using {settings.width}x"
                         f"{settings.height} (pass --size to choose)")
     if fps is not None:
@@ -1106,6 +1207,8 @@ def otio_to_operations(
                     f"@ {timeline.global_start_time.rate:g} fps (sequences start at frame 0)")
 
     planner = _Planner(timeline, resolve_media, settings.fps, report)
+    if facts is not None:
+        planner.rate_map = {float(r): r for r in facts.rates}
     planner.note_metadata(timeline)
     tracks: list[tuple[str, str, int]] = []
     switches: list[dict[str, Any]] = []
@@ -1142,6 +1245,8 @@ def otio_to_operations(
     for effect in getattr(stack, "effects", []):
         report.drop("effects", f"timeline: {_effect_name(effect)}")
 
+    if stored is None and not planner.places and not planner.markers:
+        raise InterchangeError(_nothing_to_import(report, stack))
     operations = planner.places + planner.props + planner.transitions + planner.markers
     in_point, out_point = ours.get("in_point"), ours.get("out_point")
     if in_point is not None or out_point is not None:
@@ -1152,6 +1257,27 @@ def otio_to_operations(
         report.drop("metadata", f"{namespace!r} metadata on {n} object(s) not interpreted")
     return ImportPlan(settings=settings, tracks=tracks, media=planner.media,
                       operations=operations, report=report)
+
+
+def _nothing_to_import(report: ImportReport, stack: Any) -> str:
+    """What an import that would keep nothing found, in one sentence (it is refused: an
+    empty project from a timeline that held something is a silent loss, and one from a
+    timeline that held nothing is not what the user meant to import)."""
+    name = Path(report.source).name if report.source else "the timeline"
+    tracks = [t for t in stack if isinstance(t, otio.schema.Track)]
+    items = sum(len(t) for t in tracks)
+    dropped = sum(len(v) for v in report.dropped.values())
+    if dropped:
+        first = next(f"{kind}: {messages[0]}" for kind, messages in report.dropped.items()
+                     if messages)
+        return (f"nothing to import from {name}: of its {len(tracks)} track(s), no clip or "
+                f"marker could be kept ({dropped} item(s) dropped, e.g. {first})")
+    found = ("it holds no tracks" if not tracks else
+             f"its {len(tracks)} track(s) hold only gaps ({items})" if items else
+             f"its {len(tracks)} track(s) are empty")
+    return (f"nothing to import from {name}: {found} and it has no markers; check that "
+            "this is the timeline you meant (export it again from its editor with its "
+            "clips)")
 
 
 # ----------------------------------------------------------------------------- apply

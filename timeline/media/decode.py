@@ -197,7 +197,8 @@ def frame_to_array(
 
     Scaling (to ``size``, the displayed width and height) and the pixel-format conversion
     happen in one swscale pass before the rotation. This is the one conversion every
-    decoder path uses, so equal frames give bit-identical arrays.
+    decoder path uses, so equal frames give bit-identical arrays. The array is C-contiguous,
+    writable and shares memory with nothing the decoder keeps.
     """
     if fmt not in _CHANNELS:
         raise ValueError(f"output format must be one of {sorted(_CHANNELS)}, got {fmt!r}")
@@ -212,9 +213,14 @@ def frame_to_array(
     rgb = converter.reformat(frame, width=width, height=height, format=fmt)
     array = rgb.to_ndarray()
     if turns:
-        array = np.rot90(array, k=turns)
-    # Always an owned, contiguous array: callers hand it to Qt and caches.
-    return np.ascontiguousarray(array) if turns else np.array(array, copy=True)
+        return np.ascontiguousarray(np.rot90(array, k=turns))
+    if rgb is frame or not array.flags.c_contiguous:
+        # Already in the wanted format, swscale handed back the decoder's own frame: copy,
+        # so a caller drawing on the array never changes what the decoder holds.
+        return np.array(array, copy=True)
+    # A fresh frame that swscale wrote for this call: its buffer is the array's alone (the
+    # array keeps it alive), so a 6 MB copy per 1080p frame is saved.
+    return array
 
 
 def _pick_video_stream(container: InputContainer) -> VideoStream | None:

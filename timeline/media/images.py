@@ -68,8 +68,12 @@ def write_png(path: str | os.PathLike[str], picture: np.ndarray) -> Path:
     """Write atomically: a partial file never appears under the final name."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_bytes(encode_png(picture))
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(encode_png(picture))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
     return path
 
 

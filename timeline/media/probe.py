@@ -89,7 +89,8 @@ class MediaProbeError(Exception):
 
     def __init__(self, message: str, path: str | None = None) -> None:
         super().__init__(message)
-        self.path = path
+        # Shown to the user: a path of non-UTF-8 bytes with them escaped.
+        self.path = None if path is None else _shown(path)
 
 
 class UnsupportedMediaError(MediaProbeError):
@@ -192,8 +193,9 @@ def probe(path: str | os.PathLike[str]) -> MediaProbe:
     the user; no PyAV or OS exception escapes.
     """
     given = Path(os.fspath(path)).expanduser()
-    name = given.name or str(given)
     resolved = given.resolve()
+    # Messages are text: a name of non-UTF-8 bytes shows them escaped.
+    name = _shown(given.name or str(given))
     where = str(resolved)
 
     # Check the file with plain Python first: its errors are clearer than FFmpeg's.
@@ -243,19 +245,17 @@ def probe(path: str | os.PathLike[str]) -> MediaProbe:
         raise _unreadable(name, where, reason) from None
 
 
+def _shown(name: str) -> str:
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def check_media_path(path: str | os.PathLike[str], name: str | None = None) -> None:
     """Refuse what must not be opened as media, before anything opens it: a FIFO, socket
-    or device (opening one blocks, or reads forever) and a name that is not valid text
-    (the project stores paths as UTF-8 text). Missing files are left to the caller."""
+    or device (opening one blocks, or reads forever). A name of any bytes is fine (the
+    project stores it exactly: ``project_store.assets.path_to_db``). Missing files are left
+    to the caller."""
     path = Path(os.fspath(path))
-    name = name or path.name or str(path)
-    shown = os.fsencode(name).decode("utf-8", "backslashreplace")
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        raise UnsupportedMediaError(
-            f"Cannot import '{shown}': its name (or folder) is not valid UTF-8 text, "
-            "which a project cannot store. Rename the file or its folder.", shown) from None
+    shown = _shown(name or path.name or str(path))
     try:
         mode = os.stat(path).st_mode
     except OSError:
