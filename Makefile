@@ -1,11 +1,20 @@
 # Takeline developer entry points (GNU make).
 #
-#   make run     build .venv if needed, then open the editor on the demo project
+#   make run     build .venv if needed, then open the editor on the demo project (built on
+#                first run in the user data folder, ~/.local/share/takeline/demo; DEMO=path
+#                for another)
 #   make test    build .venv if needed, then ruff, import-linter and pytest (Qt offscreen)
 #   make bench   run every benchmarks/bench_*.py
 #   make screenshots  docs/screenshots/*.png of the editor on the demo (under Xvfb)
 #   make deps    check/install the system packages (scripts/system_deps.sh)
-#   make clean   remove .venv and caches;  make distclean  also removes demo/
+#   make package    a one-folder bundle of the editor and CLI in dist/takeline (PyInstaller,
+#                packaging/takeline.spec), then make package-smoke runs it offscreen
+#   make test-lowest  the suite in .venv-lowest, on the lowest versions pyproject.toml allows
+#   make install-desktop    Takeline in the desktop's menu with its icon and the .takeline
+#                type, for this user (~/.local/share), running EXEC [the venv's takeline];
+#                make uninstall-desktop removes it
+#   make clean   remove .venv and caches;  make distclean  also removes ./demo (where older
+#                versions built the demo; the current one is in the user data folder)
 #
 # Variables:
 #   PYTHON       interpreter that creates the venv (>= 3.11)          [python3]
@@ -13,6 +22,7 @@
 #   TORCH_INDEX  optional --index-url for torch only, e.g. for a GPU build:
 #                  make TORCH_SPEC=torch TORCH_INDEX=https://download.pytorch.org/whl/cu128 test
 #   PYTEST_ARGS  extra pytest arguments, e.g. make test PYTEST_ARGS='-k edits -x'
+#   DEMO         the demo project `make run` opens (default: in the user data folder)
 #
 # torch is pinned and installed first on purpose: torch==2.13.0 resolves to the CPU wheel in the
 # local wheel cache, whereas an unpinned torch (or one pulled in by another package) is the
@@ -28,6 +38,8 @@ PYTHON      ?= python3
 TORCH_SPEC  ?= torch==2.13.0
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
+DEMO        ?=
+EXEC        ?= $(VENV)/bin/takeline
 
 VENV   := .venv
 VPY    := $(VENV)/bin/python
@@ -43,10 +55,11 @@ PYTEST_CI_ARGS :=
 endif
 
 .PHONY: help venv deps check-python run test lint imports pytest bench screenshots clean \
-        distclean
+        distclean install-desktop uninstall-desktop package package-smoke test-lowest
 
 help:
 	@echo "make run | test | bench | screenshots | deps | venv | lint | imports | pytest |" \
+	      "package | package-smoke | test-lowest | install-desktop | uninstall-desktop |" \
 	      "clean | distclean"
 
 # Fails clearly when the interpreter that would create the venv is missing or older than 3.11.
@@ -76,14 +89,14 @@ $(STAMP): pyproject.toml
 	$(VPY) -m pip install --upgrade pip
 	$(VPY) -m pip install $(TORCH_PIP_ARGS) '$(TORCH_SPEC)'
 	printf '%s\n' '$(TORCH_SPEC)' > $(VENV)/torch-constraint.txt
-	$(VPY) -m pip install --constraint $(VENV)/torch-constraint.txt -e '.[dev]'
+	$(VPY) -m pip install --constraint $(VENV)/torch-constraint.txt -e '.[dev,generate]'
 	@$(VPY) -c 'import torch; print("torch", torch.__version__, "cuda:", torch.version.cuda)'
 	touch $@
 
 run: $(STAMP)
 	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] && [ -z "$${QT_QPA_PLATFORM:-}" ]; then \
 	    echo "warning: neither DISPLAY nor WAYLAND_DISPLAY is set; Qt may not find a screen" >&2; fi
-	$(VPY) -m cli --demo
+	$(if $(strip $(DEMO)),TAKELINE_DEMO='$(DEMO)' )$(VPY) -m cli --demo
 
 # All three checks run even when one fails, so one CI log shows every problem; pytest runs last
 # so its summary line closes the output.
@@ -131,8 +144,43 @@ screenshots: $(STAMP)
 	    $(VPY) scripts/screenshot_takes_compare.py; \
 	fi
 
+# PyInstaller goes into the project venv (a build tool, not a dependency); the bundle leaves
+# the model runtime out unless TAKELINE_BUNDLE_GENERATE=1 (packaging/README.md).
+package: $(STAMP)
+	$(VPY) -m pip install --constraint $(VENV)/torch-constraint.txt 'pyinstaller>=6.10'
+	$(VPY) -m PyInstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller \
+	    packaging/takeline.spec
+	$(MAKE) package-smoke
+
+package-smoke:
+	bash packaging/smoke.sh dist/takeline
+
+# The suite on the lowest versions pyproject.toml allows, in a venv of its own: pip cannot
+# resolve to lowest versions, so scripts/lowest_constraints.py pins every floor (name==X for
+# name>=X). torch is the exception: TORCH_SPEC (the CPU wheel), since torch's floor on PyPI is
+# a multi-GB CUDA build. Rebuilt from scratch each time, so a floor change is never masked.
+LOWEST := .venv-lowest
+test-lowest:
+	@$(CHECK_PYTHON)
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --upgrade pip
+	$(LOWEST)/bin/python scripts/lowest_constraints.py --except torch > $(LOWEST)/lowest.txt
+	printf '%s\n' '$(TORCH_SPEC)' >> $(LOWEST)/lowest.txt
+	$(LOWEST)/bin/python -m pip install $(TORCH_PIP_ARGS) '$(TORCH_SPEC)'
+	$(LOWEST)/bin/python -m pip install --constraint $(LOWEST)/lowest.txt -e '.[dev,generate]'
+	$(LOWEST)/bin/python -m pip list --format=freeze > $(LOWEST)/installed.txt
+	QT_QPA_PLATFORM=offscreen $(LOWEST)/bin/python -m pytest $(PYTEST_CI_ARGS) $(PYTEST_ARGS)
+
+# With EXEC=dist/takeline/takeline the menu entry runs the bundle (make package) instead.
+install-desktop: $(if $(filter $(VENV)/bin/takeline,$(EXEC)),$(STAMP))
+	bash scripts/install_desktop.sh '$(EXEC)'
+
+uninstall-desktop:
+	bash scripts/install_desktop.sh --uninstall
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis \
+	rm -rf $(VENV) .venv-lowest build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis \
 	    .import_linter_cache
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 

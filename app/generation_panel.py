@@ -97,6 +97,11 @@ class GenerationPanel(QWidget):
         form.addRow(self.title)
         form.addRow("Prompt", self.prompt)
         form.addRow("Model", self.model)
+        # Without the `generate` extra only previz runs: say so, and how to add models.
+        self.models_hint = QLabel()
+        self.models_hint.setWordWrap(True)
+        self.models_hint.setVisible(False)
+        form.addRow(self.models_hint)
         form.addRow("Seed", self.seed)
         form.addRow("Takes", self.count)
         form.addRow("Steps", self.steps)
@@ -131,8 +136,20 @@ class GenerationPanel(QWidget):
             self.metrics_ready.emit(take_id)
 
     def load_models(self) -> None:
-        """Installed models (HF cache); listing touches only the disk."""
-        from generation.installed_models import list_installed
+        """Installed models (HF cache); listing touches only the disk. Without torch and
+        diffusers none can run: the dock offers previz and says what to install."""
+        from generation.installed_models import (
+            ENABLE_MODELS_HINT,
+            list_installed,
+            missing_generation_packages,
+        )
+
+        missing = missing_generation_packages()
+        self.models_hint.setText(ENABLE_MODELS_HINT + (f" (missing: {', '.join(missing)})"
+                                                       if missing else ""))
+        self.models_hint.setVisible(bool(missing))
+        if missing:
+            return
 
         try:
             models = list_installed()

@@ -502,6 +502,7 @@ class MainWindow(QMainWindow):
         action(clip, "Program Monitor", "Shift+4", self.show_program)
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&Keyboard Shortcuts…", "Ctrl+Alt+K", self.show_shortcuts)
+        action(help_menu, "Open &Log Folder", None, self.open_log_folder)
 
     def load_source(self, asset_id: int, position: int = 0) -> bool:
         """Show an asset in the source monitor (a double-click in the bin, Match Frame)."""
@@ -589,6 +590,17 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def open_log_folder(self) -> None:
+        """Help > Open Log Folder: editor.log and worker.log, for a bug report."""
+        from app.desktop import open_log_folder
+
+        try:
+            folder = open_log_folder()
+        except OSError as exc:
+            self.statusBar().showMessage(f"Cannot open the log folder: {exc}", 6000)
+            return
+        self.statusBar().showMessage(f"Logs are in {folder}", 6000)
 
     def step(self, frames: int) -> None:
         self.timeline.set_playhead(self.timeline.playhead + frames)
@@ -1038,9 +1050,15 @@ def open_or_offer_backup(path: Path, ask: Callable[[str, str], bool]) -> Project
         return Project.open(path)
 
 
-def run_editor(project_path: Path | None) -> int:
+def run_editor(project_path: Path | None, *, quit_after_s: float | None = None,
+               version: str = "") -> int:
+    """The editor on ``project_path`` (a file dialog when None). ``quit_after_s``: close
+    the window that long after it opened and exit 0 only if it showed a frame and nothing
+    was reported as an error (the bundle's smoke test)."""
+    from app.desktop import identify
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName(APP_NAME)
+    identify(app, version)
     if project_path is None:
         path, _ = QFileDialog.getOpenFileName(None, "Open project", "",
                                               "Takeline projects (*.takeline)")
@@ -1070,8 +1088,21 @@ def run_editor(project_path: Path | None) -> int:
     window.timeline.fit()
     settle_heap()
     collector = UiThreadCollector(app)  # no Qt object is ever freed on a worker thread
+    smoke: list[str] = []
+    if quit_after_s is not None:
+        QTimer.singleShot(int(quit_after_s * 1000), lambda: _end_smoke(window, smoke))
     with loop:
         window.generation.resume_queue()
         loop.run_until_complete(closed.wait())
     collector.stop()
-    return 0
+    for problem in smoke:
+        print(f"takeline: error: {problem}", file=sys.stderr)
+    return 1 if smoke else 0
+
+
+def _end_smoke(window: MainWindow, problems: list[str]) -> None:
+    if window.viewer.shown_frame is None:
+        problems.append("the viewer showed no frame")
+    problems.extend(f"reported: {r.text()}" for r in window.errors.recent
+                    if r.level == "error")
+    window.close()

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+
+from app.desktop import tinted_icon
 
 
 class TransportBar(QWidget):
@@ -21,6 +23,13 @@ class TransportBar(QWidget):
         super().__init__(parent)
         self._playing = playing
         self.buttons: dict[str, QToolButton] = {}
+        # resources/icons/transport/*.svg in the palette's button text colour; the glyphs
+        # stay as each button's text (shown only where an icon is missing).
+        colour = self.palette().color(QPalette.ColorRole.ButtonText).name()
+        self._icons: dict[str, QIcon] = {
+            name: tinted_icon(f"transport/{name}", colour)
+            for name in ("start", "back", "reverse", "play", "pause", "stop", "forward",
+                         "next", "end", "loop")}
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         self.timecode = QLabel("00:00:00:00")
@@ -37,12 +46,28 @@ class TransportBar(QWidget):
                   "loop": "⟲ Loop"}
         for name, glyph in glyphs.items():
             act = actions[name]
+            icon = self._icons[name]
+            if not icon.isNull():
+                # On the action, before the button takes it: the button copies text, icon
+                # and tooltip from its action again whenever that changes (Loop's check
+                # state). Not shown in the menus, which have no icons elsewhere.
+                act.setIcon(icon)
+                act.setIconVisibleInMenu(False)
+                if name == "loop":
+                    act.setIconText("Loop")  # what a button shows; the menu keeps its text
+                    glyph = "Loop"
             button = QToolButton()
             button.setDefaultAction(act)
             button.setText(glyph)  # setDefaultAction takes the action's name; keep the glyph
             shortcut = act.shortcut().toString()
             button.setToolTip(f"{act.text()} ({shortcut})" if shortcut else act.text())
             button.setAutoRaise(True)
+            if not icon.isNull():
+                button.setIconSize(QSize(20, 20))
+                # Loop is a toggle: it keeps its word, so on and off read at a glance.
+                button.setToolButtonStyle(
+                    Qt.ToolButtonStyle.ToolButtonTextBesideIcon if name == "loop"
+                    else Qt.ToolButtonStyle.ToolButtonIconOnly)
             layout.addWidget(button)
             self.buttons[name] = button
         layout.addStretch(1)
@@ -60,6 +85,10 @@ class TransportBar(QWidget):
     def sync_play_button(self) -> None:
         """The play button says what pressing it does now."""
         button = self.buttons["play"]
-        text = "⏸" if self._playing() else "▶"
+        playing = self._playing()
+        text = "⏸" if playing else "▶"
         if button.text() != text:
             button.setText(text)
+            icon = self._icons["pause" if playing else "play"]
+            if not icon.isNull():
+                button.setIcon(icon)

@@ -1,28 +1,39 @@
-"""``python -m cli [--demo] [PROJECT]``: open the editor. ``--demo`` opens ``demo/demo.takeline``,
-building it from synthesised media on first run (this is what ``make run`` does)."""
+"""``python -m cli [--demo] [PROJECT]`` (and the ``takeline`` command): ``--demo`` opens the
+demo project in the user's data folder (``~/.local/share/takeline/demo/`` on Linux, or
+``$TAKELINE_DEMO``), building it from synthesised media on first run (this is what
+``make run`` does). Everything else is ``cli.main``."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from cli.main import main
-
-DEMO_PROJECT = Path("demo") / "demo.takeline"
+from cli.main import main as cli_main
+from services.app_dirs import demo_project
 
 
 def run(argv: list[str]) -> int:
     if "--demo" in argv:
         argv = [a for a in argv if a != "--demo"]
-        if not DEMO_PROJECT.exists():
-            DEMO_PROJECT.parent.mkdir(parents=True, exist_ok=True)
-            print(f"Creating the demo project {DEMO_PROJECT} (first run)...", flush=True)
-            code = main(["demo", str(DEMO_PROJECT)])
+        demo = demo_project()
+        if not demo.exists():
+            try:
+                demo.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                print(f"takeline: error: cannot create {demo.parent}: {exc.strerror or exc}; "
+                      "set TAKELINE_DEMO to a writable path", file=sys.stderr)
+                return 1
+            print(f"Creating the demo project {demo} (first run)...", flush=True)
+            code = cli_main(["demo", str(demo)])
             if code:
                 return code
-        argv = ["open", str(DEMO_PROJECT), *argv]
-    return main(argv)
+        argv = ["open", str(demo), *argv]
+    return cli_main(argv)
+
+
+def main() -> int:
+    """The ``takeline`` console script."""
+    return run(sys.argv[1:])
 
 
 if __name__ == "__main__":
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(main())

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.opening import Failure, open_project
+from cli.progress import Progress
 from generation.backends import BACKENDS
 from generation.backends.base import GenerationError
 from generation.installed_models import (
@@ -79,6 +80,9 @@ def add_parsers(sub: Any, size_type: Any) -> None:
                    help="condition on the last frame before / first frame after the segment")
     p.add_argument("--queue-only", action="store_true",
                    help="queue the jobs without running them (`takeline jobs --run`)")
+    p.add_argument("--in-worker", action="store_true",
+                   help="run previz in the generation worker process too, as the editor "
+                        "does (models always run there)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("takes", help="list or manage a segment's takes")
@@ -136,28 +140,32 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 class _ProgressBar:
-    """One line on stderr per running job: a bar, steps and the elapsed time."""
+    """A bar on stderr per running job (``cli.progress``: only on a terminal), then one line
+    on stderr saying how the job ended."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.started: dict[int, float] = {}
+        self.bars: dict[int, Progress] = {}
 
     def __call__(self, u: JobUpdate) -> None:
         if self.quiet:
             return
         if u.state == "running":
-            t0 = self.started.setdefault(u.job_id, time.monotonic())
-            width = 30
-            filled = width * u.steps_done // max(1, u.steps_total)
-            print(f"\rjob {u.job_id} [{'#' * filled}{'.' * (width - filled)}] "
-                  f"{u.steps_done}/{u.steps_total} {time.monotonic() - t0:5.1f} s",
-                  end="", file=sys.stderr, flush=True)
+            self.started.setdefault(u.job_id, time.monotonic())
+            bar = self.bars.get(u.job_id)
+            if bar is None:
+                bar = self.bars[u.job_id] = Progress(f"job {u.job_id}", unit="step")
+            bar.update_to(u.steps_done, u.steps_total)
         elif u.state in ("done", "failed", "cancelled"):
+            bar = self.bars.pop(u.job_id, None)
+            if bar is not None:
+                bar.close()
             t0 = self.started.pop(u.job_id, None)
             took = f" in {time.monotonic() - t0:.1f} s" if t0 is not None else ""
             detail = f": {u.error}" if u.error else (
                 f": take {', '.join(map(str, u.take_ids))}" if u.take_ids else "")
-            print(f"\rjob {u.job_id} {u.state}{took}{detail}" + " " * 20, file=sys.stderr)
+            print(f"job {u.job_id} {u.state}{took}{detail}", file=sys.stderr)
 
 
 def _resolve(model: str | None, backend: str | None) -> tuple[str, ResolvedModel | None]:
@@ -192,6 +200,7 @@ def _generate(args: argparse.Namespace) -> int:
         records = GenerationRecords(project)
         segment = records.segment(args.segment)
         runner = GenerationRunner(project, on_update=_ProgressBar(args.json),
+                                  previz_in_worker=args.in_worker,
                                   on_metrics=_metrics_failure)
         inputs: dict[str, Any] = {}
         for key, path in (("image", args.first_frame), ("last_image", args.last_frame)):
@@ -452,12 +461,9 @@ def _models(args: argparse.Namespace) -> int:
                   + ("" if m.safetensors_only else "  (not safetensors: refused)"))
         return 0
 
-    def show(done: int, total: int) -> None:
-        pct = 100 * done // total if total else 0
-        print(f"\r{args.model}: {format_size(done)} / {format_size(total)} ({pct}%)",
-              end="", file=sys.stderr, flush=True)
-
-    model = pull_model(args.model, revision=args.revision, progress=show)
-    print(f"\nInstalled {model.id} rev {model.revision} ({format_size(model.size_bytes)}) at "
+    # Called from the download threads; tqdm's bar has its own lock.
+    with Progress(args.model, bytes_=True) as bar:
+        model = pull_model(args.model, revision=args.revision, progress=bar.update_to)
+    print(f"Installed {model.id} rev {model.revision} ({format_size(model.size_bytes)}) at "
           f"{model.path}")
     return 0

@@ -31,6 +31,7 @@ from typing import Any
 
 from cli.opening import Failure, open_project
 from cli.pipes import stdout_closed
+from cli.progress import Progress
 from project_store.assets import ImportMediaError
 from project_store.db import ProjectError
 from project_store.project import Project
@@ -81,6 +82,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the package metadata is read only when asked for (importlib.metadata
+    costs every other command its start-up time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"takeline {version()}")  # on stdout, as argparse's own version action does
+        parser.exit()
+
+
+def version() -> str:
+    """The installed package's version (``pyproject.toml``; the bundle carries its
+    metadata too), or "unknown" when run from a tree that was never installed."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("takeline")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
 def _add_module_parsers(sub: Any, module: ModuleType) -> None:
     if module.__name__ == "cli.generate":
         module.add_parsers(sub, _size)
@@ -98,6 +123,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="takeline",
         description="Takeline: a non-linear video editor with a generative timeline.",
     )
+    ap.add_argument("--version", action=_VersionAction)
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("new", help="create an empty project file")
@@ -183,6 +209,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("open", help="open a project in the editor window")
     p.add_argument("project", type=Path, nargs="?")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS",
+                   help="close the window SECONDS after it has shown its first frame, exit "
+                        "0 if nothing failed (smoke tests of an installed or bundled editor)")
     return ap
 
 
@@ -208,13 +237,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted")
 
 
-def _enable_faulthandler() -> None:
-    """The editor process: a native crash (Qt, PyAV, a driver) leaves every thread's stack
-    on stderr instead of vanishing without a word."""
-    import faulthandler
+def _start_editor_log() -> None:
+    """The editor process logs to ``editor.log`` in the user's log folder, faulthandler
+    included: a native crash (Qt, PyAV, a driver) leaves every thread's stack there instead
+    of vanishing without a word. Its generation worker logs beside it (``worker.log``)."""
+    from generation.process_log import start_log
+    from services.app_dirs import log_dir
 
-    if not faulthandler.is_enabled():
-        faulthandler.enable(all_threads=True)
+    start_log("editor", log_dir())
 
 
 def _fail(message: str) -> int:
@@ -301,10 +331,10 @@ def _dispatch(args: argparse.Namespace) -> int | None:
             print(f"{preset.name:<14} {preset.description}{note}")
         return EXIT_OK
     if command == "open":
-        _enable_faulthandler()
+        _start_editor_log()
         from app.main import run_editor  # Qt is imported only here
 
-        return run_editor(args.project)
+        return run_editor(args.project, quit_after_s=args.quit_after, version=version())
     build_parser().print_help(sys.stderr)
     return EXIT_USAGE
 
@@ -366,7 +396,6 @@ def _build_proxies(args: argparse.Namespace) -> int:
             if asset.status != "ok":
                 raise Failure(f"asset {asset_id} ({asset.path}) is {asset.status}; relink it "
                               "first")
-        tty = sys.stdout.isatty()
         for asset_id in wanted:
             asset = project.assets[asset_id]
             try:
@@ -377,14 +406,11 @@ def _build_proxies(args: argparse.Namespace) -> int:
                     continue
                 dst = proxy_path(project.media_root, asset.identity)
                 dst.parent.mkdir(parents=True, exist_ok=True)
-
-                def progress(done: int, total: int, name: str = asset.name) -> None:
-                    if tty and (done % 12 == 0 or done == total):
-                        print(f"\r{name}: {done}/{total} frames", end="", flush=True)
-
-                info = build_proxy(asset.probe, dst, progress=progress)
-                print(("\r" if tty else "") + f"{asset.name}: proxy {info.size[0]}x"
-                      f"{info.size[1]}, {info.frame_count} frames -> {info.path}")
+                # The bar on stderr (a terminal only); stdout gets the one result line.
+                with Progress(asset.name, unit="frame", total=frames) as bar:
+                    info = build_proxy(asset.probe, dst, progress=bar.update_to)
+                print(f"{asset.name}: proxy {info.size[0]}x{info.size[1]}, "
+                      f"{info.frame_count} frames -> {info.path}")
             except (MediaProbeError, ProxyError) as exc:
                 raise Failure(f"proxy for {asset.name} failed: {exc}") from None
         if args.use:
@@ -432,16 +458,10 @@ def _export(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise Failure(str(exc)) from None
     first_end = _parse_range(args.frame_range) if args.frame_range else (None, None)
-    tty = sys.stderr.isatty() and not args.json
+    bar = Progress(f"export {args.output.name}", unit="frame", enabled=not args.json)
 
     def show(p: ExportProgress) -> None:
-        if not tty or (p.done % 6 and p.done != p.total):
-            return
-        width = 30
-        filled = width * p.done // max(1, p.total)
-        eta = "" if p.eta is None else f" ETA {p.eta:4.0f} s"
-        print(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total}{eta}",
-              end="", file=sys.stderr, flush=True)
+        bar.update_to(p.done, p.total)
 
     with open_project(args.project, read_only=True) as project:
         offline = {a.id: a for a in offline_assets(project)}
@@ -472,8 +492,7 @@ def _export(args: argparse.Namespace) -> int:
             raise Failure(str(exc)) from None
         finally:
             sources.close()
-            if tty:
-                print(file=sys.stderr)
+            bar.close()
     summary = {"path": str(result.path), "preset": preset.name, "frames": result.frames,
                "audio_samples": result.audio_samples, "seconds": round(result.seconds, 3),
                "manifest": str(result.sidecar)}

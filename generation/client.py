@@ -134,7 +134,8 @@ class WorkerClient:
             self._stop_process()
             raise WorkerFailed(FailureKind.CRASH, "the generation worker did not start "
                                f"({describe_exit(proc.exitcode)})",
-                               "check that torch and diffusers are installed: `make test`")
+                               "check that torch and diffusers are installed: pip install "
+                               "'takeline[generate]' (or make run in a clone)")
         return queue
 
     @staticmethod

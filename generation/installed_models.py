@@ -39,9 +39,12 @@ __all__ = [
     "UNSAFE_WEIGHT_SUFFIXES",
     "InstalledModel",
     "ModelError",
+    "ENABLE_MODELS_HINT",
+    "GENERATE_PACKAGES",
     "backends_for",
     "format_size",
     "list_installed",
+    "missing_generation_packages",
     "pull_model",
     "resolve_model",
 ]
@@ -392,6 +395,29 @@ def _resolve_cached(
     model = _describe(snapshot, repo_id, snapshot.name)
     _check_usable(model, backend, f"Run `takeline models pull {repo_id}` again to finish it.")
     return model
+
+
+# What the worker runs models with: the `generate` extra (`pip install 'takeline[generate]'`).
+GENERATE_PACKAGES = ("torch", "diffusers", "transformers", "accelerate", "ftfy")
+ENABLE_MODELS_HINT = ("Models need the generation packages: pip install 'takeline[generate]' "
+                      "(torch, diffusers, transformers, accelerate, ftfy). Previz works "
+                      "without them.")
+
+
+def missing_generation_packages() -> list[str]:
+    """Which of ``GENERATE_PACKAGES`` this interpreter cannot import, found without importing
+    them (torch alone takes seconds to import)."""
+    import importlib.util
+
+    missing = []
+    for name in GENERATE_PACKAGES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # a finder that refuses it, a broken install
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
 
 
 # ---------------------------------------------------------------------------------------------

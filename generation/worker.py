@@ -19,6 +19,7 @@ out-of-memory error, ``hang@N`` stops responding, ``crash@N`` kills the process.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -52,12 +53,12 @@ def _quiet_libraries() -> None:
 
 
 def worker_main(conn: Connection) -> None:
-    # A segfault in a CUDA kernel or a native extension leaves every thread's stack on
-    # stderr (the editor's), not just "worker died".
-    import faulthandler
+    # A segfault in a CUDA kernel or a native extension leaves every thread's stack in
+    # worker.log beside the editor's log (stderr when the editor keeps none), not just
+    # "worker died".
+    from generation.process_log import start_worker_log
 
-    if not faulthandler.is_enabled():
-        faulthandler.enable(all_threads=True)
+    start_worker_log()
 
     from generation.backends.base import GenerationError, JobCancelled, OutOfMemory
     from generation.execute import run_spec
@@ -144,6 +145,7 @@ def worker_main(conn: Connection) -> None:
                     "choose a lower memory mode (model-offload, group-offload or "
                     "sequential-offload), fewer frames or a smaller size")
             traceback.print_exc()
+            logging.getLogger("takeline.worker").exception("job %d failed", job)
             send(Failed(job, kind, f"{type(exc).__name__}: {exc}", suggestion))
         else:
             send(Finished(job, result))

@@ -1,10 +1,11 @@
 """What the editor remembers between runs: the recent projects list, and a session marker
 beside each open project that tells the next run whether the last one closed normally.
 
-Recent projects live in ``$XDG_CONFIG_HOME/takeline/recent.json`` (``~/.config`` when the
-variable is unset): a JSON list of absolute paths, most recent first. The session marker is
-``<project>.media/session.json`` (``{"pid", "opened_at"}``), written at open and removed on
-a clean close; one left behind by another process means that run crashed or was killed.
+Recent projects live in ``recent.json`` in the user's config folder (``services.app_dirs``:
+``$XDG_CONFIG_HOME/takeline``, ``~/.config/takeline`` when unset): a JSON list of absolute
+paths, most recent first. The session marker is ``<project>.media/session.json``
+(``{"pid", "opened_at"}``), written at open and removed on a clean close; one left behind
+by another process means that run crashed or was killed.
 
 A project has one writer at a time (``project_store.writer_lock``): the marker is written
 only by the process that holds the project's writer lock, so there is no "also open in
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from project_store.writer_lock import pid_alive
+from services import app_dirs
 
 MAX_RECENT = 10
 CRASH_NOTICE = ("Takeline did not close normally last time. Nothing is lost: every edit was "
@@ -30,10 +32,7 @@ CRASH_NOTICE = ("Takeline did not close normally last time. Nothing is lost: eve
 
 
 def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME", "").strip()
-    # The XDG spec says a relative value is invalid and must be ignored.
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".config"
-    return root / "takeline"
+    return app_dirs.config_dir()
 
 
 def recent_file() -> Path:

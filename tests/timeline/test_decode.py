@@ -56,6 +56,8 @@ def _rotated_copy(src: Path, dst: Path, degrees: int) -> Path:
     with av.open(str(src)) as source, av.open(str(dst), "w") as target:
         video = source.streams.video[0]
         out = target.add_stream_from_template(video)
+        if not hasattr(out, "set_display_rotation"):  # the floor (make test-lowest) lacks it
+            pytest.skip("writing a display matrix needs PyAV 17.1 (reading it does not)")
         out.set_display_rotation(degrees)
         for packet in source.demux(video):
             if packet.size:
