@@ -32,7 +32,7 @@ from typing import Any
 from cli.opening import Failure, open_project
 from cli.pipes import stdout_closed
 from cli.progress import Progress
-from project_store.assets import ImportMediaError
+from project_store.assets import ImportMediaError, shown_path
 from project_store.db import ProjectError
 from project_store.project import Project
 from timeline.limits import LimitError, check_frame, check_render_size
@@ -51,7 +51,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
 }
 _MODULE_OF = {c: m for m, commands in COMMAND_MODULES.items() for c in commands}
 COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy",
-            "export", "presets", "otio", "open", *_MODULE_OF)
+            "export", "presets", "otio", "relink", "open", *_MODULE_OF)
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -168,6 +168,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--use", action="store_true",
                    help="also switch every clip of these assets to its proxy (one undo step)")
 
+    p = sub.add_parser("relink", help="point missing or offline media at files on this "
+                       "machine: a folder (by name, or by tape and timecode) or one file")
+    p.add_argument("project", type=Path)
+    p.add_argument("path", type=Path, help="a folder to search, or a file (with --asset)")
+    p.add_argument("--asset", type=int, help="the asset to point at PATH (a file)")
+    p.add_argument("--force", action="store_true",
+                   help="with --asset: accept a file that is not the same media, as long as "
+                        "it is long enough for every clip")
+
     p = sub.add_parser("export", help="render the sequence to a file with a preset")
     p.add_argument("project", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True,
@@ -252,6 +261,33 @@ def _fail(message: str) -> int:
     return EXIT_FAILURE
 
 
+def _relink(args: argparse.Namespace) -> int:
+    path = args.path.expanduser()
+    if not path.exists():
+        raise Failure(f"cannot relink from {path}: it does not exist")
+    with open_project(args.project) as project:
+        if args.asset is not None:
+            if path.is_dir():
+                raise Failure(f"--asset needs a file, and {path} is a folder")
+            asset = project.relink(args.asset, path, force=args.force)
+            print(f"Relinked asset {asset.id} to {shown_path(asset.path)}")
+            return EXIT_OK
+        if not path.is_dir():
+            raise Failure(f"{path} is a file; name the asset it is for with --asset ID, or "
+                          "give a folder to search")
+        done = project.relink_folder(path)
+        for asset_id, new in sorted(done.items()):
+            print(f"Relinked asset {asset_id} to {shown_path(new)}")
+        left = project.missing_assets
+        for a in left:
+            print(f"takeline: still {a.status}: asset {a.id} ({shown_path(a.path)})",
+                  file=sys.stderr)
+        if not done:
+            raise Failure(f"nothing under {path} matches the {len(left)} missing or offline "
+                          "asset(s) (same name and content, or same tape and timecode)")
+        return EXIT_OK
+
+
 def _dispatch(args: argparse.Namespace) -> int | None:
     command = args.command
     if command in _MODULE_OF:
@@ -284,6 +320,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
             print(f"Applied {len(changes)} operation{'s' if len(changes) != 1 else ''}; "
                   f"sequence is {project.sequence.duration_frames} frames")
         return EXIT_OK
+    if command == "relink":
+        return _relink(args)
     if command in ("undo", "redo"):
         with open_project(args.project) as project:
             change = project.undo() if command == "undo" else project.redo()
@@ -473,8 +511,9 @@ def _export(args: argparse.Namespace) -> int:
                      f"({offline[i.asset].status})" for i in used[:5]]
             more = f" and {len(used) - 5} more" if len(used) > 5 else ""
             raise Failure(f"{len(used)} clip(s) have no media here: {'; '.join(named)}{more}. "
-                          "Relink them (File > Relink), or pass --allow-offline to export "
-                          "them as 'Media Offline' slates")
+                          "Relink them (takeline relink PROJECT FOLDER, or the bin's "
+                          "Relink), or pass --allow-offline to export them as 'Media "
+                          "Offline' slates")
         for a in offline.values():
             print(f"takeline: warning: {a.path} is {a.status}; its clips export as the "
                   "'Media Offline' slate (silent)", file=sys.stderr)

@@ -208,8 +208,8 @@ class ImportReport:
         kept = ", ".join(f"{n} {what}" for what, n in sorted(self.kept.items())) or "nothing"
         lines.append(f"  kept: {kept}")
         for kind, messages in sorted(self.offline.items()):
-            lines.append(f"  offline {kind} ({len(messages)}; relink with File > Relink "
-                         "or takeline relink):")
+            lines.append(f"  offline {kind} ({len(messages)}; relink from the bin's "
+                         "Relink Missing from Folder… or takeline relink PROJECT FOLDER):")
             lines += [f"    - {m}" for m in messages[:limit]]
             if len(messages) > limit:
                 lines.append(f"    ... and {len(messages) - limit} more")
