@@ -400,6 +400,10 @@ class GenerationRunner:
         last_write = [0.0]
 
         def progress(step: int, total: int) -> None:
+            if self._stopping:
+                # stop() has put the job back in the queue: a step the worker sent before
+                # it was killed must not show it running again (nor touch its row).
+                return
             # Listeners hear every step; the file (a synchronous commit) at most twice a
             # second and at the last step.
             now = time.monotonic()

@@ -150,9 +150,12 @@ def test_create_holds_the_lock_from_the_start(tmp_path: Path) -> None:
     assert current_holder(path) is None
 
 
-def test_the_editor_process_enables_faulthandler() -> None:
+def test_the_editor_process_enables_faulthandler(tmp_path: Path) -> None:
+    # What `takeline open` does first: the editor's log, which faulthandler writes into.
     code = ("import faulthandler, sys; from cli import main as m; "
-            "m._enable_faulthandler(); print(faulthandler.is_enabled())")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env(),
+            "m._start_editor_log(); print(faulthandler.is_enabled())")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT,
+                         env={**env(), "TAKELINE_LOG_DIR": str(tmp_path)},
                          capture_output=True, text=True, timeout=WAIT_S, check=True)
     assert out.stdout.strip() == "True"
+    assert "editor started" in (tmp_path / "editor.log").read_text()
