@@ -7,11 +7,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QUrl
+from PySide6.QtCore import QByteArray, QSize, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 import resources
+from app import theme
 from app.window_layout import APPLICATION, ORGANISATION
 from services.app_dirs import log_dir
 
@@ -58,7 +59,7 @@ def tinted_icon(name: str, colour: str, size: int = 24) -> QIcon:
     for scale in (1, 2):  # sharp on high-DPI screens too
         image = QImage(QSize(size * scale, size * scale),
                        QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(Qt.GlobalColor.transparent)
+        image.fill(theme.TRANSPARENT)
         painter = QPainter(image)
         renderer.render(painter)
         painter.end()

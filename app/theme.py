@@ -34,6 +34,7 @@ def with_alpha(colour: QColor, alpha: int) -> QColor:
 ERROR = QColor(229, 57, 53)  # #e53935: every refusal and failure in text, in every panel
 STALE = QColor(198, 40, 40)  # #c62828: the STALE badge (the take was made from another brief)
 WHITE = QColor(255, 255, 255)
+TRANSPARENT = QColor(0, 0, 0, 0)  # an empty picture to draw an icon into
 
 ERROR_STYLE = f"QLabel {{ color: {hex_of(ERROR)}; }}"  # a label that only shows errors
 ERROR_TEXT_STYLE = f"color: {hex_of(ERROR)};"  # a message label while it shows an error
