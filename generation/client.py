@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from generation.messages import (
     WorkerDied,
 )
 from generation.spec import JobSpec
+from timeline.process_exit import describe_exit
 
 Inbox = asyncio.Queue[FromWorker | WorkerDied]
 
@@ -53,17 +53,6 @@ class WorkerFailed(Exception):
 
 class WorkerCancelled(Exception):
     pass
-
-
-def describe_exit(code: int | None) -> str:
-    if code is None:
-        return "it stopped responding"
-    if code < 0:
-        try:
-            return f"killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit status {code}"
 
 
 class WorkerClient:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import pickle
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -46,6 +45,7 @@ from timeline.engine.export import (
 )
 from timeline.media.probe import MediaProbe
 from timeline.model import Sequence
+from timeline.process_exit import describe_exit
 
 __all__ = ["ExportRequest", "export_in_process", "export_in_subprocess"]
 
@@ -149,7 +149,7 @@ def export_in_subprocess(request: ExportRequest, *, progress: ProgressFn | None 
                 if cancel_sent_at is not None:
                     raise ExportCancelled("Export cancelled; nothing was written.")
                 raise ExportError(f"The export process stopped unexpectedly "
-                                  f"({_describe_exit(code)}); nothing was written.")
+                                  f"({describe_exit(code)}); nothing was written.")
     finally:
         _finish(child, request)
         reader.join(timeout=5)  # at EOF now that the child has exited
@@ -202,17 +202,6 @@ def _remove_partial(request: ExportRequest, pid: int) -> None:
                 tmp.unlink(missing_ok=True)
         except OSError:
             pass
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "it stopped responding"
-    if code < 0:
-        try:
-            return f"killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit status {code}"
 
 
 def _read_messages(stream: IO[bytes], inbox: queue.Queue[tuple[Any, ...]]) -> None:
