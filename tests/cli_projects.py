@@ -8,13 +8,14 @@ from pathlib import Path
 from cli.main import main
 
 
-def segment_project(folder: Path) -> Path:
-    """``folder/p.takeline``: 64x36 @ 24 fps with one 12-frame generated segment (id 1,
+def segment_project(folder: Path, *, name: str = "p.takeline", size: str = "64x36",
+                    duration: int = 12) -> Path:
+    """``folder/NAME``: SIZE @ 24 fps with one DURATION-frame generated segment (id 1,
     "a red fox") on V1, made with `takeline new` and `takeline apply`."""
-    p = folder / "p.takeline"
-    assert main(["new", str(p), "--fps", "24", "--size", "64x36"]) == 0
+    p = folder / name
+    assert main(["new", str(p), "--fps", "24", "--size", size]) == 0
     edits = folder / "e.json"
     edits.write_text(json.dumps([{"op": "add_generated", "track": "V1", "at": 0,
-                                  "duration": 12, "prompt": "a red fox"}]))
+                                  "duration": duration, "prompt": "a red fox"}]))
     assert main(["apply", str(p), str(edits)]) == 0
     return p

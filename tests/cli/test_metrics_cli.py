@@ -14,15 +14,9 @@ from tests.cli_projects import segment_project
 
 
 def _camera_project(folder: Path) -> Path:
-    """320x180: at the 64x36 of ``segment_project`` the previz's own slate covers most of
-    the picture, and no camera can be read from what is left."""
-    p = folder / "cam.takeline"
-    assert main(["new", str(p), "--fps", "24", "--size", "320x180"]) == 0
-    edits = folder / "e.json"
-    edits.write_text(json.dumps([{"op": "add_generated", "track": "V1", "at": 0,
-                                  "duration": 24, "prompt": "a red fox"}]))
-    assert main(["apply", str(p), str(edits)]) == 0
-    return p
+    """320x180: at the 64x36 of ``segment_project``'s default the previz's own slate covers
+    most of the picture, and no camera can be read from what is left."""
+    return segment_project(folder, name="cam.takeline", size="320x180", duration=24)
 
 
 def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict:
