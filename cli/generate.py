@@ -9,6 +9,10 @@
     takeline metrics PROJECT --take ID [--json]   (measure a take again and print it)
     takeline jobs PROJECT [--run] [--cancel ID] [--retry ID] [--json]
     takeline models list [--json] / takeline models pull ID [--revision R]
+    takeline extend PROJECT --item ID --tail N|--head N [--insert] [--prompt P]
+                    [--backend B] [--model ID] [... as generate]
+    takeline shots PROJECT --segment ID [--split F1,F2 | --durations D1,D2,D3]
+                   [--prompt P ...] [--from-json FILE] [--clear] [--json]
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from services import take_metrics
 from services.generation_queue import GenerationRunner, JobUpdate
 from timeline.model import GeneratedSegment
 
-COMMANDS = ("generate", "takes", "rerun", "jobs", "models", "metrics")
+COMMANDS = ("generate", "takes", "rerun", "jobs", "models", "metrics", "extend", "shots")
 
 
 class CliFailure(Failure):
@@ -83,6 +87,33 @@ def add_parsers(sub: Any, size_type: Any) -> None:
     p.add_argument("--in-worker", action="store_true",
                    help="run previz in the generation worker process too, as the editor "
                         "does (models always run there)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("extend", help="generative extend: a generated segment that continues "
+                       "a clip's head or tail, conditioned on the clip's own edge frames")
+    p.add_argument("project", type=Path)
+    p.add_argument("--item", type=int, required=True, help="the clip's item id")
+    side = p.add_mutually_exclusive_group(required=True)
+    side.add_argument("--tail", metavar="N", help="frames after the clip (or seconds: 1s)")
+    side.add_argument("--head", metavar="N", help="frames before the clip (or seconds: 1s)")
+    p.add_argument("--insert", action="store_true",
+                   help="where the frames beside the clip are taken, push what follows along "
+                        "(default: refuse)")
+    p.add_argument("--prompt", default="", help="what happens in the new frames")
+    _add_generation_options(p, size_type)
+
+    p = sub.add_parser("shots", help="divide a generated segment into shots (each its own "
+                       "prompt, camera and poses), generated as one job by `generate`")
+    p.add_argument("project", type=Path)
+    p.add_argument("--segment", type=int, required=True)
+    cut = p.add_mutually_exclusive_group()
+    cut.add_argument("--split", metavar="F1,F2", help="cut at these segment frames")
+    cut.add_argument("--durations", metavar="D1,D2", help="the shots' lengths in frames")
+    cut.add_argument("--from-json", type=Path, metavar="FILE",
+                     help="the shots as JSON: [{duration, prompt, camera, poses}, ...]")
+    cut.add_argument("--clear", action="store_true", help="make it one shot again")
+    p.add_argument("--prompt", action="append", default=[],
+                   help="one per shot, in order (default: the segment's prompt)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("takes", help="list or manage a segment's takes")
@@ -128,11 +159,28 @@ def add_parsers(sub: Any, size_type: Any) -> None:
     q.add_argument("--revision")
 
 
+def _add_generation_options(p: Any, size_type: Any) -> None:
+    p.add_argument("--backend", choices=list(BACKENDS), help="default: previz without "
+                   "--model, else the backend that fits the model")
+    p.add_argument("--model", help="Hugging Face repo id or a local pipeline folder")
+    p.add_argument("--seed", type=int, help="fixed seed (default: random)")
+    p.add_argument("--steps", type=int, help="denoising steps (num_inference_steps)")
+    p.add_argument("--guidance", type=float, help="guidance_scale")
+    p.add_argument("--size", type=size_type, help="generation size WxH")
+    p.add_argument("--max-sequence-length", type=int, help="text encoder token limit")
+    p.add_argument("--memory-mode", choices=MEMORY_MODES, default="auto")
+    p.add_argument("--device", default="auto", help="cuda, cuda:1, cpu (default: auto)")
+    p.add_argument("--dtype", default="auto", help="bfloat16, float16, float32")
+    p.add_argument("--queue-only", action="store_true",
+                   help="queue the job without running it (`takeline jobs --run`)")
+    p.add_argument("--json", action="store_true")
+
+
 def dispatch(args: argparse.Namespace) -> int:
     try:
         return {
             "generate": _generate, "takes": _takes, "rerun": _rerun, "jobs": _jobs,
-            "models": _models, "metrics": _metrics,
+            "models": _models, "metrics": _metrics, "extend": _extend, "shots": _shots,
         }[args.command](args)
     except (ModelError, GenerationError, TakeError) as exc:
         suggestion = getattr(exc, "suggestion", "")
@@ -248,6 +296,133 @@ def _generate(args: argparse.Namespace) -> int:
             print(f"takeline: job {j.id} {j.state}: {j.error or ''}".rstrip(": "),
                   file=sys.stderr)
         return 1 if failed else 0
+
+
+def _frames(text: str, fps: Any, flag: str) -> int:
+    """N frames, or Ns seconds at the sequence rate (rounded to the nearest frame)."""
+    from fractions import Fraction
+
+    raw = text.strip().lower()
+    try:
+        if raw.endswith("s"):
+            n = round(Fraction(raw[:-1]) * fps)
+        else:
+            n = int(raw)
+    except (ValueError, ZeroDivisionError):
+        raise CliFailure(f"{flag} takes frames (24) or seconds (1s, 0.5s), not {text!r}"
+                         ) from None
+    if n < 1:
+        raise CliFailure(f"{flag} must be at least one frame, not {text!r}")
+    return n
+
+
+def _extend(args: argparse.Namespace) -> int:
+    backend, model = _resolve(args.model, args.backend)
+    with open_project(args.project) as project:
+        side = "tail" if args.tail is not None else "head"
+        flag = f"--{side}"
+        frames = _frames(args.tail if side == "tail" else args.head, project.sequence.fps,
+                         flag)
+        before = {i.id for i in project.sequence.all_items()}
+        runner = GenerationRunner(project, on_update=_ProgressBar(args.json),
+                                  on_metrics=_metrics_failure)
+        # The edit and its job together or not at all: a refused model leaves the project
+        # as it was (no segment, no history step).
+        with project.batch():
+            project.execute({"op": "extend", "item": args.item, "side": side,
+                             "frames": frames, "insert": args.insert, "prompt": args.prompt,
+                             "seed": args.seed})
+            [segment_id] = [i.id for i in project.sequence.all_items() if i.id not in before]
+            request = runner.request_for(
+                segment_id, backend=backend, model=model, steps=args.steps,
+                guidance=args.guidance, size=args.size,
+                max_sequence_length=args.max_sequence_length, memory_mode=args.memory_mode,
+                device=args.device, dtype=args.dtype)
+            jobs = runner.queue(segment_id, request)
+        segment = project.sequence.item(segment_id)
+        where = f"frames {segment.start}-{segment.end} of {segment.track}"
+        if args.queue_only:
+            print(f"Segment {segment_id} extends clip {args.item} ({where}); queued job "
+                  f"{jobs[0].id}: run with `takeline jobs {args.project} --run`")
+            return 0
+        finished = _run(runner, {j.id for j in jobs})
+        takes = [runner.records.take(t) for j in finished for t in j.take_ids]
+        if args.json:
+            print(json.dumps({"segment": segment_id, "jobs": [j.to_json() for j in finished],
+                              "takes": [t.to_json() for t in takes]}, indent=2))
+        else:
+            print(f"Segment {segment_id} extends the {side} of clip {args.item} ({where})")
+            for t in takes:
+                seams = t.recipe.get("seams") or {}
+                seam = ", ".join(f"{k} {v}" for k, v in seams.items() if k != "typical")
+                print(f"take {t.id}: {t.backend} seed {t.seed}, {frames} new frames; seam "
+                      f"(mean |difference| across the cut) {seam or '-'}, typical "
+                      f"frame-to-frame {seams.get('typical', '-')}")
+        failed = [j for j in finished if j.state != "done"]
+        for j in failed:
+            print(f"takeline: job {j.id} {j.state}: {j.error or ''}".rstrip(": "),
+                  file=sys.stderr)
+        return 1 if failed else 0
+
+
+def _numbers(text: str, flag: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CliFailure(f"{flag} takes whole frames separated by commas, e.g. 24,48, not "
+                         f"{text!r}") from None
+
+
+def _shots(args: argparse.Namespace) -> int:
+    from timeline.conditioning.shots import ShotError, shot_starts, shots_from_cuts
+
+    changes = bool(args.split or args.durations or args.from_json or args.clear)
+    with open_project(args.project, read_only=not changes) as project:
+        segment = GenerationRecords(project).segment(args.segment)
+        n = segment.duration
+        try:
+            if args.from_json is not None:
+                try:
+                    shots: Any = json.loads(args.from_json.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    raise CliFailure(f"cannot read {args.from_json}: {exc}") from None
+            elif args.split or args.durations:
+                if args.split:
+                    cuts = _numbers(args.split, "--split")
+                else:
+                    durations = _numbers(args.durations, "--durations")
+                    cuts = [sum(durations[:i + 1]) for i in range(len(durations) - 1)]
+                    if sum(durations) != n:
+                        raise CliFailure(f"the durations add up to {sum(durations)} frames; "
+                                         f"segment {segment.id} has {n}")
+                prompts = args.prompt or []
+                made = shots_from_cuts(cuts, n, prompts)
+                if not prompts:
+                    made = tuple(type(s)(duration=s.duration, prompt=segment.prompt)
+                                 for s in made)
+                shots = [s.to_json() for s in made]
+            elif args.clear:
+                shots = []
+            else:
+                shots = None
+        except ShotError as exc:
+            raise CliFailure(str(exc)) from None
+        if shots is not None:
+            project.execute({"op": "set", "item": segment.id, "shots": shots})
+            segment = GenerationRecords(project).segment(args.segment)
+        if args.json:
+            print(json.dumps({"segment": segment.id, "shots": [
+                {**s.to_json(), "start": at} for s, at in zip(
+                    segment.shots, shot_starts(segment.shots), strict=True)]}, indent=2))
+            return 0
+        if not segment.shots:
+            print(f"Segment {segment.id} is one shot ({n} frames)")
+        for i, (s, at) in enumerate(zip(segment.shots, shot_starts(segment.shots),
+                                        strict=True)):
+            extra = "".join([", camera" if s.camera else "", ", poses" if s.poses else ""])
+            print(f"shot {i + 1}: frames {at}-{at + s.duration} ({s.duration}){extra}: "
+                  f"{s.prompt!r}")
+    return 0
 
 
 def _metrics_failure(take_id: int, error: str | None) -> None:

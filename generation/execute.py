@@ -45,9 +45,12 @@ def run_spec(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Canc
     backend = get_backend(spec.backend)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    output = backend.run(spec, progress, cancelled, cache)
-    facts = dict(output.facts)
-    frames, fps = output.frames, spec.frame_rate
+    if spec.inputs.shots:
+        frames, facts = _run_shots(spec, out_dir, progress, cancelled, cache)
+    else:
+        output = backend.run(spec, progress, cancelled, cache)
+        frames, facts = output.frames, dict(output.facts)
+    fps = spec.frame_rate
     splice_info = spec.inputs.splice
     if splice_info is not None:
         frames, facts["seams"] = _splice(list(frames), splice_info, spec.frame_rate)
@@ -59,6 +62,48 @@ def run_spec(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Canc
                      frame_count=written.frame_count, width=written.width,
                      height=written.height, fps=format_rate(fps),
                      facts=facts)
+
+
+def _run_shots(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: CancelFn,
+               cache: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """Every shot of a multi-shot job in order, through one loaded pipeline (the cache),
+    each shot's first frame taken from the previous shot's last where ``continuity``: the
+    handed-over picture is written as a PNG and recorded, so a re-run gives the same."""
+    from dataclasses import replace
+
+    from generation.inputs import FileInput
+    from timeline.media.images import write_png
+
+    backend = get_backend(spec.backend)
+    shots = spec.inputs.shots or ()
+    totals = [backend.steps_total(s.call) for s in shots]
+    grand = sum(totals)
+    frames: list[Any] = []
+    facts: dict[str, Any] = {}
+    made: list[dict[str, Any]] = []
+    for index, shot in enumerate(shots):
+        done = sum(totals[:index])
+
+        def shot_progress(step: int, _total: int, done: int = done) -> None:
+            progress(done + step, grand)
+
+        inputs = shot.inputs
+        handed = None
+        if shot.continuity and frames:
+            handed = len(frames) - 1
+            png = out_dir / f"shot-{index}-first.png"
+            write_png(png, frames[handed])
+            inputs = replace(inputs, image=FileInput(path=str(png), role="continuity"))
+        output = backend.run(replace(spec, call=shot.call, inputs=inputs), shot_progress,
+                             cancelled, cache)
+        shot_frames = list(output.frames)
+        if not facts:
+            facts = dict(output.facts)
+        made.append({"frames": [len(frames), len(frames) + len(shot_frames)],
+                     "continuity_from": handed})
+        frames.extend(shot_frames)
+    facts["shots"] = made
+    return frames, facts
 
 
 def _splice(generated: list[Any], info: Splice, model_fps: Fraction

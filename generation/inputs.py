@@ -13,6 +13,7 @@ not written as null), so job rows and take recipes read back, and re-make, uncha
   conditions          LTX pictures at frame indices    tuple[FrameCondition, ...]
   scene               what previz draws                Scene
   splice              how a regenerated range goes back into its take     Splice
+  shots               a multi-shot job: one model run per shot            tuple[ShotRun, ...]
 
 This module imports nothing else of Takeline, and no torch.
 """
@@ -138,9 +139,11 @@ class Scene:
 
 @dataclass(frozen=True)
 class Splice:
-    """A regenerated range and the take it goes back into (``generation.subrange``)."""
+    """A regenerated range and the take it goes back into (``generation.subrange``). An
+    extension (generative extend) has no base take: its base is the clip's edge frames,
+    stored as a file of their own."""
 
-    base_take: int
+    base_take: int | None
     base_path: str
     base_frames_hash: str
     base_conform: dict[str, Any]  # the base take's ``Conform`` JSON
@@ -173,6 +176,33 @@ class Splice:
 
 
 @dataclass(frozen=True)
+class ShotRun:
+    """One shot of a multi-shot job: its own pipeline call (prompt, frame count) and
+    inputs; ``continuity``: its first frame is the previous shot's last frame, handed over
+    when the job runs (``generation.execute``)."""
+
+    call: dict[str, Any]
+    inputs: JobInputs
+    segment_frames: int  # sequence frames the shot fills
+    continuity: bool = False
+    conditioning_version: str | None = None  # the version of the shot laid out as a segment
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"call": self.call, "inputs": self.inputs.to_json(),
+               "segment_frames": self.segment_frames, "continuity": self.continuity}
+        if self.conditioning_version is not None:
+            out["conditioning_version"] = self.conditioning_version
+        return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> ShotRun:
+        _known(cls, d, "a shot run")
+        return cls(call=dict(d["call"]), inputs=JobInputs.from_json(d.get("inputs", {})),
+                   segment_frames=d["segment_frames"], continuity=d.get("continuity", False),
+                   conditioning_version=d.get("conditioning_version"))
+
+
+@dataclass(frozen=True)
 class JobInputs:
     """A job's conditioning; an input that is None was not given. Iterating yields the
     names of those given (what a backend checks against its capabilities)."""
@@ -185,6 +215,7 @@ class JobInputs:
     conditions: tuple[FrameCondition, ...] | None = None
     scene: Scene | None = None
     splice: Splice | None = None
+    shots: tuple[ShotRun, ...] | None = None
 
     def __iter__(self) -> Iterator[str]:
         return iter(_present(self))
@@ -222,4 +253,5 @@ class JobInputs:
                 FrameCondition.from_json(c) for c in d["conditions"]),
             scene=None if "scene" not in d else Scene.from_json(d["scene"]),
             splice=None if "splice" not in d else Splice.from_json(d["splice"]),
+            shots=None if "shots" not in d else tuple(ShotRun.from_json(x) for x in d["shots"]),
         )

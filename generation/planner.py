@@ -16,13 +16,13 @@ import os
 import random
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 from generation.backends import get_backend
 from generation.backends.base import UnsupportedRequest
-from generation.inputs import JobInputs
+from generation.inputs import JobInputs, ShotRun
 from generation.spec import MEMORY_MODES, JobSpec
 from timeline.conform import Conform
 from timeline.limits import LimitError, check_frame_size, check_render_size
@@ -60,6 +60,9 @@ class GenerationRequest:
     inputs: dict[str, Any] = field(default_factory=dict)  # JobInputs JSON (what a CLI flag or
     # the compiler gives); the specs hold it as a JobInputs
     conditioning_version: str | None = None
+    # A multi-shot segment: one request per shot (its frames, prompt and inputs; the choices
+    # are this request's), planned into one job that runs them in order.
+    shots: tuple[GenerationRequest, ...] = ()
 
 
 def new_seed() -> int:
@@ -150,9 +153,47 @@ def check_choices(request: GenerationRequest, needs_model: bool = True) -> None:
             raise UnsupportedRequest(str(exc)) from None
 
 
+def steps_total(spec: JobSpec) -> int:
+    """How many progress steps the job reports (a multi-shot job: every shot's)."""
+    backend = get_backend(spec.backend)
+    if spec.inputs.shots:
+        return sum(backend.steps_total(s.call) for s in spec.inputs.shots)
+    return backend.steps_total(spec.call)
+
+
+def _plan_shots(request: GenerationRequest) -> list[JobSpec]:
+    """One job per take; each runs every shot in order. A shot after the first continues
+    from the previous shot's last frame where the model keeps a given first frame."""
+    backend = get_backend(request.backend)
+    seeds = seeds_for(request)
+    planned = [plan(replace(shot, seed=seeds[0], takes=1, shots=()))[0]
+               for shot in request.shots]
+    continuity = backend.needs_model and backend.takes_frames(
+        request.model.pipeline_class if request.model else None)
+    runs = tuple(
+        ShotRun(call=s.call, inputs=s.inputs, segment_frames=shot.segment_frames,
+                continuity=continuity and i > 0,
+                conditioning_version=shot.conditioning_version)
+        for i, (s, shot) in enumerate(zip(planned, request.shots, strict=True)))
+    first = planned[0]
+    frames = sum(s.call["num_frames"] for s in planned)
+    # The job's own call names the whole: every shot's prompt, all the frames made.
+    call = {**first.call, "num_frames": frames,
+            "prompt": " | ".join(s.call["prompt"] for s in planned)}
+    conform = Conform(frame_map="native", take_frames=frames, take_fps=first.frame_rate,
+                      segment_frames=request.segment_frames,
+                      sequence_fps=request.sequence_fps)
+    return [replace(first, seed=seed, call=call,
+                    inputs=JobInputs(shots=runs), conform=conform.to_json(),
+                    conditioning_version=request.conditioning_version)
+            for seed in seeds]
+
+
 def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[JobSpec]:
     """``inputs_pending``: context inputs are added after planning (sub-range
     regeneration), so the model-specific input check is left to the caller."""
+    if request.shots:
+        return _plan_shots(request)
     backend = get_backend(request.backend)
     if request.segment_frames < 1:
         raise UnsupportedRequest("the segment has no frames")

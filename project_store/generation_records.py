@@ -269,26 +269,55 @@ class GenerationRecords:
         with self.project.batch(), self.project.transaction() as c:
             first_number = len(self.takes(segment_id, include_deleted=True)) + 1
             for number, (t, rel) in enumerate(stored_takes, start=first_number):
-                row = c.execute(
-                    "INSERT INTO takes(segment_id, job_id, name, starred, deleted, created_at, "
-                    "backend, model, seed, media_path, frames_hash, frame_count, fps_num, "
-                    "fps_den, width, height, conditioning_version, recipe_json, conform_json) "
-                    "VALUES (:s, :j, :n, 0, 0, :t, :b, :m, :seed, :p, :h, :fc, :fn, :fd, :w, "
-                    ":hh, :cv, :r, :c) RETURNING id", {
-                    "s": segment_id, "j": job_id, "n": f"Take {number}", "t": _now(),
-                    "b": t.backend, "m": t.model, "seed": t.seed, "p": rel,
-                    "h": t.frames_hash, "fc": t.frame_count, "fn": t.fps.numerator,
-                    "fd": t.fps.denominator, "w": t.width, "hh": t.height,
-                    "cv": t.conditioning_version, "r": json.dumps(t.recipe, sort_keys=True),
-                    "c": json.dumps(t.conform.to_json()),
-                }).one()
-                ids.append(row.id)
+                ids.append(self._insert_take(c, segment_id, job_id, f"Take {number}", t, rel))
             if ids:
                 params: dict[str, Any] = {"op": "set", "item": segment_id,
                                           "takes": [*segment.takes, *ids]}
                 if make_active or segment.active_take is None:
                     params["active_take"] = ids[-1]
                 self.project.execute(params)
+        return [self.take(i) for i in ids]
+
+    @staticmethod
+    def _insert_take(c: Any, segment_id: int, job_id: int | None, name: str, t: NewTake,
+                     rel: str) -> int:
+        return c.execute(
+            "INSERT INTO takes(segment_id, job_id, name, starred, deleted, created_at, "
+            "backend, model, seed, media_path, frames_hash, frame_count, fps_num, "
+            "fps_den, width, height, conditioning_version, recipe_json, conform_json) "
+            "VALUES (:s, :j, :n, 0, 0, :t, :b, :m, :seed, :p, :h, :fc, :fn, :fd, :w, "
+            ":hh, :cv, :r, :c) RETURNING id", {
+                "s": segment_id, "j": job_id, "n": name, "t": _now(),
+                "b": t.backend, "m": t.model, "seed": t.seed, "p": rel,
+                "h": t.frames_hash, "fc": t.frame_count, "fn": t.fps.numerator,
+                "fd": t.fps.denominator, "w": t.width, "hh": t.height,
+                "cv": t.conditioning_version, "r": json.dumps(t.recipe, sort_keys=True),
+                "c": json.dumps(t.conform.to_json()),
+            }).one().id
+
+    def add_shot_takes(self, segment_id: int, shots: list[NewTake], rel: str, *,
+                       job_id: int | None = None) -> list[Take]:
+        """Store a multi-shot run (one media file, ``rel`` in the store, already moved in):
+        one take per shot, each showing its shot's frames of the file (its conform), then
+        one undoable edit (``split_shots``) that lays the shots out as segments with real
+        cuts, each with its take active. Rows and edit in one transaction."""
+        segment = self.segment(segment_id)
+        if len(shots) != len(segment.shots):
+            raise TakeError(f"segment {segment_id} has {len(segment.shots)} shots; the run "
+                            f"made {len(shots)} (its shots were changed while it ran: "
+                            "generate it again)")
+        with self.project.batch(), self.project.transaction() as c:
+            number = len(self.takes(segment_id, include_deleted=True)) + 1
+            ids = [self._insert_take(c, segment_id, job_id,
+                                     f"Take {number} shot {i + 1}/{len(shots)}", t, rel)
+                   for i, t in enumerate(shots)]
+            self.project.execute({"op": "split_shots", "item": segment_id, "takes": ids})
+            # Each shot's take belongs to the segment that now shows it.
+            by_take = {s.active_take: s.id for s in self.project.sequence.all_items()
+                       if isinstance(s, GeneratedSegment) and s.active_take in ids}
+            for take_id in ids[1:]:
+                c.execute("UPDATE takes SET segment_id = :s WHERE id = :i",
+                          {"s": by_take[take_id], "i": take_id})
         return [self.take(i) for i in ids]
 
     def set_active(self, take_id: int) -> None:

@@ -27,9 +27,10 @@ from generation.brief_compiler import compile_brief, estimate_clip_camera, rende
 from generation.client import WorkerCancelled, WorkerClient, WorkerFailed
 from generation.execute import RunResult, run_spec
 from generation.inputs import ControlVideo, JobInputs, Splice
-from generation.planner import GenerationRequest, plan
+from generation.planner import GenerationRequest, plan, steps_total
 from generation.spec import JobSpec
 from generation.subrange import SubRange, conformed_frames, prepare, window_for
+from generation.take_media import write_take
 from project_store.generation_records import (
     HEARTBEAT_S,
     GenerationRecords,
@@ -39,8 +40,17 @@ from project_store.generation_records import (
 )
 from project_store.project import Project
 from project_store.references import reference_path
+from services.shot_tools import (
+    DEFAULT_CONTEXT,
+    ExtendSource,
+    check_segment_shots,
+    extend_source,
+    extend_window,
+    shot_segment,
+)
 from services.take_metrics import BackgroundMetrics
 from timeline.conditioning.camera import CameraPath
+from timeline.conditioning.version import conditioning_payload, version_id
 from timeline.conform import Conform
 from timeline.model import GeneratedSegment
 from timeline.time import format_rate
@@ -106,6 +116,7 @@ def recipe_for(spec: JobSpec, result: RunResult) -> dict[str, Any]:
         "seconds": facts.get("seconds"),
         "cuda_peak_bytes": facts.get("cuda_peak_bytes"),
         "seams": facts.get("seams"),
+        "shots": facts.get("shots"),
         "spec": as_run.to_json(),
     }
 
@@ -152,26 +163,122 @@ class GenerationRunner:
     # ------------------------------------------------------------------ queueing
     def queue(self, segment_id: int, request: GenerationRequest) -> list[Job]:
         """Plan and queue one job per take (N takes = N seeds). Planning errors surface
-        here, before anything is queued or loaded."""
+        here, before anything is queued or loaded. An extension segment keeps its clip's
+        edge frames as context; a multi-shot segment makes one job of all its shots."""
         segment = self.records.segment(segment_id)
-        return self._queue_specs(segment_id, self._prepare(segment, request))
+        source = extend_source(self.project, segment)
+        return self._queue_specs(segment_id, self._prepare(segment, request, source))
 
     async def queue_async(self, segment_id: int, request: GenerationRequest) -> list[Job]:
         """``queue`` for the window: the planning and the files the jobs need (a control
         video rendered from the camera path or poses, a camera estimated from a motion
-        clip: seconds of work) are made on a thread; only the job rows are written here."""
+        clip, a clip's edge frames: seconds of work) are made on a thread; only the job
+        rows are written here."""
         segment = self.records.segment(segment_id)
-        specs = await asyncio.to_thread(self._prepare, segment, request)
+        source = extend_source(self.project, segment)
+        specs = await asyncio.to_thread(self._prepare, segment, request, source)
         return self._queue_specs(segment_id, specs)
 
-    def _prepare(self, segment: GeneratedSegment, request: GenerationRequest) -> list[JobSpec]:
+    def _prepare(self, segment: GeneratedSegment, request: GenerationRequest,
+                 source: ExtendSource | None = None) -> list[JobSpec]:
         # Files only, no rows and no reads of the live sequence: runs on a thread.
+        if source is not None:
+            return self._prepare_extend(segment, request, source)
+        if request.shots:
+            return self._render_shot_controls(segment, plan(request))
         return self._render_controls(segment, plan(request))
+
+    def _render_shot_controls(self, segment: GeneratedSegment, specs: list[JobSpec]
+                              ) -> list[JobSpec]:
+        """Each shot's control video (its poses or camera), rendered once for all takes."""
+        shots = specs[0].inputs.shots or ()
+        runs = []
+        for index, run in enumerate(shots):
+            one = replace(specs[0], call=run.call, inputs=run.inputs)
+            [rendered] = self._render_controls(shot_segment(segment, index), [one])
+            runs.append(replace(run, inputs=rendered.inputs))
+        return [replace(s, inputs=replace(s.inputs, shots=tuple(runs))) for s in specs]
+
+    def _prepare_extend(self, segment: GeneratedSegment, request: GenerationRequest,
+                        source: ExtendSource) -> list[JobSpec]:
+        """Jobs for an extension: the clip's edge frames are the kept context of a window
+        the model fills, and only the new frames are spliced in (``services.shot_tools``)."""
+        from timeline.media.images import write_png
+
+        backend = get_backend(request.backend)
+        pipeline_class = request.model.pipeline_class if request.model else None
+        if backend.capabilities.temporal_mask:
+            context = DEFAULT_CONTEXT
+        elif not backend.needs_model or backend.takes_frames(pipeline_class):
+            context = 1  # the edge frame as the first (tail) / last (head) frame
+        else:
+            raise GenerationError(
+                "extending a clip needs a model that keeps its frames: a VACE model "
+                "(temporal mask) or an image-to-video model (first/last frame)",
+                "use --backend wan-vace, an image-to-video Wan / LTX model, or previz")
+        seq_fps = request.sequence_fps
+        frames = segment.duration
+        base, sub = extend_window(source.edge_frames(context), frames, source.side)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"extend-{segment.id}-{os.getpid()}"
+        written = write_take(base, seq_fps, self.work_dir / f"{stem}.mkv")
+        base_path = self.records.store.path(self.records.store.put(written.path,
+                                                                   kind="inputs"))
+        # A control video for the segment alone (poses, camera) does not fit the window.
+        inputs = {k: v for k, v in request.inputs.items() if k != "video"}
+        window = replace(request, segment_frames=len(base), inputs=inputs)
+        specs = plan(window, inputs_pending=True)
+        first = specs[0]
+        if backend.needs_model:
+            context_inputs = prepare(
+                sub, base, n=first.call["num_frames"], model_fps=first.frame_rate,
+                sequence_fps=seq_fps, size=(first.call["width"], first.call["height"]),
+                temporal_mask=backend.capabilities.temporal_mask,
+                first_last=backend.takes_frames(pipeline_class), work_dir=self.work_dir)
+        else:
+            # Previz draws the window over the clip's edge frame (its plate).
+            edge = base[sub.start - 1] if source.side == "tail" else base[sub.end]
+            png = write_png(self.work_dir / f"{stem}-edge.png", edge)
+            scene = dict(inputs.get("scene") or {})
+            scene["plate"] = {"path": str(png)}
+            context_inputs = {"scene": scene}
+        for value in [*context_inputs.values(), (context_inputs.get("scene") or {}).get(
+                "plate")]:
+            if isinstance(value, dict) and "path" in value and Path(value["path"]).parent \
+                    == self.work_dir:
+                value["path"] = str(self.records.store.path(
+                    self.records.store.put(Path(value["path"]), kind="inputs")))
+        splice_info = Splice(
+            base_take=None, base_path=str(base_path), base_frames_hash=written.frames_hash,
+            base_conform=Conform(frame_map="retime", take_frames=len(base), take_fps=seq_fps,
+                                 segment_frames=len(base), sequence_fps=seq_fps).to_json(),
+            range=(sub.start, sub.end), window=(0, len(base)), crossfade=0,
+            sequence_fps=format_rate(seq_fps))
+        # The take holds context and new frames at the sequence rate; the segment shows
+        # the new ones, frame for frame.
+        conform = Conform(frame_map="native", take_frames=len(base), take_fps=seq_fps,
+                          segment_frames=frames, sequence_fps=seq_fps,
+                          take_offset=sub.start)
+        extend_inputs = replace(JobInputs.from_json({**inputs, **context_inputs}),
+                                splice=splice_info)
+        specs = [replace(s, inputs=extend_inputs, conform=conform.to_json()) for s in specs]
+        for s in specs:
+            backend.check_inputs(s.inputs)
+            if backend.needs_model:
+                try:
+                    backend.check_model(s.pipeline_class or "", s.inputs)
+                except GenerationError as exc:
+                    raise GenerationError(
+                        f"this model cannot extend the {source.side} of a clip: {exc}",
+                        "use a Wan VACE or LTX model (they keep a last frame too), or "
+                        "extend the tail instead") from None
+            backend.check_call(s.call)
+        return specs
 
     def _queue_specs(self, segment_id: int, specs: list[JobSpec]) -> list[Job]:
         jobs = [
             self.records.queue_job(segment_id, s.to_json(), model_key=s.model_key,
-                                   steps_total=get_backend(s.backend).steps_total(s.call))
+                                   steps_total=steps_total(s))
             for s in specs
         ]
         for job in jobs:
@@ -184,6 +291,37 @@ class GenerationRunner:
         the caller's choices. Inputs the caller passes (``--first-frame``) win over the
         segment's references. Refuses what the backend cannot take, before any load."""
         segment = self.records.segment(segment_id)
+        if segment.shots:
+            check_segment_shots(segment)
+            whole = self._request_for(segment, dict(choices))
+            given = dict(choices.get("inputs") or {})
+            shots = []
+            for index in range(len(segment.shots)):
+                shot = shot_segment(segment, index)
+                # Pictures the caller gives (--first-frame) start the first shot only.
+                mine = given if index == 0 else {k: v for k, v in given.items()
+                                                 if k not in ("image", "last_image")}
+                request = self._request_for(shot, {**choices, "inputs": mine})
+                shots.append(replace(request, conditioning_version=version_id(
+                    conditioning_payload(shot, self.project.sequence.cast))))
+            return replace(whole, shots=tuple(shots))
+        request = self._request_for(segment, choices)
+        if segment.shot_of is not None and segment.shot_of[1] > 0 \
+                and "image" not in request.inputs:
+            # One shot of a multi-shot take regenerated alone continues from the shot
+            # before it, as it did in the multi-shot job.
+            backend = get_backend(request.backend)
+            model = request.model
+            track = self.project.sequence.tracks[segment.track]
+            before = track.item_at(segment.start - 1) if segment.start > 0 else None
+            if backend.needs_model and backend.takes_frames(
+                    model.pipeline_class if model else None) and before is not None:
+                request = replace(request, inputs={
+                    **request.inputs, **self.continuity_inputs(segment.id, "before")})
+        return request
+
+    def _request_for(self, segment: GeneratedSegment, choices: dict[str, Any]
+                     ) -> GenerationRequest:
         seq = self.project.sequence
         choices.setdefault("seed", segment.seed)
         model = choices.get("model")
@@ -197,7 +335,7 @@ class GenerationRunner:
             segment_frames=segment.duration, sequence_fps=seq.fps,
             sequence_size=(seq.settings.width, seq.settings.height), prompt=brief.prompt,
             negative_prompt=brief.negative_prompt, inputs=inputs,
-            conditioning_version=self.project.conditioning_version(segment_id), **choices)
+            conditioning_version=self.project.conditioning_version(segment.id), **choices)
 
     def motion_camera(self, segment: GeneratedSegment) -> CameraPath | None:
         """The camera move copied from the segment's motion clip, when it has one and no
@@ -484,6 +622,8 @@ class GenerationRunner:
     async def store_result(self, job: Job, spec: JobSpec, result: RunResult) -> list[Take]:
         """The run as a take: its file hashed into the media store on a thread (a long
         take is hundreds of MB), then the rows and the undoable edit here."""
+        if spec.inputs.shots:
+            return await self._store_shots(job, spec, result)
         conform = Conform.from_json(spec.conform)
         new = [NewTake(
             media_file=Path(result.media_file), frames_hash=result.frames_hash,
@@ -499,6 +639,34 @@ class GenerationRunner:
         )]
         stored = await asyncio.to_thread(self.records.store_files, new)
         return self.records.add_takes(job.segment_id, new, job_id=job.id, stored=stored)
+
+    async def _store_shots(self, job: Job, spec: JobSpec, result: RunResult) -> list[Take]:
+        """A multi-shot run: one file, one take per shot (each conformed to its shot's
+        frames of it), laid out as one segment per shot (``add_shot_takes``)."""
+        made = result.facts.get("shots") or []
+        runs = spec.inputs.shots or ()
+        if len(made) != len(runs):
+            raise GenerationError(f"the run made {len(made)} shots of {len(runs)}")
+        rel = await asyncio.to_thread(self.records.store.put, Path(result.media_file))
+        recipe = recipe_for(spec, result)
+        conform = Conform.from_json(spec.conform)
+        fps = Fraction(result.fps)
+        new = []
+        for index, (run, shot) in enumerate(zip(runs, made, strict=True)):
+            start, end = shot["frames"]
+            new.append(NewTake(
+                media_file=Path(result.media_file), frames_hash=result.frames_hash,
+                frame_count=result.frame_count, fps=fps, width=result.width,
+                height=result.height, backend=spec.backend, model=spec.model or "previz",
+                seed=spec.seed,
+                recipe={**recipe, "shot": {"index": index, "count": len(runs),
+                                           "frames": [start, end],
+                                           "continuity_from": shot["continuity_from"]}},
+                conform=Conform(frame_map="native", fit=conform.fit, take_frames=end,
+                                take_fps=fps, segment_frames=run.segment_frames,
+                                sequence_fps=conform.sequence_fps, take_offset=start),
+                conditioning_version=run.conditioning_version))
+        return self.records.add_shot_takes(job.segment_id, new, rel, job_id=job.id)
 
     async def rerun(self, take: Take) -> RunResult:
         """Make ``take`` again from its row alone (into the work folder, not stored)."""

@@ -45,6 +45,7 @@ from timeline.conditioning.references import (
     check_cast_member,
     check_references,
 )
+from timeline.conditioning.shots import Shot, ShotError, check_shots, shot_starts
 from timeline.limits import MAX_FRAMES, LimitError, check_json_value
 from timeline.model import (
     EASINGS,
@@ -661,11 +662,94 @@ def op_add_generated(s: EditSession, media: dict[int, MediaInfo], *, track: str,
     s.add(seg)
 
 
+EXTEND_SIDES = ("head", "tail")
+
+
+def extension_range(clip: Item, side: str, frames: int) -> tuple[int, int]:
+    """Where an extension of ``frames`` frames of ``clip`` goes when nothing is pushed
+    along: [start, end) sequence frames abutting the clip's head or tail."""
+    if side == "tail":
+        return clip.end, clip.end + frames
+    return clip.start - frames, clip.start
+
+
+def op_extend(s: EditSession, media: dict[int, MediaInfo], *, item: int, side: str,
+              frames: int, insert: bool = False, prompt: str = "",
+              seed: int | None = None) -> None:
+    """Generative extend: a generated segment of ``frames`` frames abutting the clip's head
+    or tail on its track, conditioned on the clip's own edge frames when generated (its
+    ``extends``). Where those frames are taken, the edit is refused unless ``insert``, which
+    pushes the clip's track (and the tracks of its linked clips, to keep them in sync)
+    along by ``frames`` from the cut, as an insert edit does."""
+    it = s.seq.item(item)
+    if not isinstance(it, Clip):
+        raise EditError(f"Item {item} is not a media clip; only clips can be extended "
+                        "(a generated segment is made longer by trimming and regenerating)")
+    t = s.seq.tracks[it.track]
+    if t.kind != "video":
+        raise EditError(f"Clip {item} is on audio track {it.track}; only pictures can be "
+                        "extended")
+    if side not in EXTEND_SIDES:
+        raise EditError(f"side must be head or tail, not {side!r}")
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+        raise EditError(f"Extend by a whole number of frames >= 1, not {frames!r}")
+    start, end = extension_range(it, side, frames)
+    if not insert:
+        if start < 0:
+            raise EditError(f"Clip {item} starts at frame {it.start}: there are not {frames} "
+                            "frames before it. Extend it with insert (the clip and what "
+                            "follows move later), or move it first")
+        taken = t.overlapping(start, end)
+        if taken:
+            raise EditError(f"Frames {start}-{end} of {t.name} are taken by item "
+                            f"{taken[0].id}. Extend with insert to push what follows along "
+                            f"by {frames} frames, or make room first")
+    else:
+        cut = it.end if side == "tail" else it.start
+        tracks = [t] + [s.seq.tracks[p.track] for p in s.seq.linked(it)]
+        for track in dict.fromkeys(tracks):  # each once, in order
+            s.split_at(track, cut)
+            s.shift(track, cut, frames)
+        start, end = cut, cut + frames
+    seg = GeneratedSegment(id=s.new_id(), track=t.name, start=start, duration=end - start,
+                           prompt=prompt, seed=seed, extends=(it.id, side))
+    s.add(seg)
+    s.label = f"Extend {side.capitalize()} of Clip {item} by {frames} Frames"
+
+
+def op_split_shots(s: EditSession, media: dict[int, MediaInfo], *, item: int,
+                   takes: list) -> None:
+    """Lay out a generated multi-shot take: the segment becomes its first shot and each
+    further shot a segment of its own right after it (real cuts), each with its shot's
+    prompt, camera and poses, the shared cast and references, and its take (``takes``: one
+    take id per shot, the first one of the multi-shot take naming them all)."""
+    seg = s.seq.item(item)
+    if not isinstance(seg, GeneratedSegment) or not seg.shots:
+        raise EditError(f"Item {item} is not a multi-shot segment")
+    shots = seg.shots
+    if len(takes) != len(shots) or not all(
+            isinstance(t, int) and not isinstance(t, bool) and t > 0 for t in takes):
+        raise EditError(f"{len(shots)} shots need {len(shots)} take ids, not {takes!r}")
+    first = takes[0]
+    starts = shot_starts(shots)
+    for index, (shot, at, take) in enumerate(zip(shots, starts, takes, strict=True)):
+        fields_ = {"duration": shot.duration, "prompt": shot.prompt, "camera": shot.camera,
+                   "poses": shot.poses, "shots": (), "shot_of": (first, index),
+                   "active_take": take}
+        if index == 0:
+            s.update(seg, takes=(*seg.takes, take), **fields_)
+        else:
+            s.add(replace(seg, id=s.new_id(), start=seg.start + at, takes=(take,),
+                          extends=None, **fields_))
+    s.label = f"Lay Out {len(shots)} Shots of Segment {item}"
+
+
 _SETTABLE = {
     "clip": {"gain_db", "opacity", "fade_in", "fade_out", "transform", "use_proxy", "name",
              "reel", "enabled"},
     "generated": {"prompt", "negative_prompt", "seed", "model", "takes", "active_take",
-                  "opacity", "references", "camera", "poses", "cast", "enabled"},
+                  "opacity", "references", "camera", "poses", "cast", "enabled", "shots",
+                  "extends"},
 }
 
 
@@ -688,6 +772,18 @@ def _check_conditioning(s: EditSession, item: Item, props: dict[str, Any]) -> No
             validate_pose_track(props["poses"], item.duration)
     except (ReferenceAssetError, CameraError, PoseError) as exc:
         raise EditError(str(exc)) from None
+    if "shots" in props:
+        raw = props["shots"]
+        if not isinstance(raw, list | tuple):
+            raise EditError("shots must be a list of {duration, prompt, camera, poses}")
+        try:
+            props["shots"] = tuple(Shot.from_json(v) for v in raw)
+            check_shots(props["shots"], props.get("duration", item.duration))
+        except ShotError as exc:
+            raise EditError(str(exc)) from None
+    if "extends" in props and props["extends"] is not None:
+        raise EditError("extends can only be cleared (null): a segment extends the clip it "
+                        "was made beside (`takeline extend`)")
     if "cast" in props:
         cast = props["cast"]
         if not isinstance(cast, list | tuple) or not all(
@@ -1175,6 +1271,8 @@ _REGISTRY: tuple[tuple[str, str, typing.Callable[..., Any]], ...] = (
     ("set_marker", "Change Marker", op_set_marker),
     ("set_in_out", "Set In/Out", op_set_in_out),
     ("add_generated", "Add Generated Segment", op_add_generated),
+    ("extend", "Generative Extend", op_extend),
+    ("split_shots", "Lay Out Shots", op_split_shots),
     ("set", "Change Properties", op_set),
     ("add_transition", "Add Dissolve", op_add_transition),
     ("remove_transition", "Remove Dissolve", op_remove_transition),

@@ -21,6 +21,7 @@ from typing import Any, Literal, NamedTuple
 from timeline.conditioning.camera import CameraPath
 from timeline.conditioning.pose import PoseTrack
 from timeline.conditioning.references import CastMember, Reference
+from timeline.conditioning.shots import Shot
 from timeline.limits import MAX_SAMPLE_RATE, LimitError, check_frame_size
 from timeline.time import FrameRange, format_rate, parse_rate
 
@@ -139,6 +140,13 @@ class GeneratedSegment(Item):
     camera: CameraPath | None = None
     poses: PoseTrack | None = None
     cast: tuple[int, ...] = ()
+    # Generative extend: the clip this segment continues, (clip id, "head" | "tail"): its
+    # edge frames are the kept context of every take (services.shot_tools).
+    extends: tuple[int, str] | None = None
+    # A multi-shot segment's shots (timeline.conditioning.shots), generated as one job.
+    shots: tuple[Shot, ...] = ()
+    # A shot laid out from a multi-shot take: (that take's first shot take id, shot index).
+    shot_of: tuple[int, int] | None = None
 
     kind = "generated"
 
@@ -147,6 +155,12 @@ class GeneratedSegment(Item):
         d["references"] = [r.to_json() for r in self.references]
         d["camera"] = None if self.camera is None else self.camera.to_json()
         d["poses"] = None if self.poses is None else self.poses.to_json()
+        # Written only when set: rows of segments without them read as before.
+        for name in ("extends", "shots", "shot_of"):
+            if not d[name]:
+                del d[name]
+        if self.shots:
+            d["shots"] = [s.to_json() for s in self.shots]
         return d
 
 
@@ -183,6 +197,11 @@ def item_fields_from_json(d: dict[str, Any]) -> dict[str, Any]:
         d["poses"] = PoseTrack.from_json(d["poses"])
     if "cast" in d:
         d["cast"] = tuple(d["cast"])
+    for name in ("extends", "shot_of"):
+        if d.get(name) is not None:
+            d[name] = tuple(d[name])
+    if "shots" in d:
+        d["shots"] = tuple(Shot.from_json(s) for s in d["shots"])
     return d
 
 

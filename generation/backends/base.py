@@ -148,8 +148,8 @@ class Backend:
             "mask": "temporal_mask", "conditions": "first_frame", "scene": "scene",
         }
         for key in inputs:
-            if key == "splice":
-                continue  # applied after the model ran (generation.subrange)
+            if key in ("splice", "shots"):
+                continue  # applied after the model ran / one run per shot (generation.execute)
             cap = wanted.get(key)
             if cap is None:
                 raise UnsupportedRequest(f"unknown conditioning input {key!r}")

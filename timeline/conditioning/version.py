@@ -43,7 +43,7 @@ def conditioning_payload(segment: Any, cast: Mapping[int, CastMember]) -> dict[s
         members.append({"id": m.id, "name": m.name, "kind": m.kind,
                         "description": m.description,
                         "references": [_ref(r) for r in m.references]})
-    return {
+    payload = {
         "format": FORMAT,
         "prompt": segment.prompt,
         "negative_prompt": segment.negative_prompt,
@@ -53,6 +53,11 @@ def conditioning_payload(segment: Any, cast: Mapping[int, CastMember]) -> dict[s
         "poses": None if segment.poses is None else segment.poses.to_json(),
         "cast": members,
     }
+    # Only multi-shot segments carry shots, so every other version id stays what it was.
+    shots = getattr(segment, "shots", ())
+    if shots:
+        payload["shots"] = [s.to_json() for s in shots]
+    return payload
 
 
 def canonical_json(payload: Mapping[str, Any]) -> str:
