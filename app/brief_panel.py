@@ -56,6 +56,7 @@ from timeline.conditioning.references import (
     ReferenceAssetError,
     kind_for_path,
 )
+from timeline.conditioning.shots import Shot, shot_starts
 from timeline.model import GeneratedSegment
 
 # The role a dropped file gets from its kind (change it afterwards in the role combo).
@@ -219,6 +220,25 @@ class BriefPanel(SegmentEditing, QWidget):
         self.new_cast_button = QPushButton("New cast member…")
         self.new_cast_button.clicked.connect(self._new_cast_member)
 
+        # Shots: one segment divided into shots, generated as one job (first-frame
+        # continuity) and laid out as one segment per shot.
+        self.shots = QListWidget()
+        self.shots.setMinimumHeight(48)
+        self.shots.setMaximumHeight(140)
+        self.shots.setToolTip("Double-click a shot to edit its prompt")
+        self.shots.itemChanged.connect(self._shot_prompt_edited)
+        self.shot_cut = QPushButton("Cut Shot at Playhead")
+        self.shot_cut.setToolTip("Divide the shot under the playhead in two; generating "
+                                 "then makes every shot in one job and lays them out as "
+                                 "clips with real cuts")
+        self.shot_cut.clicked.connect(self._cut_at_playhead)
+        self.shot_clear = QPushButton("One Shot")
+        self.shot_clear.clicked.connect(self.clear_shots)
+        self.shot_text = QLabel("")
+        self.shot_text.setWordWrap(True)
+        # The timeline's playhead (sequence frame); the window sets it.
+        self.playhead: Callable[[], int] | None = None
+
         self._build_layout()
         self.show_segment(None)
 
@@ -236,6 +256,8 @@ class BriefPanel(SegmentEditing, QWidget):
         poses = group_box("Poses", [(self.pose_import, 1), self.pose_clear, self.pose_edit],
                        self.pose_text)
         cast = group_box("Cast", self.cast, self.new_cast_button)
+        shots = group_box("Shots", self.shots, [(self.shot_cut, 1), self.shot_clear],
+                          self.shot_text)
 
         self.setMinimumWidth(320)
         layout = QVBoxLayout(self)
@@ -243,13 +265,13 @@ class BriefPanel(SegmentEditing, QWidget):
         layout.addLayout(head)
         layout.addWidget(self.error)
         layout.addLayout(form)
-        for box in (refs, cam, poses, cast):
+        for box in (refs, cam, poses, cast, shots):
             layout.addWidget(box)
         layout.addStretch(1)
         self._editors = [self.prompt, self.negative, self.references, self.add_ref_button,
                          self.camera_picker, self.camera_clear, self.camera_edit,
                          self.pose_import, self.pose_clear, self.pose_edit, self.cast,
-                         self.new_cast_button]
+                         self.new_cast_button, self.shots, self.shot_cut, self.shot_clear]
 
     # ------------------------------------------------------------------ showing
     def show_segment(self, item: Any) -> None:
@@ -274,6 +296,7 @@ class BriefPanel(SegmentEditing, QWidget):
             self._show_camera(seg)
             self._show_poses(seg)
             self._show_cast(seg)
+            self._show_shots(seg)
         finally:
             self._loading = False
         for editor in (self.camera_editor, self.pose_editor):
@@ -384,6 +407,86 @@ class BriefPanel(SegmentEditing, QWidget):
             item.setCheckState(Qt.CheckState.Checked if member.id in seg.cast
                                else Qt.CheckState.Unchecked)
             self.cast.addItem(item)
+
+    def _show_shots(self, seg: GeneratedSegment | None) -> None:
+        self.shots.clear()
+        if seg is None:
+            self.shot_text.setText("")
+            return
+        for i, (shot, at) in enumerate(zip(seg.shots, shot_starts(seg.shots), strict=True)):
+            extra = "".join([" · camera" if shot.camera else "",
+                             " · poses" if shot.poses else ""])
+            item = QListWidgetItem(shot.prompt)
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            item.setToolTip(f"Shot {i + 1}: frames {at}–{at + shot.duration} "
+                            f"({shot.duration}){extra}")
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            self.shots.addItem(item)
+        self.shot_clear.setEnabled(bool(seg.shots))
+        if seg.shots:
+            self.shot_text.setText(
+                f"{len(seg.shots)} shots: " + ", ".join(str(s.duration) for s in seg.shots)
+                + " frames. Generate makes them in one job, each shot continuing from the "
+                "last frame of the one before, then lays them out as clips.")
+        elif seg.shot_of is not None:
+            self.shot_text.setText(f"Shot {seg.shot_of[1] + 1} of multi-shot take "
+                                   f"{seg.shot_of[0]}: generating regenerates this shot "
+                                   "alone, continuing from the clip before it.")
+        else:
+            self.shot_text.setText("One shot. Put the playhead where a cut goes and press "
+                                   "Cut Shot at Playhead.")
+
+    def _cut_at_playhead(self) -> None:
+        seg = self.segment()
+        if seg is None or self.playhead is None:
+            return
+        self.cut_shot_at(self.playhead() - seg.start)
+
+    def cut_shot_at(self, frame: int) -> bool:
+        """Divide the shot holding segment frame ``frame`` in two there (both keep its
+        prompt); one ``set`` edit of the segment's shots."""
+        seg = self.segment()
+        if seg is None:
+            return False
+        shots = list(seg.shots) or [Shot(duration=seg.duration, prompt=seg.prompt)]
+        if not 0 < frame < seg.duration:
+            self.show_error("Put the playhead inside the segment, past its first frame")
+            return False
+        for i, (shot, at) in enumerate(zip(shots, shot_starts(shots), strict=True)):
+            if at < frame < at + shot.duration:
+                if shot.camera is not None or shot.poses is not None:
+                    self.show_error(f"Shot {i + 1} has its own camera path or poses; set "
+                                    "its shots with `takeline shots --from-json` instead")
+                    return False
+                left = Shot(duration=frame - at, prompt=shot.prompt)
+                right = Shot(duration=at + shot.duration - frame, prompt=shot.prompt)
+                shots[i:i + 1] = [left, right]
+                return self._set(shots=[s.to_json() for s in shots])
+            if frame == at:
+                self.show_error(f"There is a cut at frame {frame} already")
+                return False
+        return False
+
+    def set_shot_prompt(self, index: int, prompt: str) -> bool:
+        seg = self.segment()
+        if seg is None or not 0 <= index < len(seg.shots):
+            return False
+        shots = [s.to_json() for s in seg.shots]
+        if shots[index]["prompt"] == prompt:
+            return False
+        shots[index]["prompt"] = prompt
+        return self._set(shots=shots)
+
+    def _shot_prompt_edited(self, item: QListWidgetItem) -> None:
+        if self._loading:
+            return
+        self.set_shot_prompt(int(item.data(Qt.ItemDataRole.UserRole)), item.text())
+
+    def clear_shots(self) -> bool:
+        seg = self.segment()
+        if seg is None or not seg.shots:
+            return False
+        return self._set(shots=[])
 
     # ------------------------------------------------------------------ edits
     def commit_prompts(self) -> bool:

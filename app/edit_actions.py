@@ -7,6 +7,9 @@
   bin. Each entry is one edit through the window's ``run`` (one undo step) or shows a dock;
   only what the model can do is offered. Edit > Enable / Disable Clip (Shift+E), Link and
   Unlink act on the selection; a track can be renamed (its label) or deleted with its clips.
+  A video clip's Extend Head… / Extend Tail… (generative extend) adds a generated segment
+  beside it and generates it with the Generate dock's model, the clip's own edge frames
+  kept as context; where the frames beside it are taken, it asks before pushing them on.
 * Files dropped on the timeline (``app.timeline_drop``) are imported through the window's
   importer and, once added, placed where they were dropped.
 
@@ -23,11 +26,13 @@ from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMenu
 
+from app.layouts import confirm
 from app.media_import import MediaImport
 from app.timeline_drop import place_imported
 from project_store.db import ProjectError
 from services.clipboard import Clipboard, PasteMode
 from timeline.gestures import DropMode
+from timeline.edits import extension_range
 from timeline.model import Clip, EditError, GeneratedSegment, Item
 
 if TYPE_CHECKING:
@@ -221,6 +226,11 @@ class EditActions:
                     tip="" if len(self._selected_clips()) > 1 else
                     "Select the clips to link first (Ctrl+click)")
         menu.addSeparator()
+        seq = window.project.sequence
+        if isinstance(item, Clip) and seq.tracks[item.track].kind == "video":
+            tip = "Generate new frames before / after the clip from its own edge frames"
+            add("Extend Head…", lambda: self.extend_clip(item.id, "head"), tip=tip)
+            add("Extend Tail…", lambda: self.extend_clip(item.id, "tail"), tip=tip)
         if isinstance(item, Clip):
             add("Reveal in Bin", lambda: self.reveal_in_bin(item.asset))
             add("Properties", lambda: self._show_dock(window.clip_dock))
@@ -230,6 +240,51 @@ class EditActions:
                 tip=button.toolTip())
             add("Properties", lambda: self._show_dock(window.brief_dock))
         return menu
+
+    def extend_clip(self, clip_id: int, side: str, frames: int | None = None,
+                    insert: bool | None = None) -> int | None:
+        """Generative extend of a clip by ``frames`` (asked, default one second): one
+        undoable edit adds the segment beside the clip, then the Generate dock generates it
+        (its model; previz without one). Where the frames beside the clip are taken (or a
+        head would start before frame 0), ``insert`` (asked) pushes the clip's track along
+        instead of refusing. Returns the new segment's id."""
+        window = self.window
+        if window.refuse_if_read_only():
+            return None
+        seq = window.project.sequence
+        clip = seq.find_item(clip_id)
+        if not isinstance(clip, Clip):
+            return None
+        if frames is None:
+            frames, ok = QInputDialog.getInt(
+                window, f"Extend {side.capitalize()}",
+                f"Frames to generate {'after' if side == 'tail' else 'before'} the clip "
+                f"({seq.fps} fps):", max(1, round(seq.fps)), 1, 100_000)
+            if not ok:
+                return None
+        if insert is None:
+            start, end = extension_range(clip, side, frames)
+            taken = start < 0 or bool(seq.tracks[clip.track].overlapping(start, end))
+            insert = taken and confirm(
+                window, f"Extend {side.capitalize()}",
+                f"The {frames} frames {'after' if side == 'tail' else 'before'} the clip "
+                "are taken. Push what follows along to make room?")
+            if taken and not insert:
+                return None
+        before = {i.id for i in seq.all_items()}
+        if not window.run({"op": "extend", "item": clip_id, "side": side, "frames": frames,
+                           "insert": insert}):
+            return None
+        [segment_id] = [i.id for i in window.project.sequence.all_items()
+                        if i.id not in before]
+        window.timeline.select_items([segment_id])  # the Generate dock follows it
+        if not window.generation.generate():
+            # Refused at once (the chosen model cannot extend): as if nothing was done.
+            window.project.undo()
+            window.refresh()
+            return None
+        self._say(f"Extending clip {clip_id}: segment {segment_id}, {frames} frames")
+        return segment_id
 
     def track_menu(self, name: str) -> QMenu:
         window = self.window

@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         self.brief.edited.connect(self.refresh)
         # The pose editor shows the viewer's picture of the segment (rendered off the UI thread).
         self.brief.frame_renderer = lambda n: self._render(n)
+        self.brief.playhead = lambda: self.timeline.playhead
         self.timeline.playhead_moved.connect(lambda _f: self._update_overlay())
         self.session.on_selection(lambda _item: self._update_overlay())
         self.session.on_selection(self.brief.show_segment)

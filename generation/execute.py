@@ -68,7 +68,8 @@ def _run_shots(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Ca
                cache: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
     """Every shot of a multi-shot job in order, through one loaded pipeline (the cache),
     each shot's first frame taken from the previous shot's last where ``continuity``: the
-    handed-over picture is written as a PNG and recorded, so a re-run gives the same."""
+    handed-over picture is written as a PNG (a re-run makes it again from the same frames)
+    and its take frame recorded."""
     from dataclasses import replace
 
     from generation.inputs import FileInput
@@ -78,6 +79,8 @@ def _run_shots(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Ca
     shots = spec.inputs.shots or ()
     totals = [backend.steps_total(s.call) for s in shots]
     grand = sum(totals)
+    sequence_fps = Fraction(spec.conform.get("sequence_fps", spec.fps))
+    last_shown = 0
     frames: list[Any] = []
     facts: dict[str, Any] = {}
     made: list[dict[str, Any]] = []
@@ -89,8 +92,8 @@ def _run_shots(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Ca
 
         inputs = shot.inputs
         handed = None
-        if shot.continuity and frames:
-            handed = len(frames) - 1
+        if shot.continuity and made:
+            handed = last_shown
             png = out_dir / f"shot-{index}-first.png"
             write_png(png, frames[handed])
             inputs = replace(inputs, image=FileInput(path=str(png), role="continuity"))
@@ -101,6 +104,11 @@ def _run_shots(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Ca
             facts = dict(output.facts)
         made.append({"frames": [len(frames), len(frames) + len(shot_frames)],
                      "continuity_from": handed})
+        # The shot's last frame as the timeline shows it (a model rounds its frame count
+        # up, so frames past the shot's end are made but never seen): the next shot
+        # continues from there, as regenerating that shot alone does.
+        shown = int(Fraction(shot.segment_frames - 1) * spec.frame_rate / sequence_fps)
+        last_shown = len(frames) + max(0, min(len(shot_frames) - 1, shown))
         frames.extend(shot_frames)
     facts["shots"] = made
     return frames, facts
