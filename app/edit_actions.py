@@ -31,8 +31,8 @@ from app.media_import import MediaImport
 from app.timeline_drop import place_imported
 from project_store.db import ProjectError
 from services.clipboard import Clipboard, PasteMode
-from timeline.gestures import DropMode
 from timeline.edits import extension_range
+from timeline.gestures import DropMode
 from timeline.model import Clip, EditError, GeneratedSegment, Item
 
 if TYPE_CHECKING:
