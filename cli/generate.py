@@ -1,6 +1,7 @@
 """The generation commands of ``takeline``:
 
-    takeline generate PROJECT --segment ID [--backend previz|wan|wan-vace|ltx] [--model ID]
+    takeline generate PROJECT --segment ID [--backend previz|wan|wan-vace|ltx|wan-animate]
+                      [--model ID] [--animate-mode animate|replace]
                       [--seed N] [--takes N] [--steps N] [--guidance X] [--size WxH]
                       [--memory-mode M] [--device D] [--dtype T] [--json]
     takeline takes PROJECT --segment ID [--json]   (also --activate / --star / --rename /
@@ -82,6 +83,8 @@ def add_parsers(sub: Any, size_type: Any) -> None:
                    help="frames of crossfade at each seam of --range (default 0)")
     p.add_argument("--continuity", choices=["before", "after", "both"],
                    help="condition on the last frame before / first frame after the segment")
+    p.add_argument("--animate-mode", choices=["animate", "replace"],
+                   help="wan-animate: animate the character in its own picture (default)")
     p.add_argument("--queue-only", action="store_true",
                    help="queue the jobs without running them (`takeline jobs --run`)")
     p.add_argument("--in-worker", action="store_true",
@@ -259,7 +262,8 @@ def _generate(args: argparse.Namespace) -> int:
             backend=backend, model=model, takes=args.takes, steps=args.steps,
             guidance=args.guidance, size=args.size,
             max_sequence_length=args.max_sequence_length, memory_mode=args.memory_mode,
-            device=args.device, dtype=args.dtype, inputs=inputs)
+            device=args.device, dtype=args.dtype, inputs=inputs,
+            animate_mode=args.animate_mode)
         if args.seed is not None:
             choices["seed"] = args.seed
         request = runner.request_for(segment.id, **choices)

@@ -117,6 +117,9 @@ def compile_brief(segment: Any, cast: Mapping[int, CastMember], *, backend: str,
     if audio:
         raise refuse(f"audio references ({', '.join(r.name or r.role for r in audio)})",
                      "remove them for this model; no installed backend generates to audio yet")
+    if backend == "wan-animate":
+        return _animate_brief(brief, refs, members, cast_pictures, poses, camera, resolve,
+                              sequence_fps)
     if videos:
         raise refuse(f"video clips as {videos[0].role} references",
                      "use a picture for a look; a clip can be a motion reference (its camera "
@@ -161,6 +164,44 @@ def compile_brief(segment: Any, cast: Mapping[int, CastMember], *, backend: str,
         brief.prompt = _join(brief.prompt, f"Cast: {_cast_text(members)}.")
     if brief.control is not None:
         brief.inputs["video"] = {"control": brief.control}  # rendered once the job is planned
+    return brief
+
+
+def _animate_brief(brief: Brief, refs: tuple[Reference, ...], members: list[CastMember],
+                   cast_pictures: list[Reference], poses: PoseTrack | None,
+                   camera: CameraPath | None, resolve: ResolveFn,
+                   sequence_fps: Fraction) -> Brief:
+    """Wan Animate: the character picture (a character reference, else the first cast
+    member's picture) as ``image``, driven by the pose keyframes (drawn as pose maps) or
+    else by a motion clip taken as a pose video."""
+    pictures = [r for r in refs if r.kind == "image" and r.role == "character"]
+    character = next(iter(pictures + cast_pictures), None)
+    if character is None:
+        raise UnsupportedRequest(
+            "the wan-animate backend animates a character picture and this segment has none",
+            "add a character reference, or link a cast member with a picture")
+    brief.inputs["image"] = _ref_input(character, resolve)
+    brief.notes.append(f"character: {character.name or character.role} is animated")
+    motion = next((r for r in refs if r.kind == "video" and r.role == "motion"), None)
+    if poses is not None and poses.people:
+        brief.control = "pose"
+        brief.inputs["video"] = {"control": "pose"}
+        brief.notes.append("poses: OpenPose maps drive the character")
+    elif motion is not None:
+        clip = _ref_input(motion, resolve)
+        brief.inputs["video"] = {"path": clip["path"], "sha256": clip["sha256"],
+                                 "control": "motion"}
+        brief.notes.append("motion: the clip is taken as the pose video that drives the "
+                           "character")
+    else:
+        raise UnsupportedRequest(
+            "the wan-animate backend needs pose keyframes or a motion clip to drive the "
+            "character", "draw poses in the pose editor, or add a pose video as a motion "
+            "reference")
+    if camera is not None and len(camera.keys) > 1:
+        brief.prompt = _join(brief.prompt, f"Camera: {describe(camera, float(sequence_fps))}.")
+    if members:
+        brief.prompt = _join(brief.prompt, f"Cast: {_cast_text(members)}.")
     return brief
 
 

@@ -60,6 +60,8 @@ class GenerationRequest:
     inputs: dict[str, Any] = field(default_factory=dict)  # JobInputs JSON (what a CLI flag or
     # the compiler gives); the specs hold it as a JobInputs
     conditioning_version: str | None = None
+    # Wan Animate's mode (generation.backends.wan_animate.MODES); None: animate.
+    animate_mode: str | None = None
     # A multi-shot segment: one request per shot (its frames, prompt and inputs; the choices
     # are this request's), planned into one job that runs them in order.
     shots: tuple[GenerationRequest, ...] = ()
@@ -246,6 +248,11 @@ def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[Jo
             call["max_sequence_length"] = request.max_sequence_length
         if backend.name == "ltx":
             call["frame_rate"] = int(fps)
+        if backend.name == "wan-animate":
+            call["mode"] = request.animate_mode or "animate"
+    if request.animate_mode is not None and backend.name != "wan-animate":
+        raise UnsupportedRequest(f"the {backend.name} backend has no animate mode",
+                                 "choose --backend wan-animate, or leave the mode out")
     backend.check_call(call)
     conform = Conform(frame_map=frame_map, take_frames=frames, take_fps=fps,
                       segment_frames=request.segment_frames,

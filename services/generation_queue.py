@@ -329,7 +329,9 @@ class GenerationRunner:
             segment, seq.cast, backend=choices.get("backend", "previz"),
             pipeline_class=model.pipeline_class if model is not None else None,
             resolve=lambda ref: reference_path(self.project, ref),
-            camera=self.motion_camera(segment), sequence_fps=seq.fps)
+            # Wan Animate takes a motion clip as its pose video, not as a camera move.
+            camera=None if choices.get("backend") == "wan-animate" else
+            self.motion_camera(segment), sequence_fps=seq.fps)
         inputs = {**brief.inputs, **choices.pop("inputs", {})}
         return GenerationRequest(
             segment_frames=segment.duration, sequence_fps=seq.fps,

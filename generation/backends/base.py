@@ -313,6 +313,10 @@ class DiffusersBackend(Backend):
         """Conditioning files -> pipeline arguments (images, videos, masks)."""
         return {}
 
+    def call_args(self, spec: JobSpec) -> dict[str, Any]:
+        """The job's ``call`` as this pipeline names its arguments."""
+        return dict(spec.call)
+
     def run(self, spec: JobSpec, progress: ProgressFn, cancelled: CancelFn,
             cache: dict[str, Any]) -> RunOutput:
         import torch
@@ -335,7 +339,7 @@ class DiffusersBackend(Backend):
                 raise JobCancelled()
             return kwargs
 
-        args = {**spec.call, **self.pipeline_inputs(spec)}
+        args = {**self.call_args(spec), **self.pipeline_inputs(spec)}
         generator = torch.Generator("cpu").manual_seed(spec.seed)
         t0 = time.perf_counter()
         try:

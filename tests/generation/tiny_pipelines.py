@@ -24,7 +24,7 @@ from PIL import Image
 
 KINDS: tuple[str, ...] = ("wan-t2v", "wan-i2v", "wan-vace", "ltx-condition")
 # Wan 2.1 I2V layout with a CLIP image encoder; takes ``image`` only (see ``_build_wan_i2v``).
-EXTRA_KINDS: tuple[str, ...] = ("wan-i2v-clip",)
+EXTRA_KINDS: tuple[str, ...] = ("wan-i2v-clip", "wan-animate")
 
 # Shared by every kind so the frames line up: Wan wants 4k+1 frames and a multiple of 16, LTX
 # (built here with the real 32x spatial / 8x temporal compression) 8k+1 and a multiple of 32.
@@ -207,6 +207,35 @@ def _build_wan_i2v_clip() -> Any:
     )
 
 
+# Wan Animate's face motion encoder at 16x16 (the real one: 512): its conv pyramid needs a
+# channel count per power of two from the size down to 4.
+ANIMATE_FACE_SIZE = 16
+
+
+def _build_wan_animate() -> Any:
+    """Wan 2.2 Animate: a character picture (CLIP image tokens and the VAE reference latent)
+    driven by a pose video and a face video (the face motion encoder)."""
+    from diffusers import WanAnimatePipeline, WanAnimateTransformer3DModel
+    from transformers import CLIPImageProcessorPil, CLIPVisionConfig, CLIPVisionModel
+
+    torch.manual_seed(0)
+    transformer = WanAnimateTransformer3DModel(
+        **{**_WAN_TRANSFORMER_CONFIG, "in_channels": 36}, latent_channels=16,
+        image_dim=_CLIP_HIDDEN, motion_encoder_size=ANIMATE_FACE_SIZE,
+        motion_encoder_channel_sizes={"16": 8, "8": 8, "4": 8}, motion_style_dim=8,
+        motion_dim=4, motion_encoder_dim=8, face_encoder_hidden_dim=8,
+        face_encoder_num_heads=2, inject_face_latents_blocks=1, motion_encoder_batch_size=4)
+    clip_config = CLIPVisionConfig(hidden_size=_CLIP_HIDDEN, projection_dim=_CLIP_HIDDEN,
+                                   num_hidden_layers=2, num_attention_heads=2,
+                                   intermediate_size=16, image_size=32, patch_size=8)
+    torch.manual_seed(0)
+    image_encoder = CLIPVisionModel(clip_config).eval()
+    return WanAnimatePipeline(
+        vae=_wan_vae(), transformer=transformer, scheduler=_wan_scheduler(),
+        image_encoder=image_encoder,
+        image_processor=CLIPImageProcessorPil(size=32, crop_size=32), **_wan_text())
+
+
 def _build_wan_vace() -> Any:
     from diffusers import WanVACEPipeline, WanVACETransformer3DModel
 
@@ -281,6 +310,7 @@ _BUILDERS: dict[str, Callable[[], Any]] = {
     "wan-i2v-clip": _build_wan_i2v_clip,
     "wan-vace": _build_wan_vace,
     "ltx-condition": _build_ltx_condition,
+    "wan-animate": _build_wan_animate,
 }
 
 
@@ -331,6 +361,13 @@ def tiny_call_kwargs(kind: str) -> dict[str, Any]:
             "mask": [black if i in keep else white for i in range(NUM_FRAMES)],
             "reference_images": [_gradient((200, 120, 20))],
         }
+    if kind == "wan-animate":
+        face = Image.new("RGB", (ANIMATE_FACE_SIZE, ANIMATE_FACE_SIZE), (150, 110, 90))
+        pose = [_gradient((20 * i, 200, 40)) for i in range(NUM_FRAMES)]
+        return {"height": HEIGHT, "width": WIDTH, "segment_frame_length": NUM_FRAMES,
+                "num_inference_steps": 3, "guidance_scale": 1.0, "max_sequence_length": 16,
+                "output_type": "np", "image": _gradient((220, 40, 30)), "pose_video": pose,
+                "face_video": [face] * NUM_FRAMES}
     if kind == "ltx-condition":
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 

@@ -198,3 +198,67 @@ def test_extend_refuses_a_model_that_cannot_keep_frames(
         assert GenerationRecords(project).jobs() == []
     finally:
         project.close()
+
+
+def _poses(frames: int) -> dict[str, object]:
+    """One person stepping right: two keys, 18 COCO joints each (x, y normalised)."""
+    stand = [[0.5, 0.2], [0.5, 0.3], [0.4, 0.3], [0.35, 0.45], [0.3, 0.6], [0.6, 0.3],
+             [0.65, 0.45], [0.7, 0.6], [0.45, 0.6], [0.45, 0.75], [0.45, 0.9], [0.55, 0.6],
+             [0.55, 0.75], [0.55, 0.9], [0.48, 0.18], [0.52, 0.18], [0.46, 0.2], [0.54, 0.2]]
+    moved = [[x + 0.2, y] for x, y in stand]
+    return {"people": [{"id": 1, "name": "Mara", "keys": [
+        {"frame": 0, "skeleton": stand}, {"frame": frames - 1, "skeleton": moved}]}]}
+
+
+def test_wan_animate_drives_the_cast_character_with_the_segment_poses(
+        tmp_path: Path, tiny_model: Callable[[str], Path], client: WorkerClient) -> None:
+    from PIL import Image
+
+    from generation.backends.base import GenerationError
+    from project_store.references import store_reference
+    from timeline.conditioning.pose import PoseTrack, render_pose_frames
+
+    model = ResolvedModel(id="tiny/wan-animate", path=str(tiny_model("wan-animate")),
+                          revision="test", pipeline_class="WanAnimatePipeline")
+    project = Project.create(tmp_path / "a.takeline",
+                             SequenceSettings(fps=Fraction(24), width=64, height=36))
+    try:
+        hero = tmp_path / "hero.png"
+        Image.new("RGB", (32, 32), (200, 40, 40)).save(hero)
+        ref = store_reference(project, hero, role="character")
+        project.execute({"op": "add_cast", "name": "Mara", "references": [ref.to_json()]})
+        [member] = project.sequence.cast
+        project.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 12,
+                         "prompt": "Mara steps right"})
+        [seg] = project.sequence.tracks["V1"].items
+        runner = GenerationRunner(project, client=client, measure=False)
+        choices = dict(backend="wan-animate", model=model, seed=2, steps=2, size=(32, 32),
+                       max_sequence_length=16)
+        # No picture, nothing to drive it: refused, naming what to add.
+        with pytest.raises(GenerationError, match="character picture"):
+            runner.request_for(seg.id, **choices)
+        project.execute({"op": "set", "item": seg.id, "cast": [member]})
+        with pytest.raises(GenerationError, match="pose keyframes or a motion clip"):
+            runner.request_for(seg.id, **choices)
+        project.execute({"op": "set", "item": seg.id, "poses": _poses(12)})
+        with pytest.raises(GenerationError, match="replace mode"):
+            runner.queue(seg.id, runner.request_for(seg.id, **choices,
+                                                    animate_mode="replace"))
+        [job] = _run(runner, seg.id, runner.request_for(seg.id, **choices))
+        assert job.state == "done", job.error
+        take = runner.records.take(job.take_ids[0])
+        assert take.backend == "wan-animate" and take.frame_count == 9
+        assert take.recipe["pipeline_class"] == "WanAnimatePipeline"
+        assert take.recipe["call"]["mode"] == "animate"
+        inputs = take.recipe["inputs"]
+        assert inputs["image"]["sha256"] == ref.sha256  # the cast member's picture
+        # The pose video is the segment's keyframes drawn as pose maps.
+        control = list(read_take(Path(inputs["video"]["path"])))
+        assert inputs["video"]["control"] == "pose" and len(control) == 9
+        track = PoseTrack.from_json(_poses(12))
+        drawn = render_pose_frames(track, [0.0], 32, 32)
+        assert np.array_equal(control[0], np.asarray(list(drawn)[0])[..., :3])
+        again = asyncio.run(runner.rerun(take))
+        assert again.frames_hash == take.frames_hash
+    finally:
+        project.close()
