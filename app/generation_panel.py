@@ -250,7 +250,9 @@ class GenerationPanel(QWidget):
             return False
         try:
             request = self._request(seg)
-            plan(request)  # refusals (wrong model, bad size, too long) before anything
+            # Refusals (wrong model, bad size, too long) before anything; an extension's
+            # context frames are added when it is queued.
+            plan(request, inputs_pending=seg.extends is not None)
         except GenerationError as exc:
             self.report(_message(exc))
             return False

@@ -168,10 +168,12 @@ def _plan_shots(request: GenerationRequest) -> list[JobSpec]:
     from the previous shot's last frame where the model keeps a given first frame."""
     backend = get_backend(request.backend)
     seeds = seeds_for(request)
-    planned = [plan(replace(shot, seed=seeds[0], takes=1, shots=()))[0]
-               for shot in request.shots]
     continuity = backend.needs_model and backend.takes_frames(
         request.model.pipeline_class if request.model else None)
+    # A shot after the first gets its first frame when the job runs.
+    planned = [plan(replace(shot, seed=seeds[0], takes=1, shots=()),
+                    inputs_pending=continuity and i > 0)[0]
+               for i, shot in enumerate(request.shots)]
     runs = tuple(
         ShotRun(call=s.call, inputs=s.inputs, segment_frames=shot.segment_frames,
                 continuity=continuity and i > 0,
