@@ -90,7 +90,8 @@ def test_a_right_click_on_a_clip_selects_it_and_offers_its_edits(window: MainWin
     assert view.selected == b.id and window.session.selected == b.id
     assert [a.text() for a in menu.actions() if a.text()] == [
         "Cut", "Copy", "Paste", "Paste Insert", "Delete", "Ripple Delete",
-        "Split at Playhead", "Disable", "Link", "Reveal in Bin", "Properties"]
+        "Split at Playhead", "Disable", "Link", "Extend Head…", "Extend Tail…",
+        "Reveal in Bin", "Properties"]
     assert not entry(menu, "Link").isEnabled()  # one clip selected: nothing to link to
     assert not entry(menu, "Paste").isEnabled()  # nothing copied yet
     assert not entry(menu, "Split at Playhead").isEnabled()  # the playhead is not on it
