@@ -390,8 +390,9 @@ def warnings_for(metrics: Mapping[str, float | None]) -> list[str]:
 def measure_request(request: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Measure a take file from a plain-data request (what crosses to a measuring process):
     ``media`` (the take file), optional ``camera`` (a CameraPath's JSON), ``camera_times``,
-    ``camera_fps``, ``seams`` (take frames) and ``neighbours`` ({"before"/"after": picture
-    path}). Returns the metrics as JSON."""
+    ``camera_fps``, ``seams`` (take frames), ``neighbours`` ({"before"/"after": picture
+    path}) and ``frames`` ([start, end): the part of the file the take is, e.g. one shot of
+    a multi-shot file). Returns the metrics as JSON."""
     from pathlib import Path
 
     from generation.take_media import read_take
@@ -405,6 +406,11 @@ def measure_request(request: Mapping[str, Any]) -> list[dict[str, Any]]:
     except Exception as exc:  # a damaged file: a clear reason, not a decoder traceback
         raise ValueError(f"the take's media does not decode ({type(exc).__name__}: "
                          f"{exc})") from None
+    span = request.get("frames")
+    if span is not None:
+        frames = frames[int(span[0]):int(span[1])]
+        if not frames:
+            raise ValueError(f"the take's frames {span} are not in its media file")
     camera = None if request.get("camera") is None else \
         CameraPath.from_json(request["camera"])
     neighbours = {}

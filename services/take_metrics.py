@@ -77,11 +77,17 @@ def measure_request_for(project: Project, take: Take) -> dict[str, Any]:
     if not take.media_path.is_file():
         raise MetricsError(f"The media of take {take.id} is missing: {take.media_path}")
     seq_fps = take.conform.sequence_fps
+    # One shot of a multi-shot file is measured on its own frames (the file's cuts
+    # between shots are meant).
+    shot = take.recipe.get("shot")
+    span = None if not shot else [int(v) for v in shot["frames"]]
+    count = take.frame_count if span is None else span[1] - span[0]
     return {
         "take": take.id,
         "media": str(take.media_path),
+        "frames": span,
         "camera": brief_camera(project, take),
-        "camera_times": take_frame_times(take.frame_count, take.fps, Fraction(seq_fps)),
+        "camera_times": take_frame_times(count, take.fps, Fraction(seq_fps)),
         "camera_fps": float(seq_fps),
         "seams": seam_frames(take),
         "neighbours": continuity_neighbours(take),

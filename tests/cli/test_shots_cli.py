@@ -123,3 +123,13 @@ def test_shots_split_generate_and_lay_out(tmp_path: Path,
     capsys.readouterr()
     assert main(["rerun", str(p), "--take", str(job["takes"][1]), "--verify"]) == 0
     assert "identical" in capsys.readouterr().out
+    # A shot's take is measured on its own frames of the file, not across the cuts.
+    from project_store.generation_records import GenerationRecords
+    from services.take_metrics import measure_request_for
+
+    with Project.open(p, read_only=True) as project:
+        take = GenerationRecords(project).take(job["takes"][1])
+        request = measure_request_for(project, take)
+        assert request["frames"] == [10, 24] and len(request["camera_times"]) == 14
+    measured = _json(capsys, ["metrics", str(p), "--take", str(job["takes"][1]), "--json"])
+    assert measured["metrics"]["hard_cuts"]["value"] == 0
