@@ -102,6 +102,11 @@ def recipe_for(spec: JobSpec, result: RunResult) -> dict[str, Any]:
         "scheduler": facts.get("scheduler"),
         "dtype": facts.get("dtype"),
         "device": facts.get("device"),
+        # Where it ran: this machine, or a farm node (its address and device as Ray saw
+        # them); a re-run anywhere on the same device kind makes the same frames.
+        "host": facts.get("host"),
+        "farm": ({"node": facts["farm_node"], "device": facts.get("farm_device")}
+                 if facts.get("farm_node") else None),
         "memory_mode": facts.get("memory_mode"),
         "tf32": facts.get("tf32"),
         "attention_backend": facts.get("attention_backend"),
