@@ -31,6 +31,7 @@ import hashlib
 import os
 import re
 import socket
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -54,6 +55,8 @@ class FarmError(GenerationError):
 
 
 def ray_module() -> Any:
+    if "ray" not in sys.modules:
+        _use_auth_token()  # read when ray is imported
     try:
         import ray
     except ImportError:
@@ -453,6 +456,17 @@ class RaySlot:
             self.info = replace(self.info, alive=False)
 
 
+def _use_auth_token() -> None:
+    """Ray 2.59+ clusters started with ``ray start`` require a token, which a driver on the
+    head node finds by itself but a Ray Client (ray://) only sends with RAY_AUTH_MODE=token:
+    set it when a token is at hand (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token)."""
+    if os.environ.get("RAY_AUTH_MODE"):
+        return
+    if (os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+            or (Path.home() / ".ray" / "auth_token").is_file()):
+        os.environ["RAY_AUTH_MODE"] = "token"
+
+
 class RayPool(WorkerPool):
     """The actors of a Ray farm: one per GPU of the cluster (``num_gpus=1``: Ray pins each
     to its GPU with CUDA_VISIBLE_DEVICES), or, on a cluster without GPUs, one CPU actor per
@@ -490,7 +504,10 @@ class RayPool(WorkerPool):
                     f"could not reach the Ray cluster at {self.address}: "
                     f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
                     "start it with `ray start --head` on the head node (and `ray start "
-                    "--address HEAD:6379` on the others), then pass ray://HEAD:10001") from None
+                    "--address HEAD:6379` on the others), then pass ray://HEAD:10001; a "
+                    "cluster with token authentication (Ray's default from 2.59) needs its "
+                    "token here too: `ray get-auth-token` on the head node, into "
+                    "RAY_AUTH_TOKEN or ~/.ray/auth_token") from None
             if self._shutdown is None:
                 self._shutdown = True
         self.ray = ray
@@ -557,14 +574,17 @@ class RayPool(WorkerPool):
         self.terminate()
 
 
-def make_pool(address: str, *, blob_dir: str | None = None) -> WorkerPool:
-    """The pool a farm address names (``FarmAddress``)."""
+def make_pool(address: str, *, workers: int | None = None,
+              blob_dir: str | None = None) -> WorkerPool:
+    """The pool a farm address names (``FarmAddress``); ``workers``: how many Ray actors
+    (default: one per GPU of the cluster, or one per node without GPUs)."""
     parsed = FarmAddress.parse(address)
     if parsed.kind == "local":
         from generation.workers import LocalPool
 
         return LocalPool(parsed.workers)
-    return RayPool(parsed.ray_address, blob_dir=blob_dir)
+    ray_module()  # a clear error now when Ray is missing, before the project is opened
+    return RayPool(parsed.ray_address, workers=workers, blob_dir=blob_dir)
 
 
 __all__ = ["FarmAddress", "FarmError", "FarmWorker", "RayPool", "RaySlot", "Slot",
