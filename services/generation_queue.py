@@ -179,6 +179,11 @@ class GenerationRunner:
         return self.pool.slots if self.pool is not None else [self._own_slot]
 
     @property
+    def running_jobs(self) -> list[int]:
+        """Ids of the jobs this runner is running now."""
+        return list(self._runs)
+
+    @property
     def workers(self) -> list[WorkerInfo]:
         """The workers this runner drives, with their device, model and current job."""
         return [s.info for s in self.slots]
