@@ -94,7 +94,8 @@ def overhead(folder: Path, tiny_jobs: int) -> None:
     # Ray gives an actor OMP_NUM_THREADS = its num_cpus (1): the like-for-like local worker
     # runs torch on one thread too; the default local worker uses every core.
     for label in ("local worker", "local worker, 1 thread", "farm worker"):
-        pool = RayPool(workers=1, blob_dir=folder / "blobs") if label == "farm worker" else None
+        pool = (RayPool(workers=1, blob_dir=folder / "blobs", cpus_per_worker=1)
+                if label == "farm worker" else None)
         client = WorkerClient(env={"OMP_NUM_THREADS": "1"} if "1 thread" in label else None)
         runner = GenerationRunner(_project(folder / f"{label}.takeline", 12, (64, 36)),
                                   pool=pool, client=client, measure=False)
@@ -134,7 +135,8 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            throughput(folder, lambda n: RayPool(workers=n, blob_dir=folder / "blobs"),
+            throughput(folder, lambda n: RayPool(workers=n, blob_dir=folder / "blobs",
+                                               cpus_per_worker=1),
                        "farm (Ray actors)", args.repeats, args.jobs)
             throughput(folder, lambda n: LocalPool(n), "local worker processes",
                        args.repeats, args.jobs)

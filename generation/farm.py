@@ -473,14 +473,17 @@ class RayPool(WorkerPool):
     node (``workers`` to choose how many). ``address``: ``"auto"``, ``"ray://HOST:PORT"``,
     or None to use the Ray session this process has already started (``ray.init``).
 
-    ``actor_env``: environment of each actor in turn (tests inject faults this way)."""
+    ``actor_env``: environment of each actor in turn (tests inject faults this way);
+    ``cpus_per_worker``: Ray CPUs each actor reserves (default: a fair share, see _plan)."""
 
     def __init__(self, address: str | None = None, *, workers: int | None = None,
                  blob_dir: str | os.PathLike[str] | None = None,
                  actor_env: Sequence[Mapping[str, str]] = (),
                  start_timeout_s: float = 300.0, cancel_grace_s: float = 30.0,
-                 shutdown_on_close: bool | None = None) -> None:
+                 shutdown_on_close: bool | None = None,
+                 cpus_per_worker: int | None = None) -> None:
         super().__init__([])
+        self.cpus_per_worker = cpus_per_worker
         self.address = address
         self.wanted = workers
         self.blob_dir = None if blob_dir is None else str(blob_dir)
@@ -514,18 +517,24 @@ class RayPool(WorkerPool):
         return ray
 
     def _plan(self, ray: Any) -> list[dict[str, Any]]:
-        """The actors' Ray options: one per GPU, or one CPU actor per node."""
-        gpus = int(ray.cluster_resources().get("GPU", 0))
+        """The actors' Ray options: one per GPU, or CPU actors with a fair share of the CPUs
+        each (Ray sets an actor's OMP_NUM_THREADS to its num_cpus, so torch uses that many
+        threads): one per node with all its CPUs, or ``workers`` sharing the cluster's."""
+        resources = ray.cluster_resources()
+        gpus = int(resources.get("GPU", 0))
         if gpus:
             n = min(self.wanted or gpus, gpus)
-            return [{"num_gpus": 1, "num_cpus": 1} for _ in range(n)]
+            return [{"num_gpus": 1, "num_cpus": self.cpus_per_worker or 1} for _ in range(n)]
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         if self.wanted is not None or len(nodes) <= 1:
-            return [{"num_cpus": 1} for _ in range(self.wanted or 1)]
+            n = self.wanted or 1
+            share = self.cpus_per_worker or max(1, int(resources.get("CPU", 1) // n))
+            return [{"num_cpus": share} for _ in range(n)]
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        return [{"num_cpus": 1, "scheduling_strategy":
-                 NodeAffinitySchedulingStrategy(node_id=n["NodeID"], soft=True)}
+        return [{"num_cpus": self.cpus_per_worker or max(1, int(n["Resources"].get("CPU", 1))),
+                 "scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=n["NodeID"],
+                                                                      soft=True)}
                 for n in nodes]
 
     async def start(self) -> None:

@@ -43,7 +43,7 @@ def farm(ray_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
     env = {"TAKELINE_FARM_HOLD_SEED": str(HOLD_SEED)}
     pool = RayPool(workers=2, blob_dir=tmp_path_factory.mktemp("blobs"),
-                   actor_env=[env, env])
+                   actor_env=[env, env], cpus_per_worker=1)
     asyncio.run(pool.start())
     try:
         yield pool
@@ -140,7 +140,7 @@ def test_a_worker_dying_mid_job_has_its_job_finish_on_the_other(
 
     # The first actor dies at its first step, as a node losing power would.
     pool = RayPool(workers=2, blob_dir=tmp_path / "blobs",
-                   actor_env=[{"TAKELINE_WORKER_FAULT": "crash@1"}, {}])
+                   actor_env=[{"TAKELINE_WORKER_FAULT": "crash@1"}, {}], cpus_per_worker=1)
     try:
         project, seg = make_project(tmp_path / "p.takeline")
         runner = GenerationRunner(project, pool=pool, measure=False)
