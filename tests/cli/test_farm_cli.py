@@ -29,7 +29,11 @@ def _hashes(p: Path) -> dict[int, str]:
 
 
 def test_local_workers_drain_the_queue_with_the_same_takes(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import generation.workers
+
+    monkeypatch.setattr(generation.workers, "local_gpus", list)  # as on a CPU-only machine
     farm, here = _queued(tmp_path / "farm"), _queued(tmp_path / "here")
     capsys.readouterr()
     assert main(["farm", str(farm), "--address", "local:2", "--json"]) == 0
