@@ -167,7 +167,6 @@ class FarmWorker:
         self._quiet = _quiet_libraries
         hold = os.environ.get("TAKELINE_FARM_HOLD_SEED")
         self.hold_seed = int(hold) if hold else None
-        self._partial: dict[str, Any] = {}
 
     def _device(self) -> tuple[str, int | None]:
         visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
@@ -290,7 +289,8 @@ class FarmWorker:
             facts = {**result.facts, "farm_node": self.info()["node"],
                      "farm_device": self._device()[0]}
             return {"result": {**result.to_json(), "facts": facts}, "data": data,
-                    "sha256": hashlib.sha256(data).hexdigest(), "suffix": media.suffix}
+                    "sha256": hashlib.sha256(data).hexdigest(), "suffix": media.suffix,
+                    "progress": self.progress.get(key)}
         except GenerationError as exc:
             return {"failed": str(exc.kind), "message": str(exc), "suggestion": exc.suggestion}
         finally:
@@ -396,7 +396,6 @@ class RaySlot:
         ref = self.actor.run.remote(key, spec.to_json(), files)
         last: tuple[int, int] | None = None
         cancel_sent = False
-        gone = _actor_gone_errors(self.ray)
         while True:
             ready, _ = await asyncio.to_thread(self.ray.wait, [ref], timeout=self.poll_s)
             if ready:
@@ -410,18 +409,15 @@ class RaySlot:
                 self.ray.kill(self.actor, no_restart=True)
                 self.info = replace(self.info, alive=False)
                 raise WorkerCancelled()
-            try:
-                step = await self._call(self.actor.poll.remote(key))
-            except WorkerLost:
-                raise
+            step = await self._call(self.actor.poll.remote(key))
             if step is not None and tuple(step) != last:
                 last = (int(step[0]), int(step[1]))
                 if on_progress is not None:
                     on_progress(*last)
-        try:
-            out = await self._call(ref)
-        except gone as exc:  # pragma: no cover - _call converts these
-            raise self._gone(type(exc).__name__) from None
+        out = await self._call(ref)  # an actor gone mid-job comes out as WorkerLost
+        final = out.get("progress")
+        if final is not None and tuple(final) != last and on_progress is not None:
+            on_progress(int(final[0]), int(final[1]))  # the steps after the last poll
         if out.get("cancelled"):
             raise WorkerCancelled()
         if "failed" in out:
@@ -597,4 +593,4 @@ def make_pool(address: str, *, workers: int | None = None,
 
 
 __all__ = ["FarmAddress", "FarmError", "FarmWorker", "RayPool", "RaySlot", "Slot",
-           "input_blobs", "make_pool"]
+           "WorkerInfo", "input_blobs", "make_pool"]
