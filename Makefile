@@ -89,7 +89,7 @@ $(STAMP): pyproject.toml
 	$(VPY) -m pip install --upgrade pip
 	$(VPY) -m pip install $(TORCH_PIP_ARGS) '$(TORCH_SPEC)'
 	printf '%s\n' '$(TORCH_SPEC)' > $(VENV)/torch-constraint.txt
-	$(VPY) -m pip install --constraint $(VENV)/torch-constraint.txt -e '.[dev,generate]'
+	$(VPY) -m pip install --constraint $(VENV)/torch-constraint.txt -e '.[dev,generate,farm]'
 	@$(VPY) -c 'import torch; print("torch", torch.__version__, "cuda:", torch.version.cuda)'
 	touch $@
 
@@ -168,7 +168,7 @@ test-lowest:
 	$(LOWEST)/bin/python scripts/lowest_constraints.py --except torch > $(LOWEST)/lowest.txt
 	printf '%s\n' '$(TORCH_SPEC)' >> $(LOWEST)/lowest.txt
 	$(LOWEST)/bin/python -m pip install $(TORCH_PIP_ARGS) '$(TORCH_SPEC)'
-	$(LOWEST)/bin/python -m pip install --constraint $(LOWEST)/lowest.txt -e '.[dev,generate]'
+	$(LOWEST)/bin/python -m pip install --constraint $(LOWEST)/lowest.txt -e '.[dev,generate,farm]'
 	$(LOWEST)/bin/python -m pip list --format=freeze > $(LOWEST)/installed.txt
 	QT_QPA_PLATFORM=offscreen $(LOWEST)/bin/python -m pytest $(PYTEST_CI_ARGS) $(PYTEST_ARGS)
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from generation.backends.base import GenerationError
+from generation.farm import make_pool
 from generation.planner import ResolvedModel, plan
 from generation.spec import MEMORY_MODES
 from generation.subrange import SubRange
@@ -54,6 +55,7 @@ class GenerationPanel(QWidget):
         super().__init__(parent)
         self.project = project
         self.report = report or (lambda _m: None)
+        self._farm_address = ""
         self.runner = self._runner_for(project)
         self.segment_id: int | None = None
         self._task: asyncio.Future[Any] | None = None
@@ -114,20 +116,79 @@ class GenerationPanel(QWidget):
         # The job rows live in their own widget: the window shows it in the Jobs dock,
         # beside the exports, so every long job is in one place.
         self.jobs_view = QWidget()
-        self.queue_box = QVBoxLayout(self.jobs_view)
-        self.queue_box.setContentsMargins(0, 0, 0, 0)
-        self.queue_box.addWidget(QLabel("<b>Generation</b>"))
+        outer = QVBoxLayout(self.jobs_view)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(QLabel("<b>Generation</b>"))
+        # Where the queue runs: this window's one worker, every GPU here, or a farm.
+        self.farm_address = QLineEdit()
+        self.farm_address.setPlaceholderText(
+            "this machine, one worker — or local, local:N, auto, ray://HOST:10001")
+        self.farm_address.setToolTip(
+            "local: one worker per GPU of this machine (local:N: N workers); auto: the Ray "
+            "cluster this machine joined (ray start); ray://HOST:PORT: a Ray cluster's head")
+        self.farm_address.editingFinished.connect(
+            lambda: self.set_farm_address(self.farm_address.text()))
+        run_on = QHBoxLayout()
+        run_on.addWidget(QLabel("Run on"))
+        run_on.addWidget(self.farm_address, 1)
+        outer.addLayout(run_on)
+        self.workers_label = QLabel()
+        self.workers_label.setWordWrap(True)
+        outer.addWidget(self.workers_label)
+        self.queue_box = QVBoxLayout()
+        outer.addLayout(self.queue_box)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addStretch(1)
         self.load_models()
+        self._show_workers()
         self.show_segment(None)
         self.show_recent_jobs()
 
-    def _runner_for(self, project: Project) -> GenerationRunner:
+    def _runner_for(self, project: Project, address: str = "") -> GenerationRunner:
         # Previz in the worker too: its numpy/PIL work would hold the GIL on the UI thread.
+        pool = make_pool(address) if address.strip() else None
         return GenerationRunner(project, on_update=self._on_update, previz_in_worker=True,
-                                on_metrics=self._on_metrics)
+                                on_metrics=self._on_metrics, pool=pool)
+
+    def set_farm_address(self, text: str) -> bool:
+        """Run the queue on ``text`` (``local``, ``local:N``, ``auto``, ``ray://HOST:PORT``;
+        empty: this window's one worker). Refused while a job runs, or when the address is
+        not one (the field goes back to the address in use)."""
+        text = text.strip()
+        if text == self._farm_address:
+            return True
+        if self._task is not None and not self._task.done():
+            self.report("The queue is running: change where it runs once it is done.")
+            self.farm_address.setText(self._farm_address)
+            return False
+        try:
+            runner = self._runner_for(self.project, text)
+        except GenerationError as exc:
+            self.report(_message(exc))
+            self.farm_address.setText(self._farm_address)
+            return False
+        self.runner.stop()  # nothing runs: this only ends the old workers
+        self.runner, self._farm_address = runner, text
+        self._show_workers()
+        return True
+
+    def _show_workers(self) -> None:
+        """The workers: their device, the model each has loaded and the job it runs."""
+        workers = self.runner.workers if self.runner.pool is not None else []
+        if self.runner.pool is None:
+            self.workers_label.setText("Workers: one, on this machine")
+            return
+        if not workers:
+            self.workers_label.setText(f"Workers: on {self._farm_address}, started when "
+                                       "the queue runs")
+            return
+        lines = []
+        for w in workers:
+            state = ("gone" if not w.alive else
+                     f"job {w.job_id}" if w.job_id is not None else "idle")
+            lines.append(f"{w.name} · {w.device} · {w.model or 'no model loaded'} · {state}")
+        self.workers_label.setText("Workers:\n" + "\n".join(lines))
 
     def _on_metrics(self, take_id: int, error: str | None) -> None:
         if error is not None:
@@ -358,6 +419,7 @@ class GenerationPanel(QWidget):
 
     def _on_update(self, u: JobUpdate) -> None:
         self._show_row(u)
+        self._show_workers()
         if u.error:
             self.report(f"Job {u.job_id} failed: {u.error}")
         if u.state == JobState.DONE:
@@ -438,15 +500,22 @@ class GenerationPanel(QWidget):
         for label, bar, cancel, retry in self._rows.values():
             for widget in (label, bar, cancel, retry):
                 widget.deleteLater()
-        while self.queue_box.count() > 1:  # keep the "Generation" heading
-            item = self.queue_box.takeAt(1)
+        while self.queue_box.count() > 0:
+            item = self.queue_box.takeAt(0)
             if item is not None and item.layout() is not None:
                 item.layout().deleteLater()
         self._rows.clear()
         self._started.clear()
         self._task = None
         self.project = project
-        self.runner = self._runner_for(project)
+        try:
+            self.runner = self._runner_for(project, self._farm_address)
+        except GenerationError as exc:
+            self.report(_message(exc))
+            self._farm_address = ""
+            self.farm_address.setText("")
+            self.runner = self._runner_for(project)
+        self._show_workers()
         self.show_segment(None)
         self.show_recent_jobs()
         self.resume_queue()

@@ -48,7 +48,7 @@ from services import take_metrics
 from services.generation_queue import GenerationRunner, JobUpdate
 from timeline.model import GeneratedSegment
 
-COMMANDS = ("generate", "takes", "rerun", "jobs", "models", "metrics", "extend", "shots")
+COMMANDS = ("generate", "takes", "rerun", "jobs", "farm", "models", "metrics", "extend", "shots")
 
 
 class CliFailure(Failure):
@@ -151,6 +151,18 @@ def add_parsers(sub: Any, size_type: Any) -> None:
     p.add_argument("--retry", type=int, metavar="JOB")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("farm", help="run the project's queue on several workers: every GPU of "
+                       "this machine (local), N CPU workers (local:N) or a Ray cluster")
+    p.add_argument("project", type=Path)
+    p.add_argument("--address", default="local", metavar="ADDRESS",
+                   help="ray://HOST:PORT (a Ray head node's client port, 10001 by default), "
+                        "auto (the Ray cluster this machine joined with `ray start`), or "
+                        "local[:N] (worker processes here: one per GPU, or N) [local]")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="Ray actors to start (default: one per GPU of the cluster, or one "
+                        "per node without GPUs)")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("models", help="installed generation models")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     q = msub.add_parser("list", help="models in the Hugging Face cache (and --folder)")
@@ -183,6 +195,7 @@ def dispatch(args: argparse.Namespace) -> int:
     try:
         return {
             "generate": _generate, "takes": _takes, "rerun": _rerun, "jobs": _jobs,
+            "farm": _farm,
             "models": _models, "metrics": _metrics, "extend": _extend, "shots": _shots,
         }[args.command](args)
     except (ModelError, GenerationError, TakeError) as exc:
@@ -646,3 +659,43 @@ def _models(args: argparse.Namespace) -> int:
     print(f"Installed {model.id} rev {model.revision} ({format_size(model.size_bytes)}) at "
           f"{model.path}")
     return 0
+
+
+def _farm(args: argparse.Namespace) -> int:
+    from generation.farm import make_pool
+
+    if args.workers is not None and not 1 <= args.workers <= 1024:
+        raise CliFailure(f"--workers {args.workers}: choose between 1 and 1024")
+    pool = make_pool(args.address, workers=args.workers)  # refuses a bad address first
+    with open_project(args.project) as project:
+        runner = GenerationRunner(project, pool=pool, on_update=_ProgressBar(args.json),
+                                  on_metrics=_metrics_failure)
+        records = runner.records
+        requeued = records.requeue_interrupted()
+        if requeued:
+            print(f"Re-queued interrupted job(s) {', '.join(map(str, requeued))}",
+                  file=sys.stderr)
+        queued = records.jobs(["queued"])
+        if not queued:
+            print("Nothing queued; `takeline generate PROJECT --segment ID --queue-only` "
+                  "queues jobs", file=sys.stderr)
+        else:
+            asyncio.run(pool.start())
+            for w in runner.workers:
+                print(f"worker {w.name} on {w.host}: {w.device}", file=sys.stderr)
+        finished = sorted(_run(runner, {j.id for j in queued}) if queued else [],
+                          key=lambda j: j.id)
+        takes = {t.id: t for j in finished for t in (records.take(i) for i in j.take_ids)}
+        if args.json:
+            print(json.dumps({
+                "workers": [{"name": w.name, "host": w.host, "device": w.device,
+                             "alive": w.alive} for w in runner.workers],
+                "jobs": [j.to_json() for j in finished],
+                "takes": [t.to_json() for t in takes.values()]}, indent=2))
+        else:
+            for j in finished:
+                where = ", ".join(f"take {t} on {takes[t].recipe.get('host')}"
+                                  for t in j.take_ids if t in takes)
+                print(f"job {j.id} {j.state}" + (f": {where}" if where else "")
+                      + (f" — {j.error}" if j.error else ""))
+        return 1 if any(j.state != "done" for j in finished) else 0

@@ -45,8 +45,8 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 # the module it runs (cli.generate alone pulls in the generation queue and backends); each
 # module's own COMMANDS must match (tests/cli/test_cli.py).
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
-    "cli.generate": ("generate", "takes", "rerun", "jobs", "models", "metrics", "extend",
-                     "shots"),
+    "cli.generate": ("generate", "takes", "rerun", "jobs", "farm", "models", "metrics",
+                     "extend", "shots"),
     "cli.brief": ("conditioning", "cast"),
     "cli.backups": ("backups",),
 }

@@ -57,7 +57,10 @@ class WorkerCancelled(Exception):
 
 class WorkerClient:
     def __init__(self, *, stall_timeout_s: float = 900.0, cancel_grace_s: float = 5.0,
-                 start_timeout_s: float = 120.0) -> None:
+                 start_timeout_s: float = 120.0, env: dict[str, str] | None = None) -> None:
+        """``env``: variables the worker process sets before it imports torch, e.g.
+        ``{"CUDA_VISIBLE_DEVICES": "1"}`` to pin it to one GPU."""
+        self.env = dict(env or {})
         self.stall_timeout_s = stall_timeout_s
         self.cancel_grace_s = cancel_grace_s
         self.start_timeout_s = start_timeout_s
@@ -91,7 +94,7 @@ class WorkerClient:
 
         ctx = mp.get_context("spawn")  # no inherited CUDA state, threads or Qt
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=worker_main, args=(child,), name="takeline-worker",
+        proc = ctx.Process(target=worker_main, args=(child, self.env), name="takeline-worker",
                            daemon=True)
         proc.start()
         child.close()

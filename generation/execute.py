@@ -5,6 +5,7 @@ previz (which needs no torch)."""
 from __future__ import annotations
 
 import os
+import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ def run_spec(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Canc
         fps = Fraction(splice_info.sequence_fps)
     path = out_dir / f"take-{os.getpid()}-{uuid.uuid4().hex[:12]}.mkv"
     written = write_take(frames, fps, path)
+    # Where it ran (a farm node, or this machine): the recipe keeps it beside the device.
+    facts.setdefault("host", socket.gethostname())
     facts.setdefault("seconds", {})["total"] = round(time.perf_counter() - t0, 3)
     return RunResult(media_file=str(written.path), frames_hash=written.frames_hash,
                      frame_count=written.frame_count, width=written.width,

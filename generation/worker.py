@@ -52,7 +52,11 @@ def _quiet_libraries() -> None:
     tlog.set_verbosity_error()
 
 
-def worker_main(conn: Connection) -> None:
+def worker_main(conn: Connection, env: dict[str, str] | None = None) -> None:
+    # The device this worker owns (CUDA_VISIBLE_DEVICES=N: one worker per GPU), set before
+    # anything can import torch, which reads it once.
+    if env:
+        os.environ.update(env)
     # A segfault in a CUDA kernel or a native extension leaves every thread's stack in
     # worker.log beside the editor's log (stderr when the editor keeps none), not just
     # "worker died".

@@ -2,7 +2,7 @@
 dependencies and the given extras) to its floor, ``name==X`` for ``name>=X``: pip has no
 "lowest versions" resolution, so `make test-lowest` installs with these constraints.
 
-    python scripts/lowest_constraints.py [--extras dev,generate] [--except torch]
+    python scripts/lowest_constraints.py [--extras dev,generate,farm] [--except torch]
 
 A requirement without a floor is left free; ``--except`` leaves named ones to the caller
 (torch: the Makefile installs TORCH_SPEC, the CPU wheel, instead of the floor's CUDA build).
@@ -41,7 +41,7 @@ def floors(extras: list[str], skip: set[str]) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--extras", default="dev,generate")
+    ap.add_argument("--extras", default="dev,generate,farm")
     ap.add_argument("--except", dest="skip", default="", help="comma-separated names")
     args = ap.parse_args()
     extras = [e for e in args.extras.split(",") if e]

@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +31,15 @@ from generation.planner import GenerationRequest, plan, steps_total
 from generation.spec import JobSpec
 from generation.subrange import SubRange, conformed_frames, prepare, window_for
 from generation.take_media import write_take
+from generation.workers import (
+    LocalSlot,
+    QueuedJob,
+    Slot,
+    WorkerInfo,
+    WorkerLost,
+    WorkerPool,
+    place,
+)
 from project_store.generation_records import (
     HEARTBEAT_S,
     GenerationRecords,
@@ -103,6 +112,11 @@ def recipe_for(spec: JobSpec, result: RunResult) -> dict[str, Any]:
         "scheduler": facts.get("scheduler"),
         "dtype": facts.get("dtype"),
         "device": facts.get("device"),
+        # Where it ran: this machine, or a farm node (its address and device as Ray saw
+        # them); a re-run anywhere on the same device kind makes the same frames.
+        "host": facts.get("host"),
+        "farm": ({"node": facts["farm_node"], "device": facts.get("farm_device")}
+                 if facts.get("farm_node") else None),
         "memory_mode": facts.get("memory_mode"),
         "tf32": facts.get("tf32"),
         "attention_backend": facts.get("attention_backend"),
@@ -136,29 +150,54 @@ def sequence_picture(project: Project, n: int) -> Any:
     return picture[..., :3]
 
 
+@dataclass
+class _Run:
+    """A job this runner is running: its claim, its worker and its cancel flag."""
+
+    token: str
+    slot: Slot
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
 class GenerationRunner:
     def __init__(self, project: Project, *, client: WorkerClient | None = None,
                  on_update: Callable[[JobUpdate], None] | None = None,
                  previz_in_worker: bool = False,
                  on_metrics: Callable[[int, str | None], None] | None = None,
-                 measure: bool = True) -> None:
+                 measure: bool = True, pool: WorkerPool | None = None) -> None:
         """``previz_in_worker``: run previz in the worker process too (the window: a
         previz frame is tens of ms of numpy and PIL that hold the GIL, which would stall
         the UI thread); otherwise on a thread here (the CLI: no process to start).
         ``measure``: every new take is measured in a measuring process once stored
-        (``services.take_metrics``); ``on_metrics(take_id, error)`` hears when."""
+        (``services.take_metrics``); ``on_metrics(take_id, error)`` hears when.
+        ``pool``: run the queue on several workers at once (one per GPU, ``local:N`` CPU
+        workers, or a Ray farm: ``generation.workers`` / ``generation.farm``); without it,
+        one worker process (``client``) runs one job at a time."""
         self.project = project
         self.previz_in_worker = previz_in_worker
         self.records = GenerationRecords(project)
         self.client = client or WorkerClient()
+        self.pool = pool
+        self._own_slot = LocalSlot("worker", self.client, "auto")
         self.on_update = on_update
         self.work_dir = project.media_root / "tmp"
-        self._running: int | None = None
-        self._token: str | None = None  # the running job's claim
-        self._stopping = False  # stop() was called: the job is back in the queue
-        self._local_cancel = threading.Event()
-        self._last_model_key: str | None = None
+        self._runs: dict[int, _Run] = {}  # job id -> the run this runner has going
+        self._stopping = False  # stop() was called: the jobs are back in the queue
         self.metrics = BackgroundMetrics(project, on_metrics) if measure else None
+
+    @property
+    def slots(self) -> list[Slot]:
+        return self.pool.slots if self.pool is not None else [self._own_slot]
+
+    @property
+    def running_jobs(self) -> list[int]:
+        """Ids of the jobs this runner is running now."""
+        return list(self._runs)
+
+    @property
+    def workers(self) -> list[WorkerInfo]:
+        """The workers this runner drives, with their device, model and current job."""
+        return [s.info for s in self.slots]
 
     # ------------------------------------------------------------------ queueing
     def queue(self, segment_id: int, request: GenerationRequest) -> list[Job]:
@@ -494,43 +533,78 @@ class GenerationRunner:
     def cancel(self, job_id: int) -> None:
         """Cancel a queued job at once, a running one at its next step."""
         job = self.records.job(job_id)
+        run = self._runs.get(job_id)
         if job.state == "queued":
             self.records.cancel_job(job_id)
             self._emit(JobUpdate(job_id, JobState.CANCELLED))
-        elif job.state == "running" and self._running == job_id:
-            self._local_cancel.set()
-            self.client.cancel(job_id)
+        elif job.state == "running" and run is not None:
+            run.cancel.set()
+            run.slot.cancel(job_id)
 
     # ------------------------------------------------------------------ running
     async def run_queue(self, *, only: set[int] | None = None) -> list[Job]:
-        """Run queued jobs (all, or those in ``only``) one at a time until none is left;
-        jobs for the model already loaded go first. Jobs whose runner died are re-queued
-        first, and ``.part`` files no live job owns are removed; a job another live
-        process is running is left to it (``Job.owner_gone``)."""
+        """Run queued jobs (all, or those in ``only``) until none is left, each worker one
+        job at a time, placed by ``generation.workers.place`` (a worker with the job's model
+        loaded gets it). Jobs whose runner died are re-queued first, and ``.part`` files no
+        live job owns are removed; a job another live process is running is left to it
+        (``Job.owner_gone``). A job whose worker went away mid-job (a farm node died) goes
+        back in the queue and runs on another worker."""
         done: list[Job] = []
         self.records.requeue_interrupted()
         self.records.remove_orphan_parts(self.work_dir)
-        while True:
-            queued = [j for j in self.records.jobs(["queued"]) if only is None or j.id in only]
-            if not queued:
-                if self.metrics is not None:
-                    await self.metrics.wait()  # the takes' figures are in the file too
-                return done
-            job = next((j for j in queued if j.model_key == self._last_model_key), queued[0])
-            ran = await self.run_job(job)
-            if ran is not None:
-                done.append(ran)
+        if self.pool is not None:
+            await self.pool.start()
+        tasks: dict[asyncio.Future[Job | None], Slot] = {}
+        try:
+            while True:
+                queued = [j for j in self.records.jobs(["queued"])
+                          if only is None or j.id in only]
+                busy = set(tasks.values())
+                idle = [s for s in self.slots if s.info.alive and s not in busy]
+                if queued and idle:
+                    if self.pool is not None:
+                        self.pool.refresh()
+                    by_name = {s.info.name: s for s in idle}
+                    jobs = {j.id: j for j in queued}
+                    for name, job_id in place(
+                            [QueuedJob(j.id, j.model_key) for j in queued],
+                            [s.info for s in idle], [s.info for s in busy]):
+                        slot = by_name[name]
+                        tasks[asyncio.ensure_future(self.run_job(jobs[job_id], slot))] = slot
+                if not tasks:
+                    if queued and not any(s.info.alive for s in self.slots):
+                        raise GenerationError(
+                            f"every worker is gone; {len(queued)} job"
+                            f"{'s are' if len(queued) > 1 else ' is'} still queued",
+                            "check the farm (`ray status` on its head node) and run the "
+                            "queue again")
+                    if self.metrics is not None:
+                        await self.metrics.wait()  # the takes' figures are in the file too
+                    return done
+                finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    tasks.pop(task)
+                    ran = task.result()
+                    if ran is not None:
+                        done.append(ran)
+        finally:
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def run_job(self, job: Job) -> Job | None:
-        """Claim and run one job; None when it was no longer queued (someone else has
-        it): claims are atomic, so a job never runs twice."""
+    async def run_job(self, job: Job, slot: Slot | None = None) -> Job | None:
+        """Claim and run one job (on ``slot``, or this runner's own worker); None when it
+        was no longer queued (someone else has it: claims are atomic, so a job never runs
+        twice) or its worker went away (it is queued again)."""
+        slot = slot if slot is not None else self.slots[0]
         spec = JobSpec.from_json(job.spec)
         token = self.records.claim_job(job.id)
         if token is None:
             return None
-        self._running, self._token = job.id, token
-        self._stopping = False
-        self._local_cancel.clear()
+        run = self._runs[job.id] = _Run(token, slot)
+        if len(self._runs) == 1:
+            self._stopping = False  # the first run since a stop()
         self._emit(JobUpdate(job.id, JobState.RUNNING, 0, job.steps_total))
         # The run's own folder: its half-written files are its alone, and an orphan's are
         # found by name (GenerationRecords.remove_orphan_parts).
@@ -553,17 +627,25 @@ class GenerationRunner:
             self._emit(JobUpdate(job.id, JobState.RUNNING, step, total))
 
         try:
-            result = await self._execute(job.id, spec, progress, work_dir)
+            result = await self._execute(job.id, spec, progress, work_dir, run)
             takes = await self.store_result(job, spec, result)
         except asyncio.CancelledError:
             # The run was stopped from outside (Ctrl-C in `takeline jobs --run`, the window
             # closing): nothing of it was stored, so it goes back in the queue at once
             # instead of staying 'running' until someone notices its owner is gone.
-            self._local_cancel.set()
+            run.cancel.set()
             if not self._stopping:  # stop() has re-queued it already
                 self.records.requeue_job(job.id, token)
                 self._emit(JobUpdate(job.id, JobState.QUEUED, 0, job.steps_total))
             raise
+        except WorkerLost:
+            # Its worker (a farm node) went away mid-job: nothing came back, so the job
+            # runs again on another worker, from the start with the same seed.
+            if self._stopping:
+                return None
+            self.records.requeue_job(job.id, token)
+            self._emit(JobUpdate(job.id, JobState.QUEUED, 0, job.steps_total))
+            return None
         except (WorkerCancelled, JobCancelled, WorkerFailed) as exc:
             if self._stopping:
                 return None  # stop() killed the worker and re-queued the job: not a failure
@@ -594,9 +676,8 @@ class GenerationRunner:
                                  take_ids=tuple(t.id for t in takes)))
         finally:
             beat.cancel()
-            self._running = self._token = None
+            self._runs.pop(job.id, None)
             shutil.rmtree(work_dir, ignore_errors=True)  # the take is in the store by now
-        self._last_model_key = spec.model_key
         return self.records.job(job.id)
 
     async def _heartbeat(self, job_id: int, token: str) -> None:
@@ -609,17 +690,23 @@ class GenerationRunner:
 
     async def _execute(self, job_id: int, spec: JobSpec,
                        progress: Callable[[int, int], None],
-                       work_dir: Path | None = None) -> RunResult:
+                       work_dir: Path | None = None, run: _Run | None = None) -> RunResult:
         work_dir = self.work_dir if work_dir is None else work_dir
-        if spec.backend == "previz" and not self.previz_in_worker:
+        slot = run.slot if run is not None else self.slots[0]
+        in_thread = (spec.backend == "previz" and not self.previz_in_worker
+                     and (self.pool is None or not self.pool.runs_previz))
+        if in_thread:
             loop = asyncio.get_running_loop()
+            cancel = run.cancel if run is not None else threading.Event()
 
             def threadsafe(step: int, total: int) -> None:
                 loop.call_soon_threadsafe(progress, step, total)
 
-            return await asyncio.to_thread(run_spec, spec, work_dir, threadsafe,
-                                           self._local_cancel.is_set, {})
-        return await self.client.run(job_id, spec, work_dir, progress)
+            result = await asyncio.to_thread(run_spec, spec, work_dir, threadsafe,
+                                             cancel.is_set, {})
+            slot.info = replace(slot.info, model_key=spec.model_key)
+            return result
+        return await slot.run(job_id, spec, work_dir, progress)
 
     async def store_result(self, job: Job, spec: JobSpec, result: RunResult) -> list[Take]:
         """The run as a take: its file hashed into the media store on a thread (a long
@@ -680,28 +767,33 @@ class GenerationRunner:
 
     def stop(self) -> int | None:
         """Stop at once, synchronously (the window closes or opens another project, so the
-        event loop may never run the job's coroutine again): the running job goes back in
-        the queue now, its claim released (nothing of it was stored; it runs again from the
-        start, with the same seed, the next time anyone runs the queue), and the worker is
-        killed. Returns the re-queued job's id, if one was running. The caller cancels its
-        task; the run's coroutine then writes nothing more."""
-        job_id, token = self._running, self._token
+        event loop may never run the jobs' coroutines again): the running jobs go back in
+        the queue now, their claims released (nothing of them was stored; they run again
+        from the start, with the same seeds, the next time anyone runs the queue), and the
+        workers are killed. Returns a re-queued job's id (the first), if one was running.
+        The caller cancels its task; the runs' coroutines then write nothing more."""
         self._stopping = True
-        self._local_cancel.set()
-        requeued = None
-        if job_id is not None and token is not None and self.records.requeue_job(job_id, token):
-            requeued = job_id
-            self._emit(JobUpdate(job_id, JobState.QUEUED, 0, self.records.job(job_id).steps_total))
+        requeued: list[int] = []
+        for job_id, run in list(self._runs.items()):
+            run.cancel.set()
+            if self.records.requeue_job(job_id, run.token):
+                requeued.append(job_id)
+                self._emit(JobUpdate(job_id, JobState.QUEUED, 0,
+                                     self.records.job(job_id).steps_total))
         self.client.terminate()
+        if self.pool is not None:
+            self.pool.terminate()
         if self.metrics is not None:
             self.metrics.stop()  # unmeasured takes are measured when next asked for
-        return requeued
+        return requeued[0] if requeued else None
 
     async def close(self) -> None:
         if self.metrics is not None:
             await self.metrics.wait()
             self.metrics.stop()
         await self.client.close()
+        if self.pool is not None:
+            await self.pool.close()
 
     def _emit(self, update: JobUpdate) -> None:
         if self.on_update is not None:

@@ -88,7 +88,7 @@ def test_shutting_down_during_a_run_puts_the_job_back_in_the_queue(  # type: ign
 
     def on_update(u: JobUpdate) -> None:
         hook(u)
-        if u.state == "running" and u.steps_done >= 1 and runner._running is not None:
+        if u.state == "running" and u.steps_done >= 1 and runner.running_jobs:
             panel.shutdown()
 
     runner.on_update = on_update
@@ -109,4 +109,36 @@ def test_shutting_down_during_a_run_puts_the_job_back_in_the_queue(  # type: ign
     assert row.state == "queued" and row.claim_token is None and row.owner is None
     assert runner.records.takes() == []
     assert "queued" in panel._rows[job.id][0].text()
+    project.close()
+
+
+def test_the_queue_runs_on_local_workers_and_the_dock_lists_them(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, run_queue, monkeypatch) -> None:
+    """Run on "local:2": two worker processes, listed with their device, the model each
+    has loaded and the job it runs; two jobs done on them. A bad address is refused."""
+    import generation.workers
+
+    monkeypatch.setattr(generation.workers, "local_gpus", list)  # as on a CPU-only machine
+    project = Project.create(tmp_path / "w.takeline",
+                             SequenceSettings(fps=Fraction(24), width=64, height=36))
+    project.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 6,
+                     "prompt": "fog"})
+    reports: list[str] = []
+    panel = GenerationPanel(project, report=reports.append)
+    qtbot.addWidget(panel)
+    assert panel.workers_label.text() == "Workers: one, on this machine"
+    assert not panel.set_farm_address("ray://nowhere")
+    assert "not a farm address" in reports[-1] and panel.farm_address.text() == ""
+    panel.farm_address.setText("local:2")
+    assert panel.set_farm_address("local:2")
+    shown = panel.workers_label.text()
+    assert "cpu0 · cpu · no model loaded · idle" in shown and "cpu1" in shown
+    runner = panel.runner
+    runner.queue(1, runner.request_for(1, seed=3, takes=2))
+    run_queue(panel, panel.start_queue, 120)
+    jobs = runner.records.jobs()
+    assert [j.state for j in jobs] == ["done", "done"]
+    shown = panel.workers_label.text()
+    assert shown.count("· previz · idle") == 2, shown  # both ran one and keep it "loaded"
+    panel.shutdown()
     project.close()

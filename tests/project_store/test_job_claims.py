@@ -174,3 +174,73 @@ def test_schema_0003_project_with_a_running_job_migrates(tmp_path: Path) -> None
                                                                             None, None)
         assert rec.requeue_interrupted() == [job.id]
         assert rec.claim_job(job.id) is not None
+
+
+# A claimant in its own process: it opens the file with its own SQLite connection (no writer
+# lock, as a second machine that took over a stale lock would). Round by round it tries to
+# claim every job in order (both claimants try each one), and "runs" (progress, finish) those
+# it wins; it prints the ids it won and how many claims it lost.
+CLAIMANT = r"""
+import json, sys, types
+from pathlib import Path
+from project_store import db
+from project_store.project import Project
+from project_store.generation_records import GenerationRecords
+path = Path(sys.argv[1])
+project = Project(path, db.connect(path), lock=types.SimpleNamespace(notice=None))
+rec = GenerationRecords(project)
+print("ready", flush=True)
+sys.stdin.readline()
+won, lost = [], 0
+for job_id in json.loads(sys.argv[2]):
+    token = rec.claim_job(job_id)
+    if token is None:
+        lost += 1
+        continue
+    won.append(job_id)
+    assert rec.job_progress(job_id, 1, 1, token)
+    assert rec.finish_job(job_id, [], token)
+print(json.dumps({"won": won, "lost": lost}), flush=True)
+"""
+
+
+def test_two_processes_draining_one_queue_never_run_a_job_twice(tmp_path: Path) -> None:
+    """100 rounds: two claimant processes both try to claim each of 100 jobs, from one start
+    signal on: every job is claimed exactly once, and every other attempt is refused
+    (claims are one UPDATE ... WHERE state = 'queued')."""
+    import json
+
+    p, seg = _project(tmp_path)
+    rec = GenerationRecords(p)
+    ids = [rec.queue_job(seg, {"backend": "previz"}, model_key="A", steps_total=1).id
+           for _ in range(100)]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    procs = [subprocess.Popen([sys.executable, "-c", CLAIMANT, str(p.path),
+                               json.dumps(ids)], cwd=root,
+                              env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        for proc in procs:  # both start together
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        outs = [proc.communicate(timeout=300) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for proc, (_out, err) in zip(procs, outs, strict=True):
+        assert proc.returncode == 0, err
+    won = [json.loads(out)["won"] for out, _err in outs]
+    lost = [json.loads(out)["lost"] for out, _err in outs]
+    assert not set(won[0]) & set(won[1])  # no job run twice
+    assert sorted(won[0] + won[1]) == ids  # and none left behind
+    assert sum(lost) == 100  # each round, the other claimant was refused
+    jobs = rec.jobs()
+    assert [j.state for j in jobs] == ["done"] * 100
+    assert all(j.steps_done == 1 for j in jobs)
+    p.close()
