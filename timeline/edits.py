@@ -757,8 +757,9 @@ def op_cut_to_beats(s: EditSession, media: dict[int, MediaInfo], *, items: list)
         delta = next((b - frame for _d, b in candidates if lo <= b - frame <= hi), None)
         if delta is None:
             nearest = " or ".join(f"{b - frame:+d}" for _d, b in candidates)
-            room = (f"{lo:+d} to {hi:+d} frames" if lo <= hi else "no frames")
-            stuck.append(f"{where}: the nearest beats are {nearest} frames away and the "
+            room = f"{lo:+d} to {hi:+d} frames" if lo < hi else "no frames"
+            beat = "beats are" if len(candidates) > 1 else "beat is"
+            stuck.append(f"{where}: the nearest {beat} {nearest} frames away and the "
                          f"media handles let it move {room}")
             continue
         for kind, x, _y in members:

@@ -108,6 +108,7 @@ def test_every_operation_is_covered_here() -> None:
         "lift_range", "extract_range",
         "link", "unlink",  # tests/timeline/test_linked_audio.py
         "rename_track", "delete_track",  # tests/timeline/test_linked_audio.py
+        "set_beats", "cut_to_beats",  # tests/timeline/test_beats.py
     }
     assert set(OPERATIONS) == covered
 

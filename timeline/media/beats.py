@@ -32,8 +32,10 @@ FINE_FFT = 512
 # Longer than this is refused before decoding: about 160 MB of float32 at the analysis
 # rate, and minutes of tracking. Trim the clip to the music.
 MAX_SECONDS = 30 * 60
-# How far from a tracked beat the note that makes it may start (seconds).
-ONSET_REACH = 0.1
+# Where the note that makes a tracked beat may start, in seconds before and after it (the
+# tracker's beats are on a 23 ms grid, so one may come a little before its note).
+ONSET_BEFORE = 0.07
+ONSET_AFTER = 0.035
 # Too short for a tempo: librosa's tempo estimate looks at ~8 s windows, and fewer than two
 # beats cannot make a beat grid.
 MIN_SECONDS = 1.0
@@ -68,9 +70,9 @@ def track_beats(mono: np.ndarray, sample_rate: int) -> Beats:
 
     The tracker places a beat where its onset envelope (93 ms windows, 23 ms hops) peaks,
     up to a frame after the sound starts (measured on a click track: 35-40 ms late). So
-    each beat moves to the nearest onset, within ``ONSET_REACH``, of a finer envelope
-    (23 ms windows, 2.9 ms hops: within 5 ms of a click); a beat with no onset that near
-    (a rest, a syncopated bar) moves by the median of the others' moves, keeping the grid
+    each beat moves to the latest onset of a finer envelope (23 ms windows, 2.9 ms hops:
+    within 5 ms of a click) from ``ONSET_BEFORE`` before it to ``ONSET_AFTER`` after; a
+    beat with no onset that near (a rest, a syncopated bar) moves by the median of the others' moves, keeping the grid
     even; before the first and after the last beat with a note there are none (silence
     before the music starts holds no beats)."""
     if mono.ndim != 1:
@@ -92,7 +94,7 @@ def track_beats(mono: np.ndarray, sample_rate: int) -> Beats:
     onsets = librosa.onset.onset_detect(onset_envelope=fine, sr=sample_rate,
                                         hop_length=FINE_HOP, units="samples")
     placed = _onto_onsets(beats, np.asarray(onsets, dtype=np.int64),
-                          round(ONSET_REACH * sample_rate))
+                          round(ONSET_BEFORE * sample_rate), round(ONSET_AFTER * sample_rate))
     # The tempo the markers are spaced by: librosa's own estimate is one of its tempo
     # bins (about 5 % apart at 120 BPM), the beats' median spacing is not.
     if len(placed) >= 3:
@@ -102,22 +104,24 @@ def track_beats(mono: np.ndarray, sample_rate: int) -> Beats:
     return Beats(bpm, placed, sample_rate)
 
 
-def _onto_onsets(beats: np.ndarray, onsets: np.ndarray, reach: int) -> tuple[int, ...]:
+def _onto_onsets(beats: np.ndarray, onsets: np.ndarray, before: int, after: int
+                 ) -> tuple[int, ...]:
+    """Each beat moved onto the latest onset from ``before`` samples before it to ``after``
+    samples after it (the tracker's beats come late, so the note is mostly earlier; a
+    note well after a beat is a syncopation, not the beat)."""
     if len(beats) == 0:
         return ()
     if len(onsets) == 0:
         return tuple(int(b) for b in beats)
-    pos = np.searchsorted(onsets, beats)
-    lower = onsets[np.clip(pos - 1, 0, len(onsets) - 1)]
-    upper = onsets[np.clip(pos, 0, len(onsets) - 1)]
-    nearest = np.where(np.abs(upper - beats) < np.abs(beats - lower), upper, lower)
-    matched = np.abs(nearest - beats) <= reach
+    last = np.searchsorted(onsets, beats + after, side="right") - 1
+    candidate = onsets[np.clip(last, 0, len(onsets) - 1)]
+    matched = (last >= 0) & (candidate >= beats - before)
     if not matched.any():
         return tuple(int(b) for b in beats)
-    shift = int(np.median(nearest[matched] - beats[matched]))
-    moved = np.where(matched, nearest, beats + shift)
-    first, last = np.flatnonzero(matched)[[0, -1]]
-    kept = np.maximum.accumulate(np.maximum(moved[first:last + 1], 0))
+    shift = int(np.median(candidate[matched] - beats[matched]))
+    moved = np.where(matched, candidate, beats + shift)
+    first, final = np.flatnonzero(matched)[[0, -1]]
+    kept = np.maximum.accumulate(np.maximum(moved[first:final + 1], 0))
     return tuple(dict.fromkeys(int(b) for b in kept))
 
 
