@@ -72,9 +72,9 @@ def track_beats(mono: np.ndarray, sample_rate: int) -> Beats:
     up to a frame after the sound starts (measured on a click track: 35-40 ms late). So
     each beat moves to the latest onset of a finer envelope (23 ms windows, 2.9 ms hops:
     within 5 ms of a click) from ``ONSET_BEFORE`` before it to ``ONSET_AFTER`` after; a
-    beat with no onset that near (a rest, a syncopated bar) moves by the median of the others' moves, keeping the grid
-    even; before the first and after the last beat with a note there are none (silence
-    before the music starts holds no beats)."""
+    beat with no onset that near (a rest, a syncopated bar) moves by the median of the
+    others' moves, keeping the grid even; before the first and after the last beat with a
+    note there are none (silence before the music starts holds no beats)."""
     if mono.ndim != 1:
         raise ValueError(f"track_beats takes mono samples, not an array of shape {mono.shape}")
     librosa = _librosa()
