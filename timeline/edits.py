@@ -720,13 +720,13 @@ def op_cut_to_beats(s: EditSession, media: dict[int, MediaInfo], *, items: list)
     stuck: list[str] = []
     huge = MAX_FRAMES
 
-    def reach(kind: str, x: Item, y: Item | None) -> tuple[int, int]:
+    def clamp(kind: str, x: Item, y: Item | None, delta: int) -> int:
+        """The nearest move to ``delta`` the gesture limits allow this member."""
         x = seq.item(x.id)
         if kind == "roll":
             assert y is not None
-            y = seq.item(y.id)
-            return clamp_roll(x, y, -huge, media), clamp_roll(x, y, huge, media)
-        return (clamp_trim(seq, x, kind, -huge, media), clamp_trim(seq, x, kind, huge, media))
+            return clamp_roll(x, seq.item(y.id), delta, media)
+        return clamp_trim(seq, x, kind, delta, media)
 
     for frame, name in cuts:
         if (name, frame) in done:
@@ -748,14 +748,13 @@ def op_cut_to_beats(s: EditSession, media: dict[int, MediaInfo], *, items: list)
                for kind, x, _y in members):
             stuck.append(f"{where}: it has a dissolve, which Cut to Beats leaves alone")
             continue
-        lo, hi = -huge, huge
-        for kind, x, y in members:
-            a, b = reach(kind, x, y)
-            lo, hi = max(lo, a), min(hi, b)
         pos = bisect.bisect_left(beats, frame)
         candidates = sorted((abs(b - frame), b) for b in beats[max(0, pos - 1):pos + 1])
-        delta = next((b - frame for _d, b in candidates if lo <= b - frame <= hi), None)
+        delta = next((b - frame for _d, b in candidates
+                      if all(clamp(*m, b - frame) == b - frame for m in members)), None)
         if delta is None:
+            lo = max(min(0, clamp(*m, -huge)) for m in members)
+            hi = min(max(0, clamp(*m, huge)) for m in members)
             nearest = " or ".join(f"{b - frame:+d}" for _d, b in candidates)
             room = f"{lo:+d} to {hi:+d} frames" if lo < hi else "no frames"
             beat = "beats are" if len(candidates) > 1 else "beat is"
