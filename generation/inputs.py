@@ -61,12 +61,15 @@ class FileInput:
 @dataclass(frozen=True)
 class ControlVideo:
     """A control video file; before it is rendered (once the job is planned) only
-    ``control`` is set: what to render ("pose" maps or the "camera" plate)."""
+    ``control`` is set: what to render ("pose" maps, the "camera" plate, or "depth" maps).
+    For "depth" the file holds the pictures whose depth the worker estimates with
+    ``depth_model`` (a repo id or a folder, ``generation.depth_models``)."""
 
     path: str | None = None
     sha256: str | None = None
     frames_hash: str | None = None
     control: str | None = None
+    depth_model: str | None = None
 
     @property
     def pending(self) -> bool:

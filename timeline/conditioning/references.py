@@ -1,9 +1,10 @@
 """Reference assets of a generated segment and the project's cast.
 
 A reference is a file the segment's generation should use, with a *role* saying how: the
-first or last frame, a character's or a style's look, a motion to copy, an audio track to
-follow. The bytes live in the project's content-addressed media store (``sha256`` + ``ext``
-name them), so a reference never changes under a take that was made from it.
+first or last frame, a character's or a style's look, a motion to copy, a clip or plate
+whose depth drives the shot, an audio track to follow. The bytes live in the project's
+content-addressed media store (``sha256`` + ``ext`` name them), so a reference never
+changes under a take that was made from it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-ROLES = ("first_frame", "last_frame", "character", "style", "motion", "audio")
+ROLES = ("first_frame", "last_frame", "character", "style", "motion", "depth", "audio")
 KINDS = ("image", "video", "audio")
 # Which roles each kind of file can play.
 KIND_ROLES = {
-    "image": ("first_frame", "last_frame", "character", "style"),
-    "video": ("motion", "style", "character"),
+    # depth: the clip's (or picture's) depth maps are a VACE model's control video, and a
+    # depth-warped previz plate.
+    "image": ("first_frame", "last_frame", "character", "style", "depth"),
+    "video": ("motion", "style", "character", "depth"),
     "audio": ("audio",),
 }
 # Per segment, as the models of today take them (Wan VACE: a few reference images; the
