@@ -136,7 +136,8 @@ class GenerationRunner:
         of a segment's depth reference are VACE's control video (None: the default one,
         ``generation.depth_models.DEFAULT_DEPTH_MODEL``). ``previz_in_worker``: run previz
         in the worker process too (the window: a previz frame is tens of ms of numpy and
-        PIL that hold the GIL, which would stall the UI thread); otherwise on a thread here (the CLI: no process to start).
+        PIL that hold the GIL, which would stall the UI thread); otherwise on a thread here
+        (the CLI: no process to start).
         ``measure``: every new take is measured in a measuring process once stored
         (``services.take_metrics``); ``on_metrics(take_id, error)`` hears when."""
         self.project = project
