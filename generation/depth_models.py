@@ -139,7 +139,8 @@ def pull_depth_model(repo_id: str = DEFAULT_DEPTH_MODEL, *, cache_dir: Path | No
         folder = Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir,
                                         allow_patterns=list(PULL_DEPTH_PATTERNS)))
     except Exception as exc:
-        raise DepthModelError(f"Cannot pull {repo_id}: {exc}. With no network, copy the "
+        raise DepthModelError(f"Cannot pull {repo_id}: {str(exc).rstrip('.')}. With no "
+                              "network, copy the "
                               "model folder from a machine that has one and pass its "
                               "path") from None
     model = _check_folder(folder, repo_id)

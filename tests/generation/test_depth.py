@@ -104,6 +104,29 @@ def test_a_users_depth_model_folder_loads_and_estimates_depth(depth_folder: Path
     np.testing.assert_array_equal(estimate_depth(frames, model.path), depth)  # deterministic
 
 
+def test_a_depth_model_in_the_hugging_face_cache_is_listed_and_found_by_its_id(
+        tmp_path: Path, depth_folder: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from huggingface_hub import constants
+
+    from cli.main import main
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--someone--tiny-depth"
+    shutil.copytree(depth_folder, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    model = resolve_depth_model("someone/tiny-depth")
+    assert (model.id, model.revision) == ("someone/tiny-depth", commit)
+    assert [m.id for m in list_depth_models()] == ["someone/tiny-depth"]
+    capsys.readouterr()
+    assert main(["models", "list"]) == 0
+    assert "someone/tiny-depth  rev 0123456789ab" in capsys.readouterr().out
+
+
 def test_a_depth_reference_clip_becomes_the_vace_control_input(
         tmp_path: Path, depth_folder: Path) -> None:
     """Segment -> brief (control "depth") -> planned job with the clip's pictures rendered
