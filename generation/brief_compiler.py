@@ -108,6 +108,16 @@ def compile_brief(segment: Any, cast: Mapping[int, CastMember], *, backend: str,
             "poses": None if poses is None else poses.to_json(),
             "sequence_fps": format_rate(sequence_fps),
         }
+        depth_map = next((r for r in refs if r.role == "depth" and r.use == "map"), None)
+        if depth_map is not None:
+            # The plate lifted off its plane by the map: a camera move shows parallax.
+            brief.inputs["scene"]["depth"] = _ref_input(depth_map, resolve)
+            brief.notes.append(f"depth: {depth_map.name or 'the depth map'} lifts the plate "
+                               "off its plane")
+        elif depth is not None:
+            brief.notes.append("previz warps the plate by a depth map reference (use "
+                               "\"map\"); the depth of a clip or picture is estimated "
+                               "for VACE models only")
         if audio:
             brief.notes.append("previz does not play audio references; they are kept for "
                                "models that take audio")

@@ -125,18 +125,24 @@ class Scene:
     camera: dict[str, Any] | None = None
     poses: dict[str, Any] | None = None
     sequence_fps: str | None = None  # "num/den"; None: the job's own rate
+    depth: FileInput | None = None  # a depth map of the plate: it is lifted off its plane
 
     def to_json(self) -> dict[str, Any]:
-        return {"plate": None if self.plate is None else self.plate.to_json(),
-                "camera": self.camera, "poses": self.poses, "sequence_fps": self.sequence_fps}
+        out = {"plate": None if self.plate is None else self.plate.to_json(),
+               "camera": self.camera, "poses": self.poses, "sequence_fps": self.sequence_fps}
+        if self.depth is not None:  # scenes without one read and write as before
+            out["depth"] = self.depth.to_json()
+        return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Scene:
         _known(cls, d, "a previz scene")
         plate = d.get("plate")
+        depth = d.get("depth")
         return cls(plate=None if plate is None else FileInput.from_json(plate),
                    camera=d.get("camera"), poses=d.get("poses"),
-                   sequence_fps=d.get("sequence_fps"))
+                   sequence_fps=d.get("sequence_fps"),
+                   depth=None if depth is None else FileInput.from_json(depth))
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,10 @@ class GenerationRunner:
             return specs
         segment_id = segment.id
         depth_model = None
-        if kind == "depth":  # refused here, before anything renders or loads
+        depth_ref = next((r for r in segment.references if r.role == "depth"), None)
+        if kind == "depth" and depth_ref is not None and depth_ref.use != "map":
+            # The model is resolved (or refused) here, before anything renders or loads;
+            # a depth map reference needs none.
             try:
                 depth_model = resolve_depth_model(self.depth_model).id
             except DepthModelError as exc:

@@ -57,7 +57,8 @@ class WanVaceBackend(DiffusersBackend):
                 raise UnsupportedRequest(f"the {inputs.video.control} control video of this "
                                          "job was never rendered")
             video = [f.resize((w, h)) for f in load_video_frames(inputs.video.path)]
-            if inputs.video.control == "depth":
+            if inputs.video.control == "depth" and inputs.video.depth_model is not None:
+                # (No depth model: the pictures are a depth map made elsewhere already.)
                 video = depth_video(video, inputs.video.depth_model)
             if len(video) != n:
                 raise UnsupportedRequest(
