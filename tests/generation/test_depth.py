@@ -225,3 +225,65 @@ def test_the_real_depth_model_when_installed() -> None:
     frames: list[Any] = pictures(2, (224, 168))
     depth = estimate_depth(frames, model.path)
     assert depth.shape == (2, 168, 224) and 0.0 <= depth.min() < depth.max() <= 1.0
+
+
+def test_a_depth_map_reference_lifts_the_previz_plate_and_drives_vace_without_a_model(
+        tmp_path: Path) -> None:
+    """A picture and its depth map (made elsewhere): previz draws the plate lifted off its
+    plane by the map (a sideways move then differs from the flat plate's), and for VACE the
+    map itself, through the camera, is the control video, with no depth model."""
+    from PIL import Image
+
+    from generation.backends.base import load_video_frames
+    from generation.backends.previz import PrevizBackend
+    from generation.backends.wan_vace import WanVaceBackend
+    from generation.planner import ResolvedModel, plan
+    from services.generation_queue import GenerationRunner
+    from timeline.conditioning.camera import CameraKey, CameraPath
+
+    w, h = 64, 36
+    picture = tmp_path / "plate.png"
+    stripes = (np.arange(w) // 4 * 12 % 250).astype(np.uint8)
+    Image.fromarray(np.repeat(np.tile(stripes[None, :, None], (h, 1, 1)), 3, axis=2)).save(
+        picture)
+    depth_map = tmp_path / "plate-depth.png"
+    near_top = np.zeros((h, w), np.uint8)
+    near_top[: h // 2] = 255
+    Image.fromarray(near_top).save(depth_map)
+    project, seg = make_project(tmp_path / "p.takeline", duration=8)
+    refs = [store_reference(project, picture, "style"),
+            store_reference(project, depth_map, "depth", use="map")]
+    move = CameraPath(keys=(CameraKey(0, easing="linear"), CameraKey(7, x=0.4)))
+    project.execute({"op": "set", "item": seg, "references": [r.to_json() for r in refs],
+                     "camera": move.to_json()})
+    runner = GenerationRunner(project, measure=False, depth_model="nobody/never-needed")
+
+    def previz(with_depth: bool) -> list[np.ndarray]:
+        request = runner.request_for(seg, backend="previz", seed=1, size=(w, h))
+        scene = request.inputs["scene"]
+        assert ("depth" in scene) is True
+        if not with_depth:
+            request.inputs["scene"] = {k: v for k, v in scene.items() if k != "depth"}
+        [spec] = plan(request)
+        assert (spec.inputs.scene.depth is not None) is with_depth
+        return list(PrevizBackend().frames(spec, lambda *_: None, lambda: False))
+
+    lifted, flat = previz(True), previz(False)
+    assert len(lifted) == len(flat) == 8
+    np.testing.assert_array_equal(lifted[0], flat[0])  # the first key is the plate's view
+    top = slice(2, 8)  # the near half moves further than the plane under the dolly
+    assert not np.array_equal(lifted[-1][top], flat[-1][top])
+
+    request = runner.request_for(
+        seg, backend="wan-vace", seed=1, steps=2, guidance=3.0, size=(32, 32),
+        model=ResolvedModel(id="tiny/wan-vace", path=str(tmp_path), revision="test",
+                            pipeline_class="WanVACEPipeline"))
+    [spec] = runner._prepare(runner.records.segment(seg), request)
+    assert spec.inputs.video is not None and spec.inputs.video.depth_model is None
+    control = WanVaceBackend().pipeline_inputs(spec)["video"]
+    rendered = load_video_frames(spec.inputs.video.path)
+    assert [np.asarray(c).tolist() for c in control] == [np.asarray(r).tolist()
+                                                         for r in rendered]
+    first = np.asarray(control[0])
+    assert first[2, 16, 0] > 200 and first[-3, 16, 0] < 50  # the map: near top, far bottom
+    project.close()
