@@ -26,6 +26,7 @@ from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMenu
 
+from app.beat_actions import BeatFinder
 from app.layouts import confirm
 from app.media_import import MediaImport
 from app.timeline_drop import place_imported
@@ -53,6 +54,7 @@ class EditActions:
         view.files_dropped.connect(self.import_and_place)
         window.importer.finished.connect(self._on_imported)
         window.bin.context_menu_builder = self.bin_menu
+        self.beats = BeatFinder(window)
         self._add_menu_actions()
 
     # --- the Edit menu
@@ -70,7 +72,8 @@ class EditActions:
                 ("select_all", "Select All", "Ctrl+A", self.select_all),
                 ("enable", "Enable / Disable Clip", "Shift+E", self.toggle_enabled),
                 ("link", "Link", None, self.link),
-                ("unlink", "Unlink", None, self.unlink)):
+                ("unlink", "Unlink", None, self.unlink),
+                ("cut_to_beats", "Cut to Beats", None, self.cut_to_beats)):
             act = QAction(text, window)
             if keys:
                 act.setShortcut(QKeySequence(keys))
@@ -161,6 +164,25 @@ class EditActions:
             return True
         return False
 
+    def find_beats(self, item_id: int) -> bool:
+        """Clip > Find Beats: listen to a music clip (in the background) and mark its beats."""
+        return self.beats.find(item_id) is not None
+
+    def cut_to_beats(self) -> bool:
+        """Move the selected clips' cuts onto the nearest beat markers (one undo step); the
+        status bar says what moved and which cuts the media handles held back."""
+        items = self.window.timeline.selected_items()
+        if not items:
+            self._say("Select the clips whose cuts should land on the beats")
+            return False
+        if not self.window.run({"op": "cut_to_beats", "items": [i.id for i in items]}):
+            return False
+        self._say(self.window.project.timeline.undo_label or "Cut to Beats", 12000)
+        return True
+
+    def _has_beats(self) -> bool:
+        return any(m.is_beat for m in self.window.project.sequence.markers.values())
+
     def select_all(self) -> None:
         seq = self.window.project.sequence
         items = sorted(seq.all_items(), key=lambda i: (i.start, i.track))
@@ -231,6 +253,15 @@ class EditActions:
             tip = "Generate new frames before / after the clip from its own edge frames"
             add("Extend Head…", lambda: self.extend_clip(item.id, "head"), tip=tip)
             add("Extend Tail…", lambda: self.extend_clip(item.id, "tail"), tip=tip)
+        if isinstance(item, Clip):
+            asset = window.project.assets.get(item.asset)
+            sound = asset is not None and asset.probe.audio_codec is not None
+            add("Find Beats", lambda: self.find_beats(item.id), enabled=sound,
+                tip="" if sound else "This clip has no sound")
+        beats = self._has_beats()
+        add("Cut to Beats", self.cut_to_beats, enabled=beats,
+            tip="" if beats else "Find a music clip's beats first (Find Beats)")
+        menu.addSeparator()
         if isinstance(item, Clip):
             add("Reveal in Bin", lambda: self.reveal_in_bin(item.asset))
             add("Properties", lambda: self._show_dock(window.clip_dock))

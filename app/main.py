@@ -1018,6 +1018,7 @@ class MainWindow(QMainWindow):
         self.exports.close_queue()
         self.jobs.close()
         self.importer.close()
+        self.edit_actions.beats.close()
         self._stop_engines()
         if self.recovery_notice is not None:
             self.recovery_notice.close()

@@ -109,6 +109,7 @@ MARKER_COLOURS = {"blue": QColor(80, 140, 255), "green": QColor(80, 200, 110),
                   "red": QColor(230, 80, 80), "purple": QColor(180, 110, 230),
                   "yellow": QColor(230, 210, 70), "orange": QColor(240, 150, 50)}
 MARKER_DEFAULT = MARKER_COLOURS["blue"]
+BEAT_MARKER = QColor(230, 210, 70, 200)  # a beat found in a music clip: a tick on the ruler
 
 
 def marker_colour(name: str) -> QColor:

@@ -73,6 +73,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from app.theme import (
+    BEAT_MARKER,
     CLIP_AUDIO,
     CLIP_GENERATED,
     CLIP_STILL,
@@ -793,6 +794,10 @@ class TimelineView(QWidget):
                 p.drawLine(box.topLeft(), box.bottomRight())
         for m in seq.markers.values():
             x = self.x_of(m.frame)
+            if m.is_beat:  # many, close together: a tick each, no name
+                p.setPen(QPen(BEAT_MARKER, 1))
+                p.drawLine(QPointF(x, RULER_H - 8), QPointF(x, RULER_H))
+                continue
             colour = marker_colour(m.color)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(colour)

@@ -1,7 +1,7 @@
 """The conditioning commands of ``takeline``:
 
     takeline conditioning PROJECT --segment ID [--prompt TEXT] [--negative TEXT]
-        [--model NAME] [--add-ref FILE|asset:ID|frame:N --role ROLE [--use beat|speech]]...
+        [--model NAME] [--add-ref FILE|asset:ID|frame:N --role ROLE [--use beat|speech|map]]...
         [--remove-ref N]... [--camera-preset NAME[:AMOUNT],... [--camera-amount X]
         [--camera-distance M] [--camera-focal MM] [--camera-seed N]] [--camera-json FILE]
         [--camera-from VIDEO] [--clear-camera] [--pose-json FILE] [--clear-poses]
@@ -64,8 +64,9 @@ def add_parsers(sub: Any) -> None:
                    "sequence frame N as the viewer shows it); give a --role after each")
     p.add_argument("--role", action="append", default=[], choices=ROLES,
                    help="the role of the --add-ref before it")
-    p.add_argument("--use", action="append", default=[], choices=["beat", "speech"],
-                   help="for audio references: follow its beat or its speech")
+    p.add_argument("--use", action="append", default=[], choices=["beat", "speech", "map"],
+                   help="for audio references: follow its beat or its speech; for a depth "
+                        "reference, map: the picture is a depth map (grey, near bright)")
     p.add_argument("--remove-ref", action="append", type=int, default=[], metavar="N",
                    help="remove reference number N (as --json lists them, from 1)")
     p.add_argument("--camera-preset", metavar="NAME[:AMOUNT],...",
@@ -189,7 +190,7 @@ def _conditioning(args: argparse.Namespace) -> int:
                 del refs[n - 1]
         uses = iter(args.use)
         for spec, role in zip(args.add_ref, args.role, strict=True):
-            use = next(uses, "") if role == "audio" else ""
+            use = next(uses, "") if role in ("audio", "depth") else ""
             refs.append(_store(project, spec, role, use))
         if args.add_ref or args.remove_ref:
             props["references"] = [r.to_json() for r in refs]

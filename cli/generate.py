@@ -14,6 +14,7 @@
                     [--backend B] [--model ID] [... as generate]
     takeline shots PROJECT --segment ID [--split F1,F2 | --durations D1,D2,D3]
                    [--prompt P ...] [--from-json FILE] [--clear] [--json]
+    takeline models pull --depth [ID]   (a Depth Anything model, for depth references)
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ def add_parsers(sub: Any, size_type: Any) -> None:
                    help="wan-animate: animate the character in its own picture (default)")
     p.add_argument("--queue-only", action="store_true",
                    help="queue the jobs without running them (`takeline jobs --run`)")
+    p.add_argument("--depth-model", metavar="DIR|REPO",
+                   help="the Depth Anything model whose depth maps of a depth reference are "
+                        "the control video (default: depth-anything/Depth-Anything-V2-Small-hf"
+                        ", from the Hugging Face cache)")
     p.add_argument("--in-worker", action="store_true",
                    help="run previz in the generation worker process too, as the editor "
                         "does (models always run there)")
@@ -170,8 +175,12 @@ def add_parsers(sub: Any, size_type: Any) -> None:
                    help="also look in this folder of pipeline folders")
     q.add_argument("--json", action="store_true")
     q = msub.add_parser("pull", help="download a model (needs a network)")
-    q.add_argument("model", metavar="ID")
+    q.add_argument("model", metavar="ID", nargs="?",
+                   help="repo id (with --depth, default depth-anything/"
+                        "Depth-Anything-V2-Small-hf)")
     q.add_argument("--revision")
+    q.add_argument("--depth", action="store_true",
+                   help="a Depth Anything depth model (for depth references), not a pipeline")
 
 
 def _add_generation_options(p: Any, size_type: Any) -> None:
@@ -265,7 +274,7 @@ def _generate(args: argparse.Namespace) -> int:
         segment = records.segment(args.segment)
         runner = GenerationRunner(project, on_update=_ProgressBar(args.json),
                                   previz_in_worker=args.in_worker,
-                                  on_metrics=_metrics_failure)
+                                  on_metrics=_metrics_failure, depth_model=args.depth_model)
         inputs: dict[str, Any] = {}
         for key, path in (("image", args.first_frame), ("last_image", args.last_frame)):
             if path is not None:
@@ -641,17 +650,34 @@ def _jobs(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
+    from generation.depth_models import DEFAULT_DEPTH_MODEL, list_depth_models, pull_depth_model
+
     if args.models_command == "list":
         models = list_installed(extra_folders=args.folder)
+        depth = list_depth_models()
         if args.json:
-            print(json.dumps([m.to_dict() for m in models], indent=2))
+            print(json.dumps([m.to_dict() for m in models] + [d.to_dict() for d in depth],
+                             indent=2))
             return 0
         print("previz  (built in, no model)  backend previz")
         for m in models:
             print(f"{m.id}  rev {m.revision[:12]}  {format_size(m.size_bytes)}  "
                   f"{m.pipeline_class}  backends {', '.join(m.backends) or '-'}"
                   + ("" if m.safetensors_only else "  (not safetensors: refused)"))
+        for d in depth:
+            print(f"{d.id}  rev {(d.revision or '-')[:12]}  {format_size(d.size_bytes)}  "
+                  "depth model (depth references)")
         return 0
+
+    if args.depth:
+        model_id = args.model or DEFAULT_DEPTH_MODEL
+        print(f"Pulling {model_id} ...", file=sys.stderr)
+        got = pull_depth_model(model_id, revision=args.revision)
+        print(f"Installed depth model {got.id} rev {got.revision} "
+              f"({format_size(got.size_bytes)}) at {got.path}")
+        return 0
+    if args.model is None:
+        raise CliFailure("name the model to pull (a Hugging Face repo id)")
 
     # Called from the download threads; tqdm's bar has its own lock.
     with Progress(args.model, bytes_=True) as bar:

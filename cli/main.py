@@ -11,6 +11,7 @@
     takeline otio export PROJECT OUT.otio|.edl|.xml|.fcpxml|.kdenlive|.aaf|.otioz
     takeline otio import TIMELINE PROJECT [--fps N/D] [--size WxH]
     takeline backups PROJECT [--json] [--now | --restore N]
+    takeline beats PROJECT --item ID [--json]
     takeline [PROJECT]            open the editor window
 
 Exit codes: 0 success, 2 bad usage, 1 failure (the reason on stderr). Nothing in here
@@ -49,6 +50,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
                      "extend", "shots"),
     "cli.brief": ("conditioning", "cast"),
     "cli.backups": ("backups",),
+    "cli.beats": ("beats",),
 }
 _MODULE_OF = {c: m for m, commands in COMMAND_MODULES.items() for c in commands}
 COMMANDS = ("new", "import", "apply", "undo", "redo", "info", "demo", "frame", "proxy",
@@ -318,6 +320,9 @@ def _dispatch(args: argparse.Namespace) -> int | None:
         operations = _read_operations(args.edits)
         with open_project(args.project) as project:
             changes = project.apply(operations)
+            for change in changes:  # what moved and what could not
+                if change is not None and change.params.get("op") == "cut_to_beats":
+                    print(change.label)
             print(f"Applied {len(changes)} operation{'s' if len(changes) != 1 else ''}; "
                   f"sequence is {project.sequence.duration_frames} frames")
         return EXIT_OK

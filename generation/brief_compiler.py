@@ -95,7 +95,8 @@ def compile_brief(segment: Any, cast: Mapping[int, CastMember], *, backend: str,
                                   instead)
 
     audio = [r for r in refs if r.kind == "audio"]
-    videos = [r for r in refs if r.kind == "video" and r.role != "motion"]
+    depth = next((r for r in refs if r.role == "depth"), None)
+    videos = [r for r in refs if r.kind == "video" and r.role not in ("motion", "depth")]
     looks = [r for r in refs if r.kind == "image" and r.role in ("character", "style")]
     cast_pictures = [r for m in members for r in m.references]
 
@@ -107,6 +108,16 @@ def compile_brief(segment: Any, cast: Mapping[int, CastMember], *, backend: str,
             "poses": None if poses is None else poses.to_json(),
             "sequence_fps": format_rate(sequence_fps),
         }
+        depth_map = next((r for r in refs if r.role == "depth" and r.use == "map"), None)
+        if depth_map is not None:
+            # The plate lifted off its plane by the map: a camera move shows parallax.
+            brief.inputs["scene"]["depth"] = _ref_input(depth_map, resolve)
+            brief.notes.append(f"depth: {depth_map.name or 'the depth map'} lifts the plate "
+                               "off its plane")
+        elif depth is not None:
+            brief.notes.append("previz warps the plate by a depth map reference (use "
+                               "\"map\"); the depth of a clip or picture is estimated "
+                               "for VACE models only")
         if audio:
             brief.notes.append("previz does not play audio references; they are kept for "
                                "models that take audio")
@@ -151,6 +162,16 @@ def compile_brief(segment: Any, cast: Mapping[int, CastMember], *, backend: str,
                          "video), or clear the poses")
         brief.control = "pose"
         brief.notes.append("poses: OpenPose maps as the control video")
+    if depth is not None:
+        if not caps.control_video:
+            raise refuse("a depth reference", "use a Wan VACE model (its depth maps as the "
+                         "control video), or remove it")
+        if brief.control is None:
+            brief.control = "depth"
+            brief.notes.append(f"depth: the depth maps of {depth.name or 'the depth reference'}"
+                               " as the control video")
+        else:
+            brief.notes.append("depth: not used (the poses are the control video)")
     if camera is not None and len(camera.keys) > 1 or (camera is not None and camera.handheld):
         if caps.control_video and brief.control is None:
             brief.control = "camera"
@@ -227,6 +248,11 @@ def render_control_video(brief_control: str, segment: Any, spec: JobSpec, *,
     take_fps = spec.frame_rate
     times = take_frame_times(n, take_fps, sequence_fps)
     camera = camera if camera is not None else segment.camera
+    if brief_control == "depth":
+        frames = depth_source_frames(segment, camera, times=times, sequence_fps=sequence_fps,
+                                     width=w, height=h, resolve=resolve)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return write_take(frames, take_fps, out).path
     plate_ref = plate_reference(tuple(segment.references))
     plate = None
     if brief_control == "camera" and plate_ref is not None:
@@ -237,6 +263,34 @@ def render_control_video(brief_control: str, segment: Any, spec: JobSpec, *,
                           pose_only=brief_control == "pose")
     out.parent.mkdir(parents=True, exist_ok=True)
     return write_take(frames, take_fps, out).path
+
+
+def depth_source_frames(segment: Any, camera: CameraPath | None, *, times: list[float],
+                        sequence_fps: Fraction, width: int, height: int, resolve: ResolveFn
+                        ) -> list[np.ndarray]:
+    """The pictures whose depth becomes the control video (the worker estimates it): the
+    depth reference clip's frames at the take's frame times (its last frame held past its
+    end), or a depth reference picture as the previz plate through the camera path."""
+    from timeline.conditioning.scene import fit_plate
+    from timeline.media.decode import VideoDecoder
+
+    ref = next(r for r in segment.references if r.role == "depth")
+    path = resolve(ref)
+    if not path.is_file():
+        raise UnsupportedRequest(f"the depth reference {ref.name or ref.sha256[:12]} is "
+                                 f"missing from the media store ({path})",
+                                 "add the file again with `takeline conditioning ... --add-ref`")
+    if ref.kind == "image":
+        plate = load_plate({"path": str(path)}, width, height)
+        return list(scene_frames(camera=camera, poses=None, plate=plate, times=times,
+                                 fps=float(sequence_fps), width=width, height=height))
+    out = []
+    with VideoDecoder(str(path)) as dec:
+        rate = dec.frame_count / dec.duration if dec.duration else Fraction(24)
+        for t in times:
+            index = min(dec.frame_count - 1, int(Fraction(t) / sequence_fps * rate))
+            out.append(fit_plate(dec.frame(index)[..., :3], width, height))
+    return out
 
 
 # --- motion references ----------------------------------------------------------------------

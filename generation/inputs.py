@@ -62,12 +62,15 @@ class FileInput:
 @dataclass(frozen=True)
 class ControlVideo:
     """A control video file; before it is rendered (once the job is planned) only
-    ``control`` is set: what to render ("pose" maps or the "camera" plate)."""
+    ``control`` is set: what to render ("pose" maps, the "camera" plate, or "depth" maps).
+    For "depth" the file holds the pictures whose depth the worker estimates with
+    ``depth_model`` (a repo id or a folder, ``generation.depth_models``)."""
 
     path: str | None = None
     sha256: str | None = None
     frames_hash: str | None = None
     control: str | None = None
+    depth_model: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -123,18 +126,24 @@ class Scene:
     camera: dict[str, Any] | None = None
     poses: dict[str, Any] | None = None
     sequence_fps: str | None = None  # "num/den"; None: the job's own rate
+    depth: FileInput | None = None  # a depth map of the plate: it is lifted off its plane
 
     def to_json(self) -> dict[str, Any]:
-        return {"plate": None if self.plate is None else self.plate.to_json(),
-                "camera": self.camera, "poses": self.poses, "sequence_fps": self.sequence_fps}
+        out = {"plate": None if self.plate is None else self.plate.to_json(),
+               "camera": self.camera, "poses": self.poses, "sequence_fps": self.sequence_fps}
+        if self.depth is not None:  # scenes without one read and write as before
+            out["depth"] = self.depth.to_json()
+        return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Scene:
         _known(cls, d, "a previz scene")
         plate = d.get("plate")
+        depth = d.get("depth")
         return cls(plate=None if plate is None else FileInput.from_json(plate),
                    camera=d.get("camera"), poses=d.get("poses"),
-                   sequence_fps=d.get("sequence_fps"))
+                   sequence_fps=d.get("sequence_fps"),
+                   depth=None if depth is None else FileInput.from_json(depth))
 
 
 @dataclass(frozen=True)

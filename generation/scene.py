@@ -13,7 +13,13 @@ import numpy as np
 
 from timeline.conditioning.camera import CameraPath
 from timeline.conditioning.pose import PoseTrack, render_pose_map
-from timeline.conditioning.scene import default_plate, fit_plate, overlay, render_plate_view
+from timeline.conditioning.scene import (
+    default_plate,
+    fit_plate,
+    overlay,
+    render_depth_view,
+    render_plate_view,
+)
 
 
 def take_frame_times(n: int, take_fps: Fraction, sequence_fps: Fraction) -> list[float]:
@@ -30,13 +36,27 @@ def load_plate(plate: Mapping[str, Any] | None, width: int, height: int) -> np.n
         return fit_plate(np.asarray(im.convert("RGB")), width, height)
 
 
+def load_depth_map(depth: Mapping[str, Any], width: int, height: int) -> np.ndarray:
+    """A depth map picture (grey, near bright; 8 or 16 bits) cover-fitted as the plate is,
+    as (height, width) float32 in 0..1."""
+    from PIL import Image, ImageOps
+
+    with Image.open(depth["path"]) as im:
+        grey = im.convert("I;16") if im.mode in ("I;16", "I;16B", "I") else im.convert("L")
+        top = 65535.0 if grey.mode == "I;16" else 255.0
+        fitted = ImageOps.fit(grey.convert("F"), (width, height), Image.Resampling.BICUBIC)
+    return np.clip(np.asarray(fitted, dtype=np.float32) / top, 0.0, 1.0)
+
+
 def scene_frames(*, camera: CameraPath | None, poses: PoseTrack | None,
                  plate: np.ndarray | None, times: list[float], fps: float, width: int,
-                 height: int, pose_only: bool = False, max_width: int = 960):
+                 height: int, pose_only: bool = False, max_width: int = 960,
+                 depth: np.ndarray | None = None):
     """Yield (H, W, 3) uint8 frames: the plate through each time's camera with the
     skeletons on top, or the pose maps alone (``pose_only``: a VACE control video). The
     plate is re-projected at most ``max_width`` wide and scaled up: the previz is a sketch,
-    and re-projection is the expensive part."""
+    and re-projection is the expensive part. With a ``depth`` map of the plate ((H, W) in
+    0..1, near = 1) the plate is lifted off its plane by it (``render_depth_view``)."""
     from PIL import Image
 
     rw, rh = width, height
@@ -44,6 +64,11 @@ def scene_frames(*, camera: CameraPath | None, poses: PoseTrack | None,
         rw, rh = max_width, max(2, round(height * max_width / width))
     small = None if pose_only else (
         fit_plate(plate, rw, rh) if plate is not None else default_plate(rw, rh))
+    small_depth = None
+    if depth is not None and not pose_only:
+        small_depth = depth if depth.shape == (rh, rw) else np.asarray(
+            Image.fromarray(depth.astype(np.float32), mode="F").resize(
+                (rw, rh), Image.Resampling.BILINEAR), dtype=np.float32)
     for t in times:
         if pose_only:
             frame = np.zeros((height, width, 3), np.uint8)
@@ -51,6 +76,10 @@ def scene_frames(*, camera: CameraPath | None, poses: PoseTrack | None,
             assert small is not None
             if camera is None:
                 view = small
+            elif small_depth is not None:
+                view = render_depth_view(small, small_depth, camera.at(t, fps),
+                                         reference_focal=camera.reference_focal,
+                                         distance=camera.distance)
             else:
                 view = render_plate_view(small, camera.at(t, fps),
                                          reference_focal=camera.reference_focal,

@@ -328,11 +328,12 @@ class Project:
                             duration=r.duration, kind=r.kind)
             seq.tracks[tr.track].transitions[tr.id] = tr
         for r in c.execute(
-            "SELECT id, frame, duration, name, color, note FROM markers "
+            "SELECT id, frame, duration, name, color, note, kind, item FROM markers "
                  "WHERE sequence_id = :s", {"s": self.sequence_id},
         ):
             seq.markers[r.id] = Marker(id=r.id, frame=r.frame, duration=r.duration,
-                                       name=r.name, color=r.color, note=r.note)
+                                       name=r.name, color=r.color, note=r.note,
+                                       kind=r.kind, item=r.item)
         for r in c.execute("SELECT props_json FROM cast_members WHERE sequence_id = :s",
                            {"s": self.sequence_id}):
             member = CastMember.from_dict(json.loads(r.props_json))
@@ -974,7 +975,8 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
 ITEM_COLUMNS = ("id", "sequence_id", "track", "kind", "start", "duration", "source_in",
                 "asset_id", "props_json")  # and shift_base, set by _SHIFT_BASE
 TRANSITION_COLUMNS = ("id", "sequence_id", "track", "from_item", "to_item", "duration", "kind")
-MARKER_COLUMNS = ("id", "sequence_id", "frame", "duration", "name", "color", "note")
+MARKER_COLUMNS = ("id", "sequence_id", "frame", "duration", "name", "color", "note", "kind",
+                  "item")
 CAST_COLUMNS = ("id", "sequence_id", "props_json")
 TRACK_COLUMNS = ("sequence_id", "name", "kind", "idx", "muted", "solo", "locked", "hidden",
                  "label")
@@ -1063,7 +1065,8 @@ def _write_op(c: Connection, s: int, op: Any) -> None:
         m = op.after
         _replace_row(c, _MARKER_ROWS, op.before, m and {
             "id": m.id, "sequence_id": s, "frame": m.frame, "duration": m.duration,
-            "name": m.name, "color": m.color, "note": m.note})
+            "name": m.name, "color": m.color, "note": m.note, "kind": m.kind,
+            "item": m.item})
     elif isinstance(op, CastOp):
         cm = op.after
         _replace_row(c, _CAST_ROWS, op.before, cm and {

@@ -115,6 +115,9 @@ class MarkerRow(Base):
     name: Mapped[str] = mapped_column(Text)
     color: Mapped[str] = mapped_column(String)
     note: Mapped[str] = mapped_column(Text)
+    # Migration 0008: "" a user's marker, "beat" a beat found in the clip ``item``.
+    kind: Mapped[str] = mapped_column(String, server_default="")
+    item: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class HistoryRow(Base):

@@ -25,6 +25,7 @@ from generation.backends import get_backend
 from generation.backends.base import GenerationError, JobCancelled
 from generation.brief_compiler import compile_brief, estimate_clip_camera, render_control_video
 from generation.client import WorkerCancelled, WorkerClient, WorkerFailed
+from generation.depth_models import DepthModelError, resolve_depth_model
 from generation.execute import RunResult, run_spec
 from generation.inputs import ControlVideo, JobInputs, Splice
 from generation.planner import GenerationRequest, plan, steps_total
@@ -164,16 +165,21 @@ class GenerationRunner:
                  on_update: Callable[[JobUpdate], None] | None = None,
                  previz_in_worker: bool = False,
                  on_metrics: Callable[[int, str | None], None] | None = None,
-                 measure: bool = True, pool: WorkerPool | None = None) -> None:
-        """``previz_in_worker``: run previz in the worker process too (the window: a
-        previz frame is tens of ms of numpy and PIL that hold the GIL, which would stall
-        the UI thread); otherwise on a thread here (the CLI: no process to start).
+                 measure: bool = True, pool: WorkerPool | None = None,
+                 depth_model: str | None = None) -> None:
+        """``depth_model``: the Depth Anything model (repo id or folder) whose depth maps
+        of a segment's depth reference are VACE's control video (None: the default one,
+        ``generation.depth_models.DEFAULT_DEPTH_MODEL``). ``previz_in_worker``: run previz
+        in the worker process too (the window: a previz frame is tens of ms of numpy and
+        PIL that hold the GIL, which would stall the UI thread); otherwise on a thread here
+        (the CLI: no process to start).
         ``measure``: every new take is measured in a measuring process once stored
         (``services.take_metrics``); ``on_metrics(take_id, error)`` hears when.
         ``pool``: run the queue on several workers at once (one per GPU, ``local:N`` CPU
         workers, or a Ray farm: ``generation.workers`` / ``generation.farm``); without it,
         one worker process (``client``) runs one job at a time."""
         self.project = project
+        self.depth_model = depth_model
         self.previz_in_worker = previz_in_worker
         self.records = GenerationRecords(project)
         self.client = client or WorkerClient()
@@ -405,6 +411,15 @@ class GenerationRunner:
         if kind is None:
             return specs
         segment_id = segment.id
+        depth_model = None
+        depth_ref = next((r for r in segment.references if r.role == "depth"), None)
+        if kind == "depth" and depth_ref is not None and depth_ref.use != "map":
+            # The model is resolved (or refused) here, before anything renders or loads;
+            # a depth map reference needs none.
+            try:
+                depth_model = resolve_depth_model(self.depth_model).id
+            except DepthModelError as exc:
+                raise GenerationError(str(exc)) from None
         self.work_dir.mkdir(parents=True, exist_ok=True)
         out = render_control_video(
             kind, segment, specs[0], sequence_fps=self.project.sequence.fps,
@@ -413,7 +428,7 @@ class GenerationRunner:
             camera=self.motion_camera(segment))
         rel = self.records.store.put(out, kind="inputs")
         video = ControlVideo(path=str(self.records.store.path(rel)), sha256=Path(rel).stem,
-                             control=kind)
+                             control=kind, depth_model=depth_model)
         return [replace(s, inputs=replace(s.inputs, video=video)) for s in specs]
 
     def queue_range(self, segment_id: int, request: GenerationRequest, sub: SubRange

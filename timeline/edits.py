@@ -14,6 +14,7 @@ Vocabulary follows NLE conventions:
 
 from __future__ import annotations
 
+import bisect
 import functools
 import inspect
 import json
@@ -48,6 +49,8 @@ from timeline.conditioning.references import (
 from timeline.conditioning.shots import Shot, ShotError, check_shots, shot_starts
 from timeline.limits import MAX_FRAMES, LimitError, check_json_value
 from timeline.model import (
+    BEAT,
+    BEAT_COLOUR,
     EASINGS,
     Clip,
     EditError,
@@ -630,6 +633,148 @@ def _check_marker_span(at: int, duration: int) -> None:
     if at + duration >= MAX_FRAMES:
         raise EditError("A marker must end before frame 2^53-1, the last frame a sequence "
                         "can hold")
+
+
+def op_set_beats(s: EditSession, media: dict[int, MediaInfo], *, item: int, frames: list,
+                 tempo: int | float | None = None) -> None:
+    """Put beat markers on ``frames`` (sequence frames, inside the clip) for the music clip
+    ``item``, replacing the beats found in it before (an empty list removes them). What
+    ``takeline beats`` and Clip > Find Beats apply once the tracker has listened."""
+    it = s.seq.item(item)
+    if not isinstance(it, Clip):
+        raise EditError(f"Beats are found in clips of music; item {it.id} is a {it.kind}")
+    info = media.get(it.asset)
+    if info is not None and not info.has_audio:
+        raise EditError(f"Clip {it.id} has no sound to find beats in")
+    if not all(isinstance(f, int) and not isinstance(f, bool) for f in frames):
+        raise EditError("frames must be a list of whole sequence frames")
+    outside = [f for f in frames if not it.start <= f < it.end]
+    if outside:
+        raise EditError(f"beat frame {outside[0]} is outside clip {it.id} (frames "
+                        f"{it.start}-{it.end - 1})")
+    if tempo is not None and not (math.isfinite(tempo) and 0 < tempo < 10_000):
+        raise EditError(f"tempo must be beats per minute above 0, not {tempo!r}")
+    for m in sorted(s.seq.markers.values(), key=lambda m: m.id):
+        if m.is_beat and m.item == it.id:
+            s._do(MarkerOp(m, None))
+    note = "" if tempo is None else f"{tempo:.1f} BPM"
+    beats = sorted(set(frames))
+    for n, frame in enumerate(beats, start=1):
+        s._do(MarkerOp(None, Marker(id=s.new_id(), frame=frame, name=f"beat {n}",
+                                    color=BEAT_COLOUR, note=note, kind=BEAT, item=it.id)))
+    s.label = (f"Beat Markers: {len(beats)} beat{'s' if len(beats) != 1 else ''} on clip "
+               f"{it.id}" + (f" ({note})" if note else ""))
+
+
+def _cut_members(s: EditSession, track: Track, frame: int) -> list[tuple[str, Item, Item | None]]:
+    """What moving the cut at ``frame`` on ``track`` moves: ("roll", outgoing, incoming)
+    for a cut between two items, ("out", item, None) / ("in", item, None) for an edge by a
+    gap; and the same edit point of the clips linked to them (a picture's sound), so a
+    picture and its sound stay in step."""
+    seq = s.seq
+    a, b = track.item_ending_at(frame), track.item_starting_at(frame)
+    members: list[tuple[str, Item, Item | None]] = []
+    seen: set[str] = set()
+
+    def add_point(t: Track) -> None:
+        if t.name in seen:
+            return
+        seen.add(t.name)
+        x, y = t.item_ending_at(frame), t.item_starting_at(frame)
+        if x is not None and y is not None:
+            members.append(("roll", x, y))
+        elif x is not None:
+            members.append(("out", x, None))
+        elif y is not None:
+            members.append(("in", y, None))
+
+    add_point(track)
+    for it in (a, b):
+        for partner in ([] if it is None else seq.linked(it)):
+            if frame in (partner.start, partner.end):
+                add_point(seq.track(partner.track))
+    return members
+
+
+def op_cut_to_beats(s: EditSession, media: dict[int, MediaInfo], *, items: list) -> None:
+    """Move the cuts of the selected items (each one's in and out, and the same cut of
+    the clips linked to them) onto the nearest beat marker, as rolls (a cut between two
+    clips) or trims (an edge beside a gap). A cut moves only as far as the gesture limits
+    allow (media handles, a frame kept on each side): when the nearest beat is beyond them
+    it takes the nearest beat on its other side, and when neither can be reached it stays,
+    named in the undo label with how far it could move. One undo step."""
+    # timeline.gestures holds the limits of every trim and roll and imports this module.
+    from timeline.gestures import clamp_roll, clamp_trim
+
+    seq = s.seq
+    if not isinstance(items, list) or not items or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in items):
+        raise EditError(f"Cut to Beats needs a list of item ids, not {items!r}")
+    chosen = [seq.item(i) for i in dict.fromkeys(items)]
+    beats = sorted({m.frame for m in seq.markers.values() if m.is_beat})
+    if not beats:
+        raise EditError("There are no beat markers in this sequence; find a music clip's "
+                        "beats first (Clip > Find Beats, or takeline beats PROJECT --item ID)")
+    cuts = sorted({(f, it.track) for it in chosen for f in (it.start, it.end) if f > 0})
+    done: set[tuple[str, int]] = set()
+    moved = on_beat = 0
+    stuck: list[str] = []
+    huge = MAX_FRAMES
+
+    def clamp(kind: str, x: Item, y: Item | None, delta: int) -> int:
+        """The nearest move to ``delta`` the gesture limits allow this member."""
+        x = seq.item(x.id)
+        if kind == "roll":
+            assert y is not None
+            return clamp_roll(x, seq.item(y.id), delta, media)
+        return clamp_trim(seq, x, kind, delta, media)
+
+    for frame, name in cuts:
+        if (name, frame) in done:
+            continue
+        track = seq.track(name)
+        members = _cut_members(s, track, frame)
+        points = {(x.track, frame) for _k, x, _y in members}
+        done |= points
+        where = f"the cut at {timecode(frame, seq.fps)} (frame {frame}) on {name}"
+        if frame in beats:
+            on_beat += 1
+            continue
+        locked = sorted({t for t, _f in points if seq.track(t).info.locked})
+        if locked:
+            stuck.append(f"{where}: track {', '.join(locked)} is locked")
+            continue
+        if any(kind == "roll" and any(tr.from_item == x.id
+                                      for tr in seq.track(x.track).transitions.values())
+               for kind, x, _y in members):
+            stuck.append(f"{where}: it has a dissolve, which Cut to Beats leaves alone")
+            continue
+        pos = bisect.bisect_left(beats, frame)
+        candidates = sorted((abs(b - frame), b) for b in beats[max(0, pos - 1):pos + 1])
+        delta = next((b - frame for _d, b in candidates
+                      if all(clamp(*m, b - frame) == b - frame for m in members)), None)
+        if delta is None:
+            lo = max(min(0, clamp(*m, -huge)) for m in members)
+            hi = min(max(0, clamp(*m, huge)) for m in members)
+            nearest = " or ".join(f"{b - frame:+d}" for _d, b in candidates)
+            room = f"{lo:+d} to {hi:+d} frames" if lo < hi else "no frames"
+            beat = "beats are" if len(candidates) > 1 else "beat is"
+            stuck.append(f"{where}: the nearest {beat} {nearest} frames away and the "
+                         f"media handles let it move {room}")
+            continue
+        for kind, x, _y in members:
+            if kind == "roll":
+                op_roll(s, media, track=x.track, at=frame, delta=delta)
+            else:
+                _trim_one(s, seq.item(x.id), kind, delta, ripple=False)
+        moved += 1
+    if not moved:
+        if stuck:
+            raise EditError("No cut could move to a beat: " + "; ".join(stuck))
+        raise EditError(f"Every cut of the selection is already on a beat ({on_beat})")
+    s.label = (f"Cut to Beats: {moved} cut{'s' if moved != 1 else ''} moved"
+               + (f", {on_beat} already on a beat" if on_beat else "")
+               + (f"; {len(stuck)} could not move: " + "; ".join(stuck) if stuck else ""))
 
 
 def op_set_in_out(s: EditSession, media: dict[int, MediaInfo], *, in_point: int | None = None,
@@ -1270,6 +1415,8 @@ _REGISTRY: tuple[tuple[str, str, typing.Callable[..., Any]], ...] = (
     ("move_marker", "Move Marker", op_move_marker),
     ("set_marker", "Change Marker", op_set_marker),
     ("set_in_out", "Set In/Out", op_set_in_out),
+    ("set_beats", "Beat Markers", op_set_beats),
+    ("cut_to_beats", "Cut to Beats", op_cut_to_beats),
     ("add_generated", "Add Generated Segment", op_add_generated),
     ("extend", "Generative Extend", op_extend),
     ("split_shots", "Lay Out Shots", op_split_shots),

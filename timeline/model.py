@@ -318,14 +318,29 @@ class Transition:
         return cls(**d)
 
 
+BEAT = "beat"  # Marker.kind of a beat found in a music clip
+BEAT_COLOUR = "yellow"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Marker:
+    """A named frame (or range) of the sequence. ``kind`` "" is a marker the user put
+    there; "beat" one of the beats found in a music clip (``takeline beats``), whose
+    ``item`` names that clip: finding its beats again replaces them, and they are what
+    Cut to Beats and the timeline's snapping treat as beats."""
+
     id: int
     frame: int
     name: str = ""
     color: str = "blue"
     duration: int = 0
     note: str = ""
+    kind: str = ""
+    item: int | None = None
+
+    @property
+    def is_beat(self) -> bool:
+        return self.kind == BEAT
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,7 +1,8 @@
 """Snapping, computed by the model so the timeline view and the CLI agree on it.
 
 ``snap_targets`` collects every frame a drag (or the playhead) may stick to: item edges on
-all tracks, the playhead, markers (and the end of a ranged marker) and the in/out points.
+all tracks, the playhead, markers (and the end of a ranged marker), the beats found in music
+clips (beat markers, ``takeline beats``) and the in/out points.
 The result keeps one sorted list of distinct frames, so building it is O(n log n) and each
 query is two bisects, O(log n); 10,000 clips are no problem.
 
@@ -10,7 +11,7 @@ Rules, in one place:
 * Tolerance is in frames and inclusive: a target ``tolerance`` frames away still snaps.
   ``tolerance_frames`` turns the UI's pixel tolerance into frames (ceil, never negative).
 * The nearest target wins. On equal distance the kind decides: the playhead, then markers
-  (start or end), then in/out points, then item edges; then the earlier frame. Several
+  (start or end) and beats, then in/out points, then item edges; then the earlier frame. Several
   targets on one frame are reported by the highest-priority one (see ``targets_at`` for all).
 * ``snap_range`` snaps a dragged item: whichever of its start or end edge is nearer to a
   target moves onto it (equal distance: the better target kind, then the start edge), and
@@ -29,7 +30,7 @@ from typing import Literal
 
 from timeline.model import Sequence
 
-SnapKind = Literal["playhead", "marker", "marker_end", "in", "out", "edge"]
+SnapKind = Literal["playhead", "marker", "marker_end", "beat", "in", "out", "edge"]
 RangeEdge = Literal["start", "end"]
 
 # Lower wins a tie in distance.
@@ -37,6 +38,7 @@ PRIORITY: dict[str, int] = {
     "playhead": 0,
     "marker": 1,
     "marker_end": 1,
+    "beat": 1,
     "in": 2,
     "out": 2,
     "edge": 3,
@@ -48,8 +50,8 @@ class SnapTarget:
     """A frame something may snap to, and where it comes from.
 
     ``source`` names the origin: ``("playhead",)``, ``("in",)``, ``("out",)``,
-    ``("marker", marker_id)``, ``("marker_end", marker_id)`` (a ranged marker's end) or
-    ``("edge", item_id, "start" | "end")``.
+    ``("marker", marker_id)``, ``("marker_end", marker_id)`` (a ranged marker's end),
+    ``("beat", marker_id)`` (a beat marker) or ``("edge", item_id, "start" | "end")``.
     """
 
     frame: int
@@ -219,13 +221,15 @@ def snap_targets(
     playhead: int | None = None,
     exclude_items: Iterable[int] = (),
     include_markers: bool = True,
+    include_beats: bool = True,
     include_in_out: bool = True,
 ) -> SnapTargets:
     """Collect the snap targets of ``sequence``.
 
     Item start and end edges on every track (except ``exclude_items``, typically the items
     being dragged), the playhead when given, markers (plus ``frame + duration`` for a
-    marker with a duration) and the in/out points that are set. O(n log n).
+    marker with a duration), the beat markers (``include_beats``) and the in/out points
+    that are set. O(n log n).
     """
     excluded = set(exclude_items)
     targets: list[SnapTarget] = []
@@ -237,8 +241,11 @@ def snap_targets(
         add(SnapTarget(item.start + item.duration, ("edge", item.id, "end")))
     if playhead is not None:
         add(SnapTarget(playhead, ("playhead",)))
-    if include_markers:
-        for marker in sequence.markers.values():
+    for marker in sequence.markers.values():
+        if marker.is_beat:
+            if include_beats:
+                add(SnapTarget(marker.frame, ("beat", marker.id)))
+        elif include_markers:
             add(SnapTarget(marker.frame, ("marker", marker.id)))
             if marker.duration > 0:
                 add(SnapTarget(marker.frame + marker.duration, ("marker_end", marker.id)))

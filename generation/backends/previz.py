@@ -57,7 +57,7 @@ def _backgrounds(spec: JobSpec, n: int, w: int, h: int) -> Iterator[np.ndarray]:
         base = _background(spec, w, h)
         while True:
             yield base
-    from generation.scene import load_plate, scene_frames
+    from generation.scene import load_depth_map, load_plate, scene_frames
     from timeline.conditioning.camera import CameraPath
     from timeline.conditioning.pose import PoseTrack
 
@@ -68,7 +68,9 @@ def _backgrounds(spec: JobSpec, n: int, w: int, h: int) -> Iterator[np.ndarray]:
     times = [float(Fraction(i) * seq_fps / spec.frame_rate) for i in range(n)]
     yield from scene_frames(camera=camera, poses=poses,
                             plate=load_plate(scene.plate.to_json(), w, h) if scene.plate
-                            else None, times=times, fps=float(seq_fps), width=w, height=h)
+                            else None, times=times, fps=float(seq_fps), width=w, height=h,
+                            depth=None if scene.depth is None else load_depth_map(
+                                scene.depth.to_json(), w, h))
 
 
 class PrevizBackend(Backend):

@@ -18,6 +18,20 @@ from generation.backends.base import (
 from generation.spec import JobSpec
 
 
+def depth_video(pictures: list[Any], depth_model: str | None) -> list[Any]:
+    """The depth maps of the control video's pictures (a reference clip or the previz
+    plate), as VACE's depth control frames."""
+    import numpy as np
+    from PIL import Image
+
+    from generation.backends.depth import depth_control_frames, estimate_depth
+    from generation.depth_models import resolve_depth_model
+
+    model = resolve_depth_model(depth_model)
+    depth = estimate_depth([np.asarray(p.convert("RGB")) for p in pictures], model.path)
+    return [Image.fromarray(f) for f in depth_control_frames(depth)]
+
+
 class WanVaceBackend(DiffusersBackend):
     name = "wan-vace"
     label = "Wan VACE (control video, masks, references)"
@@ -43,6 +57,9 @@ class WanVaceBackend(DiffusersBackend):
                 raise UnsupportedRequest(f"the {inputs.video.control} control video of this "
                                          "job was never rendered")
             video = [f.resize((w, h)) for f in load_video_frames(inputs.video.path)]
+            if inputs.video.control == "depth" and inputs.video.depth_model is not None:
+                # (No depth model: the pictures are a depth map made elsewhere already.)
+                video = depth_video(video, inputs.video.depth_model)
             if len(video) != n:
                 raise UnsupportedRequest(
                     f"the control video has {len(video)} frames; this job makes {n}")

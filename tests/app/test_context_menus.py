@@ -91,7 +91,7 @@ def test_a_right_click_on_a_clip_selects_it_and_offers_its_edits(window: MainWin
     assert [a.text() for a in menu.actions() if a.text()] == [
         "Cut", "Copy", "Paste", "Paste Insert", "Delete", "Ripple Delete",
         "Split at Playhead", "Disable", "Link", "Extend Head…", "Extend Tail…",
-        "Reveal in Bin", "Properties"]
+        "Find Beats", "Cut to Beats", "Reveal in Bin", "Properties"]
     assert not entry(menu, "Link").isEnabled()  # one clip selected: nothing to link to
     assert not entry(menu, "Paste").isEnabled()  # nothing copied yet
     assert not entry(menu, "Split at Playhead").isEnabled()  # the playhead is not on it
@@ -230,7 +230,8 @@ def test_clipboard_and_select_all_are_edit_menu_shortcuts(window: MainWindow) ->
                     "Paste Insert": QKeySequence("Ctrl+Shift+V"),
                     "Select All": QKeySequence("Ctrl+A"),
                     "Enable / Disable Clip": QKeySequence("Shift+E"),
-                    "Link": QKeySequence(), "Unlink": QKeySequence()}
+                    "Link": QKeySequence(), "Unlink": QKeySequence(),
+                    "Cut to Beats": QKeySequence()}
     view = window.timeline
     window.edit_actions.actions["select_all"].trigger()
     assert len(view.selected_items()) == 3

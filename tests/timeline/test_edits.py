@@ -109,6 +109,7 @@ def test_every_operation_is_covered_here() -> None:
         "link", "unlink",  # tests/timeline/test_linked_audio.py
         "rename_track", "delete_track",  # tests/timeline/test_linked_audio.py
         "extend", "split_shots",  # tests/timeline/test_shot_edits.py
+        "set_beats", "cut_to_beats",  # tests/timeline/test_beats.py
     }
     assert set(OPERATIONS) == covered
 

@@ -1,9 +1,10 @@
 """Reference assets of a generated segment and the project's cast.
 
 A reference is a file the segment's generation should use, with a *role* saying how: the
-first or last frame, a character's or a style's look, a motion to copy, an audio track to
-follow. The bytes live in the project's content-addressed media store (``sha256`` + ``ext``
-name them), so a reference never changes under a take that was made from it.
+first or last frame, a character's or a style's look, a motion to copy, a clip or plate
+whose depth drives the shot, an audio track to follow. The bytes live in the project's
+content-addressed media store (``sha256`` + ``ext`` name them), so a reference never
+changes under a take that was made from it.
 """
 
 from __future__ import annotations
@@ -11,18 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-ROLES = ("first_frame", "last_frame", "character", "style", "motion", "audio")
+ROLES = ("first_frame", "last_frame", "character", "style", "motion", "depth", "audio")
 KINDS = ("image", "video", "audio")
 # Which roles each kind of file can play.
 KIND_ROLES = {
-    "image": ("first_frame", "last_frame", "character", "style"),
-    "video": ("motion", "style", "character"),
+    # depth: the clip's (or picture's) depth maps are a VACE model's control video, and a
+    # depth-warped previz plate.
+    "image": ("first_frame", "last_frame", "character", "style", "depth"),
+    "video": ("motion", "style", "character", "depth"),
     "audio": ("audio",),
 }
 # Per segment, as the models of today take them (Wan VACE: a few reference images; the
 # audio-driven models: one or two tracks).
 LIMITS = {"image": 9, "video": 3, "audio": 3}
 AUDIO_USES = ("beat", "speech")
+# A depth reference is a picture or clip whose depth the worker estimates, or (use "map") a
+# depth map made elsewhere (a grey picture, near bright: a render's Z pass, say).
+DEPTH_USES = ("map",)
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 VIDEO_EXTS = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mxf"}
 AUDIO_EXTS = {".wav", ".mp3", ".flac", ".aac", ".m4a", ".ogg", ".opus", ".aif", ".aiff"}
@@ -52,7 +58,7 @@ class Reference:
     role: str
     name: str = ""  # what the editor calls it (the original file name by default)
     source: str = ""  # where it came from: a path, or "sequence frame 120"
-    use: str = ""  # audio: "beat" or "speech"
+    use: str = ""  # audio: "beat" or "speech"; depth: "map" (the file is a depth map)
 
     @property
     def store_name(self) -> str:
@@ -89,7 +95,11 @@ def check_reference(ref: Reference) -> None:
         raise ReferenceAssetError(
             f"{ref.name or ref.sha256[:12]}: a {ref.kind} cannot be a {ref.role} reference; "
             f"a {ref.kind} can be {', '.join(KIND_ROLES[ref.kind])}")
-    if ref.use and ref.use not in AUDIO_USES:
+    if ref.use and ref.role == "depth":
+        if ref.use not in DEPTH_USES or ref.kind != "image":
+            raise ReferenceAssetError(f"a depth reference's use is \"map\" (a depth map "
+                                      f"picture) or none, not {ref.use!r}")
+    elif ref.use and ref.use not in AUDIO_USES:
         raise ReferenceAssetError(f"audio references are used for {' or '.join(AUDIO_USES)}, not "
                              f"{ref.use!r}")
     if len(ref.sha256) != 64 or any(c not in "0123456789abcdef" for c in ref.sha256):

@@ -152,6 +152,54 @@ def _render_plate_view_exact(plate: np.ndarray, cam: CameraState, *, reference_f
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+DEPTH_RELIEF = 0.5
+
+
+def render_depth_view(plate: np.ndarray, depth: np.ndarray, cam: CameraState, *,
+                      reference_focal: float, distance: float,
+                      relief: float = DEPTH_RELIEF) -> np.ndarray:
+    """What ``cam`` sees of the plate lifted off its plane by a depth map: ``depth`` (H, W)
+    in 0..1, near = 1 (Depth Anything's relative depth, or a Z pass made elsewhere), puts
+    plate pixel ``p`` at ``Z * K0^-1 p`` with ``Z = distance * (1 + relief * (1 - 2 d))``
+    (near pixels ``relief`` closer than the plane, far ones as much further), so a move
+    shows parallax where the plane shows none.
+
+    Each pixel is carried to ``cam``'s frame, the nearest landing on an output pixel wins
+    (a z-buffer), and what nothing lands on (disocclusions, stretched surfaces) shows the
+    plane's view (``render_plate_view``). Seen from the reference camera itself, every pixel
+    lands on its own place: the plate, unchanged."""
+    height, width = plate.shape[:2]
+    if depth.shape != (height, width):
+        raise ValueError(f"a {depth.shape[1]}x{depth.shape[0]} depth map for a "
+                         f"{width}x{height} plate")
+    out = render_plate_view(plate, cam, reference_focal=reference_focal, distance=distance)
+    k0_inv = np.linalg.inv(CameraState(focal=reference_focal).intrinsics(width, height))
+    ext = cam.extrinsics()
+    k = cam.intrinsics(width, height)
+    xs = np.arange(width, dtype=np.float64) + 0.5
+    ys = np.arange(height, dtype=np.float64) + 0.5
+    gx, gy = np.meshgrid(xs, ys)
+    rays = k0_inv @ np.stack([gx.ravel(), gy.ravel(), np.ones(gx.size)])
+    z = distance * (1.0 + relief * (1.0 - 2.0 * np.clip(depth.astype(np.float64), 0, 1)))
+    points = rays * z.ravel()
+    seen = k @ (ext[:, :3] @ points + ext[:, 3:4])
+    front = seen[2] > 1e-9
+    with np.errstate(divide="ignore", invalid="ignore"):
+        px = np.floor(seen[0] / seen[2])
+        py = np.floor(seen[1] / seen[2])
+    inside = front & (px >= 0) & (px < width) & (py >= 0) & (py < height)
+    src = np.flatnonzero(inside)
+    target = (py[src].astype(np.int64) * width + px[src].astype(np.int64))
+    # Nearest first per target pixel: sort by (target, distance), keep each target's first.
+    order = np.lexsort((seen[2][src], target))
+    target, src = target[order], src[order]
+    first = np.ones(len(target), bool)
+    first[1:] = target[1:] != target[:-1]
+    flat = out.reshape(-1, out.shape[2])
+    flat[target[first]] = plate.reshape(-1, plate.shape[2])[src[first], :3]
+    return out
+
+
 def overlay(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
     """Paint the non-black pixels of ``layer`` (a pose map) over ``base``."""
     mask = layer.max(axis=-1, keepdims=True) > 0
