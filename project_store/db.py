@@ -39,6 +39,7 @@ REVISIONS: tuple[str, ...] = (
     "0005_take_metrics",
     "0006_linked_audio",
     "0007_shift_log",
+    "0008_audio_takes",
 )
 HEAD_REVISION = REVISIONS[-1]
 

@@ -139,6 +139,11 @@ class GeneratedSegment(Item):
     camera: CameraPath | None = None
     poses: PoseTrack | None = None
     cast: tuple[int, ...] = ()
+    # A segment on an audio track makes sound (generated audio takes) and mixes like an
+    # audio clip: gain in dB, linear fades in frames from its start / to its end.
+    gain_db: float = 0.0
+    fade_in: int = 0
+    fade_out: int = 0
 
     kind = "generated"
 

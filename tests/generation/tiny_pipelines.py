@@ -275,12 +275,60 @@ def _build_ltx_condition() -> Any:
     )
 
 
+# Tiny Stable Audio: a real StableAudioPipeline at 8 kHz stereo, hop 32 (downsampling 2x4x4),
+# 1280 latent samples: at most 1280 * 32 / 8000 = 5.12 s per take (the published Open 1.0
+# makes 44.1 kHz, hop 2048, 1024 latents: 47.55 s). CosineDPMSolverMultistepScheduler is what
+# the published repos ship (it needs torchsde).
+AUDIO_RATE = 8000
+AUDIO_SAMPLE_SIZE = 1280
+AUDIO_MAX_SECONDS = AUDIO_SAMPLE_SIZE * 32 / AUDIO_RATE
+
+
+def _build_stable_audio() -> Any:
+    from diffusers import (
+        AutoencoderOobleck,
+        CosineDPMSolverMultistepScheduler,
+        StableAudioDiTModel,
+        StableAudioPipeline,
+        StableAudioProjectionModel,
+    )
+
+    torch.manual_seed(0)
+    transformer = StableAudioDiTModel(
+        sample_size=AUDIO_SAMPLE_SIZE, in_channels=3, num_layers=2, attention_head_dim=4,
+        num_attention_heads=2,
+        num_key_value_attention_heads=2, out_channels=3, cross_attention_dim=4,
+        time_proj_dim=8, global_states_input_dim=8, cross_attention_input_dim=4,
+    )
+    scheduler = CosineDPMSolverMultistepScheduler(
+        solver_order=2, prediction_type="v_prediction", sigma_data=1.0,
+        sigma_schedule="exponential",
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderOobleck(
+        encoder_hidden_size=6, downsampling_ratios=[2, 4, 4], decoder_channels=3,
+        decoder_input_channels=3, audio_channels=2, channel_multiples=[2, 2, 4],
+        sampling_rate=AUDIO_RATE,
+    )
+    tokenizer = _tokenizer()
+    tokenizer.model_max_length = 16  # the pipeline pads every prompt to it
+    text_encoder = _t5_encoder(len(tokenizer))
+    torch.manual_seed(0)
+    projection = StableAudioProjectionModel(
+        text_encoder_dim=TEXT_DIM, conditioning_dim=4, min_value=0, max_value=64)
+    return StableAudioPipeline(
+        vae=vae, text_encoder=text_encoder, projection_model=projection, tokenizer=tokenizer,
+        transformer=transformer, scheduler=scheduler,
+    )
+
+
 _BUILDERS: dict[str, Callable[[], Any]] = {
     "wan-t2v": _build_wan_t2v,
     "wan-i2v": _build_wan_i2v,
     "wan-i2v-clip": _build_wan_i2v_clip,
     "wan-vace": _build_wan_vace,
     "ltx-condition": _build_ltx_condition,
+    "stable-audio": _build_stable_audio,
 }
 
 
