@@ -242,8 +242,9 @@ def _generate(args: argparse.Namespace) -> int:
                       f"-> {t.media_path}")
                 seams = t.recipe.get("seams")
                 if seams:
+                    step = "sample-to-sample" if t.is_audio else "frame-to-frame"
                     print("  seams (mean |difference| across the cut; typical "
-                          f"frame-to-frame {seams['typical']}): "
+                          f"{step} {seams['typical']}): "
                           + ", ".join(f"{k} {v}" for k, v in seams.items() if k != "typical"))
         failed = [j for j in finished if j.state != "done"]
         for j in failed:
