@@ -93,5 +93,9 @@ def test_audio_generation_refusals_are_one_clear_line(
         err = capsys.readouterr().err
         assert words in err, (args, err)
         assert "Traceback" not in err
+    # A video imported as a take is pictures: not for a sound segment.
+    assert main(["takes", str(p), "--segment", "2", "--import", str(tmp_path / "x.mp4")]) == 1
+    assert "audio track" in capsys.readouterr().err
     with sqlite3.connect(p) as db:
         assert db.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM takes").fetchone() == (0,)
