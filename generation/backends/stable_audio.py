@@ -16,9 +16,12 @@ take, and says so before anything is loaded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
+import warnings
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,17 @@ def _config(folder: Path, name: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"{name}/config.json is not an object")
     return data
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Library notes that say nothing to an editor, kept off the terminal: torchsde's
+    Brownian tree (the scheduler's noise) reports float rounding at its interval's ends on
+    every run, and the Oobleck VAE's weight_norm is deprecated in torch."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Should have", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r".*weight_norm", category=FutureWarning)
+        yield
 
 
 class StableAudioBackend(DiffusersBackend):
@@ -94,7 +108,8 @@ class StableAudioBackend(DiffusersBackend):
         if cache.get("key") != key:
             cache.clear()
             t0 = time.perf_counter()
-            cache["pipe"], cache["mode"] = self.load(spec, device, dtype)
+            with _quiet():
+                cache["pipe"], cache["mode"] = self.load(spec, device, dtype)
             cache["key"], cache["load_s"] = key, time.perf_counter() - t0
         pipe, mode = cache["pipe"], cache["mode"]
         total = int(spec.call.get("num_inference_steps", self.default_steps))
@@ -109,8 +124,9 @@ class StableAudioBackend(DiffusersBackend):
         generator = torch.Generator("cpu").manual_seed(spec.seed)
         t0 = time.perf_counter()
         try:
-            out = pipe(**spec.call, generator=generator, output_type="np",
-                       callback=on_step, callback_steps=1)
+            with _quiet():
+                out = pipe(**spec.call, generator=generator, output_type="np",
+                           callback=on_step, callback_steps=1)
         except torch.cuda.OutOfMemoryError:
             raise OutOfMemory(
                 f"the GPU ran out of memory in {mode} mode",
