@@ -241,6 +241,12 @@ def _generate(args: argparse.Namespace) -> int:
                 print(f"take {t.id} ({t.name}): {t.backend} seed {t.seed}, {_take_size(t)} "
                       f"-> {t.media_path}")
                 seams = t.recipe.get("seams")
+                mode = (t.recipe.get("inputs") or {}).get("audio_splice", {}).get("mode")
+                if mode is not None:
+                    print("  range: " + ("inpainted, the rest of the take as the model's "
+                                         "context" if mode == "inpaint" else
+                                         "made anew and crossfaded in at its seams")
+                          + "; outside it the take's samples are kept bit for bit")
                 if seams:
                     step = "sample-to-sample" if t.is_audio else "frame-to-frame"
                     print("  seams (mean |difference| across the cut; typical "

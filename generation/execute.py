@@ -105,6 +105,12 @@ def _splice_audio(generated: Any, info: Any, rate: int) -> tuple[Any, dict[str, 
             f"the model makes sound at {rate} Hz; the take it goes into is at {base_rate} Hz",
             "regenerate the range with the model that made the take")
     s0, s1 = info.samples
+    if info.mode == "inpaint":  # the model remade the whole take around the range
+        if generated.shape[1] < s1:
+            raise GenerationError(
+                f"the inpainting model made {generated.shape[1]} samples; the range ends at "
+                f"{s1}", "regenerate the whole segment instead")
+        generated = generated[:, s0:s1]
     return splice_audio(base, generated, s0, s1, info.crossfade)
 
 

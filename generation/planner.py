@@ -179,7 +179,8 @@ def _backends() -> list[Any]:
 
 def _plan_audio(request: GenerationRequest, backend: Any, *, inputs_pending: bool
                 ) -> list[JobSpec]:
-    """An audio segment: one take of sound as long as the segment (``audio_end_in_s``),
+    """An audio segment: one take of sound as long as the segment (``audio_end_in_s``, or
+    the backend's own argument for it),
     placed from the segment's first sample; the model's own rate is conformed to the
     sequence rate by PyAV's resampler when it plays (``timeline.media.audio``)."""
     if request.size is not None:
@@ -203,14 +204,11 @@ def _plan_audio(request: GenerationRequest, backend: Any, *, inputs_pending: boo
             f"{float(limit):.2f} s of sound per take (its transformer's sample_size x the "
             "VAE's hop length / its sampling rate)",
             "shorten the segment, or split it into several segments")
-    call: dict[str, Any] = {
-        "prompt": request.prompt,
-        "negative_prompt": request.negative_prompt,
-        "audio_end_in_s": float(seconds),
-        "num_inference_steps": request.steps or backend.default_steps,
-        "guidance_scale": (backend.default_guidance if request.guidance is None
-                           else request.guidance),
-    }
+    call: dict[str, Any] = backend.audio_call(
+        prompt=request.prompt, negative_prompt=request.negative_prompt,
+        seconds=float(seconds), steps=request.steps or backend.default_steps,
+        guidance=(backend.default_guidance if request.guidance is None
+                  else request.guidance))
     backend.check_call(call)
     conform = Conform(frame_map="native", take_frames=request.segment_frames,
                       take_fps=request.sequence_fps, segment_frames=request.segment_frames,

@@ -355,10 +355,12 @@ class GenerationRunner:
             samples=(s0, s1), crossfade=crossfade, sample_rate=rate,
             mode=backend.audio_range_mode)
         inputs = replace(JobInputs.from_json(request.inputs), audio_splice=splice_info)
-        # The model makes exactly the range's samples: int(end * rate) == s1 - s0 (the
-        # half sample keeps float rounding from losing the last one).
-        call = {**specs[0].call, "audio_end_in_s": (s1 - s0 + 0.5) / rate}
-        out = [replace(s, inputs=inputs, call=call, conform=base.conform.to_json())
+        # Crossfade: the model makes exactly the range's samples; inpaint: the whole take
+        # again with the range masked (the backend's range_call).
+        call = backend.range_call(specs[0].call, samples=(s0, s1), take_samples=base.samples,
+                                  rate=rate)
+        out = [replace(s, inputs=inputs, call=call, conform=base.conform.to_json(),
+                       pipeline_class=backend.range_pipeline_class or s.pipeline_class)
                for s in specs]
         for s in out:
             backend.check_inputs(s.inputs)

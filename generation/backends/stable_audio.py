@@ -12,6 +12,13 @@ Sub-range regeneration: ``StableAudioPipeline`` has no inpainting, so a range is
 and crossfaded into the take at its seams (``audio_range_mode = "crossfade"``); outside the
 range the take's samples are kept bit for bit. Audio references (beat / speech) it cannot
 take, and says so before anything is loaded.
+
+Stable Audio 3 (``stable-audio-3``: ``StableAudio3Pipeline``, ``duration`` instead of
+``audio_end_in_s``) where the installed diffusers has it: its range regeneration runs
+``StableAudio3InpaintPipeline`` (same weights, ``from_pipe``) over the whole take with the
+range masked, so the audio outside the range is the model's context
+(``audio_range_mode = "inpaint"``); the inpainted range is then spliced into the take the
+same way, so the outside stays the take's own samples bit for bit.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import json
 import math
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -69,6 +76,23 @@ class StableAudioBackend(DiffusersBackend):
     audio_range_mode = "crossfade"
     default_steps = 100  # the pipeline's own defaults
     default_guidance = 7.0
+    length_arg = "audio_end_in_s"  # the pipeline's argument for the take's length
+    range_pipeline_class: str | None = None  # the pipeline a range runs, when another
+
+    def audio_call(self, *, prompt: str, negative_prompt: str, seconds: float, steps: int,
+                   guidance: float) -> dict[str, Any]:
+        """The pipeline's own keyword arguments for a take ``seconds`` long."""
+        return {"prompt": prompt, "negative_prompt": negative_prompt,
+                self.length_arg: seconds, "num_inference_steps": steps,
+                "guidance_scale": guidance}
+
+    def range_call(self, call: dict[str, Any], *, samples: tuple[int, int],
+                   take_samples: int, rate: int) -> dict[str, Any]:
+        """The call that makes a range of a take (``generation.subrange``): the range's
+        samples anew (crossfade), exactly: int(length * rate) == the range's count (the half
+        sample keeps float rounding from losing the last one)."""
+        s0, s1 = samples
+        return {**call, self.length_arg: (s1 - s0 + 0.5) / rate}
 
     def max_seconds(self, model_path: str | None) -> Fraction | None:
         if model_path is None:
@@ -86,9 +110,17 @@ class StableAudioBackend(DiffusersBackend):
         return Fraction(sample_size * hop, rate)
 
     def check_call(self, call: dict[str, Any]) -> None:
-        end = call.get("audio_end_in_s")
-        if end is None or not end > 0:
-            raise UnsupportedRequest("an audio take needs a length (audio_end_in_s > 0)")
+        length = call.get(self.length_arg)
+        if length is None or not length > 0:
+            raise UnsupportedRequest(f"an audio take needs a length ({self.length_arg} > 0)")
+
+    def step_arguments(self, on_step: Callable[[int], None]) -> dict[str, Any]:
+        # StableAudioPipeline reports steps through the older ``callback`` (no
+        # callback_on_step_end); raising from it stops before the VAE decode all the same.
+        return {"callback": lambda step, _t, _latents: on_step(step), "callback_steps": 1}
+
+    def pipeline_inputs(self, spec: JobSpec) -> dict[str, Any]:
+        return {}
 
     def run(self, spec: JobSpec, progress: ProgressFn, cancelled: CancelFn,
             cache: dict[str, Any]) -> RunOutput:
@@ -98,10 +130,11 @@ class StableAudioBackend(DiffusersBackend):
         self.check_inputs(spec.inputs)
         self.check_call(spec.call)
         limit = self.max_seconds(spec.model_path)
-        if limit is not None and spec.call["audio_end_in_s"] > limit:
+        length = float(spec.call[self.length_arg])
+        if limit is not None and length > limit:
             raise UnsupportedRequest(
                 f"{spec.model} makes at most {float(limit):.2f} s per take; "
-                f"{spec.call['audio_end_in_s']:.2f} s asked",
+                f"{length:.2f} s asked",
                 "shorten the segment, or split it into several segments")
         device, dtype = self.resolve_device_dtype(spec)
         key = spec.model_key
@@ -114,9 +147,7 @@ class StableAudioBackend(DiffusersBackend):
         pipe, mode = cache["pipe"], cache["mode"]
         total = int(spec.call.get("num_inference_steps", self.default_steps))
 
-        # StableAudioPipeline reports steps through the older ``callback`` (no
-        # callback_on_step_end); raising from it stops before the VAE decode all the same.
-        def on_step(step: int, _t: Any, _latents: Any) -> None:
+        def on_step(step: int) -> None:
             progress(step + 1, total)
             if cancelled():
                 raise JobCancelled()
@@ -125,8 +156,8 @@ class StableAudioBackend(DiffusersBackend):
         t0 = time.perf_counter()
         try:
             with _quiet():
-                out = pipe(**spec.call, generator=generator, output_type="np",
-                           callback=on_step, callback_steps=1)
+                out = pipe(**spec.call, **self.pipeline_inputs(spec), generator=generator,
+                           output_type="np", **self.step_arguments(on_step))
         except torch.cuda.OutOfMemoryError:
             raise OutOfMemory(
                 f"the GPU ran out of memory in {mode} mode",
@@ -152,3 +183,56 @@ class StableAudioBackend(DiffusersBackend):
         }
         cache["load_s"] = 0.0
         return RunOutput(frames=[], facts=facts, audio=audio, sample_rate=rate)
+
+
+class StableAudio3Backend(StableAudioBackend):
+    """Stable Audio 3 (text to sound; ``duration``), and its inpainting for ranges."""
+
+    TEXT_TO_AUDIO = "StableAudio3Pipeline"
+    INPAINT = "StableAudio3InpaintPipeline"
+
+    name = "stable-audio-3"
+    label = "Stable Audio 3 (text to sound, inpainting)"
+    pipeline_classes = (TEXT_TO_AUDIO, INPAINT)
+    audio_range_mode = "inpaint"
+    # A range runs the inpainting pipeline over the same components (``load``: from_pipe).
+    range_pipeline_class = INPAINT
+    default_steps = 100  # the base model's (the distilled one's scheduler says 8)
+    default_guidance = 1.0  # the pipeline's own: the model bakes guidance in
+    length_arg = "duration"
+
+    def range_call(self, call: dict[str, Any], *, samples: tuple[int, int],
+                   take_samples: int, rate: int) -> dict[str, Any]:
+        # The whole take again, the range masked: the rest is the model's context. The
+        # inpainting pipeline takes no guidance_scale or negative_prompt (it has none).
+        s0, s1 = samples
+        kept = {k: v for k, v in call.items() if k not in ("guidance_scale", "negative_prompt")}
+        return {**kept, "duration": (take_samples + 0.5) / rate,
+                "mask_start_seconds": s0 / rate, "mask_end_seconds": s1 / rate}
+
+    def max_seconds(self, model_path: str | None) -> Fraction | None:
+        if model_path is None:
+            return None
+        try:
+            top = _config(Path(model_path), "duration_embedder")["max_val"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return Fraction(str(top)) if isinstance(top, int | float) and top > 0 else None
+
+    def step_arguments(self, on_step: Callable[[int], None]) -> dict[str, Any]:
+        def callback(_pipe: Any, step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+            on_step(step)
+            return kwargs
+
+        return {"callback_on_step_end": callback}
+
+    def pipeline_inputs(self, spec: JobSpec) -> dict[str, Any]:
+        info = spec.inputs.audio_splice
+        if info is None:
+            return {}
+        import torch
+
+        from generation.take_media import read_audio_take
+
+        base, _rate = read_audio_take(Path(info.base_path))
+        return {"audio": torch.from_numpy(base)[None]}

@@ -221,3 +221,53 @@ def test_impossible_audio_requests_fail_before_loading(
     with pytest.raises(UnsupportedRequest, match=r"stable-audio backend .*cannot take audio "
                        r"references \(drums\.wav \(beat\)\)"):
         runner.request_for(seg, backend="stable-audio", model=sa_model)
+
+
+def test_stable_audio_3_regenerates_a_range_by_inpainting_with_the_take_as_context(
+        audio_project: tuple[Project, int], tiny_model: Callable[[str], Path],
+        tmp_path: Path) -> None:
+    """Where diffusers has StableAudio3InpaintPipeline: the whole take goes in with the range
+    masked (the rest is the model's context); the range it makes is spliced back, so the
+    outside is still the take's own samples bit for bit."""
+    import diffusers
+    import torch
+
+    m = resolve_model(str(tiny_model("stable-audio-3")))
+    assert m.backends[0] == "stable-audio-3"
+    model = ResolvedModel(id=m.id, path=str(m.path), revision=m.revision,
+                          pipeline_class=m.pipeline_class)
+    pipe = diffusers.DiffusionPipeline.from_pretrained(m.path, local_files_only=True,
+                                                       use_safetensors=True)
+    pipe.set_progress_bar_config(disable=True)
+    project, seg = audio_project
+    runner = GenerationRunner(project, measure=False)
+    cache: dict[str, Any] = {}
+    [spec] = plan(runner.request_for(seg, backend="stable-audio-3", model=model, steps=2,
+                                     seed=4))
+    assert spec.call == {"prompt": "rain on a tin roof", "negative_prompt": "music",
+                         "duration": 3.0, "num_inference_steps": 2, "guidance_scale": 1.0}
+    _, base = _run_and_store(runner, seg, spec, tmp_path / "a", cache)
+    old, rate = read_audio_take(base.media_path)
+    assert rate == 1000 and np.array_equal(old, _direct(pipe, spec))
+    [job] = runner.queue_range(seg, runner.request_for(
+        seg, backend="stable-audio-3", model=model, steps=2, seed=60), SubRange(24, 48))
+    rspec = JobSpec.from_json(job.spec)
+    assert rspec.pipeline_class == "StableAudio3InpaintPipeline"
+    assert rspec.inputs.audio_splice is not None and rspec.inputs.audio_splice.mode == "inpaint"
+    assert (rspec.call["mask_start_seconds"], rspec.call["mask_end_seconds"]) == (1.0, 2.0)
+    s0, s1, xf = 1000, 2000, 20  # 20 ms crossfades by default
+    _, take = _run_and_store(runner, seg, rspec, tmp_path / "b", cache)
+    new, _ = read_audio_take(take.media_path)
+    assert np.array_equal(new[:, :s0], old[:, :s0]) and np.array_equal(new[:, s1:], old[:, s1:])
+    inpaint = diffusers.StableAudio3InpaintPipeline.from_pipe(pipe)
+
+    def inpainted(context: np.ndarray) -> np.ndarray:
+        out = inpaint(**rspec.call, audio=torch.from_numpy(context)[None],
+                      generator=torch.Generator("cpu").manual_seed(60), output_type="np")
+        return np.asarray(out.audios)[0]
+
+    made = inpainted(old)
+    assert np.array_equal(new[:, s0 + xf:s1 - xf], made[:, s0 + xf:s1 - xf])
+    # The outside is context: other audio around the range makes another range.
+    other = inpainted(np.zeros_like(old))
+    assert not np.array_equal(other[:, s0:s1], made[:, s0:s1])

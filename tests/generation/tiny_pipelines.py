@@ -322,6 +322,70 @@ def _build_stable_audio() -> Any:
     )
 
 
+# Tiny Stable Audio 3 at 1 kHz stereo (hop 4): T5Gemma text encoder, a byte-level Gemma
+# tokenizer built offline, the SAME VAE. Its DiT and VAE zero-initialise their output
+# projections (a trained model's starting point): with random weights that makes silence
+# whatever the input, so those are given small random values too.
+SA3_RATE = 1000
+_SA3_COND = 16
+
+
+def _build_stable_audio_3() -> Any:
+    from diffusers import (
+        AutoencoderSAME,
+        FlowMatchEulerDiscreteScheduler,
+        StableAudio3DiTModel,
+        StableAudio3Pipeline,
+    )
+    from diffusers.pipelines.stable_audio_3.modeling_stable_audio_3 import (
+        StableAudio3DurationEmbedder,
+    )
+    from transformers import GemmaTokenizer, T5GemmaConfig, T5GemmaEncoderModel
+    from transformers.models.t5gemma.configuration_t5gemma import T5GemmaModuleConfig
+
+    torch.manual_seed(0)
+    transformer = StableAudio3DiTModel(
+        io_channels=8, patch_size=1, embed_dim=32, depth=2, num_heads=4,
+        cond_token_dim=_SA3_COND, global_cond_dim=_SA3_COND, local_add_cond_dim=9,
+        timestep_features_dim=16, ff_mult=2, num_memory_tokens=3,
+        use_differential_attention=False,
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderSAME(
+        audio_channels=2, patch_size=2, encoder_channels=8, encoder_c_mults=(2,),
+        encoder_strides=(2,), encoder_transformer_depths=(1,), latent_dim=8,
+        use_differential_attention=False, dim_heads=4, ff_mult=2, sampling_rate=SA3_RATE,
+    )
+    vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3, "<mask>": 4}
+    for char in "abcdefghijklmnopqrstuvwxyz0123456789 .,'-▁":
+        vocab.setdefault(char, len(vocab))
+    tokenizer = GemmaTokenizer(vocab=vocab, merges=[])
+    tokenizer.model_max_length = 16
+    module = T5GemmaModuleConfig(
+        vocab_size=len(vocab), hidden_size=_SA3_COND, intermediate_size=32,
+        num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1, head_dim=8,
+        max_position_embeddings=64, sliding_window=64,
+        layer_types=["full_attention", "full_attention"],
+    )
+    torch.manual_seed(0)
+    text_encoder = T5GemmaEncoderModel(T5GemmaConfig(
+        encoder=module.to_dict(), decoder=module.to_dict(), is_encoder_decoder=False)).eval()
+    torch.manual_seed(0)
+    duration_embedder = StableAudio3DurationEmbedder(output_dim=_SA3_COND, fourier_dim=16,
+                                                     max_val=8.0)
+    noise = torch.Generator().manual_seed(0)
+    for model in (transformer, vae, duration_embedder):
+        for param in model.parameters():
+            if not param.detach().abs().sum():
+                with torch.no_grad():
+                    param.copy_(torch.randn(param.shape, generator=noise) * 0.2)
+    return StableAudio3Pipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+        duration_embedder=duration_embedder, transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+    )
+
+
 _BUILDERS: dict[str, Callable[[], Any]] = {
     "wan-t2v": _build_wan_t2v,
     "wan-i2v": _build_wan_i2v,
@@ -329,6 +393,7 @@ _BUILDERS: dict[str, Callable[[], Any]] = {
     "wan-vace": _build_wan_vace,
     "ltx-condition": _build_ltx_condition,
     "stable-audio": _build_stable_audio,
+    "stable-audio-3": _build_stable_audio_3,
 }
 
 
