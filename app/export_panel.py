@@ -150,7 +150,8 @@ class ExportQueuePanel(QWidget):
         request = ExportRequest(seq, out, PRESETS[preset_name], probes=plan.probes,
                                 takes=plan.takes, sample_rate=plan.sample_rate,
                                 first=frame_range[0], end=frame_range[1],
-                                overwrite=overwrite, project=info, offline=plan.offline)
+                                overwrite=overwrite, project=info, offline=plan.offline,
+                                audio_takes={t: str(p) for t, p in plan.audio_takes.items()})
 
         def run(progress: Any, cancelled: Any) -> Any:
             # In a child process: rendering and encoding on a thread of this one would

@@ -234,8 +234,15 @@ class GenerationPanel(QWidget):
             self.title.setText("Select a generated segment")
             self.prompt.setText("")
             return
-        self.title.setText(f"Segment {seg.id} on {seg.track}: {seg.duration} frames")
+        sound = self.is_audio(seg)
+        seconds = float(seg.duration / self.project.sequence.fps)
+        self.title.setText(f"Segment {seg.id} on {seg.track}: {seg.duration} frames"
+                           + (f" ({seconds:.2f} s of sound)" if sound else ""))
         self.prompt.setText(seg.prompt)
+        self.prompt.setPlaceholderText("Describe the sound…" if sound else
+                                       "Describe the shot…")
+        # Sound has no picture size; its length is the segment's (audio_end_in_s).
+        self.size.setEnabled(not sound)
         # The segment's own seed, as the Details panel and the takes show it; a seed past
         # the box's range shows as new but the run still uses it (``_request``).
         self.seed.setValue(seg.seed if seg.seed is not None and seg.seed <= self.seed.maximum()
@@ -245,6 +252,11 @@ class GenerationPanel(QWidget):
                                take.id)
             if take.id == seg.active_take:
                 self.takes.setCurrentIndex(self.takes.count() - 1)
+
+    def is_audio(self, seg: GeneratedSegment) -> bool:
+        """A segment on an audio track makes sound."""
+        track = self.project.sequence.tracks.get(seg.track)
+        return track is not None and track.kind == "audio"
 
     def range_for(self, seg: GeneratedSegment) -> tuple[SubRange | None, str]:
         """The sequence's in/out range within ``seg`` in segment frames, or None and why
@@ -270,8 +282,10 @@ class GenerationPanel(QWidget):
         self.range_button.setEnabled(sub is not None)
         self.range_button.setToolTip(
             why if sub is None else
-            f"Regenerate segment frames {sub.start}–{sub.end} over the active take, keeping "
-            "the rest as context")
+            f"Regenerate segment frames {sub.start}–{sub.end} over the active take, "
+            + ("crossfaded into the rest of the sound at its seams (the rest is kept sample "
+               "for sample)" if seg is not None and self.is_audio(seg) else
+               "keeping the rest as context"))
 
     def refresh(self) -> None:
         """Show the current state of the segment on display (after any edit)."""
@@ -344,7 +358,8 @@ class GenerationPanel(QWidget):
             model=model, **self._seed_choice(seg),
             takes=self.count.value(), steps=self.steps.value() or None,
             guidance=None if self.guidance.value() < 0 else self.guidance.value(),
-            size=self._size(), memory_mode=self.memory.currentText())
+            size=None if self.is_audio(seg) else self._size(),
+            memory_mode=self.memory.currentText())
 
     def regenerate_range(self) -> bool:
         """Queue regenerating the in/out range of the selected segment over its active

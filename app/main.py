@@ -204,7 +204,8 @@ class MainWindow(QMainWindow):
         self.session.on_selection(lambda _item: self._update_overlay())
         self.session.on_selection(self.brief.show_segment)
         self.takes_browser = TakesBrowser(lambda: self.project, parent=self,
-                                          report=self.errors.for_source("Takes"))
+                                          report=self.errors.for_source("Takes"),
+                                          use_audio_device=use_audio_device)
         self.takes_dock = self._add_dock("Takes", "takes", self.takes_browser,
                                          tab_with=self.generation_dock)
         self.clip_inspector = ClipInspector(lambda: self.project, lambda: self.timeline.playhead,

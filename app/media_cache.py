@@ -89,7 +89,13 @@ class MediaCacheLoader(QObject):
                     f"Waveform of {asset.name}", _waveform_job(asset, folder, sample_rate))
         # A generated segment shows its active take as a filmstrip: kept under minus the
         # take's id (asset ids are positive), so the view's thumbnail cache serves both.
+        # An audio take (a segment on an audio track) shows as a waveform, under the same key.
         for take in _active_takes(project):
+            if getattr(take, "is_audio", False):
+                wanted[("waveform", -take.id, take.frames_hash, str(folder), sample_rate)] = (
+                    f"Waveform of take {take.name}",
+                    _take_waveform_job(take, folder, sample_rate))
+                continue
             wanted[("filmstrip", -take.id, take.frames_hash, str(folder))] = (
                 f"Thumbnails of take {take.name}", _take_filmstrip_job(take, folder))
         self._wanted = set(wanted)
@@ -169,6 +175,19 @@ def _take_filmstrip_job(take: Any, folder: Path) -> Callable[[JobContext], Films
                                          height=FILMSTRIP_HEIGHT,
                                          every_seconds=FILMSTRIP_EVERY_SECONDS,
                                          progress=context.progress)
+
+    return run
+
+
+def _take_waveform_job(take: Any, folder: Path, sample_rate: int
+                       ) -> Callable[[JobContext], Waveform]:
+    path, identity = take.media_path, f"take-samples\0{take.frames_hash}"
+
+    def run(context: JobContext) -> Waveform:
+        context.check()
+        # At the sequence rate, through the resampler the mixer uses: the peaks line up
+        # with what plays.
+        return load_or_compute_waveform(path, identity, folder, sample_rate=sample_rate)
 
     return run
 

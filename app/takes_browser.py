@@ -56,6 +56,8 @@ from app.theme import (
     ERROR,
     PICTURE_SURROUND,
     TEXT_DIM,
+    WAVEFORM,
+    WAVEFORM_BAND,
     WHITE,
     bold_font,
     hex_of,
@@ -123,7 +125,33 @@ def _fps_text(fps: Fraction) -> str:
 
 
 def take_summary(take: Take) -> str:
+    if take.is_audio:
+        seconds = (take.samples or 0) / (take.sample_rate or 1)
+        return f"{seconds:.2f} s sound, {take.channels} ch @ {take.sample_rate} Hz"
     return f"{take.frame_count} × {take.width}x{take.height} @ {_fps_text(take.fps)} fps"
+
+
+def waveform_image(samples: np.ndarray, size: QSize) -> QImage:
+    """An owned QImage of (channels, samples) float sound: the min/max envelope of the
+    channels' mix, one column per pixel, centred (what an audio take's thumbnail shows)."""
+    w, h = size.width(), size.height()
+    pixels = np.zeros((h, w, 4), np.uint8)
+    pixels[...] = (WAVEFORM_BAND.red(), WAVEFORM_BAND.green(), WAVEFORM_BAND.blue(), 255)
+    mono = np.asarray(samples, dtype=np.float32).mean(axis=0) if samples.size else \
+        np.zeros(1, np.float32)
+    edges = np.linspace(0, len(mono), w + 1).astype(np.int64)
+    peak = max(float(np.abs(mono).max()), 1e-9)
+    mid = (h - 1) / 2
+    colour = (WAVEFORM.red(), WAVEFORM.green(), WAVEFORM.blue(), 255)
+    for x in range(w):
+        a, b = edges[x], max(edges[x] + 1, edges[x + 1])
+        block = mono[a:min(b, len(mono))]
+        if block.size == 0:
+            continue
+        top = round(mid - float(block.max()) / peak * mid)
+        bottom = round(mid - float(block.min()) / peak * mid)
+        pixels[max(0, top):min(h, bottom + 1), x] = colour
+    return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
 
 
 _BADGES = (("warping_error", "warp"), ("flicker", "flicker"), ("camera_error", "cam"),
@@ -279,6 +307,12 @@ class TakeDecoder(QObject):
 
     def _thumbnail(self, take_id: int, path: Path, frame_count: int) -> None:
         try:
+            if path.suffix == ".wav":  # an audio take: its waveform
+                from generation.take_media import read_audio_take
+
+                samples, _rate = read_audio_take(path)
+                self._emit(self.thumbnail_ready, take_id, waveform_image(samples, THUMB_SIZE))
+                return
             wanted = max(0, frame_count // 2)
             chosen = None
             for i, frame in enumerate(read_take(path)):
@@ -733,9 +767,14 @@ class TakesBrowser(QWidget):
     def __init__(self, project: Callable[[], Project], *,
                  report: Callable[[str], None] | None = None,
                  confirm_delete: Callable[[QWidget, Take], bool] | None = None,
+                 use_audio_device: bool = True,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._project = project
+        self.use_audio_device = use_audio_device
+        self._play_timer = QTimer(self)  # when the take playing ends
+        self._play_timer.setSingleShot(True)
+        self._play_timer.timeout.connect(self.stop_playing)
         self.report = report or (lambda _m: None)
         self.confirm_delete = confirm_delete or _ask_delete
         self.segment_id: int | None = None
@@ -799,8 +838,15 @@ class TakesBrowser(QWidget):
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("Compare the two selected takes (or the first two)")
         self.compare_button.clicked.connect(lambda: self.compare())
+        # An audio take plays on its own (at the sequence rate, through the resampler the
+        # mixer uses); Play again stops it.
+        self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("Play the selected audio take")
+        self.play_button.clicked.connect(lambda: self.toggle_play())
+        self.playing_take: int | None = None
+        self.play_samples: np.ndarray | None = None
         buttons = QHBoxLayout()
-        for b in (self.active_button, self.star_button, self.delete_button):
+        for b in (self.active_button, self.star_button, self.delete_button, self.play_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.compare_button)
@@ -890,7 +936,8 @@ class TakesBrowser(QWidget):
                                   "dock"))
         self._show_look_first()
         self._fill_table(selected)
-        self.compare_view.set_takes(self._takes)
+        # Compare shows pictures side by side; audio takes are played with Play.
+        self.compare_view.set_takes([t for t in self._takes if not t.is_audio])
         self._update_buttons()
 
     def _show_look_first(self) -> None:
@@ -998,7 +1045,8 @@ class TakesBrowser(QWidget):
             return
         self.hover_stop()
         take = self._take(take_id)
-        if take is None or take.media_path is None or not take.media_path.is_file():
+        if take is None or take.media_path is None or not take.media_path.is_file() or \
+                take.is_audio:  # sound plays with Play, not under the pointer
             return
         self.hovered, self.hover_frame = take_id, 0
         step = max(1, -(-take.frame_count // HOVER_MAX_FRAMES))
@@ -1091,10 +1139,62 @@ class TakesBrowser(QWidget):
         self.star_button.setEnabled(take is not None)
         self.star_button.setText("Unstar" if take is not None and take.starred else "Star")
         self.delete_button.setEnabled(take is not None)
-        self.compare_button.setEnabled(len(self._takes) >= 2)
+        self.compare_button.setEnabled(len([t for t in self._takes if not t.is_audio]) >= 2)
+        self.play_button.setEnabled(take is not None and take.is_audio or
+                                    self.playing_take is not None)
+        self.play_button.setText("Stop" if self.playing_take is not None else "Play")
 
     def takes(self) -> list[Take]:
         return list(self._takes)
+
+    def toggle_play(self, take_id: int | None = None) -> bool:
+        """Play the selected (or given) audio take, or stop the one playing. True when a
+        take started playing."""
+        if self.playing_take is not None:
+            self.stop_playing()
+            return False
+        take = self._target(take_id)
+        if take is None or not take.is_audio:
+            return False
+        if take.media_path is None or not take.media_path.is_file():
+            self.report(f"The media of take {take.id} is missing")
+            return False
+        from timeline.media.audio import AudioDecodeError, AudioReader
+
+        rate = self.project.sequence.sample_rate
+        try:
+            with AudioReader(take.media_path, sample_rate=rate) as reader:
+                self.play_samples = reader.read(0, reader.duration_samples)
+        except AudioDecodeError as exc:
+            self.report(str(exc))
+            return False
+        self.playing_take = take.id
+        if self.use_audio_device:
+            try:
+                import sounddevice as sd
+
+                sd.play(self.play_samples, rate, blocking=False)
+            except Exception as exc:  # no device, a vanished one: say so, stay usable
+                self.report(f"Cannot play take {take.id}: {exc}")
+                self.playing_take = None
+                self._update_buttons()
+                return False
+        seconds = len(self.play_samples) / rate
+        self._play_timer.start(max(1, round(seconds * 1000)))
+        self._update_buttons()
+        return True
+
+    def stop_playing(self) -> None:
+        self._play_timer.stop()
+        if self.playing_take is not None and self.use_audio_device:
+            try:
+                import sounddevice as sd
+
+                sd.stop()
+            except Exception:
+                pass
+        self.playing_take = None
+        self._update_buttons()
 
     @property
     def active_take(self) -> int | None:

@@ -991,7 +991,8 @@ class TimelineView(QWidget):
         p.drawRect(box)
         media = isinstance(item, Clip) and self._paint_media(p, item, box, row_is_audio(item))
         if isinstance(item, GeneratedSegment) and item.active_take is not None:
-            media = self._paint_take(p, item, box)
+            media = (self._paint_take_waveform(p, item, box) if row_is_audio(item)
+                     else self._paint_take(p, item, box))
         chosen = item.id == self.selected or item.id in self.selection
         p.setPen(QPen(SELECTION if chosen else colour.lighter(140), 2 if chosen else 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
@@ -1062,6 +1063,22 @@ class TimelineView(QWidget):
         p.restore()
         return True
 
+    def _paint_take_waveform(self, p: QPainter, seg: GeneratedSegment, box: QRectF) -> bool:
+        """An audio segment's active take as its waveform (kept under minus the take's id),
+        the take's first sample at the segment's start; False while there is none yet."""
+        inner = box.adjusted(1, 1, -1, -1)
+        if seg.active_take is None or inner.width() < 1 or inner.height() < 4:
+            return False
+        waveform = self.waveforms.get(-seg.active_take)
+        if waveform is None:
+            return False
+        p.save()
+        p.setClipRect(inner)
+        self._paint_waveform(p, seg, waveform, inner, self.x_of(seg.start),
+                             float(self._sequence().fps))
+        p.restore()
+        return True
+
     def _paint_media(self, p: QPainter, clip: Clip, box: QRectF, on_audio_track: bool) -> bool:
         """Thumbnails and/or waveform of a clip inside ``box``; False if there were none."""
         inner = box.adjusted(1, 1, -1, -1)
@@ -1101,8 +1118,8 @@ class TimelineView(QWidget):
         p.restore()
         return True
 
-    def _paint_waveform(self, p: QPainter, clip: Clip, waveform: Waveform, band: QRectF,
-                        clip_x: float, fps: float) -> None:
+    def _paint_waveform(self, p: QPainter, clip: Clip | GeneratedSegment, waveform: Waveform,
+                        band: QRectF, clip_x: float, fps: float) -> None:
         """The min/max envelope of the clip's source samples, one column per pixel.
 
         The outline is cached per clip, zoom, scroll and band: the playhead moving (playback,
@@ -1121,7 +1138,7 @@ class TimelineView(QWidget):
         p.setBrush(WAVEFORM)
         p.drawPolygon(cached[1])
 
-    def _waveform_polygon(self, clip: Clip, waveform: Waveform, band: QRectF,
+    def _waveform_polygon(self, clip: Clip | GeneratedSegment, waveform: Waveform, band: QRectF,
                           clip_x: float, fps: float) -> QPolygonF | None:
         peaks = waveform.peaks
         bins = peaks.shape[0]

@@ -1,7 +1,7 @@
 """The generation commands of ``takeline``:
 
-    takeline generate PROJECT --segment ID [--backend previz|wan|wan-vace|ltx|wan-animate]
-                      [--model ID] [--animate-mode animate|replace]
+    takeline generate PROJECT --segment ID [--backend previz|wan|wan-vace|ltx|wan-animate|
+                      stable-audio|stable-audio-3] [--model ID] [--animate-mode animate|replace]
                       [--seed N] [--takes N] [--steps N] [--guidance X] [--size WxH]
                       [--memory-mode M] [--device D] [--dtype T] [--json]
     takeline takes PROJECT --segment ID [--json]   (also --activate / --star / --rename /
@@ -81,7 +81,8 @@ def add_parsers(sub: Any, size_type: Any) -> None:
     p.add_argument("--handles", type=int, default=8,
                    help="context frames kept each side of --range (default 8)")
     p.add_argument("--crossfade", type=int, default=0,
-                   help="frames of crossfade at each seam of --range (default 0)")
+                   help="frames of crossfade at each seam of --range (default 0; on an "
+                   "audio segment 0 means 20 ms, inside the range)")
     p.add_argument("--continuity", choices=["before", "after", "both"],
                    help="condition on the last frame before / first frame after the segment")
     p.add_argument("--animate-mode", choices=["animate", "replace"],
@@ -310,12 +311,19 @@ def _generate(args: argparse.Namespace) -> int:
                               "takes": [t.to_json() for t in takes]}, indent=2))
         else:
             for t in takes:
-                print(f"take {t.id} ({t.name}): {t.backend} seed {t.seed}, {t.frame_count} "
-                      f"frames {t.width}x{t.height} @ {t.fps} fps -> {t.media_path}")
+                print(f"take {t.id} ({t.name}): {t.backend} seed {t.seed}, {_take_size(t)} "
+                      f"-> {t.media_path}")
                 seams = t.recipe.get("seams")
+                mode = (t.recipe.get("inputs") or {}).get("audio_splice", {}).get("mode")
+                if mode is not None:
+                    print("  range: " + ("inpainted, the rest of the take as the model's "
+                                         "context" if mode == "inpaint" else
+                                         "made anew and crossfaded in at its seams")
+                          + "; outside it the take's samples are kept bit for bit")
                 if seams:
+                    step = "sample-to-sample" if t.is_audio else "frame-to-frame"
                     print("  seams (mean |difference| across the cut; typical "
-                          f"frame-to-frame {seams['typical']}): "
+                          f"{step} {seams['typical']}): "
                           + ", ".join(f"{k} {v}" for k, v in seams.items() if k != "typical"))
         failed = [j for j in finished if j.state != "done"]
         for j in failed:
@@ -451,6 +459,14 @@ def _shots(args: argparse.Namespace) -> int:
     return 0
 
 
+def _take_size(t: Any) -> str:
+    if t.is_audio:
+        seconds = t.samples / t.sample_rate if t.sample_rate else 0.0
+        return (f"{t.samples} samples ({seconds:.3f} s) x {t.channels} channel"
+                f"{'s' if t.channels != 1 else ''} @ {t.sample_rate} Hz")
+    return f"{t.frame_count} frames {t.width}x{t.height} @ {t.fps} fps"
+
+
 def _metrics_failure(take_id: int, error: str | None) -> None:
     if error is not None:  # the take is stored; `takeline metrics` can measure it again
         print(f"takeline: warning: {error}", file=sys.stderr)
@@ -546,10 +562,13 @@ def _takes(args: argparse.Namespace) -> int:
             star = " [starred]" if t.starred else ""
             missing = "" if t.media_path and t.media_path.exists() else " (media missing)"
             print(f"{mark} take {t.id} {t.name!r}{star}: {t.backend} {t.model} seed {t.seed}, "
-                  f"{t.frame_count} frames {t.width}x{t.height} @ {t.fps} fps, conditioning "
-                  f"{t.conditioning_version or '-'}, frames {t.frames_hash[:12]}{missing}\n"
+                  f"{_take_size(t)}, conditioning "
+                  f"{t.conditioning_version or '-'}, "
+                  f"{'samples' if t.is_audio else 'frames'} {t.frames_hash[:12]}{missing}\n"
                   f"    {t.media_path}")
             measured = figures.get(t.id)
+            if t.is_audio:
+                continue  # the take metrics measure pictures
             if measured:
                 shown = [f"{name} {f['value']:.3g} {f['unit']}" for name, f in measured.items()
                          if f.get("value") is not None]
@@ -584,8 +603,10 @@ def _rerun(args: argparse.Namespace) -> int:
                       f"{result.frames_hash} -> {made}")
                 return 0
             if result.frames_hash == take.frames_hash:
-                print(f"identical: take {take.id} re-made bit for bit ({result.frame_count} "
-                      f"frames, {result.frames_hash[:16]})")
+                size = (f"{result.samples} samples x {result.channels} channels"
+                        if result.media_kind == "audio" else f"{result.frame_count} frames")
+                print(f"identical: take {take.id} re-made bit for bit ({size}, "
+                      f"{result.frames_hash[:16]})")
                 made.unlink(missing_ok=True)
                 return 0
             print(_difference(take, made, result), file=sys.stdout)
@@ -602,6 +623,20 @@ def _difference(take: Any, made: Path, result: Any) -> str:
                 f"{take.frames_hash}. Re-made file: {made}")
     import numpy as np
 
+    if take.is_audio:
+        from generation.take_media import read_audio_take, samples_hash
+
+        a, _ = read_audio_take(take.media_path)
+        b, _ = read_audio_take(made)
+        if samples_hash(a) != take.frames_hash:
+            return (f"different: the stored media of take {take.id} no longer matches its "
+                    "recorded hash (the file was changed on disk)")
+        if a.shape != b.shape:
+            return (f"different: {b.shape[1]} samples x {b.shape[0]} channels re-made, "
+                    f"{a.shape[1]} x {a.shape[0]} stored. Re-made file: {made}")
+        d = np.abs(a.astype(np.float64) - b.astype(np.float64))
+        return (f"different: {int((d > 0).any(axis=0).sum())}/{a.shape[1]} samples differ; "
+                f"max |difference| {float(d.max()):.3g}. Re-made file: {made}")
     old = list(read_take(take.media_path))
     new = list(read_take(made))
     if frames_hash(old) != take.frames_hash:

@@ -125,9 +125,26 @@ def compile_brief(segment: Any, cast: Mapping[int, CastMember], *, backend: str,
             brief.prompt = _join(brief.prompt, f"Cast: {_cast_text(members)}")
         return brief
 
+    def audio_names() -> str:
+        return ", ".join(f"{r.name or r.role}{f' ({r.use})' if r.use else ''}" for r in audio)
+
+    if "video" not in b.makes:
+        # A sound model (an audio segment): it hears the prompt; pictures, poses and a
+        # camera mean nothing to it, and audio references only if it says it takes them.
+        if audio and not caps.audio_reference:
+            raise refuse(f"audio references ({audio_names()}): it makes sound from the "
+                         "prompt alone", "remove the audio references from this segment")
+        pictures = [r for r in refs if r.kind != "audio"]
+        if pictures:
+            names = ", ".join(r.name or r.role for r in pictures)
+            raise refuse(f"picture or video references ({names}) on a sound segment",
+                         "remove them from this audio segment")
+        if poses is not None and poses.people:
+            raise refuse("pose keyframes on a sound segment", "clear the poses")
+        return brief
     if audio:
-        raise refuse(f"audio references ({', '.join(r.name or r.role for r in audio)})",
-                     "remove them for this model; no installed backend generates to audio yet")
+        raise refuse(f"audio references ({audio_names()})",
+                     "remove them for this model; it makes pictures without sound")
     if backend == "wan-animate":
         return _animate_brief(brief, refs, members, cast_pictures, poses, camera, resolve,
                               sequence_fps)

@@ -32,6 +32,11 @@ class RunResult:
     height: int
     fps: str
     facts: dict[str, Any]
+    # An audio take: what its WAV holds (``frames_hash`` is then the samples hash).
+    media_kind: str = "video"
+    sample_rate: int | None = None
+    channels: int | None = None
+    samples: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -50,7 +55,10 @@ def run_spec(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Canc
         frames, facts = _run_shots(spec, out_dir, progress, cancelled, cache)
     else:
         output = backend.run(spec, progress, cancelled, cache)
-        frames, facts = output.frames, dict(output.facts)
+        facts = dict(output.facts)
+        if output.audio is not None:
+            return _audio_result(spec, output, facts, out_dir, t0)
+        frames = output.frames
     fps = spec.frame_rate
     splice_info = spec.inputs.splice
     if splice_info is not None:
@@ -115,6 +123,52 @@ def _run_shots(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Ca
         frames.extend(shot_frames)
     facts["shots"] = made
     return frames, facts
+
+
+def _audio_result(spec: JobSpec, output: Any, facts: dict[str, Any], out_dir: Path,
+                  t0: float) -> RunResult:
+    from generation.take_media import write_audio_take
+
+    audio, rate = output.audio, int(output.sample_rate)
+    info = spec.inputs.audio_splice
+    if info is not None:
+        audio, facts["seams"] = _splice_audio(audio, info, rate)
+    path = out_dir / f"take-{os.getpid()}-{uuid.uuid4().hex[:12]}.wav"
+    written = write_audio_take(audio, rate, path)
+    facts.setdefault("seconds", {})["total"] = round(time.perf_counter() - t0, 3)
+    return RunResult(media_file=str(written.path), frames_hash=written.samples_hash,
+                     frame_count=0, width=0, height=0, fps=format_rate(Fraction(rate)),
+                     facts=facts, media_kind="audio", sample_rate=rate,
+                     channels=written.channels, samples=written.samples)
+
+
+def _splice_audio(generated: Any, info: Any, rate: int) -> tuple[Any, dict[str, float]]:
+    from generation.backends.base import GenerationError
+    from generation.subrange import splice_audio
+    from generation.take_media import read_audio_take, samples_hash
+
+    base_path = Path(info.base_path)
+    if not base_path.is_file():
+        raise GenerationError(
+            f"the take this range was regenerated over is gone ({base_path})",
+            "regenerate the whole segment instead")
+    base, base_rate = read_audio_take(base_path)
+    if samples_hash(base) != info.base_samples_hash:
+        raise GenerationError(
+            f"the take this range was regenerated over was changed on disk ({base_path})",
+            "regenerate the whole segment instead")
+    if base_rate != rate or rate != info.sample_rate:
+        raise GenerationError(
+            f"the model makes sound at {rate} Hz; the take it goes into is at {base_rate} Hz",
+            "regenerate the range with the model that made the take")
+    s0, s1 = info.samples
+    if info.mode == "inpaint":  # the model remade the whole take around the range
+        if generated.shape[1] < s1:
+            raise GenerationError(
+                f"the inpainting model made {generated.shape[1]} samples; the range ends at "
+                f"{s1}", "regenerate the whole segment instead")
+        generated = generated[:, s0:s1]
+    return splice_audio(base, generated, s0, s1, info.crossfade)
 
 
 def _splice(generated: list[Any], info: Splice, model_fps: Fraction

@@ -14,6 +14,7 @@ not written as null), so job rows and take recipes read back, and re-make, uncha
   scene               what previz draws                Scene
   splice              how a regenerated range goes back into its take     Splice
   shots               a multi-shot job: one model run per shot            tuple[ShotRun, ...]
+  audio_splice        the same for an audio take (samples, crossfades)    AudioSplice
 
 This module imports nothing else of Takeline, and no torch.
 """
@@ -211,6 +212,42 @@ class ShotRun:
                    conditioning_version=d.get("conditioning_version"))
 
 
+class AudioSplice:
+    """A regenerated range of an audio take: the model made ``samples[1] - samples[0]``
+    samples anew; they replace the base take's samples [samples[0], samples[1]), the first
+    and last ``crossfade`` of them faded against the base (``generation.subrange``)."""
+
+    base_take: int
+    base_path: str
+    base_samples_hash: str
+    range: tuple[int, int]  # segment frames, half-open
+    samples: tuple[int, int]  # take samples at ``sample_rate``, half-open
+    crossfade: int  # samples at each seam, inside the range
+    sample_rate: int
+    mode: str = "crossfade"  # how the backend regenerates a range (Backend.audio_range_mode)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"base": {"take": self.base_take, "path": self.base_path,
+                         "samples_hash": self.base_samples_hash},
+                "range": list(self.range), "samples": list(self.samples),
+                "crossfade": self.crossfade, "sample_rate": self.sample_rate,
+                "mode": self.mode}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> AudioSplice:
+        unknown = set(d) - {"base", "range", "samples", "crossfade", "sample_rate", "mode"}
+        if unknown:
+            raise ValueError(f"an audio splice has unknown fields {sorted(unknown)} (written "
+                             "by a newer Takeline?)")
+        base = d["base"]
+        a, b = d["range"]
+        s0, s1 = d["samples"]
+        return cls(base_take=base["take"], base_path=base["path"],
+                   base_samples_hash=base["samples_hash"], range=(a, b), samples=(s0, s1),
+                   crossfade=d["crossfade"], sample_rate=d["sample_rate"],
+                   mode=d.get("mode", "crossfade"))
+
+
 @dataclass(frozen=True)
 class JobInputs:
     """A job's conditioning; an input that is None was not given. Iterating yields the
@@ -225,6 +262,7 @@ class JobInputs:
     scene: Scene | None = None
     splice: Splice | None = None
     shots: tuple[ShotRun, ...] | None = None
+    audio_splice: AudioSplice | None = None
 
     def __iter__(self) -> Iterator[str]:
         return iter(_present(self))
@@ -263,4 +301,6 @@ class JobInputs:
             scene=None if "scene" not in d else Scene.from_json(d["scene"]),
             splice=None if "splice" not in d else Splice.from_json(d["splice"]),
             shots=None if "shots" not in d else tuple(ShotRun.from_json(x) for x in d["shots"]),
+            audio_splice=None if "audio_splice" not in d else AudioSplice.from_json(
+                d["audio_splice"]),
         )

@@ -65,6 +65,9 @@ class GenerationRequest:
     # A multi-shot segment: one request per shot (its frames, prompt and inputs; the choices
     # are this request's), planned into one job that runs them in order.
     shots: tuple[GenerationRequest, ...] = ()
+    # What the segment's track plays: "video" (pictures) or "audio" (sound: a segment on
+    # an audio track).
+    media: str = "video"
 
 
 def new_seed() -> int:
@@ -193,6 +196,81 @@ def _plan_shots(request: GenerationRequest) -> list[JobSpec]:
             for seed in seeds]
 
 
+def check_media(request: GenerationRequest, backend: Any) -> None:
+    """A segment on an audio track needs a backend that makes sound, one on a video track a
+    backend that makes pictures."""
+    if request.media not in ("video", "audio"):
+        raise UnsupportedRequest(f"a segment makes video or audio, not {request.media!r}")
+    if request.media in backend.makes:
+        return
+    sound = [b.name for b in _backends() if "audio" in b.makes]
+    pictures = [b.name for b in _backends() if "video" in b.makes]
+    if request.media == "audio":
+        raise UnsupportedRequest(
+            f"this segment is on an audio track; the {backend.name} backend makes pictures "
+            "only", f"use --backend {' or '.join(sound)} with a sound model")
+    raise UnsupportedRequest(
+        f"this segment is on a video track; the {backend.name} backend makes sound only",
+        f"put the segment on an audio track, or use --backend {', '.join(pictures)}")
+
+
+def _backends() -> list[Any]:
+    from generation.backends import BACKENDS
+
+    return list(BACKENDS.values())
+
+
+def _plan_audio(request: GenerationRequest, backend: Any, *, inputs_pending: bool
+                ) -> list[JobSpec]:
+    """An audio segment: one take of sound as long as the segment (``audio_end_in_s``, or
+    the backend's own argument for it),
+    placed from the segment's first sample; the model's own rate is conformed to the
+    sequence rate by PyAV's resampler when it plays (``timeline.media.audio``)."""
+    if request.size is not None:
+        raise UnsupportedRequest("an audio segment has no picture size", "leave --size out")
+    if request.model is None:
+        raise UnsupportedRequest(
+            f"the {backend.name} backend needs a model",
+            "pass --model with a Hugging Face repo id or a local pipeline folder "
+            "(`takeline models list` shows installed ones)")
+    if request.model.pipeline_class not in backend.pipeline_classes:
+        raise UnsupportedRequest(
+            f"{request.model.id} is a {request.model.pipeline_class} model; the "
+            f"{backend.name} backend needs one of {', '.join(backend.pipeline_classes)}")
+    if not inputs_pending:
+        backend.check_model(request.model.pipeline_class, request.inputs)
+    seconds = Fraction(request.segment_frames) / request.sequence_fps
+    limit = backend.max_seconds(request.model.path)
+    if limit is not None and seconds > limit:
+        raise UnsupportedRequest(
+            f"the segment is {float(seconds):.2f} s; {request.model.id} makes at most "
+            f"{float(limit):.2f} s of sound per take (its transformer's sample_size x the "
+            "VAE's hop length / its sampling rate)",
+            "shorten the segment, or split it into several segments")
+    call: dict[str, Any] = backend.audio_call(
+        prompt=request.prompt, negative_prompt=request.negative_prompt,
+        seconds=float(seconds), steps=request.steps or backend.default_steps,
+        guidance=(backend.default_guidance if request.guidance is None
+                  else request.guidance))
+    backend.check_call(call)
+    conform = Conform(frame_map="native", take_frames=request.segment_frames,
+                      take_fps=request.sequence_fps, segment_frames=request.segment_frames,
+                      sequence_fps=request.sequence_fps)
+    model = request.model
+    inputs = JobInputs.from_json(request.inputs)
+    return [
+        JobSpec(
+            backend=backend.name, seed=seed, call=call,
+            fps=format_rate(request.sequence_fps), model=model.id, model_path=model.path,
+            model_revision=model.revision, pipeline_class=model.pipeline_class,
+            inputs=inputs, memory_mode=request.memory_mode, device=request.device,
+            dtype=request.dtype, conform=conform.to_json(),
+            conditioning_version=request.conditioning_version,
+        )
+        for seed in seeds_for(request)
+    ]
+
+
 def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[JobSpec]:
     """``inputs_pending``: context inputs are added after planning (sub-range
     regeneration), so the model-specific input check is left to the caller."""
@@ -204,7 +282,10 @@ def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[Jo
     if request.memory_mode not in MEMORY_MODES:
         raise UnsupportedRequest(f"memory mode must be one of {', '.join(MEMORY_MODES)}")
     check_choices(request, backend.needs_model)
+    check_media(request, backend)
     backend.check_inputs(request.inputs)
+    if request.media == "audio":
+        return _plan_audio(request, backend, inputs_pending=inputs_pending)
     c = backend.constraints
     seq_w, seq_h = request.sequence_size
     if backend.needs_model:

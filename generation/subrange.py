@@ -145,3 +145,64 @@ def seam_report(frames: Sequence[np.ndarray], sub: SubRange) -> dict[str, float]
     if sub.end < len(frames):
         report["out"] = round(_diff(frames[sub.end - 1], frames[sub.end]), 3)
     return report
+
+
+# ------------------------------------------------------------------------------ audio
+#
+# An audio range [IN, OUT) of segment frames is the take's samples
+# [floor(IN * rate / fps), floor(OUT * rate / fps)) at the take's own rate (the model's).
+# A backend without inpainting (``audio_range_mode == "crossfade"``) makes that many samples
+# anew; they replace the range, their first and last ``crossfade`` samples faded linearly
+# against the old take, so every sample outside the range is the old take's, bit for bit.
+
+
+def audio_range_samples(sub: SubRange, segment_frames: int, sequence_fps: Fraction,
+                        sample_rate: int, take_samples: int) -> tuple[int, int]:
+    """The take samples [s0, s1) under segment frames [sub.start, sub.end)."""
+    from timeline.time import first_sample_of_frame
+
+    window_for(sub, segment_frames)  # refuses a range outside the segment, or all of it
+    s0 = first_sample_of_frame(sub.start, sample_rate, sequence_fps)
+    s1 = min(take_samples, first_sample_of_frame(sub.end, sample_rate, sequence_fps))
+    if s1 <= s0:
+        raise UnsupportedRequest(
+            f"the range {sub.start}:{sub.end} is past the end of the take's sound "
+            f"({take_samples} samples)", "choose a range inside the take")
+    return s0, s1
+
+
+def splice_audio(base: np.ndarray, generated: np.ndarray, s0: int, s1: int,
+                 crossfade: int) -> tuple[np.ndarray, dict[str, float]]:
+    """(channels, samples) ``base`` with [s0, s1) replaced by ``generated``'s first
+    ``s1 - s0`` samples (silence past its end), crossfaded over ``crossfade`` samples at
+    each seam inside the range."""
+    out = np.array(base, dtype=np.float32, copy=True)
+    n = s1 - s0
+    piece = np.zeros((base.shape[0], n), np.float32)
+    gen = np.asarray(generated, dtype=np.float32)
+    if gen.shape[0] != base.shape[0]:
+        raise UnsupportedRequest(
+            f"the model made {gen.shape[0]} channels; the take has {base.shape[0]}")
+    m = min(n, gen.shape[1])
+    piece[:, :m] = gen[:, :m]
+    xf = max(0, min(crossfade, n // 2))
+    if xf:
+        t = (np.arange(1, xf + 1, dtype=np.float32) / np.float32(xf + 1))[None, :]
+        head = base[:, s0:s0 + xf]
+        piece[:, :xf] = head * (1 - t) + piece[:, :xf] * t
+        tail = base[:, s1 - xf:s1]
+        piece[:, n - xf:] = tail * t[:, ::-1] + piece[:, n - xf:] * (1 - t[:, ::-1])
+    out[:, s0:s1] = piece
+    return out, audio_seam_report(out, s0, s1)
+
+
+def audio_seam_report(audio: np.ndarray, s0: int, s1: int) -> dict[str, float]:
+    """|step| across each seam against the take's median |sample-to-sample step|."""
+    steps = np.abs(np.diff(audio, axis=1)).mean(axis=0) if audio.shape[1] > 1 else \
+        np.zeros(1, np.float32)
+    report = {"typical": round(float(np.median(steps)), 6)}
+    if s0 > 0:
+        report["in"] = round(float(steps[s0 - 1]), 6)
+    if s1 < audio.shape[1]:
+        report["out"] = round(float(steps[s1 - 1]), 6)
+    return report

@@ -1,4 +1,5 @@
-"""Take media on disk: lossless FFV1 in Matroska, and the hash of the decoded frames.
+"""Take media on disk: lossless FFV1 in Matroska, and the hash of the decoded frames; audio
+takes as float32 WAV and the hash of the decoded samples.
 
 FFV1 with packed RGB (``bgr0``) stores the model's uint8 RGB exactly: rgb24 -> bgr0 is a
 byte reorder, no colour conversion, so decoding gives back the very bytes the model made
@@ -89,3 +90,83 @@ def read_take(path: Path) -> Iterator[np.ndarray]:
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
             yield frame.to_ndarray(format="rgb24")
+
+
+# ------------------------------------------------------------------------------ audio
+#
+# An audio take is a float32 WAV (pcm_f32le): the very samples the model produced, peaks
+# above 1.0 included (an integer format, FLAC among them, would round and clip them). The
+# samples hash is over the decoded (channels, samples) array, so a re-run proves itself
+# against the recipe without trusting the container's bytes.
+
+
+@dataclass(frozen=True)
+class WrittenAudio:
+    path: Path
+    samples_hash: str
+    sample_rate: int
+    channels: int
+    samples: int
+
+
+def samples_hash(audio: np.ndarray) -> str:
+    """SHA-256 over the (channels, samples) float32 array's shape and little-endian bytes."""
+    arr = np.ascontiguousarray(audio, dtype="<f4")
+    if arr.ndim != 2:
+        raise ValueError("audio is (channels, samples)")
+    h = hashlib.sha256(b"takeline-samples/1")
+    h.update(np.asarray(arr.shape, dtype="<i8").tobytes())
+    h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+_AUDIO_LAYOUTS = {1: "mono", 2: "stereo"}
+
+
+def write_audio_take(audio: np.ndarray, sample_rate: int, path: Path) -> WrittenAudio:
+    """Write (channels, samples) float32 losslessly as WAV; the file appears only when
+    complete. Bit-exact: the same samples make the same bytes."""
+    arr = np.ascontiguousarray(audio, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[1] < 1:
+        raise ValueError("the model produced no audio samples")
+    channels, count = arr.shape
+    layout = _AUDIO_LAYOUTS.get(channels)
+    if layout is None:
+        raise ValueError(f"audio takes are mono or stereo; the model made {channels} channels")
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with av.open(str(tmp), "w", format="wav",
+                     container_options={"fflags": "+bitexact"}) as out:
+            stream = out.add_stream("pcm_f32le", rate=sample_rate, layout=layout)
+            block = 1 << 16
+            for i in range(0, count, block):
+                piece = np.ascontiguousarray(arr[:, i:i + block])
+                frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout=layout)
+                frame.sample_rate = sample_rate
+                frame.pts = i
+                frame.time_base = Fraction(1, sample_rate)
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode(None))
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return WrittenAudio(path, samples_hash(arr), int(sample_rate), channels, count)
+
+
+def read_audio_take(path: Path) -> tuple[np.ndarray, int]:
+    """The take's samples as (channels, samples) float32, exactly as stored, and its rate."""
+    parts: list[np.ndarray] = []
+    rate = 0
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.rate
+        for frame in container.decode(stream):
+            data = frame.to_ndarray()
+            if frame.format.is_planar:
+                parts.append(np.asarray(data, dtype=np.float32))
+            else:
+                parts.append(np.asarray(data, dtype=np.float32).reshape(
+                    -1, frame.layout.nb_channels).T)
+    if not parts:
+        raise ValueError(f"{path} holds no audio")
+    return np.ascontiguousarray(np.concatenate(parts, axis=1)), int(rate)

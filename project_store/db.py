@@ -40,6 +40,7 @@ REVISIONS: tuple[str, ...] = (
     "0006_linked_audio",
     "0007_shift_log",
     "0008_beats",
+    "0009_audio_takes",
 )
 HEAD_REVISION = REVISIONS[-1]
 

@@ -72,9 +72,21 @@ class Take:
     conditioning_version: str | None
     recipe: dict[str, Any]
     conform: Conform
+    # "video" (frames) or "audio" (samples: a float WAV of what the model made).
+    media_kind: str = "video"
+    sample_rate: int | None = None
+    channels: int | None = None
+    samples: int | None = None
+
+    @property
+    def is_audio(self) -> bool:
+        return self.media_kind == "audio"
 
     def to_json(self) -> dict[str, Any]:
+        audio = {"sample_rate": self.sample_rate, "channels": self.channels,
+                 "samples": self.samples} if self.is_audio else {}
         return {
+            "media_kind": self.media_kind, **audio,
             "id": self.id, "segment": self.segment_id, "job": self.job_id, "name": self.name,
             "starred": self.starred, "deleted": self.deleted, "created_at": self.created_at,
             "backend": self.backend, "model": self.model, "seed": self.seed,
@@ -154,6 +166,10 @@ class NewTake:
     recipe: dict[str, Any]
     conform: Conform
     conditioning_version: str | None = None
+    media_kind: str = "video"
+    sample_rate: int | None = None
+    channels: int | None = None
+    samples: int | None = None
 
 
 def _now() -> str:
@@ -218,6 +234,8 @@ class GenerationRecords:
             fps=Fraction(r.fps_num, r.fps_den), width=r.width, height=r.height,
             conditioning_version=r.conditioning_version, recipe=json.loads(r.recipe_json),
             conform=Conform.from_json(json.loads(r.conform_json)),
+            media_kind=r.media_kind or "video", sample_rate=r.sample_rate,
+            channels=r.channels, samples=r.samples,
         )
 
     def takes(self, segment_id: int | None = None, *, include_deleted: bool = False
@@ -284,15 +302,17 @@ class GenerationRecords:
         return c.execute(
             "INSERT INTO takes(segment_id, job_id, name, starred, deleted, created_at, "
             "backend, model, seed, media_path, frames_hash, frame_count, fps_num, "
-            "fps_den, width, height, conditioning_version, recipe_json, conform_json) "
+            "fps_den, width, height, conditioning_version, recipe_json, conform_json, "
+            "media_kind, sample_rate, channels, samples) "
             "VALUES (:s, :j, :n, 0, 0, :t, :b, :m, :seed, :p, :h, :fc, :fn, :fd, :w, "
-            ":hh, :cv, :r, :c) RETURNING id", {
+            ":hh, :cv, :r, :c, :mk, :sr, :ch, :ns) RETURNING id", {
                 "s": segment_id, "j": job_id, "n": name, "t": _now(),
                 "b": t.backend, "m": t.model, "seed": t.seed, "p": rel,
                 "h": t.frames_hash, "fc": t.frame_count, "fn": t.fps.numerator,
                 "fd": t.fps.denominator, "w": t.width, "hh": t.height,
                 "cv": t.conditioning_version, "r": json.dumps(t.recipe, sort_keys=True),
-                "c": json.dumps(t.conform.to_json()),
+                "c": json.dumps(t.conform.to_json()), "mk": t.media_kind,
+                "sr": t.sample_rate, "ch": t.channels, "ns": t.samples,
             }).one().id
 
     def add_shot_takes(self, segment_id: int, shots: list[NewTake], rel: str, *,
@@ -393,9 +413,22 @@ class GenerationRecords:
         }
         out: dict[int, tuple[Path, Conform]] = {}
         for take in self.takes(include_deleted=False):
+            if take.is_audio:
+                continue  # sound: active_audio_take_media
             if take.id in wanted and take.media_path is not None and take.media_path.exists():
                 out[take.id] = (take.media_path, take.conform)
         return out
+
+    def active_audio_take_media(self) -> dict[int, Path]:
+        """Take id -> its sound file for every active audio take of the sequence whose file
+        is present: what the mixer sounds for generated segments on audio tracks."""
+        wanted = {
+            item.active_take for item in self.project.sequence.all_items()
+            if isinstance(item, GeneratedSegment) and item.active_take
+        }
+        return {take.id: take.media_path for take in self.takes(include_deleted=False)
+                if take.is_audio and take.id in wanted and take.media_path is not None
+                and take.media_path.exists()}
 
     # ------------------------------------------------------------------ jobs
     @staticmethod

@@ -160,6 +160,11 @@ class TakeRow(Base):
     conditioning_version: Mapped[str | None] = mapped_column(String, nullable=True)
     recipe_json: Mapped[str] = mapped_column(Text)
     conform_json: Mapped[str] = mapped_column(Text)
+    # 0008: "video" or "audio"; an audio take's rate, channels and sample count.
+    media_kind: Mapped[str] = mapped_column(String, server_default="video")
+    sample_rate: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    channels: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    samples: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TakeMetricRow(Base):

@@ -120,8 +120,11 @@ class EditorSession:
 
     def refresh_takes(self) -> None:
         """A take was made or switched: render the active takes from now on."""
+        records = GenerationRecords(self.project)
         if self.frames is not None:
-            self.frames.set_takes(GenerationRecords(self.project).active_take_media())
+            self.frames.set_takes(records.active_take_media())
+        if self.sound is not None:
+            self.sound.set_takes(records.active_audio_take_media())
 
     def set_proxy(self, asset_id: int, path: Any) -> bool:
         """A proxy finished building; False if it belongs to no asset of this project."""

@@ -27,7 +27,7 @@ from generation.brief_compiler import compile_brief, estimate_clip_camera, rende
 from generation.client import WorkerCancelled, WorkerClient, WorkerFailed
 from generation.depth_models import DepthModelError, resolve_depth_model
 from generation.execute import RunResult, run_spec
-from generation.inputs import ControlVideo, JobInputs, Splice
+from generation.inputs import AudioSplice, ControlVideo, JobInputs, Splice
 from generation.planner import GenerationRequest, plan, steps_total
 from generation.spec import JobSpec
 from generation.subrange import SubRange, conformed_frames, prepare, window_for
@@ -128,6 +128,15 @@ def recipe_for(spec: JobSpec, result: RunResult) -> dict[str, Any]:
         "conditioning_version": spec.conditioning_version,
         "libraries": facts.get("libraries"),
         "frames_hash": result.frames_hash,
+        **({"media_kind": "audio", "sample_rate": result.sample_rate,
+            "channels": result.channels, "samples": result.samples,
+            "samples_hash": result.frames_hash,
+            # Played at the sequence rate through PyAV's resampler (libswresample), the
+            # take's sample 0 at the segment's first sample (timeline.media.audio).
+            "conform_audio": {"resampler": "pyav-swresample", "from_rate": result.sample_rate,
+                              "first_sample": "segment start"}}
+           if result.media_kind == "audio" else {}),
+        "max_seconds": facts.get("max_seconds"),
         "seconds": facts.get("seconds"),
         "cuda_peak_bytes": facts.get("cuda_peak_bytes"),
         "seams": facts.get("seams"),
@@ -369,6 +378,7 @@ class GenerationRunner:
                      ) -> GenerationRequest:
         seq = self.project.sequence
         choices.setdefault("seed", segment.seed)
+        media = "audio" if seq.tracks[segment.track].kind == "audio" else "video"
         model = choices.get("model")
         brief = compile_brief(
             segment, seq.cast, backend=choices.get("backend", "previz"),
@@ -381,7 +391,7 @@ class GenerationRunner:
         return GenerationRequest(
             segment_frames=segment.duration, sequence_fps=seq.fps,
             sequence_size=(seq.settings.width, seq.settings.height), prompt=brief.prompt,
-            negative_prompt=brief.negative_prompt, inputs=inputs,
+            negative_prompt=brief.negative_prompt, inputs=inputs, media=media,
             conditioning_version=self.project.conditioning_version(segment.id), **choices)
 
     def motion_camera(self, segment: GeneratedSegment) -> CameraPath | None:
@@ -467,6 +477,8 @@ class GenerationRunner:
         # Files only, no rows: runs on a thread.
         assert base.media_path is not None
         backend = get_backend(request.backend)
+        if base.is_audio or request.media == "audio":
+            return self._prepare_audio_range(base, request, sub)
         # The kept context frames are the control video of a range; a pose/camera control
         # for the whole segment does not apply.
         if "path" not in request.inputs.get("video", {"path": ""}):
@@ -505,6 +517,50 @@ class GenerationRunner:
             backend.check_model(s.pipeline_class or "", s.inputs)
             backend.check_call(s.call)
         return specs
+
+    def _prepare_audio_range(self, base: Take, request: GenerationRequest, sub: SubRange
+                             ) -> list[JobSpec]:
+        """Regenerate segment frames [sub.start, sub.end) of an audio take: the model makes
+        the range's samples anew and they are crossfaded into the take at its seams
+        (``sub.crossfade`` frames, as samples; 20 ms when none is asked: a hard cut in
+        sound clicks). Samples outside the range stay the base take's, bit for bit."""
+        backend = get_backend(request.backend)
+        if not base.is_audio or request.media != "audio":
+            raise GenerationError(f"take {base.id} is {base.media_kind}; the segment asks "
+                                  f"for {request.media}", "regenerate the whole segment")
+        if backend.audio_range_mode is None:
+            raise GenerationError(f"the {backend.name} backend cannot regenerate a range of "
+                                  "sound", "use --backend stable-audio, or regenerate the "
+                                  "whole segment")
+        assert base.media_path is not None and base.sample_rate and base.samples
+        from generation.subrange import audio_range_samples
+        from timeline.time import first_sample_of_frame
+
+        rate = base.sample_rate
+        s0, s1 = audio_range_samples(sub, request.segment_frames, request.sequence_fps,
+                                     rate, base.samples)
+        crossfade = (first_sample_of_frame(sub.crossfade, rate, request.sequence_fps)
+                     if sub.crossfade > 0 else rate // 50)
+        specs = plan(replace(request, segment_frames=sub.end - sub.start),
+                     inputs_pending=True)
+        splice_info = AudioSplice(
+            base_take=base.id, base_path=str(base.media_path),
+            base_samples_hash=base.frames_hash, range=(sub.start, sub.end),
+            samples=(s0, s1), crossfade=crossfade, sample_rate=rate,
+            mode=backend.audio_range_mode)
+        inputs = replace(JobInputs.from_json(request.inputs), audio_splice=splice_info)
+        # Crossfade: the model makes exactly the range's samples; inpaint: the whole take
+        # again with the range masked (the backend's range_call).
+        call = backend.range_call(specs[0].call, samples=(s0, s1), take_samples=base.samples,
+                                  rate=rate)
+        out = [replace(s, inputs=inputs, call=call, conform=base.conform.to_json(),
+                       pipeline_class=backend.range_pipeline_class or s.pipeline_class)
+               for s in specs]
+        for s in out:
+            backend.check_inputs(s.inputs)
+            backend.check_model(s.pipeline_class or "", s.inputs)
+            backend.check_call(s.call)
+        return out
 
     def store_input(self, path: Path) -> dict[str, Any]:
         """A copy of a user's conditioning file in the media store (the original may move
@@ -685,7 +741,7 @@ class GenerationRunner:
             self.records.finish_job(job.id, [t.id for t in takes], token)
             if self.metrics is not None:
                 # Measured off this loop while the next job runs.
-                self.metrics.submit(t.id for t in takes)
+                self.metrics.submit(t.id for t in takes if not t.is_audio)
             final = self.records.job(job.id)
             self._emit(JobUpdate(job.id, JobState.DONE, final.steps_done, final.steps_total,
                                  take_ids=tuple(t.id for t in takes)))
@@ -729,6 +785,19 @@ class GenerationRunner:
         if spec.inputs.shots:
             return await self._store_shots(job, spec, result)
         conform = Conform.from_json(spec.conform)
+        if result.media_kind == "audio":
+            recipe = recipe_for(spec, result)
+            recipe["conform_audio"]["to_rate"] = self.project.sequence.sample_rate
+            new = [NewTake(
+                media_file=Path(result.media_file), frames_hash=result.frames_hash,
+                frame_count=0, fps=Fraction(result.fps), width=0, height=0,
+                backend=spec.backend, model=spec.model or "", seed=spec.seed,
+                recipe=recipe, conform=conform,
+                conditioning_version=spec.conditioning_version, media_kind="audio",
+                sample_rate=result.sample_rate, channels=result.channels,
+                samples=result.samples)]
+            stored = await asyncio.to_thread(self.records.store_files, new)
+            return self.records.add_takes(job.segment_id, new, job_id=job.id, stored=stored)
         new = [NewTake(
             media_file=Path(result.media_file), frames_hash=result.frames_hash,
             frame_count=result.frame_count, fps=Fraction(result.fps), width=result.width,

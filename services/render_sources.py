@@ -2,8 +2,8 @@
 
 The viewer, the window's exports, the CLI's ``render`` and ``export``, and the generation
 queue's continuity frames all draw a project the same way: its online assets, the active
-take of every generated segment, and (for playback only) the proxies built earlier. This
-module is the one place that says so.
+take of every generated segment (pictures; sound for segments on audio tracks), and (for
+playback only) the proxies built earlier. This module is the one place that says so.
 
 ``SourcePlan`` is what is read from the project (plain data, safe to hand to another
 thread); ``SourcePlan.open()`` makes the decoders where they will be used.
@@ -46,6 +46,7 @@ class SourcePlan:
     use_proxies: bool
     proxies: dict[int, Path] = field(default_factory=dict)
     offline: dict[int, str] = field(default_factory=dict)  # asset id -> name (the slate)
+    audio_takes: dict[int, Path] = field(default_factory=dict)  # take id -> its sound file
 
     def frame_source(self) -> MediaFrameSource:
         return MediaFrameSource(self.probes, proxies=self.proxies,
@@ -53,7 +54,8 @@ class SourcePlan:
                                 offline=self.offline)
 
     def audio_source(self) -> MediaAudioSource:
-        return MediaAudioSource(self.probes, sample_rate=self.sample_rate)
+        return MediaAudioSource(self.probes, sample_rate=self.sample_rate,
+                                takes=self.audio_takes)
 
     def open(self) -> RenderSources:
         return RenderSources(self.frame_source(), self.audio_source())
@@ -73,9 +75,11 @@ def plan_sources(project: Project, *, use_proxies: bool) -> SourcePlan:
                 path = proxy_path(project.media_root, a.identity)
                 if path.is_file():
                     proxies[a.id] = path
+    records = GenerationRecords(project)
     return SourcePlan(
         probes={a.id: a.probe for a in usable},
-        takes=GenerationRecords(project).active_take_media(),
+        takes=records.active_take_media(),
+        audio_takes=records.active_audio_take_media(),
         sample_rate=project.sequence.sample_rate,
         use_proxies=use_proxies,
         proxies=proxies,

@@ -21,6 +21,7 @@ from timeline.conform import Conform
 from timeline.limits import LimitError, check_frame_size
 from timeline.media.decode import _pick_video_stream, frame_to_array
 from timeline.media.probe import MediaProbeError, check_media_path, probe
+from timeline.model import GeneratedSegment
 
 
 def _frames(path: Path, rotation: int) -> Iterator[np.ndarray]:
@@ -88,10 +89,19 @@ def prepare_import(file: str | os.PathLike[str], work_dir: Path,
                           rotation=info.rotation)
 
 
+def _picture_segment(project: Project, segment_id: int) -> GeneratedSegment:
+    """The segment, refused when it is on an audio track: an imported take is pictures."""
+    segment = GenerationRecords(project).segment(segment_id)
+    if project.sequence.tracks[segment.track].kind == "audio":
+        raise TakeError(f"Segment {segment_id} is on an audio track (it makes sound); an "
+                        "imported take is a video. Import the file as a clip instead.")
+    return segment
+
+
 def add_import(project: Project, segment_id: int, prepared: PreparedImport) -> Take:
     """The prepared file as a new take of ``segment_id`` (made active, one undo step)."""
     records = GenerationRecords(project)
-    segment = records.segment(segment_id)
+    segment = _picture_segment(project, segment_id)
     conform = Conform(frame_map="retime", take_frames=prepared.frame_count,
                       take_fps=prepared.fps, segment_frames=segment.duration,
                       sequence_fps=project.sequence.fps)
@@ -115,7 +125,7 @@ def add_import(project: Project, segment_id: int, prepared: PreparedImport) -> T
 
 def import_take(project: Project, segment_id: int, file: str | os.PathLike[str]) -> Take:
     """Add ``file`` as a new take of ``segment_id`` (made active, one undo step)."""
-    GenerationRecords(project).segment(segment_id)  # refuse a wrong segment before decoding
+    _picture_segment(project, segment_id)  # refuse a wrong segment before decoding
     prepared = prepare_import(file, project.media_root / "tmp", project.sequence.fps)
     try:
         return add_import(project, segment_id, prepared)

@@ -97,6 +97,8 @@ def measure_request_for(project: Project, take: Take) -> dict[str, Any]:
 def measure_take(project: Project, take_id: int) -> dict[str, Any]:
     """Measure a take now, in this process, store its figures and return them (JSON)."""
     take = GenerationRecords(project).take(take_id)
+    if take.is_audio:
+        raise MetricsError(f"Take {take_id} is sound; the take metrics measure pictures")
     request = measure_request_for(project, take)
     try:
         metrics = measure_request(request)

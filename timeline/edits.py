@@ -796,9 +796,8 @@ def op_set_in_out(s: EditSession, media: dict[int, MediaInfo], *, in_point: int 
 def op_add_generated(s: EditSession, media: dict[int, MediaInfo], *, track: str, at: int,
                      duration: int, prompt: str = "", negative_prompt: str = "",
                      seed: int | None = None, model: str = "previz") -> None:
+    # On a video track it makes pictures; on an audio track, sound (generated audio takes).
     t = s.seq.track(track)
-    if t.kind != "video":
-        raise EditError(f"Generated segments go on video tracks, not {track}")
     if duration < 1 or at < 0:
         raise EditError("A generated segment needs at >= 0 and a duration of at least 1 frame")
     seg = GeneratedSegment(id=s.new_id(), track=t.name, start=at, duration=duration,
@@ -894,7 +893,7 @@ _SETTABLE = {
              "reel", "enabled"},
     "generated": {"prompt", "negative_prompt", "seed", "model", "takes", "active_take",
                   "opacity", "references", "camera", "poses", "cast", "enabled", "shots",
-                  "extends"},
+                  "extends", "gain_db", "fade_in", "fade_out"},
 }
 
 

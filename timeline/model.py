@@ -147,6 +147,11 @@ class GeneratedSegment(Item):
     shots: tuple[Shot, ...] = ()
     # A shot laid out from a multi-shot take: (that take's first shot take id, shot index).
     shot_of: tuple[int, int] | None = None
+    # A segment on an audio track makes sound (generated audio takes) and mixes like an
+    # audio clip: gain in dB, linear fades in frames from its start / to its end.
+    gain_db: float = 0.0
+    fade_in: int = 0
+    fade_out: int = 0
 
     kind = "generated"
 

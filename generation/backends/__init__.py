@@ -6,13 +6,14 @@ from __future__ import annotations
 from generation.backends.base import Backend, UnsupportedRequest
 from generation.backends.ltx import LtxBackend
 from generation.backends.previz import PrevizBackend
+from generation.backends.stable_audio import StableAudio3Backend, StableAudioBackend
 from generation.backends.wan import WanBackend
 from generation.backends.wan_animate import WanAnimateBackend
 from generation.backends.wan_vace import WanVaceBackend
 
 BACKENDS: dict[str, Backend] = {
     b.name: b for b in (PrevizBackend(), WanBackend(), WanVaceBackend(), LtxBackend(),
-                        WanAnimateBackend())
+                        WanAnimateBackend(), StableAudioBackend(), StableAudio3Backend())
 }
 
 

@@ -304,6 +304,117 @@ def _build_ltx_condition() -> Any:
     )
 
 
+# Tiny Stable Audio: a real StableAudioPipeline at 8 kHz stereo, hop 32 (downsampling 2x4x4),
+# 1280 latent samples: at most 1280 * 32 / 8000 = 5.12 s per take (the published Open 1.0
+# makes 44.1 kHz, hop 2048, 1024 latents: 47.55 s). CosineDPMSolverMultistepScheduler is what
+# the published repos ship (it needs torchsde).
+AUDIO_RATE = 8000
+AUDIO_SAMPLE_SIZE = 1280
+AUDIO_MAX_SECONDS = AUDIO_SAMPLE_SIZE * 32 / AUDIO_RATE
+
+
+def _build_stable_audio() -> Any:
+    from diffusers import (
+        AutoencoderOobleck,
+        CosineDPMSolverMultistepScheduler,
+        StableAudioDiTModel,
+        StableAudioPipeline,
+        StableAudioProjectionModel,
+    )
+
+    torch.manual_seed(0)
+    transformer = StableAudioDiTModel(
+        sample_size=AUDIO_SAMPLE_SIZE, in_channels=3, num_layers=2, attention_head_dim=4,
+        num_attention_heads=2,
+        num_key_value_attention_heads=2, out_channels=3, cross_attention_dim=4,
+        time_proj_dim=8, global_states_input_dim=8, cross_attention_input_dim=4,
+    )
+    scheduler = CosineDPMSolverMultistepScheduler(
+        solver_order=2, prediction_type="v_prediction", sigma_data=1.0,
+        sigma_schedule="exponential",
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderOobleck(
+        encoder_hidden_size=6, downsampling_ratios=[2, 4, 4], decoder_channels=3,
+        decoder_input_channels=3, audio_channels=2, channel_multiples=[2, 2, 4],
+        sampling_rate=AUDIO_RATE,
+    )
+    tokenizer = _tokenizer()
+    tokenizer.model_max_length = 16  # the pipeline pads every prompt to it
+    text_encoder = _t5_encoder(len(tokenizer))
+    torch.manual_seed(0)
+    projection = StableAudioProjectionModel(
+        text_encoder_dim=TEXT_DIM, conditioning_dim=4, min_value=0, max_value=64)
+    return StableAudioPipeline(
+        vae=vae, text_encoder=text_encoder, projection_model=projection, tokenizer=tokenizer,
+        transformer=transformer, scheduler=scheduler,
+    )
+
+
+# Tiny Stable Audio 3 at 1 kHz stereo (hop 4): T5Gemma text encoder, a byte-level Gemma
+# tokenizer built offline, the SAME VAE. Its DiT and VAE zero-initialise their output
+# projections (a trained model's starting point): with random weights that makes silence
+# whatever the input, so those are given small random values too.
+SA3_RATE = 1000
+_SA3_COND = 16
+
+
+def _build_stable_audio_3() -> Any:
+    from diffusers import (
+        AutoencoderSAME,
+        FlowMatchEulerDiscreteScheduler,
+        StableAudio3DiTModel,
+        StableAudio3Pipeline,
+    )
+    from diffusers.pipelines.stable_audio_3.modeling_stable_audio_3 import (
+        StableAudio3DurationEmbedder,
+    )
+    from transformers import GemmaTokenizer, T5GemmaConfig, T5GemmaEncoderModel
+    from transformers.models.t5gemma.configuration_t5gemma import T5GemmaModuleConfig
+
+    torch.manual_seed(0)
+    transformer = StableAudio3DiTModel(
+        io_channels=8, patch_size=1, embed_dim=32, depth=2, num_heads=4,
+        cond_token_dim=_SA3_COND, global_cond_dim=_SA3_COND, local_add_cond_dim=9,
+        timestep_features_dim=16, ff_mult=2, num_memory_tokens=3,
+        use_differential_attention=False,
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderSAME(
+        audio_channels=2, patch_size=2, encoder_channels=8, encoder_c_mults=(2,),
+        encoder_strides=(2,), encoder_transformer_depths=(1,), latent_dim=8,
+        use_differential_attention=False, dim_heads=4, ff_mult=2, sampling_rate=SA3_RATE,
+    )
+    vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3, "<mask>": 4}
+    for char in "abcdefghijklmnopqrstuvwxyz0123456789 .,'-▁":
+        vocab.setdefault(char, len(vocab))
+    tokenizer = GemmaTokenizer(vocab=vocab, merges=[])
+    tokenizer.model_max_length = 16
+    module = T5GemmaModuleConfig(
+        vocab_size=len(vocab), hidden_size=_SA3_COND, intermediate_size=32,
+        num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1, head_dim=8,
+        max_position_embeddings=64, sliding_window=64,
+        layer_types=["full_attention", "full_attention"],
+    )
+    torch.manual_seed(0)
+    text_encoder = T5GemmaEncoderModel(T5GemmaConfig(
+        encoder=module.to_dict(), decoder=module.to_dict(), is_encoder_decoder=False)).eval()
+    torch.manual_seed(0)
+    duration_embedder = StableAudio3DurationEmbedder(output_dim=_SA3_COND, fourier_dim=16,
+                                                     max_val=8.0)
+    noise = torch.Generator().manual_seed(0)
+    for model in (transformer, vae, duration_embedder):
+        for param in model.parameters():
+            if not param.detach().abs().sum():
+                with torch.no_grad():
+                    param.copy_(torch.randn(param.shape, generator=noise) * 0.2)
+    return StableAudio3Pipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+        duration_embedder=duration_embedder, transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+    )
+
+
 _BUILDERS: dict[str, Callable[[], Any]] = {
     "wan-t2v": _build_wan_t2v,
     "wan-i2v": _build_wan_i2v,
@@ -311,6 +422,8 @@ _BUILDERS: dict[str, Callable[[], Any]] = {
     "wan-vace": _build_wan_vace,
     "ltx-condition": _build_ltx_condition,
     "wan-animate": _build_wan_animate,
+    "stable-audio": _build_stable_audio,
+    "stable-audio-3": _build_stable_audio_3,
 }
 
 

@@ -378,7 +378,7 @@ def test_projects_written_by_schema_0001_still_open(tmp_path: Path) -> None:
         "clip": {"fade_in": 0, "fade_out": 0, "transform": [], "use_proxy": False,
                  "name": "", "reel": "", "enabled": True},
         "generated": {"references": [], "camera": None, "poses": None, "cast": [],
-                      "enabled": True}}
+                      "enabled": True, "gain_db": 0.0, "fade_in": 0, "fade_out": 0}}
     expected.setdefault("cast", [])  # the sequence's cast (schema 0003)
     for track in expected["tracks"]:
         track["info"].setdefault("label", "")  # schema 0006

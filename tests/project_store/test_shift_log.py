@@ -170,10 +170,16 @@ def without_migrated_sound(snapshot: dict) -> dict:
                                       if t["info"]["kind"] == "audio" for x in t["items"])}
     # Fields added since, at their defaults, were not in the file written then.
     new_defaults = {"link": None, "enabled": True, "label": ""}
+    # A generated segment's sound fields (issue 17); clips had them all along.
+    new_generated = {"gain_db": 0.0, "fade_in": 0, "fade_out": 0}
 
     def old_fields(d: dict) -> dict:
-        return {k: v for k, v in d.items()
-                if k not in new_defaults or (k != "link" and v != new_defaults[k])}
+        out = {k: v for k, v in d.items()
+               if k not in new_defaults or (k != "link" and v != new_defaults[k])}
+        if d.get("kind") == "generated":
+            out = {k: v for k, v in out.items()
+                   if k not in new_generated or v != new_generated[k]}
+        return out
 
     out = dict(snapshot)
     out["tracks"] = [{**t, "info": old_fields(t["info"]),

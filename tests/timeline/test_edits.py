@@ -501,12 +501,27 @@ def test_add_generated_overwrites_like_a_clip(tl: Timeline) -> None:
 
 
 def test_add_generated_and_set_refusals(tl: Timeline) -> None:
-    refused(tl, {"op": "add_generated", "track": "A1", "at": 0, "duration": 5},
-            "Generated segments go on video tracks, not A1")
     refused(tl, {"op": "add_generated", "track": "V1", "at": 0, "duration": 0},
             "duration of at least 1 frame")
     refused(tl, {"op": "add_generated", "track": "V1", "at": -3, "duration": 4}, "at >= 0")
     refused(tl, {"op": "set", "item": A, "prompt": "x"}, r"Cannot set \['prompt'\] on a clip")
+
+
+def test_a_generated_segment_on_an_audio_track_mixes_like_a_clip(tl: Timeline) -> None:
+    """Issue 17: on an audio track a generated segment makes sound; it takes the audio
+    clip's gain and fades (checked like a clip's), and undoes as one step."""
+    tl.execute({"op": "add_generated", "track": "A1", "at": 100, "duration": 24,
+                "prompt": "rain on a tin roof"})
+    seg = tl.sequence.track("A1").item_at(100)
+    assert isinstance(seg, GeneratedSegment) and seg.prompt == "rain on a tin roof"
+    assert (seg.gain_db, seg.fade_in, seg.fade_out) == (0.0, 0, 0)
+    tl.execute({"op": "set", "item": seg.id, "gain_db": -6.0, "fade_in": 4, "fade_out": 6})
+    seg = tl.sequence.item(seg.id)
+    assert isinstance(seg, GeneratedSegment)
+    assert (seg.gain_db, seg.fade_in, seg.fade_out) == (-6.0, 4, 6)
+    refused(tl, {"op": "set", "item": seg.id, "gain_db": 99.0}, "gain_db must be")
+    tl.undo()
+    assert tl.sequence.item(seg.id).gain_db == 0.0  # type: ignore[attr-defined]
 
 
 def test_set_clip_properties(tl: Timeline) -> None:

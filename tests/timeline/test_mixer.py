@@ -120,3 +120,47 @@ def test_crossfade_is_equal_sum_through_the_handles() -> None:
     mixed = mix_audio(tl.sequence, 0, total, Ones({1: 1}))[:, 0]
     # A linear crossfade of two full-scale signals sums to 1 everywhere.
     assert np.allclose(mixed, 1.0, atol=1e-5)
+
+
+class TakeRampSource(RampSource):
+    """RampSource that also knows generated audio takes: take t's sample i is
+    (i + 1) * 1e-6 * (100 + t) (0 outside its ``take_lengths``)."""
+
+    def __init__(self, lengths: dict[int, int], take_lengths: dict[int, int]) -> None:
+        super().__init__(lengths)
+        self.take_lengths = take_lengths
+
+    def has_take_audio(self, take: int) -> bool:
+        return take in self.take_lengths
+
+    def take_samples(self, take: int, first: int, count: int) -> np.ndarray:
+        i = np.arange(first, first + count, dtype=np.float64)
+        v = np.where((i >= 0) & (i < self.take_lengths[take]), (i + 1) * 1e-6 * (100 + take),
+                     0.0)
+        return v.astype(np.float32)[:, None]
+
+
+def test_a_generated_segment_on_an_audio_track_sounds_its_active_take() -> None:
+    """Issue 17: the active take's sample 0 sounds at the segment's first sample, with the
+    segment's gain and fades; no take, a source that knows no takes or a disabled segment
+    are silent."""
+    tl = timeline()
+    tl.execute({"op": "add_generated", "track": "A1", "at": 10, "duration": 24,
+                "prompt": "rain"})
+    seg = tl.sequence.track("A1").items[0]
+    src = TakeRampSource({}, {7: 10**7})
+    start = first_sample_of_frame(10, RATE, FPS)
+    end = first_sample_of_frame(34, RATE, FPS)
+    assert not mix_audio(tl.sequence, start, end - start, src).any()  # no take yet
+    tl.execute({"op": "set", "item": seg.id, "takes": [7], "active_take": 7})
+    out = mix_audio(tl.sequence, start - 3, end - start + 6, src)[:, 0]
+    assert (out[:3] == 0).all() and (out[-3:] == 0).all()
+    assert out[3] == np.float32(1e-6 * 107)  # take sample 0 at the segment's first sample
+    assert out[3 + end - start - 1] == np.float32((end - start) * 1e-6 * 107)
+    assert not mix_audio(tl.sequence, start, 100, RampSource({})).any()  # knows no takes
+    tl.execute({"op": "set", "item": seg.id, "gain_db": -6.0, "fade_out": 12})
+    out = mix_audio(tl.sequence, start, end - start, src)[:, 0]
+    assert np.isclose(out[1000], np.float32(1001e-6 * 107) * 10 ** (-6 / 20), rtol=1e-6)
+    assert out[-1] < 1e-3 * abs(out[1000])  # faded out at its end
+    tl.execute({"op": "set", "item": seg.id, "enabled": False})
+    assert not mix_audio(tl.sequence, start, end - start, src).any()

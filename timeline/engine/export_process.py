@@ -68,6 +68,7 @@ class ExportRequest:
     overwrite: bool = False
     project: Mapping[str, Any] | None = None
     offline: Mapping[int, str] | None = None  # asset id -> name: the "Media Offline" slate
+    audio_takes: Mapping[int, str] | None = None  # take id -> sound file (generated audio)
 
 
 def export_in_process(request: ExportRequest, *, progress: ProgressFn | None = None,
@@ -77,7 +78,8 @@ def export_in_process(request: ExportRequest, *, progress: ProgressFn | None = N
 
     frames = MediaFrameSource(request.probes, use_proxies=False, takes=request.takes,
                               offline=request.offline)
-    sound = MediaAudioSource(request.probes, sample_rate=request.sample_rate)
+    sound = MediaAudioSource(request.probes, sample_rate=request.sample_rate,
+                             takes=request.audio_takes)
     try:
         return export_sequence(request.sequence, request.out, request.preset, frames=frames,
                                audio=sound, first=request.first, end=request.end,

@@ -7,6 +7,10 @@ are summed with per-clip gain (dB) and linear fade in/out; a transition on a tra
 linear crossfade through the handles. A video file's sound is a clip of its own on an audio
 track, linked to its picture (``Clip.link``); clips on video tracks are silent. Disabled
 clips, muted tracks are silent; when any track is soloed only soloed tracks sound.
+
+A generated segment on an audio track sounds its active take (``AudioSource.take_samples``,
+the take's first sample at the segment's first sample), with the same gain and fades as a
+clip; a source that knows no takes leaves it silent.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from timeline.model import Clip, Sequence, Span, spans
+from timeline.model import Clip, GeneratedSegment, Sequence, Span, spans
 from timeline.time import first_sample_of_frame
 
 
@@ -49,7 +53,18 @@ def mix_audio(sequence: Sequence, first_sample: int, count: int, source: AudioSo
 def _add_item(out: np.ndarray, sequence: Sequence, span: Span, first_sample: int,
               source: AudioSource, channels: int) -> None:
     item, lo, hi = span.item, span.start, span.end
-    if not isinstance(item, Clip) or not item.enabled or not source.has_audio(item.asset):
+    if not item.enabled:
+        return
+    if isinstance(item, GeneratedSegment):
+        take_samples = getattr(source, "take_samples", None)
+        has_take = getattr(source, "has_take_audio", None)
+        if item.active_take is None or take_samples is None or has_take is None or \
+                not has_take(item.active_take):
+            return
+        read = lambda first, n: take_samples(item.active_take, first, n)  # noqa: E731
+    elif isinstance(item, Clip) and source.has_audio(item.asset):
+        read = lambda first, n: source.samples(item.asset, first, n)  # noqa: E731
+    else:
         return
     rate, fps = sequence.sample_rate, sequence.fps
     s_lo = first_sample_of_frame(lo, rate, fps)
@@ -62,7 +77,7 @@ def _add_item(out: np.ndarray, sequence: Sequence, span: Span, first_sample: int
     # at floor(k * rate / fps); offset within the item in samples carries over one to one.
     start_sample = first_sample_of_frame(item.start, rate, fps)
     media_first = first_sample_of_frame(item.source_in, rate, fps) + (a - start_sample)
-    block = source.samples(item.asset, media_first, b - a)
+    block = read(media_first, b - a)
     if block.shape[1] != channels:
         block = _to_channels(block, channels)
     gain = np.full(b - a, 10 ** (item.gain_db / 20), np.float32)

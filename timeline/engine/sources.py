@@ -301,7 +301,8 @@ class MediaAudioSource:
     continue decoding without seeking."""
 
     def __init__(self, assets: Mapping[int, MediaProbe], *, sample_rate: int,
-                 channels: int = 2) -> None:
+                 channels: int = 2,
+                 takes: Mapping[int, str | os.PathLike[str]] | None = None) -> None:
         self.assets = {k: v for k, v in assets.items() if v.audio_codec is not None}
         self.sample_rate = sample_rate
         self.channels = channels
@@ -309,6 +310,48 @@ class MediaAudioSource:
         self._all: list[AudioReader] = []
         self._lock = threading.Lock()
         self.errors: dict[int, str] = {}
+        # Generated audio takes: take id -> its lossless file. Conformed to the sequence
+        # rate by the same PyAV resampler as any asset (AudioReader), sample 0 of the take
+        # at the segment's first sample.
+        self.takes: dict[int, str] = {}
+        self.take_errors: dict[int, str] = {}
+        self.set_takes(takes or {})
+
+    def set_takes(self, takes: Mapping[int, str | os.PathLike[str]]) -> None:
+        """The active audio takes (replaces the earlier set; a take activated in the window
+        sounds from the next read on)."""
+        self.takes = {t: os.fspath(p) for t, p in takes.items()}
+        self.take_errors = {t: e for t, e in self.take_errors.items() if t in self.takes}
+
+    def has_take_audio(self, take: int) -> bool:
+        return take in self.takes and take not in self.take_errors
+
+    def take_samples(self, take: int, first: int, count: int) -> np.ndarray:
+        """(count, channels) float32 of the take at the sequence rate from its sample
+        ``first`` (0 = the take's first sample); silence outside it."""
+        path = self.takes.get(take)
+        if path is None:
+            return np.zeros((count, self.channels), np.float32)
+        key = -take - 1  # take readers share the per-thread table with assets' (ids >= 0)
+        readers: dict[int, AudioReader] | None = getattr(self._local, "readers", None)
+        if readers is None:
+            readers = self._local.readers = {}
+        reader = readers.get(key)
+        if reader is None or reader.path != str(Path(path).resolve()):
+            try:
+                reader = AudioReader(path, sample_rate=self.sample_rate,
+                                     channels=self.channels)
+            except AudioDecodeError as exc:
+                self.take_errors[take] = str(exc)
+                return np.zeros((count, self.channels), np.float32)
+            readers[key] = reader
+            with self._lock:
+                self._all.append(reader)
+        try:
+            return reader.read(first, count)
+        except AudioDecodeError as exc:
+            self.take_errors[take] = str(exc)
+            return np.zeros((count, self.channels), np.float32)
 
     def has_audio(self, asset: int) -> bool:
         return asset in self.assets and asset not in self.errors
