@@ -37,7 +37,7 @@ def scene_frames(*, camera: CameraPath | None, poses: PoseTrack | None,
     skeletons on top, or the pose maps alone (``pose_only``: a VACE control video). The
     plate is re-projected at most ``max_width`` wide and scaled up: the previz is a sketch,
     and re-projection is the expensive part."""
-    from PIL import Image
+    import cv2
 
     rw, rh = width, height
     if width > max_width:
@@ -55,8 +55,9 @@ def scene_frames(*, camera: CameraPath | None, poses: PoseTrack | None,
                 view = render_plate_view(small, camera.at(t, fps),
                                          reference_focal=camera.reference_focal,
                                          distance=camera.distance)
-            frame = view if (rw, rh) == (width, height) else np.asarray(
-                Image.fromarray(view).resize((width, height), Image.Resampling.BILINEAR))
+            # Bilinear up (OpenCV: a sixth of Pillow's time at 1080p, and no GIL held).
+            frame = view if (rw, rh) == (width, height) else cv2.resize(
+                view, (width, height), interpolation=cv2.INTER_LINEAR)
         if poses is not None and poses.people:
             skeletons = poses.at(t)
             if skeletons:

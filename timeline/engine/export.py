@@ -403,10 +403,10 @@ def _moved_frame(frame: av.VideoFrame, cut: MovedCut) -> av.VideoFrame:
         frame = frame.reformat(width=cut.scaled[0], height=cut.scaled[1], format="yuv420p",
                                interpolation="BILINEAR")
     planes = tuple(_plane_view(frame, i) for i in range(3))
-    moved = warp_yuv420(planes, cut, size=cut.size)  # type: ignore[arg-type]
     out = av.VideoFrame(cut.size[0], cut.size[1], "yuv420p")
-    for i, plane in enumerate(moved):
-        _plane_view(out, i)[...] = plane
+    # Warped straight into the encoder's frame: no planes in between to copy.
+    warp_yuv420(planes, cut, size=cut.size,  # type: ignore[arg-type]
+                out=(_plane_view(out, 0), _plane_view(out, 1), _plane_view(out, 2)))
     return out
 
 
