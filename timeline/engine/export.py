@@ -467,6 +467,11 @@ def _export_file(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSou
             if cut is not None:
                 frame = raw(cut[0], cut[1], size, preset.pix_fmt)
                 if frame is not None:
+                    # The encoder picks its own frame types, as the ffmpeg command line
+                    # lets it: a decoded frame keeps its source's I/P/B, which libx264
+                    # would follow (the source's GOP forced on the export, and a plain
+                    # cut encoded unlike everything else).
+                    frame.pict_type = av.video.frame.PictureType.NONE
                     return frame
             # One moved clip over black: its decoded planes are moved in YCbCr, the same
             # steps as the RGB compositor but without the conversions there and back.
