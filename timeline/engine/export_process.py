@@ -45,6 +45,7 @@ from timeline.engine.export import (
 )
 from timeline.media.probe import MediaProbe
 from timeline.model import Sequence
+from timeline.priority import background_process
 from timeline.process_exit import describe_exit
 
 __all__ = ["ExportRequest", "export_in_process", "export_in_subprocess"]
@@ -223,30 +224,15 @@ def _read_messages(stream: IO[bytes], inbox: queue.Queue[tuple[Any, ...]]) -> No
 # --- the child -------------------------------------------------------------------------
 
 
-def _yield_to_the_editor() -> None:
-    """The editor comes first: on a busy machine its UI thread gets the CPU before the
-    encoder's threads (the export takes longer only when something else wants it). Nice
-    +4, and the batch policy (Linux), under which a waking encoder thread never preempts
-    a running one, the UI thread included; the threads the encoder starts inherit both."""
-    try:
-        os.nice(4)
-    except OSError:
-        pass
-    batch = getattr(os, "SCHED_BATCH", None)
-    if batch is not None:
-        try:
-            os.sched_setscheduler(0, batch, os.sched_param(0))
-        except OSError:
-            pass
-
-
 def _child_main() -> int:
     # Messages go to the real stdout; anything a library prints goes to stderr instead.
     messages = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     commands = sys.stdin.buffer
-    _yield_to_the_editor()
+    # The editor comes first: on a busy machine its UI thread gets the CPU before the
+    # encoder's threads (the export takes longer only when something else wants it).
+    background_process(4)
     request: ExportRequest = pickle.load(commands)
     stop = threading.Event()
 

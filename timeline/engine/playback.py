@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from timeline.priority import background_thread
 from timeline.time import first_sample_of_frame, frame_at_sample
 
 MixFn = Callable[[int, int], np.ndarray]  # (first_sample, count) -> (count, channels) float32
@@ -637,6 +638,9 @@ class _RenderAhead:
         self._thread.join(timeout=5)
 
     def _work(self) -> None:
+        # Compositing (and the decoders it opens) after the UI thread, which paints each
+        # frame; the presenter and the audio threads, which keep time, stay as they are.
+        background_thread(2)
         while True:
             with self._cond:
                 while not self._closed and self._ahead_of(self._next) >= self._depth:
