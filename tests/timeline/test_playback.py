@@ -244,3 +244,25 @@ def test_the_device_is_fed_from_blocks_mixed_ahead_and_the_clock_keeps_time() ->
     assert all(b - a == clock.blocksize for a, b in zip(played, played[1:], strict=False))
     # Once the device runs the clock keeps real time: no stall, no jump.
     assert abs((p2 - p1) / RATE - (t2 - t1)) < 0.03
+
+
+def test_the_audio_clock_never_runs_past_the_sound_the_device_was_given() -> None:
+    # A device whose callbacks stall (a busy machine): the clock runs on from the last
+    # block's DAC time only as far as that block goes, then waits with the sound.
+    import threading as _threading
+    from types import SimpleNamespace
+
+    from timeline.engine.playback import AudioDeviceClock
+
+    clock = object.__new__(AudioDeviceClock)  # no PortAudio: the clock's arithmetic only
+    clock.sample_rate = RATE
+    clock._lock = _threading.Lock()
+    clock._stream = SimpleNamespace(active=True, time=10.0)
+    clock._block_first, clock._block_dac_time, clock._have_block = 4800.0, 10.05, True
+    clock._next_sample = 4800 + 512
+    # 50 ms before the block reaches the DAC: the sample heard is 2400 before it.
+    assert abs(clock.position() - (4800.0 - 0.05 * RATE)) < 1e-6
+    clock._stream.time = 10.055  # 5 ms into the block
+    assert abs(clock.position() - (4800 + 0.005 * RATE)) < 1e-6
+    clock._stream.time = 11.0  # a second later, no callback since: the block's end
+    assert clock.position() == 4800 + 512

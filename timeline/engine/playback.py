@@ -269,13 +269,17 @@ class AudioDeviceClock:
     def position(self) -> float:
         with self._lock:
             first, dac, have = self._block_first, self._block_dac_time, self._have_block
+            given = self._next_sample  # the device has nothing after this sample yet
         if not self._stream.active:
             return first
         now = self._stream.time
         if not have:
             # Nothing has reached the speaker yet: the clock waits at its start.
             return first
-        return first + (now - dac) * self.sample_rate
+        # Never past the sound the device was given: when its callbacks stall (a busy
+        # machine, PulseAudio restarting the stream), what is heard stops there, and the
+        # picture must wait for the sound rather than run on without it.
+        return min(first + (now - dac) * self.sample_rate, float(given))
 
 
 def open_audio_clock(mix: MixFn, sample_rate: int, channels: int = 2,
