@@ -37,7 +37,9 @@ def scene_frames(*, camera: CameraPath | None, poses: PoseTrack | None,
     skeletons on top, or the pose maps alone (``pose_only``: a VACE control video). The
     plate is re-projected at most ``max_width`` wide and scaled up: the previz is a sketch,
     and re-projection is the expensive part."""
-    import cv2
+    from timeline.priority import opencv
+
+    cv2 = opencv()
 
     rw, rh = width, height
     if width > max_width:

@@ -112,7 +112,9 @@ def render_plate_view(plate: np.ndarray, cam: CameraState, *, reference_focal: f
         # in 16 bits, and the mirrored plate repeats many times).
         return _render_plate_view_exact(plate, cam, reference_focal=reference_focal,
                                         distance=distance)
-    import cv2
+    from timeline.priority import opencv
+
+    cv2 = opencv()
 
     # The homography maps output (x, y) (pixel centres at i + .5) to (a x + b y + c) /
     # (g x + h y + 1) in the plate's continuous coordinates; OpenCV puts pixel centres on

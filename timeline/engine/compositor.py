@@ -33,6 +33,7 @@ from timeline.model import (
     Transition,
     spans,
 )
+from timeline.priority import opencv
 
 RGBA = np.ndarray  # (H, W, 4) uint8
 
@@ -322,7 +323,7 @@ def _affine(pic: np.ndarray, coeffs: tuple[float, ...], size: tuple[int, int],
     encoder. Within a level of Pillow's result (1/32-pixel positions, 15-bit weights).
     ``dst``: a (h, w[, c]) uint8 array (a view with padded rows will do) written in place
     and returned."""
-    import cv2
+    cv2 = opencv()
 
     a, b, c, d, e, f = coeffs
     # OpenCV puts pixel centres on integers: shift the output by +.5, the source by -.5.
@@ -342,7 +343,7 @@ def _opaque_rgba(pic: np.ndarray) -> np.ndarray:
     """(h, w, 3) RGB or (h, w, 4) straight RGBA as premultiplied RGBA (alpha 255 for RGB)."""
     if pic.shape[2] == 4:
         return _premultiply(pic)
-    import cv2
+    cv2 = opencv()
 
     return cv2.cvtColor(np.ascontiguousarray(pic), cv2.COLOR_RGB2RGBA)
 
@@ -797,7 +798,7 @@ def warp_yuv420(planes: tuple[np.ndarray, np.ndarray, np.ndarray], cut: MovedCut
                                                                    frame[1] // f), fill,
                             dest=dest)
         if cut.opacity < 1.0:
-            import cv2
+            cv2 = opencv()
 
             lut = _fade_lut(fill, cut.opacity)
             if dest is not None:
