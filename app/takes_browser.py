@@ -70,6 +70,7 @@ from project_store.project import Project
 from project_store.take_metrics import TakeMetrics
 from services import take_metrics
 from timeline.model import GeneratedSegment
+from timeline.priority import background_thread
 
 THUMB_SIZE = QSize(96, 54)
 HOVER_MAX_FRAMES = 240  # a longer take plays every n-th frame under the pointer
@@ -279,7 +280,8 @@ class TakeDecoder(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="takes-decode")
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="takes-decode",
+                                        initializer=background_thread, initargs=(4,))
         self._lock = threading.Lock()
         self._token = 0
         self._closed = False

@@ -127,6 +127,8 @@ HEADER_W = 64
 WAVE_FLOOR_DB = -36.0  # waveforms are drawn in dB: quieter than this is a flat line
 EDGE_PX = 6.0  # a press this close to an item's edge trims it
 SNAP_PX = 8.0  # snapping tolerance on screen
+PLAYHEAD_STRIP = 3.0  # half the width repainted around the playhead line when it moves
+LABEL_REACH = 200  # px: how far right of where it starts a label (clip name, timecode) runs
 DRAG_START_PX = 3.0  # movement before a press becomes a drag (a click otherwise)
 TOOLS = ("select", "razor", "roll", "slip", "slide")
 # The track header's toggle boxes, left to right (their lit colours: theme.SWITCH_ON).
@@ -217,9 +219,15 @@ class TimelineView(QWidget):
     def set_playhead(self, frame: int) -> None:
         frame = max(0, frame)
         if frame != self.playhead:
+            old = self.playhead
             self.playhead = frame
             self.playhead_moved.emit(frame)
-            self.update()
+            # Only the strips under the old and the new line: a whole repaint per frame of
+            # playback or per mouse move while scrubbing (every clip, label and thumbnail
+            # again) was most of the UI thread's time.
+            for x in (self.x_of(old), self.x_of(frame)):
+                self.update(QRectF(x - PLAYHEAD_STRIP, 0, 2 * PLAYHEAD_STRIP,
+                                   self.height()).toAlignedRect())
 
     def fit(self) -> None:
         duration = max(1, self._sequence().duration_frames)
@@ -764,22 +772,30 @@ class TimelineView(QWidget):
         seq = self._sequence()
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        # Qt clips to the damaged region (a playhead strip, say); the Python side skips
+        # what cannot reach it. Labels run right of where they start, so anything that
+        # starts up to LABEL_REACH pixels left of the region is painted too.
+        damaged = event.rect()
+        left = float(max(HEADER_W, damaged.left() - LABEL_REACH))
+        right = float(min(self.width(), damaged.right() + 2))
+        headers = damaged.left() < HEADER_W
         p.fillRect(self.rect(), TIMELINE_BACKGROUND)
         p.setFont(small_font(self.font()))
-        self._paint_ruler(p, seq)
+        self._paint_ruler(p, seq, left, right)
         for name, rect in self.track_rows():
             track = seq.track(name)
             p.fillRect(rect.adjusted(0, 1, 0, -1), TRACK_ROW)
-            header = QRectF(0, rect.top(), HEADER_W, rect.height())
-            p.fillRect(header.adjusted(0, 1, 0, -1), TRACK_HEADER)
-            p.setPen(TEXT_HEADER)
-            p.drawText(header.adjusted(6, 2, -4, -rect.height() / 2),
-                       Qt.AlignmentFlag.AlignVCenter, track.info.shown)
-            self._paint_switches(p, track.info, rect)
-            if self.targets is not None:
-                self.targets.paint(p, name, rect)
-            first = self.frame_at(HEADER_W)
-            last = self.frame_at(self.width()) + 1
+            if headers:
+                header = QRectF(0, rect.top(), HEADER_W, rect.height())
+                p.fillRect(header.adjusted(0, 1, 0, -1), TRACK_HEADER)
+                p.setPen(TEXT_HEADER)
+                p.drawText(header.adjusted(6, 2, -4, -rect.height() / 2),
+                           Qt.AlignmentFlag.AlignVCenter, track.info.shown)
+                self._paint_switches(p, track.info, rect)
+                if self.targets is not None:
+                    self.targets.paint(p, name, rect)
+            first = self.frame_at(left)
+            last = self.frame_at(right) + 1
             for item in track.overlapping(first, last):
                 self._paint_item(p, item, rect)
             for tr in track.transitions.values():
@@ -951,7 +967,10 @@ class TimelineView(QWidget):
         p.setPen(TEXT)
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
-    def _paint_ruler(self, p: QPainter, seq: Sequence) -> None:
+    def _paint_ruler(self, p: QPainter, seq: Sequence, left: float = HEADER_W,
+                     right: float | None = None) -> None:
+        """The ruler; its ticks and labels from ``left`` to ``right`` (x) only."""
+        right = self.width() if right is None else right
         p.fillRect(QRectF(0, 0, self.width(), RULER_H), RULER)
         if seq.in_point is not None or seq.out_point is not None:
             x0 = self.x_of(seq.in_point or 0)
@@ -963,9 +982,9 @@ class TimelineView(QWidget):
         nominal = round(fps)
         if step >= nominal:
             step = (step // nominal + 1) * nominal
-        frame = (self.scroll_frames // step) * step
+        frame = (max(self.scroll_frames, self.frame_at(left)) // step) * step
         p.setPen(TEXT_MUTED)
-        while self.x_of(frame) < self.width():
+        while self.x_of(frame) < right:
             x = self.x_of(frame)
             if x >= HEADER_W:
                 p.drawLine(QPointF(x, 0), QPointF(x, 14))

@@ -32,6 +32,7 @@ from app.theme import (
 )
 from timeline.conditioning.camera import SENSOR_WIDTH_MM, CameraPath
 from timeline.conditioning.pose import LIMBS, Skeleton
+from timeline.priority import background_thread
 
 
 def to_qimage(picture: np.ndarray) -> QImage:
@@ -74,6 +75,7 @@ class ScrubRenderer:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        background_thread(2)  # the UI thread paints what this renders: it goes first
         while True:
             with self._cond:
                 while self._wanted is None and not self._closed:

@@ -14,7 +14,9 @@ stall) while it
 * drags a clip in the timeline for 2 s (ghost, snapping, label), then Escape.
 
 Prints, per phase, the largest gap, the 99th percentile, the mean and the number (and total
-time) of gaps over 50 ms, then the worst stalls with where the GUI thread was.
+time) of gaps over 50 ms; then the same with each gap's wait for a CPU taken off ("own":
+what the editor itself took; the rest is other programs on the machine, Linux only), then
+the worst stalls with where the GUI thread was and how long of it it waited for a CPU.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_ui_stall.py
 """
@@ -201,17 +203,22 @@ def main() -> int:
 
     print(f"\nGUI-thread gaps (5 ms timer; stall = gap > {args.threshold:.0f} ms)")
     print(f"{'phase':<12} {'wall s':>7} {'ticks':>6} {'max ms':>8} {'p99 ms':>7} "
-          f"{'mean ms':>8} {'stalls':>7} {'stall ms':>9}")
+          f"{'mean ms':>8} {'stalls':>7} {'stall ms':>9} | {'own max':>7} {'own p99':>7} "
+          f"{'own stalls':>10}")
     for name in monitor.labels():
         s = monitor.summary(name)
         wall = walls.get(name, s.seconds)
         print(f"{name:<12} {wall:7.2f} {s.ticks:6d} {s.max_ms:8.1f} {s.p99_ms:7.1f} "
-              f"{s.mean_ms:8.2f} {s.stalls:7d} {s.stall_ms:9.1f}")
+              f"{s.mean_ms:8.2f} {s.stalls:7d} {s.stall_ms:9.1f} | {s.own_max_ms:7.1f} "
+              f"{s.own_p99_ms:7.1f} {s.own_stalls:10d}")
+    print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
+          f"on {os.cpu_count()} CPUs")
     worst = sorted(monitor.stalls, key=lambda st: -st.gap_ms)[:8]
     if worst:
         print("\nworst stalls (where the GUI thread was, innermost last):")
         for st in worst:
-            print(f"  {st.gap_ms:7.1f} ms at {st.at:6.2f} s [{st.label}]")
+            print(f"  {st.gap_ms:7.1f} ms at {st.at:6.2f} s [{st.label}], "
+                  f"{st.waited_ms:.1f} ms of it waiting for a CPU")
             for line in st.where[-30:] or ("(no sample: native code holding the GIL)",):
                 print(f"      {line}")
     return 0

@@ -10,7 +10,10 @@ frames at 60 Hz: a visible hitch) is recorded as a stall with:
 * where the GUI thread was while it stalled: a watchdog thread samples the GUI thread's
   Python stack (``sys._current_frames``) once a gap has passed the threshold, and keeps the
   innermost frames. Code holding the GIL in C for the whole stall is caught only when it
-  lets go, so a stall without a sample was spent in native code.
+  lets go, so a stall without a sample was spent in native code;
+* how much of it the GUI thread spent runnable but waiting for a CPU (Linux: the run-queue
+  delay in ``/proc/thread-self/schedstat``), which is the machine's load, not the editor's
+  code: a gap minus that wait is what the editor itself took ("own").
 
 ``summary()`` gives the count of gaps, the largest, the 99th percentile, the number of
 stalls and their total time, overall or for one label::
@@ -24,6 +27,7 @@ stalls and their total time, overall or for one label::
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -43,6 +47,7 @@ class Stall:
     gap_ms: float
     label: str
     where: tuple[str, ...] = ()  # innermost frames last, "file:line function"
+    waited_ms: float = 0.0  # of the gap, runnable but waiting for a CPU (0: not known)
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,18 @@ class StallSummary:
     stall_ms: float  # their total length
     threshold_ms: float
     worst: tuple[Stall, ...] = field(default=())
+    # The same with each gap's wait for a CPU taken off: what the editor's code took.
+    own_max_ms: float = 0.0
+    own_p99_ms: float = 0.0
+    own_stalls: int = 0
 
     def format(self) -> str:
         name = self.label if self.label is not None else "all"
         return (f"{name:<12} {self.ticks:6d} ticks over {self.seconds:6.2f} s  "
                 f"max {self.max_ms:7.1f} ms  p99 {self.p99_ms:6.1f} ms  "
                 f"mean {self.mean_ms:5.1f} ms  >{self.threshold_ms:.0f} ms: {self.stalls:3d} "
-                f"({self.stall_ms:7.1f} ms)")
+                f"({self.stall_ms:7.1f} ms)  own max {self.own_max_ms:6.1f} ms "
+                f"p99 {self.own_p99_ms:5.1f} ms >{self.threshold_ms:.0f}: {self.own_stalls}")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -95,6 +105,9 @@ class StallMonitor(QObject):
         self._last = 0.0
         # (label, gap in ms) per tick, and the stalls as they are found.
         self.gaps: list[tuple[str, float]] = []
+        self.waits: list[float] = []  # per tick: ms of its gap spent waiting for a CPU
+        self._schedstat: int | None = None  # fd of the GUI thread's schedstat
+        self._run_delay = 0
         self.stalls: list[Stall] = []
         self._lock = threading.Lock()
         self._sample: tuple[float, tuple[str, ...]] | None = None  # (gap began, stack)
@@ -112,8 +125,15 @@ class StallMonitor(QObject):
         if label is not None:
             self._label = label
         self.gaps.clear()
+        self.waits.clear()
         self.stalls.clear()
         self._gui_thread = threading.get_ident()
+        if self._schedstat is None:
+            try:  # this thread's (the GUI thread's) own file, read without reopening
+                self._schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+            except OSError:
+                self._schedstat = None
+        self._run_delay = self._read_run_delay()
         self._t0 = self._last = time.perf_counter()
         self._sample = None
         self._timer.start()
@@ -132,6 +152,9 @@ class StallMonitor(QObject):
         if self._watchdog is not None:
             self._watchdog.join(timeout=1.0)
             self._watchdog = None
+        if self._schedstat is not None:
+            os.close(self._schedstat)
+            self._schedstat = None
         return self.summary()
 
     def set_label(self, label: str) -> None:
@@ -150,19 +173,32 @@ class StallMonitor(QObject):
             self.set_label(previous)
 
     # --- measuring
+    def _read_run_delay(self) -> int:
+        """Nanoseconds the GUI thread has waited on a run queue so far (0: not known)."""
+        if self._schedstat is None:
+            return 0
+        try:
+            return int(os.pread(self._schedstat, 64, 0).split()[1])
+        except (OSError, IndexError, ValueError):
+            return 0
+
     def _tick(self) -> None:
         now = time.perf_counter()
         gap_ms = (now - self._last) * 1000.0
         began = self._last
         self._last = now
+        run_delay = self._read_run_delay()
+        waited_ms = min(gap_ms, max(0, run_delay - self._run_delay) / 1e6)
+        self._run_delay = run_delay
         self.gaps.append((self._label, gap_ms))
+        self.waits.append(waited_ms)
         if gap_ms > self.threshold_ms:
             where: tuple[str, ...] = ()
             with self._lock:
                 if self._sample is not None and self._sample[0] == began:
                     where = self._sample[1]
                 self._sample = None
-            self.stalls.append(Stall(began - self._t0, gap_ms, self._label, where))
+            self.stalls.append(Stall(began - self._t0, gap_ms, self._label, where, waited_ms))
 
     def _watch(self) -> None:
         """Watchdog thread: sample the GUI thread's stack once per stall."""
@@ -191,6 +227,8 @@ class StallMonitor(QObject):
     def summary(self, label: str | None = None) -> StallSummary:
         """Figures for the gaps measured under ``label`` (all of them for None)."""
         gaps = [g for name, g in self.gaps if label is None or name == label]
+        own = [g - w for (name, g), w in zip(self.gaps, self.waits, strict=True)
+               if label is None or name == label]
         stalls = [s for s in self.stalls if label is None or s.label == label]
         worst = tuple(sorted(stalls, key=lambda s: -s.gap_ms)[:5])
         return StallSummary(
@@ -198,7 +236,8 @@ class StallMonitor(QObject):
             max_ms=max(gaps, default=0.0), p99_ms=percentile(gaps, 99.0),
             mean_ms=sum(gaps) / len(gaps) if gaps else 0.0, stalls=len(stalls),
             stall_ms=sum(s.gap_ms for s in stalls), threshold_ms=self.threshold_ms,
-            worst=worst)
+            worst=worst, own_max_ms=max(own, default=0.0), own_p99_ms=percentile(own, 99.0),
+            own_stalls=sum(1 for g in own if g > self.threshold_ms))
 
     def labels(self) -> list[str]:
         """Labels measured, in the order they first appeared."""

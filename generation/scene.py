@@ -59,6 +59,10 @@ def scene_frames(*, camera: CameraPath | None, poses: PoseTrack | None,
     0..1, near = 1) the plate is lifted off its plane by it (``render_depth_view``)."""
     from PIL import Image
 
+    from timeline.priority import opencv
+
+    cv2 = opencv()
+
     rw, rh = width, height
     if width > max_width:
         rw, rh = max_width, max(2, round(height * max_width / width))
@@ -84,8 +88,9 @@ def scene_frames(*, camera: CameraPath | None, poses: PoseTrack | None,
                 view = render_plate_view(small, camera.at(t, fps),
                                          reference_focal=camera.reference_focal,
                                          distance=camera.distance)
-            frame = view if (rw, rh) == (width, height) else np.asarray(
-                Image.fromarray(view).resize((width, height), Image.Resampling.BILINEAR))
+            # Bilinear up (OpenCV: a sixth of Pillow's time at 1080p, and no GIL held).
+            frame = view if (rw, rh) == (width, height) else cv2.resize(
+                view, (width, height), interpolation=cv2.INTER_LINEAR)
         if poses is not None and poses.people:
             skeletons = poses.at(t)
             if skeletons:

@@ -61,7 +61,11 @@ def worker_main(conn: Connection, env: dict[str, str] | None = None) -> None:
     # worker.log beside the editor's log (stderr when the editor keeps none), not just
     # "worker died".
     from generation.process_log import start_worker_log
+    from timeline.priority import own_session
 
+    # A session of its own: importing torch and a previz render are seconds of CPU that
+    # would otherwise come out of the editor's share (autogroups), its UI thread's too.
+    own_session()
     start_worker_log()
 
     from generation.backends.base import GenerationError, JobCancelled, OutOfMemory

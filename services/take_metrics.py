@@ -126,6 +126,15 @@ def _measure_in_child(request: dict[str, Any]) -> list[dict[str, Any]]:
     return measure_request(request)
 
 
+def _start_measuring_process() -> None:
+    """The measuring process's first act: out of the editor's session and below it in
+    priority (measuring is background work; the UI thread goes first)."""
+    from timeline.priority import background_process, own_session
+
+    own_session()
+    background_process(4)
+
+
 class BackgroundMetrics:
     """Measures takes in a measuring process (spawned, like the worker: no inherited Qt or
     threads; OpenCV and the decode stay out of the editor's process and its GIL), one at
@@ -152,7 +161,8 @@ class BackgroundMetrics:
             request = measure_request_for(self.project, take)
             if self._pool is None:
                 self._pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=1, mp_context=mp.get_context("spawn"))
+                    max_workers=1, mp_context=mp.get_context("spawn"),
+                    initializer=_start_measuring_process)
             loop = asyncio.get_running_loop()
             try:
                 metrics = await loop.run_in_executor(self._pool, _measure_in_child, request)

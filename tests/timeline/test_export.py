@@ -278,3 +278,45 @@ def test_plain_cuts_of_bt709_sources_skip_the_rgb_round_trip(project: Project,
         finally:
             frames.close()
             sound.close()
+
+
+def test_plain_cuts_get_the_encoders_frame_types_not_the_sources(tmp_path: Path) -> None:
+    # A camera file with a keyframe every other frame and no B-frames. Handed on as
+    # decoded, its frames would carry those types and libx264 would follow them (a
+    # keyframe every other frame in the export too); the ffmpeg command line lets the
+    # encoder choose, and so does export: one keyframe, at the start.
+    source = tmp_path / "gop2.mp4"
+    with av.open(str(source), "w") as out:
+        stream = out.add_stream("libx264", rate=FPS,
+                                options={"g": "2", "keyint_min": "1", "bf": "0",
+                                         "sc_threshold": "0"})
+        stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+        cc = stream.codec_context
+        cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = 1, 1, 1, 1
+        rng = np.random.default_rng(4)
+        base = rng.integers(0, 256, (SIZE[1], SIZE[0] + 24, 3), dtype=np.uint8)
+        for i in range(12):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(base[:, 2 * i:2 * i + SIZE[0]]),
+                                               format="rgb24").reformat(
+                format="yuv420p", dst_colorspace="ITU709")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    with av.open(str(source)) as c:
+        assert sum(p.is_keyframe for p in c.demux(video=0) if p.size) == 6
+    with Project.create(tmp_path / "p.takeline", SequenceSettings(
+            fps=FPS, width=SIZE[0], height=SIZE[1], sample_rate=RATE)) as p:
+        (asset,) = p.import_media([source])
+        p.execute({"op": "append", "track": "V1", "asset": asset.id, "source_in": 0,
+                   "source_out": 12})
+        frames, _ = sources(p)
+        try:
+            result = export_sequence(p.sequence, tmp_path / "out.mp4", PRESETS["h264"],
+                                     frames=frames, audio=None)
+            assert frames.raw_frames == 12  # the decoded frames went to the encoder
+        finally:
+            frames.close()
+    with av.open(str(result.path)) as c:
+        keyframes = [p.is_keyframe for p in c.demux(video=0) if p.size]
+    assert len(keyframes) == 12 and keyframes[0] and not any(keyframes[1:])

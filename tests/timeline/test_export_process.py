@@ -141,3 +141,26 @@ def test_a_relative_target_is_where_the_editor_means_it(project: Project, tmp_pa
     monkeypatch.chdir(tmp_path)
     result = export_in_subprocess(request(project, Path("short.mp4"), first=0, end=6))
     assert result.frames == 6 and (tmp_path / "short.mp4").is_file()
+
+
+def test_the_child_runs_in_a_session_of_its_own_and_yields_to_the_editor(
+        project: Project, tmp_path: Path) -> None:
+    # Its own session (so its own autogroup where the kernel has them: the encoder's
+    # threads do not take the editor's share of the CPU), nice and batch priority.
+    seen: dict[str, int] = {}
+    pids: list[int] = []
+
+    def progress(p: ExportProgress) -> None:
+        if not seen:  # the child is rendering: its priority is set by now
+            pid = pids[0]
+            seen["sid"] = os.getsid(pid)
+            seen["nice"] = os.getpriority(os.PRIO_PROCESS, pid)
+            if hasattr(os, "sched_getscheduler"):
+                seen["policy"] = os.sched_getscheduler(pid)
+
+    export_in_subprocess(request(project, tmp_path / "out.mp4"), progress=progress,
+                         on_started=pids.append)
+    assert seen["sid"] == pids[0] != os.getsid(0)
+    assert seen["nice"] >= os.getpriority(os.PRIO_PROCESS, 0) + 4 or seen["nice"] == 19
+    if "policy" in seen:
+        assert seen["policy"] == os.SCHED_BATCH

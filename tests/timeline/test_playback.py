@@ -244,3 +244,59 @@ def test_the_device_is_fed_from_blocks_mixed_ahead_and_the_clock_keeps_time() ->
     assert all(b - a == clock.blocksize for a, b in zip(played, played[1:], strict=False))
     # Once the device runs the clock keeps real time: no stall, no jump.
     assert abs((p2 - p1) / RATE - (t2 - t1)) < 0.03
+
+
+def _bare_clock():  # type: ignore[no-untyped-def]
+    """An AudioDeviceClock with no PortAudio behind it: its arithmetic only."""
+    import threading as _threading
+    from collections import deque
+    from types import SimpleNamespace
+
+    from timeline.engine.playback import ORIGIN_BLOCKS, AudioDeviceClock
+
+    clock = object.__new__(AudioDeviceClock)
+    clock.sample_rate = RATE
+    clock._lock = _threading.Lock()
+    clock._stream = SimpleNamespace(active=True, time=10.0)
+    clock._have_block = False
+    clock._origins = deque(maxlen=ORIGIN_BLOCKS)
+    clock._origin = 0.0
+    clock._off_origin = 0
+    return clock
+
+
+def test_the_audio_clock_never_runs_past_the_sound_the_device_was_given() -> None:
+    # A device whose callbacks stall (a busy machine): the clock runs on from the last
+    # block's DAC time only as far as that block goes, then waits with the sound.
+    clock = _bare_clock()
+    clock._next_sample = 4800 + 512
+    clock._note_block(4800, 10.05)
+    # 50 ms before the block reaches the DAC: the sample heard is 2400 before it.
+    assert abs(clock.position() - (4800.0 - 0.05 * RATE)) < 1e-6
+    clock._stream.time = 10.055  # 5 ms into the block
+    assert abs(clock.position() - (4800 + 0.005 * RATE)) < 1e-6
+    clock._stream.time = 11.0  # a second later, no callback since: the block's end
+    assert clock.position() == 4800 + 512
+
+
+def test_the_audio_clock_follows_the_median_dac_estimate_and_real_jumps() -> None:
+    clock = _bare_clock()
+    clock._next_sample = 10**9  # never the limit here
+    block = 512 / RATE
+    # DAC estimates jittering by a few ms around a steady device: the clock reads the
+    # median, so no single estimate moves the picture.
+    jitter = [0.0, 0.003, -0.002, 0.004, -0.001, 0.0, 0.002]
+    for k, j in enumerate(jitter):
+        clock._note_block(4800 + 512 * k, 10.1 + k * block + j)
+    clock._stream.time = 10.2
+    steady = 4800 + (10.2 - 10.1) * RATE
+    assert abs(clock.position() - steady) < 1e-6
+    # One estimate 40 ms off (an outlier): ignored.
+    k = len(jitter)
+    clock._note_block(4800 + 512 * k, 10.1 + k * block + 0.04)
+    assert abs(clock.position() - steady) < 1e-6
+    # Three in a row 40 ms later (this one and two more): the device really stalled; the
+    # clock follows.
+    for n in range(k + 1, k + 3):
+        clock._note_block(4800 + 512 * n, 10.1 + n * block + 0.04)
+    assert abs(clock.position() - (steady - 0.04 * RATE)) < 1e-6

@@ -236,6 +236,16 @@ class Calls:
                 return _orig(im, *a, **kw)
 
             monkeypatch.setattr(Image.Image, name, spy)
+        import cv2
+
+        warp = cv2.warpAffine
+
+        def warp_spy(src, m, dsize, *a, **kw):  # type: ignore[no-untyped-def]
+            self.names.append("warp")
+            self.sizes.append(tuple(dsize))
+            return warp(src, m, dsize, *a, **kw)
+
+        monkeypatch.setattr(cv2, "warpAffine", warp_spy)
 
 
 def test_each_case_takes_its_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -252,23 +262,24 @@ def test_each_case_takes_its_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     # Whole-pixel move: a slice.
     render([0, 7, -3, 1, 0])
     assert calls.names == []
-    # Sub-pixel move: one same-size box resize, no general transform.
+    # Sub-pixel move: one translation (OpenCV), over the moved picture's box only.
+    calls.sizes.clear()
     render([0, 3.3, -2.7, 1, 0])
-    assert calls.names == ["resize"]
+    assert calls.names == ["warp"] and calls.sizes == [(157, 88)]
     # Scale without a turn: a crop + resize of the visible part (then a slice or a box).
     render([0, 0, 0, 1.6, 0])
     assert calls.names == ["resize"]
-    # A turn: one affine transform.
+    # A turn: one affine warp, no Pillow transform.
     render([0, 0, 0, 1, 33])
-    assert calls.names == ["transform"]
-    # A scaled turn: resize, then one transform.
+    assert calls.names == ["warp"]
+    # A scaled turn: resize, then one warp.
     render([0, 0, 0, 0.8, 33])
-    assert calls.names == ["resize", "transform"]
+    assert calls.names == ["resize", "warp"]
     # A zoom into a turned picture scales only the part that shows (the whole would be
     # 400x226 here), and the frame, covered, needs no alpha.
     calls.sizes.clear()
     render([0, 0, 0, 2.5, 20])
-    assert calls.names == ["resize", "transform"]
+    assert calls.names == ["resize", "warp"]
     assert calls.sizes[0][0] * calls.sizes[0][1] < 0.5 * 400 * 226
     assert calls.sizes[1] == (160, 90)
 
@@ -333,6 +344,55 @@ def test_yuv_planes_match_the_rgb_compositor(key: list) -> None:
     # pixels already blended with black.
     assert chroma.mean() <= floor[h:].mean() + 0.6, (chroma.mean(), floor[h:].mean())
     assert np.percentile(chroma, 99) <= np.percentile(floor[h:], 99) + 4
+
+
+@pytest.mark.parametrize("key", [[0, 3.3, -2.7, 1, 0], [0, -12, 6, 1, -10], [0, 16, -4, 1, 12],
+                                 [0, 5, 0, 1, 37, 0.7], [0, 0, 0, 1, 90], [0, 200, 50, 1, 25]])
+def test_yuv_plane_warp_matches_the_numpy_oracle(key: list) -> None:
+    # Each plane through OpenCV against the per-pixel numpy warp composited over the
+    # plane's own black (16 luma, 128 chroma), at a size where the 4:2:0 chroma grid has
+    # odd offsets and turns of its own.
+    w, h = 320, 180
+    tl = make_timeline(w, h, [key])
+    cut = comp.moved_cut(tl.sequence, 0, (w, h))
+    assert cut is not None and cut.scaled == (w, h)
+    luma = texture(w, h, seed=7)[..., 0].copy()
+    chroma = texture(w // 2, h // 2, seed=8)[..., :2]
+    planes = (luma, chroma[..., 0].copy(), chroma[..., 1].copy())
+    got = comp.warp_yuv420(planes, cut)
+    for plane, moved, fill, f in zip(planes, got, (16, 128, 128), (1, 2, 2), strict=True):
+        rgb, alpha = warp_reference(np.repeat(plane[..., None], 3, axis=2),
+                                    (cut.centre[0] / f, cut.centre[1] / f), cut.rotation,
+                                    (w // f, h // f), cut.opacity)
+        want = np.clip(np.rint(fill + (rgb[..., 0] - fill) * alpha), 0, 255)
+        mean, worst = diff(moved, want)
+        assert mean <= 0.4 and worst <= 2, (key, f, mean, worst)
+
+
+def test_opencv_warp_matches_the_pillow_transform_it_replaced() -> None:
+    # Today's output against the previous release's: Pillow's affine transform of the
+    # picture with a 1-pixel border of the fill colour, same coefficients.
+    pic = texture(300, 170, seed=9)
+    for rotation, dx, dy in ((7.3, 2.25, -1.5), (-33.0, 10.0, 4.75), (90.0, 0.5, 0.5),
+                             (0.0, 3.3, -2.7)):
+        t = np.deg2rad(rotation)
+        cos, sin = float(np.cos(t)), float(np.sin(t))
+        coeffs = (cos, sin, dx, -sin, cos, dy)
+        for fill, src in ((0, pic), (16, pic[..., 0].copy()), (0, comp._opaque_rgba(pic))):
+            got = comp._affine(src, coeffs, (280, 200), fill)
+            chans = 1 if src.ndim == 2 else src.shape[2]
+            padded = np.full((src.shape[0] + 2, src.shape[1] + 2) + src.shape[2:], fill,
+                             np.uint8)
+            padded[1:-1, 1:-1] = src
+            mode = {1: "L", 3: "RGB", 4: "RGBX"}[chans]
+            im = Image.frombuffer(mode, (padded.shape[1], padded.shape[0]), padded, "raw",
+                                  mode, 0, 1)
+            old = np.asarray(im.transform(
+                (280, 200), Image.Transform.AFFINE, (cos, sin, dx + 1, -sin, cos, dy + 1),
+                Image.Resampling.BILINEAR, fillcolor=fill if chans == 1 else (fill,) * chans))
+            assert got.shape == old.shape
+            mean, worst = diff(got, old)
+            assert mean <= 0.6 and worst <= 1, (rotation, chans, mean, worst)
 
 
 def test_export_moves_yuv_planes_of_a_bt709_source(tmp_path: Path,

@@ -78,8 +78,8 @@ def render_plate_view(plate: np.ndarray, cam: CameraState, *, reference_focal: f
     never meet the plate (looking away from it) are black.
 
     When every pixel's ray meets the plate (the usual case) this is one bilinear
-    perspective transform in C (Pillow) of the plate, mirrored out as far as the view
-    reaches; a view that is partly or wholly away from the plate takes the per-pixel path,
+    perspective warp in C (OpenCV) of the plate, mirrored out as far as the view reaches;
+    a view that is partly or wholly away from the plate takes the per-pixel path,
     ``_render_plate_view_exact``, which the fast one is tested against."""
     height, width = plate.shape[:2]
     hom = plate_homography(cam, reference_focal=reference_focal, distance=distance,
@@ -106,25 +106,27 @@ def render_plate_view(plate: np.ndarray, cam: CameraState, *, reference_focal: f
     pad_r = max(0, int(math.ceil(u.max() - width)) + 2)
     pad_t = max(0, int(math.ceil(-v.min())) + 2)
     pad_b = max(0, int(math.ceil(v.max() - height)) + 2)
-    if (width + pad_l + pad_r) * (height + pad_t + pad_b) > 16 * width * height:
-        # A grazing view reaches far over the plane: the mirrored canvas would be huge.
+    if ((width + pad_l + pad_r) * (height + pad_t + pad_b) > 16 * width * height
+            or max(pad_l, pad_r, pad_t, pad_b) + max(width, height) > 30000):
+        # A grazing view reaches far over the plane (OpenCV's sampler keeps coordinates
+        # in 16 bits, and the mirrored plate repeats many times).
         return _render_plate_view_exact(plate, cam, reference_focal=reference_focal,
                                         distance=distance)
-    from PIL import Image
+    from timeline.priority import opencv
 
-    src = np.ascontiguousarray(plate[..., :3])
-    if pad_l or pad_r or pad_t or pad_b:
-        # "symmetric" repeats the edge pixel, as ``_reflect`` does.
-        src = np.pad(src, ((pad_t, pad_b), (pad_l, pad_r), (0, 0)), mode="symmetric")
-    # Pillow maps output (x, y) (pixel centres at i + .5) to (a x + b y + c) / (g x + h y + 1)
-    # in the source's continuous coordinates, the convention the homography uses; the
-    # padding shifts those by (pad_l, pad_t).
+    cv2 = opencv()
+
+    # The homography maps output (x, y) (pixel centres at i + .5) to (a x + b y + c) /
+    # (g x + h y + 1) in the plate's continuous coordinates; OpenCV puts pixel centres on
+    # integers, so the output shifts by +.5 and the plate by -.5. Its mirrored border
+    # ("fedcba|abcdef", the edge pixel repeated) is what ``_reflect`` does: no padded copy.
     m = inv / inv[2, 2]
-    m = np.array([[1.0, 0.0, pad_l], [0.0, 1.0, pad_t], [0.0, 0.0, 1.0]]) @ m
-    coeffs = tuple(float(c) for c in m.ravel()[:8])
-    view = Image.fromarray(src).transform((width, height), Image.Transform.PERSPECTIVE,
-                                          coeffs, Image.Resampling.BILINEAR)
-    return np.asarray(view).copy()
+    m = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]]) @ m @ np.array(
+        [[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+    # OpenCV, not Pillow: several times faster, its own threads, and no GIL held.
+    return cv2.warpPerspective(np.ascontiguousarray(plate[..., :3]), m, (width, height),
+                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REFLECT)
 
 
 def _render_plate_view_exact(plate: np.ndarray, cam: CameraState, *, reference_focal: float,

@@ -30,6 +30,8 @@ from collections.abc import Callable, Hashable
 from enum import StrEnum
 from typing import Any
 
+from timeline.priority import background_thread
+
 __all__ = [
     "BackgroundJobs",
     "JobCancelled",
@@ -256,6 +258,7 @@ class BackgroundJobs:
                 _log.exception("on_update callback failed for background job %r", handle.name)
 
     def _work(self) -> None:
+        background_thread(4)  # thumbnails, proxies, renders: after the UI thread
         while True:
             with self._cond:
                 while not self._queue and not self._closed:

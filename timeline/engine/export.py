@@ -403,10 +403,10 @@ def _moved_frame(frame: av.VideoFrame, cut: MovedCut) -> av.VideoFrame:
         frame = frame.reformat(width=cut.scaled[0], height=cut.scaled[1], format="yuv420p",
                                interpolation="BILINEAR")
     planes = tuple(_plane_view(frame, i) for i in range(3))
-    moved = warp_yuv420(planes, cut, size=cut.size)  # type: ignore[arg-type]
     out = av.VideoFrame(cut.size[0], cut.size[1], "yuv420p")
-    for i, plane in enumerate(moved):
-        _plane_view(out, i)[...] = plane
+    # Warped straight into the encoder's frame: no planes in between to copy.
+    warp_yuv420(planes, cut, size=cut.size,  # type: ignore[arg-type]
+                out=(_plane_view(out, 0), _plane_view(out, 1), _plane_view(out, 2)))
     return out
 
 
@@ -467,6 +467,11 @@ def _export_file(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSou
             if cut is not None:
                 frame = raw(cut[0], cut[1], size, preset.pix_fmt)
                 if frame is not None:
+                    # The encoder picks its own frame types, as the ffmpeg command line
+                    # lets it: a decoded frame keeps its source's I/P/B, which libx264
+                    # would follow (the source's GOP forced on the export, and a plain
+                    # cut encoded unlike everything else).
+                    frame.pict_type = av.video.frame.PictureType.NONE
                     return frame
             # One moved clip over black: its decoded planes are moved in YCbCr, the same
             # steps as the RGB compositor but without the conversions there and back.

@@ -45,6 +45,7 @@ from timeline.engine.export import (
 )
 from timeline.media.probe import MediaProbe
 from timeline.model import Sequence
+from timeline.priority import background_process
 from timeline.process_exit import describe_exit
 
 __all__ = ["ExportRequest", "export_in_process", "export_in_subprocess"]
@@ -102,9 +103,15 @@ def export_in_subprocess(request: ExportRequest, *, progress: ProgressFn | None 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)
     try:
+        # A session of its own: with the kernel's autogroups (most desktop kernels) the
+        # scheduler shares the CPU between sessions first, so the encoder's threads then
+        # compete with the editor's UI thread as another program would instead of from
+        # inside the editor's own share. (A terminal's Ctrl-C no longer reaches the child
+        # directly; it stops when the editor closes its stdin, and cleans up.)
         child = subprocess.Popen(
             [sys.executable, "-m", "timeline.engine.export_process"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)  # our cwd: same paths
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,  # our cwd: same paths
+            start_new_session=True)
     except OSError as exc:
         raise ExportError(f"Cannot start the export process: {exc}") from None
     assert child.stdin is not None and child.stdout is not None
@@ -225,12 +232,9 @@ def _child_main() -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     commands = sys.stdin.buffer
-    try:
-        # The editor comes first: on a busy machine its UI thread gets the CPU before the
-        # encoder's threads (the export takes longer only when something else wants it).
-        os.nice(4)
-    except OSError:
-        pass
+    # The editor comes first: on a busy machine its UI thread gets the CPU before the
+    # encoder's threads (the export takes longer only when something else wants it).
+    background_process(4)
     request: ExportRequest = pickle.load(commands)
     stop = threading.Event()
 

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from timeline.priority import background_thread
 from timeline.time import first_sample_of_frame, frame_at_sample
 
 MixFn = Callable[[int, int], np.ndarray]  # (first_sample, count) -> (count, channels) float32
@@ -38,6 +39,8 @@ RenderFn = Callable[[int], Any]
 PresentFn = Callable[[int, Any], None]
 
 SHUTTLE_SPEEDS = (-4, -2, -1, 0, 1, 2, 4)
+ORIGIN_BLOCKS = 31  # blocks (about a third of a second) the audio clock's median spans
+ORIGIN_JUMP_S = 0.02  # a DAC estimate this far from the median is an outlier or a jump
 
 
 class Clock(Protocol):
@@ -123,6 +126,13 @@ class AudioDeviceClock:
         self._block_first = 0.0  # first sample of the last block handed to the device
         self._block_dac_time = 0.0  # stream time at which that sample reaches the DAC
         self._have_block = False
+        # Each block's (first sample - its DAC time * rate): the sample at stream time 0,
+        # which a steady device keeps constant. The clock reads the median of the last
+        # few, so one block's DAC estimate off by milliseconds (PulseAudio's latency
+        # figures jitter) does not move the picture.
+        self._origins: deque[float] = deque(maxlen=ORIGIN_BLOCKS)
+        self._origin = 0.0
+        self._off_origin = 0  # blocks in a row far from the median: the device jumped
         self.underflows = 0
         self.blocks_mixed_late = 0  # blocks the callback had to mix itself
         self.callback_errors: list[str] = []
@@ -157,9 +167,25 @@ class AudioDeviceClock:
                 if len(self.callback_errors) < 10:
                     self.callback_errors.append(repr(exc))
             self._next_sample = first + frames
-            self._block_first = float(first)
-            self._block_dac_time = float(t.outputBufferDacTime)
-            self._have_block = True
+            self._note_block(first, float(t.outputBufferDacTime))
+
+    def _note_block(self, first: int, dac_time: float) -> None:
+        """The block starting at ``first`` reaches the DAC at stream time ``dac_time``
+        (call with the lock held)."""
+        self._block_first = float(first)
+        self._block_dac_time = dac_time
+        self._have_block = True
+        origin = first - dac_time * self.sample_rate
+        if self._origins and abs(origin - self._origin) > ORIGIN_JUMP_S * self.sample_rate:
+            self._off_origin += 1
+            if self._off_origin < 3:
+                return  # one odd estimate: ignored, the median holds
+            # Three in a row: the device really jumped (a restart after an underrun).
+            self._origins.clear()
+        self._off_origin = 0
+        self._origins.append(origin)
+        ordered = sorted(self._origins)
+        self._origin = ordered[len(ordered) // 2]
 
     def _take_block(self, first: int, frames: int) -> np.ndarray:
         with self._ready_cond:
@@ -235,6 +261,7 @@ class AudioDeviceClock:
             self._next_sample = sample
             self._block_first = float(sample)
             self._have_block = False
+            self._origins.clear()
         # The device fills its whole buffer at once on start: mix that much first, here, so
         # the callback finds it ready and the mixer thread starts ahead.
         prefill = min(self._ahead_blocks,
@@ -257,6 +284,7 @@ class AudioDeviceClock:
         with self._lock:
             self._block_first = position
             self._have_block = False
+            self._origins.clear()
         with self._ready_cond:
             self._ready.clear()
             self._mix_from = None
@@ -267,14 +295,18 @@ class AudioDeviceClock:
 
     def position(self) -> float:
         with self._lock:
-            first, dac, have = self._block_first, self._block_dac_time, self._have_block
+            first, origin, have = self._block_first, self._origin, self._have_block
+            given = self._next_sample  # the device has nothing after this sample yet
         if not self._stream.active:
             return first
         now = self._stream.time
         if not have:
             # Nothing has reached the speaker yet: the clock waits at its start.
             return first
-        return first + (now - dac) * self.sample_rate
+        # Never past the sound the device was given: when its callbacks stall (a busy
+        # machine, PulseAudio restarting the stream), what is heard stops there, and the
+        # picture must wait for the sound rather than run on without it.
+        return min(origin + now * self.sample_rate, float(given))
 
 
 def open_audio_clock(mix: MixFn, sample_rate: int, channels: int = 2,
@@ -637,6 +669,9 @@ class _RenderAhead:
         self._thread.join(timeout=5)
 
     def _work(self) -> None:
+        # Compositing (and the decoders it opens) after the UI thread, which paints each
+        # frame; the presenter and the audio threads, which keep time, stay as they are.
+        background_thread(2)
         while True:
             with self._cond:
                 while not self._closed and self._ahead_of(self._next) >= self._depth:

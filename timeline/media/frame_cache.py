@@ -26,6 +26,7 @@ import numpy as np
 
 from timeline.media.closing import ClosesOnExit
 from timeline.media.decode import OutputFormat, VideoDecoder
+from timeline.priority import background_thread
 
 __all__ = ["CacheStats", "FrameCache", "FrameKey", "FrameRequest", "ReadAhead"]
 
@@ -364,6 +365,7 @@ class ReadAhead(ClosesOnExit):
         self._cursors = [c for c in self._cursors if (c.source, c.size) != (key.source, key.size)]
 
     def _run(self) -> None:
+        background_thread(2)  # this thread's decoders (and theirs) after the UI thread
         while True:
             with self._cond:
                 self._current = None
