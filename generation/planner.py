@@ -331,6 +331,9 @@ def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[Jo
             call["max_sequence_length"] = request.max_sequence_length
         if backend.name == "ltx":
             call["frame_rate"] = int(fps)
+        if backend.name == "ltx2":
+            # The positional embedding's rate and the sound's length (num_frames / rate s).
+            call["frame_rate"] = float(fps)
         if backend.name == "wan-animate":
             call["mode"] = request.animate_mode or "animate"
     if request.animate_mode is not None and backend.name != "wan-animate":
