@@ -366,43 +366,51 @@ class GenerationRecords:
         if len(rels) != 2:
             raise TakeError(f"a joint take is two files, not {len(rels)}")
         with self.project.batch(), self.project.transaction() as c:
+            steps: list[dict[str, Any]] = []
             sound_segment = self.linked_sound_segment(segment_id)
             if sound_segment is None:
-                sound_segment = self._add_sound_segment(segment, picture.model)
+                sound_id, sound_takes, made = self._sound_segment_steps(segment, picture.model)
+                steps += made
+            else:
+                sound_id, sound_takes = sound_segment.id, list(sound_segment.takes)
             ids = []
-            for seg, t, rel in ((segment, picture, rels[0]), (sound_segment, sound, rels[1])):
-                number = len(self.takes(seg.id, include_deleted=True)) + 1
-                ids.append(self._insert_take(c, seg.id, job_id, f"Take {number}", t, rel))
+            for seg_id, t, rel in ((segment_id, picture, rels[0]), (sound_id, sound, rels[1])):
+                number = len(self.takes(seg_id, include_deleted=True)) + 1
+                ids.append(self._insert_take(c, seg_id, job_id, f"Take {number}", t, rel))
             for a, b in (ids, ids[::-1]):
                 c.execute("UPDATE takes SET partner_take = :p WHERE id = :i", {"p": b, "i": a})
-            for seg, take_id in ((segment, ids[0]), (sound_segment, ids[1])):
-                seg = self.segment(seg.id)
-                self.project.execute({"op": "set", "item": seg.id,
-                                      "takes": [*seg.takes, take_id], "active_take": take_id})
+            steps += [{"op": "set", "item": segment_id, "takes": [*segment.takes, ids[0]],
+                       "active_take": ids[0]},
+                      {"op": "set", "item": sound_id, "takes": [*sound_takes, ids[1]],
+                       "active_take": ids[1]}]
+            self.project.execute({"op": "group", "label": "Add Takes", "steps": steps})
         return [self.take(i) for i in ids]
 
-    def _add_sound_segment(self, segment: GeneratedSegment, model: str) -> GeneratedSegment:
-        """A generated audio segment under ``segment`` (same frames), linked to it."""
+    def _sound_segment_steps(self, segment: GeneratedSegment, model: str
+                             ) -> tuple[int, list[int], list[dict[str, Any]]]:
+        """The steps that make a generated audio segment under ``segment`` (same frames),
+        linked to it, on the first unlocked audio track free over them (a new audio track
+        when none is): (its id, its takes (none), the steps)."""
         seq = self.project.sequence
         start, end = segment.start, segment.end
         usable = sorted((t for t in seq.audio_tracks if not t.info.locked),
                         key=lambda t: t.info.index)
         free = next((t for t in usable if not t.overlapping(start, end)), None)
+        steps: list[dict[str, Any]] = []
         if free is None:
             new = max((t.info.index for t in seq.audio_tracks), default=0) + 1
-            self.project.execute({"op": "add_track", "kind": "audio"})
+            steps.append({"op": "add_track", "kind": "audio"})
             track = f"A{new}"
         else:
             track = free.name
-        self.project.execute({"op": "add_generated", "track": track, "at": start,
-                              "duration": segment.duration, "prompt": segment.prompt,
-                              "negative_prompt": segment.negative_prompt,
-                              "seed": segment.seed, "model": model or segment.model})
-        seq = self.project.sequence
-        made = next(i for i in seq.tracks[track].overlapping(start, end)
-                    if isinstance(i, GeneratedSegment) and i.start == start)
-        self.project.execute({"op": "link", "items": [segment.id, made.id]})
-        return self.segment(made.id)
+        # add_generated takes the next item id (nothing before it in the group takes one).
+        made = self.project.timeline.ids.next_id
+        steps += [{"op": "add_generated", "track": track, "at": start,
+                   "duration": segment.duration, "prompt": segment.prompt,
+                   "negative_prompt": segment.negative_prompt, "seed": segment.seed,
+                   "model": model or segment.model},
+                  {"op": "link", "items": [segment.id, made]}]
+        return made, [], steps
 
     def set_active(self, take_id: int) -> None:
         """Make ``take_id`` its segment's active take; a joint audio-video take's partner
@@ -419,11 +427,12 @@ class GenerationRecords:
             if isinstance(seg, GeneratedSegment) and other.id in seg.takes \
                     and seg.active_take != other.id:
                 partner = (seg.id, other.id)
-        with self.project.batch():
+        if partner is None:
             self.project.execute({"op": "set", "item": segment.id, "active_take": take_id})
-            if partner is not None:
-                self.project.execute({"op": "set", "item": partner[0],
-                                      "active_take": partner[1]})
+            return
+        self.project.execute({"op": "group", "label": "Pick Take", "steps": [
+            {"op": "set", "item": segment.id, "active_take": take_id},
+            {"op": "set", "item": partner[0], "active_take": partner[1]}]})
 
     def rename(self, take_id: int, name: str) -> None:
         self.take(take_id)

@@ -133,6 +133,12 @@ def test_one_run_makes_a_video_take_and_a_linked_audio_take(
     records = GenerationRecords(project)
     assert records.segment(seg).active_take == picture.id
     assert records.segment(audio_seg.id).active_take == sound.id
+    # One undo step takes both takes back, and the audio segment made for them.
+    project.undo()
+    assert project.sequence.find_item(audio_seg.id) is None
+    assert records.segment(seg).takes == () and records.segment(seg).link is None
+    project.redo()
+    assert records.segment(audio_seg.id).takes == (sound.id,)
     # Another seed is another picture and another sound (or "equal" above proves nothing).
     other_frames, other_samples = _direct(pipe, spec.with_seed(6))
     assert not np.array_equal(other_frames, frames)
