@@ -88,9 +88,10 @@ def _run_and_store(runner: GenerationRunner, seg: int, spec: JobSpec, tmp: Path,
     return result, asyncio.run(runner.store_result(job, spec, result))
 
 
-def _request(runner: GenerationRunner, seg: int, model: ResolvedModel, seed: int) -> Any:
-    return runner.request_for(seg, backend="ltx2", model=model, steps=2, guidance=3.0,
-                              seed=seed, size=SIZE, max_sequence_length=16)
+def _request(runner: GenerationRunner, seg: int, model: ResolvedModel, seed: int,
+             steps: int = 2, guidance: float = 3.0) -> Any:
+    return runner.request_for(seg, backend="ltx2", model=model, steps=steps,
+                              guidance=guidance, seed=seed, size=SIZE, max_sequence_length=16)
 
 
 def test_one_run_makes_a_video_take_and_a_linked_audio_take(
@@ -144,22 +145,6 @@ def test_one_run_makes_a_video_take_and_a_linked_audio_take(
     assert not np.array_equal(other_frames, frames)
     assert not np.array_equal(other_samples, samples)
 
-    # A second take reuses the linked audio segment; picking a take picks its partner.
-    [spec2] = plan(_request(runner, seg, ltx2_model, 6))
-    _, [picture2, sound2] = _run_and_store(runner, seg, spec2, tmp_path / "b", cache)
-    assert sound2.segment_id == audio_seg.id
-    assert np.array_equal(read_audio_take(sound2.media_path)[0], other_samples)
-    assert records.segment(audio_seg.id).takes == (sound.id, sound2.id)
-    assert len([i for i in project.sequence.all_items() if i.track.startswith("A")]) == 1
-    records.set_active(sound.id)
-    assert records.segment(seg).active_take == picture.id
-    assert records.segment(audio_seg.id).active_take == sound.id
-    records.set_active(picture2.id)
-    assert records.segment(audio_seg.id).active_take == sound2.id
-    project.undo()  # one step: both go back
-    assert records.segment(seg).active_take == picture.id
-    assert records.segment(audio_seg.id).active_take == sound.id
-
     # The sound moves and trims with its picture.
     project.execute({"op": "move", "item": seg, "track": "V1", "at": START + 12})
     assert project.sequence.item(audio_seg.id).start == START + 12
@@ -167,19 +152,57 @@ def test_one_run_makes_a_video_take_and_a_linked_audio_take(
     assert project.sequence.item(audio_seg.id).duration == DURATION - 2
 
 
-def test_sound_goes_to_the_first_free_audio_track(
-        shot: tuple[Project, int], ltx2_model: ResolvedModel, tmp_path: Path) -> None:
+def test_sound_goes_to_the_first_free_audio_track(shot: tuple[Project, int],
+                                                  tmp_path: Path) -> None:
+    """Where the sound lands needs no model: a joint take of real (tiny) files."""
+    from generation.take_media import write_audio_take, write_take
+    from project_store.generation_records import NewTake
+    from timeline.conform import Conform
+
     project, seg = shot
-    # A1 is busy over the segment: the sound lands on a new A2.
+    # A1 is busy over the segment, A2 is locked: the sound lands on a new A3.
     project.execute({"op": "add_generated", "track": "A1", "at": START - 4, "duration": 6,
                      "prompt": "wind"})
-    runner = GenerationRunner(project, measure=False)
-    [spec] = plan(_request(runner, seg, ltx2_model, 9))
-    _, [_picture, sound] = _run_and_store(runner, seg, spec, tmp_path / "a", {})
+    project.execute({"op": "add_track", "kind": "audio"})
+    project.execute({"op": "set_track", "track": "A2", "locked": True})
+    records = GenerationRecords(project)
+    conform = Conform(frame_map="native", take_frames=DURATION, take_fps=FPS,
+                      segment_frames=DURATION, sequence_fps=FPS)
+
+    def pair(seed: int) -> tuple[NewTake, NewTake]:
+        rng = np.random.default_rng(seed)
+        video = write_take(list(rng.integers(0, 255, (9, 32, 32, 3), dtype=np.uint8)), FPS,
+                           tmp_path / f"v{seed}.mkv")
+        audio = write_audio_take(rng.standard_normal((2, 3000)).astype(np.float32), 8000,
+                                 tmp_path / f"a{seed}.wav")
+        common = {"backend": "ltx2", "model": "tiny", "seed": seed, "recipe": {},
+                  "conform": conform}
+        return (NewTake(media_file=video.path, frames_hash=video.frames_hash, frame_count=9,
+                        fps=FPS, width=32, height=32, **common),
+                NewTake(media_file=audio.path, frames_hash=audio.samples_hash, frame_count=0,
+                        fps=Fraction(8000), width=0, height=0, media_kind="audio",
+                        sample_rate=8000, channels=2, samples=3000, **common))
+
+    picture, sound = records.add_joint_takes(seg, *pair(1))
     audio_seg = project.sequence.item(sound.segment_id)
-    assert audio_seg.track != "A1"
-    assert project.sequence.tracks[audio_seg.track].kind == "audio"
+    assert audio_seg.track == "A3" and project.sequence.tracks["A3"].kind == "audio"
     assert (audio_seg.start, audio_seg.duration) == (START, DURATION)
+    assert picture.partner_take == sound.id and sound.partner_take == picture.id
+    # The next take's sound goes to the same segment, wherever the free tracks are now.
+    project.execute({"op": "set_track", "track": "A2", "locked": False})
+    picture2, sound2 = records.add_joint_takes(seg, *pair(2))
+    assert sound2.segment_id == audio_seg.id
+    assert records.segment(audio_seg.id).takes == (sound.id, sound2.id)
+    assert len(project.sequence.tracks["A3"].overlapping(0, 10_000)) == 1
+    # Picking a take picks its partner, either way round, in one undo step.
+    records.set_active(sound.id)
+    assert records.segment(seg).active_take == picture.id
+    assert records.segment(audio_seg.id).active_take == sound.id
+    records.set_active(picture2.id)
+    assert records.segment(audio_seg.id).active_take == sound2.id
+    project.undo()
+    assert records.segment(seg).active_take == picture.id
+    assert records.segment(audio_seg.id).active_take == sound.id
 
 
 def test_export_places_the_first_sample_of_the_sound_at_the_segment(
@@ -188,7 +211,7 @@ def test_export_places_the_first_sample_of_the_sound_at_the_segment(
 
     project, seg = shot
     runner = GenerationRunner(project, measure=False)
-    [spec] = plan(_request(runner, seg, ltx2_model, 8))
+    [spec] = plan(_request(runner, seg, ltx2_model, 8, steps=1, guidance=1.0))
     _, [_picture, sound] = _run_and_store(runner, seg, spec, tmp_path / "run", {})
     sources = plan_sources(project, use_proxies=False).open()
     out = tmp_path / "mix.wav"
