@@ -212,6 +212,7 @@ class ShotRun:
                    conditioning_version=d.get("conditioning_version"))
 
 
+@dataclass(frozen=True)
 class AudioSplice:
     """A regenerated range of an audio take: the model made ``samples[1] - samples[0]``
     samples anew; they replace the base take's samples [samples[0], samples[1]), the first

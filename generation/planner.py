@@ -205,6 +205,11 @@ def check_media(request: GenerationRequest, backend: Any) -> None:
         return
     sound = [b.name for b in _backends() if "audio" in b.makes]
     pictures = [b.name for b in _backends() if "video" in b.makes]
+    if request.media == "audio" and getattr(backend, "sound_with_picture", False):
+        raise UnsupportedRequest(
+            f"this segment is on an audio track; the {backend.name} backend makes pictures "
+            "with their sound, from a video segment (the sound lands on an audio segment "
+            "linked to it)", "generate the video segment above it instead")
     if request.media == "audio":
         raise UnsupportedRequest(
             f"this segment is on an audio track; the {backend.name} backend makes pictures "
