@@ -567,6 +567,11 @@ def _takes(args: argparse.Namespace) -> int:
                   f"{t.conditioning_version or '-'}, "
                   f"{'samples' if t.is_audio else 'frames'} {t.frames_hash[:12]}{missing}\n"
                   f"    {t.media_path}")
+            if t.partner_take is not None:
+                other = _partner_media(records, t)
+                print(f"    made with its {'picture' if t.is_audio else 'sound'}: take "
+                      f"{t.partner_take} of segment {other.get('partner_segment', '?')} "
+                      "(picked together)")
             measured = figures.get(t.id)
             if t.is_audio:
                 continue  # the take metrics measure pictures

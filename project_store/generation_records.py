@@ -384,6 +384,10 @@ class GenerationRecords:
                       {"op": "set", "item": sound_id, "takes": [*sound_takes, ids[1]],
                        "active_take": ids[1]}]
             self.project.execute({"op": "group", "label": "Add Takes", "steps": steps})
+            # The sound take was made from the picture's conditioning; it stands for its
+            # own segment's (the prompt copied), so that segment is not stale at once.
+            c.execute("UPDATE takes SET conditioning_version = :v WHERE id = :i",
+                      {"v": self.project.conditioning_version(sound_id), "i": ids[1]})
         return [self.take(i) for i in ids]
 
     def _sound_segment_steps(self, segment: GeneratedSegment, model: str

@@ -135,6 +135,7 @@ def test_one_run_makes_a_video_take_and_a_linked_audio_take(
     records = GenerationRecords(project)
     assert records.segment(seg).active_take == picture.id
     assert records.segment(audio_seg.id).active_take == sound.id
+    assert records.stale_segments() == []  # neither is stale for the other's conditioning
     # One undo step takes both takes back, and the audio segment made for them.
     project.undo()
     assert project.sequence.find_item(audio_seg.id) is None
