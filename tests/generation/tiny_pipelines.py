@@ -24,7 +24,7 @@ from PIL import Image
 
 KINDS: tuple[str, ...] = ("wan-t2v", "wan-i2v", "wan-vace", "ltx-condition")
 # Wan 2.1 I2V layout with a CLIP image encoder; takes ``image`` only (see ``_build_wan_i2v``).
-EXTRA_KINDS: tuple[str, ...] = ("wan-i2v-clip", "wan-animate")
+EXTRA_KINDS: tuple[str, ...] = ("wan-i2v-clip", "wan-animate", "ltx2")  # ltx2: frames + sound
 
 # Shared by every kind so the frames line up: Wan wants 4k+1 frames and a multiple of 16, LTX
 # (built here with the real 32x spatial / 8x temporal compression) 8k+1 and a multiple of 32.
