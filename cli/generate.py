@@ -549,7 +549,8 @@ def _takes(args: argparse.Namespace) -> int:
         figures = take_metrics.current(project, [t.id for t in takes])
         if args.json:
             print(json.dumps({"segment": segment.id, "active_take": segment.active_take,
-                              "takes": [{**t.to_json(), "metrics": figures.get(t.id, {}),
+                              "takes": [{**t.to_json(), **_partner_media(records, t),
+                                         "metrics": figures.get(t.id, {}),
                                          "metric_warnings": take_metrics.warnings(
                                              figures.get(t.id, {}))}
                                         for t in takes]}, indent=2))
@@ -566,6 +567,11 @@ def _takes(args: argparse.Namespace) -> int:
                   f"{t.conditioning_version or '-'}, "
                   f"{'samples' if t.is_audio else 'frames'} {t.frames_hash[:12]}{missing}\n"
                   f"    {t.media_path}")
+            if t.partner_take is not None:
+                other = _partner_media(records, t)
+                print(f"    made with its {'picture' if t.is_audio else 'sound'}: take "
+                      f"{t.partner_take} of segment {other.get('partner_segment', '?')} "
+                      "(picked together)")
             measured = figures.get(t.id)
             if t.is_audio:
                 continue  # the take metrics measure pictures
@@ -579,6 +585,20 @@ def _takes(args: argparse.Namespace) -> int:
                 print(f"    metrics: not measured yet (`takeline metrics {args.project} "
                       f"--take {t.id}`)")
     return 0
+
+
+def _partner_media(records: GenerationRecords, take: Any) -> dict[str, Any]:
+    """A joint audio-video take's other file (LTX-2): a picture take's ``audio_media_path``
+    (its sound's WAV), a sound take's ``video_media_path``, and the partner's segment."""
+    if take.partner_take is None:
+        return {}
+    try:
+        other = records.take(take.partner_take)
+    except ProjectError:
+        return {}
+    key = "audio_media_path" if other.is_audio else "video_media_path"
+    return {key: str(other.media_path) if other.media_path else None,
+            "partner_segment": other.segment_id}
 
 
 def _rerun(args: argparse.Namespace) -> int:
@@ -596,23 +616,32 @@ def _rerun(args: argparse.Namespace) -> int:
             result = asyncio.run(go())
         except Exception as exc:
             raise CliFailure(f"could not re-make take {take.id}: {exc}") from None
-        made = Path(result.media_file)
-        try:
-            if not args.verify:
-                print(f"Re-made take {take.id}: {result.frame_count} frames, frames hash "
-                      f"{result.frames_hash} -> {made}")
-                return 0
-            if result.frames_hash == take.frames_hash:
-                size = (f"{result.samples} samples x {result.channels} channels"
-                        if result.media_kind == "audio" else f"{result.frame_count} frames")
-                print(f"identical: take {take.id} re-made bit for bit ({size}, "
-                      f"{result.frames_hash[:16]})")
+        # A joint audio-video take (LTX-2) is re-made with its partner: one run, both checked.
+        pairs = [(take, result)]
+        if take.partner_take is not None and result.sound is not None:
+            partner = runner.records.take(take.partner_take)
+            pairs.append((partner, result))
+        parts = [(t, r.sound if t.is_audio and r.sound is not None else r) for t, r in pairs]
+        if not args.verify:
+            for t, r in parts:
+                print(f"Re-made take {t.id}: {r.frame_count} frames, frames hash "
+                      f"{r.frames_hash} -> {r.media_file}" if r.media_kind != "audio" else
+                      f"Re-made take {t.id}: {r.samples} samples, samples hash "
+                      f"{r.frames_hash} -> {r.media_file}")
+            return 0
+        status = 0
+        for t, r in parts:
+            made = Path(r.media_file)
+            if r.frames_hash == t.frames_hash:
+                size = (f"{r.samples} samples x {r.channels} channels"
+                        if r.media_kind == "audio" else f"{r.frame_count} frames")
+                print(f"identical: take {t.id} re-made bit for bit ({size}, "
+                      f"{r.frames_hash[:16]})")
                 made.unlink(missing_ok=True)
-                return 0
-            print(_difference(take, made, result), file=sys.stdout)
-            return 1
-        except BaseException:
-            raise
+            else:
+                print(_difference(t, made, r), file=sys.stdout)
+                status = 1
+        return status
 
 
 def _difference(take: Any, made: Path, result: Any) -> str:

@@ -37,6 +37,13 @@ class RunResult:
     sample_rate: int | None = None
     channels: int | None = None
     samples: int | None = None
+    # A joint audio-video model's (LTX-2) sound made with these frames: the audio take's
+    # own ``RunResult`` as JSON (its WAV, samples hash, rate, channels, samples).
+    audio: dict[str, Any] | None = None
+
+    @property
+    def sound(self) -> RunResult | None:
+        return None if self.audio is None else RunResult.from_json(self.audio)
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -51,14 +58,17 @@ def run_spec(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Canc
     backend = get_backend(spec.backend)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    output = sound = None
     if spec.inputs.shots:
         frames, facts = _run_shots(spec, out_dir, progress, cancelled, cache)
     else:
         output = backend.run(spec, progress, cancelled, cache)
         facts = dict(output.facts)
-        if output.audio is not None:
+        if output.audio is not None and "video" not in backend.makes:
             return _audio_result(spec, output, facts, out_dir, t0)
         frames = output.frames
+        if output.audio is not None:  # a picture with its sound (LTX-2)
+            sound = _audio_result(spec, output, dict(facts), out_dir, t0).to_json()
     fps = spec.frame_rate
     splice_info = spec.inputs.splice
     if splice_info is not None:
@@ -72,7 +82,7 @@ def run_spec(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: Canc
     return RunResult(media_file=str(written.path), frames_hash=written.frames_hash,
                      frame_count=written.frame_count, width=written.width,
                      height=written.height, fps=format_rate(fps),
-                     facts=facts)
+                     facts=facts, audio=sound)
 
 
 def _run_shots(spec: JobSpec, out_dir: Path, progress: ProgressFn, cancelled: CancelFn,

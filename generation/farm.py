@@ -288,9 +288,16 @@ class FarmWorker:
             media.unlink(missing_ok=True)
             facts = {**result.facts, "farm_node": self.info()["node"],
                      "farm_device": self._device()[0]}
+            sound: dict[str, Any] = {}
+            if result.audio is not None:  # a joint audio-video take's sound (LTX-2)
+                wav = Path(result.audio["media_file"])
+                sound_data = wav.read_bytes()
+                wav.unlink(missing_ok=True)
+                sound = {"sound_data": sound_data,
+                         "sound_sha256": hashlib.sha256(sound_data).hexdigest()}
             return {"result": {**result.to_json(), "facts": facts}, "data": data,
                     "sha256": hashlib.sha256(data).hexdigest(), "suffix": media.suffix,
-                    "progress": self.progress.get(key)}
+                    "progress": self.progress.get(key), **sound}
         except GenerationError as exc:
             return {"failed": str(exc.kind), "message": str(exc), "suggestion": exc.suggestion}
         finally:
@@ -428,7 +435,15 @@ class RaySlot:
         out_dir.mkdir(parents=True, exist_ok=True)
         media = out_dir / f"take-farm-{uuid.uuid4().hex[:12]}{out['suffix']}"
         await asyncio.to_thread(media.write_bytes, out["data"])
-        result = RunResult.from_json({**out["result"], "media_file": str(media)})
+        shipped = {**out["result"], "media_file": str(media)}
+        if shipped.get("audio") is not None and "sound_data" in out:
+            if hashlib.sha256(out["sound_data"]).hexdigest() != out["sound_sha256"]:
+                raise WorkerFailed(FailureKind.ERROR, "the take's sound came back damaged "
+                                   f"from {self.info.host}", "run the job again")
+            wav = out_dir / f"take-farm-{uuid.uuid4().hex[:12]}.wav"
+            await asyncio.to_thread(wav.write_bytes, out["sound_data"])
+            shipped["audio"] = {**shipped["audio"], "media_file": str(wav)}
+        result = RunResult.from_json(shipped)
         self.info = replace(self.info, model_key=spec.model_key)
         self.jobs_done += 1
         return result

@@ -205,6 +205,11 @@ def check_media(request: GenerationRequest, backend: Any) -> None:
         return
     sound = [b.name for b in _backends() if "audio" in b.makes]
     pictures = [b.name for b in _backends() if "video" in b.makes]
+    if request.media == "audio" and getattr(backend, "sound_with_picture", False):
+        raise UnsupportedRequest(
+            f"this segment is on an audio track; the {backend.name} backend makes pictures "
+            "with their sound, from a video segment (the sound lands on an audio segment "
+            "linked to it)", "generate the video segment above it instead")
     if request.media == "audio":
         raise UnsupportedRequest(
             f"this segment is on an audio track; the {backend.name} backend makes pictures "
@@ -331,6 +336,9 @@ def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[Jo
             call["max_sequence_length"] = request.max_sequence_length
         if backend.name == "ltx":
             call["frame_rate"] = int(fps)
+        if backend.name == "ltx2":
+            # The positional embedding's rate and the sound's length (num_frames / rate s).
+            call["frame_rate"] = float(fps)
         if backend.name == "wan-animate":
             call["mode"] = request.animate_mode or "animate"
     if request.animate_mode is not None and backend.name != "wan-animate":

@@ -41,6 +41,7 @@ REVISIONS: tuple[str, ...] = (
     "0007_shift_log",
     "0008_beats",
     "0009_audio_takes",
+    "0010_ltx2_partners",
 )
 HEAD_REVISION = REVISIONS[-1]
 

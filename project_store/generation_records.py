@@ -77,6 +77,9 @@ class Take:
     sample_rate: int | None = None
     channels: int | None = None
     samples: int | None = None
+    # A joint audio-video run (LTX-2): the other take of the pair (this picture's sound, or
+    # this sound's picture); None for every other take.
+    partner_take: int | None = None
 
     @property
     def is_audio(self) -> bool:
@@ -85,8 +88,9 @@ class Take:
     def to_json(self) -> dict[str, Any]:
         audio = {"sample_rate": self.sample_rate, "channels": self.channels,
                  "samples": self.samples} if self.is_audio else {}
+        partner = {"partner_take": self.partner_take} if self.partner_take else {}
         return {
-            "media_kind": self.media_kind, **audio,
+            "media_kind": self.media_kind, **audio, **partner,
             "id": self.id, "segment": self.segment_id, "job": self.job_id, "name": self.name,
             "starred": self.starred, "deleted": self.deleted, "created_at": self.created_at,
             "backend": self.backend, "model": self.model, "seed": self.seed,
@@ -235,7 +239,7 @@ class GenerationRecords:
             conditioning_version=r.conditioning_version, recipe=json.loads(r.recipe_json),
             conform=Conform.from_json(json.loads(r.conform_json)),
             media_kind=r.media_kind or "video", sample_rate=r.sample_rate,
-            channels=r.channels, samples=r.samples,
+            channels=r.channels, samples=r.samples, partner_take=r.partner_take,
         )
 
     def takes(self, segment_id: int | None = None, *, include_deleted: bool = False
@@ -340,13 +344,99 @@ class GenerationRecords:
                           {"s": by_take[take_id], "i": take_id})
         return [self.take(i) for i in ids]
 
+    def linked_sound_segment(self, segment_id: int) -> GeneratedSegment | None:
+        """The generated audio segment linked to video segment ``segment_id`` (where a joint
+        audio-video model's sound goes), if it has one."""
+        seq = self.project.sequence
+        segment = self.segment(segment_id)
+        return next((p for p in seq.linked(segment) if isinstance(p, GeneratedSegment)
+                     and seq.tracks[p.track].kind == "audio"), None)
+
+    def add_joint_takes(self, segment_id: int, picture: NewTake, sound: NewTake, *,
+                        job_id: int | None = None, stored: list[str] | None = None
+                        ) -> list[Take]:
+        """Store one joint audio-video run (LTX-2): ``picture`` as a take of video segment
+        ``segment_id``, ``sound`` as a take of the generated audio segment linked to it. That
+        segment is made on the first audio track free over the segment's frames (a new audio
+        track when none is) and linked to the picture the first time; later runs reuse it.
+        Each take names the other (``partner_take``); both become active. One transaction,
+        one undo step. Returns [picture take, sound take]."""
+        segment = self.segment(segment_id)
+        rels = self.store_files([picture, sound]) if stored is None else stored
+        if len(rels) != 2:
+            raise TakeError(f"a joint take is two files, not {len(rels)}")
+        with self.project.batch(), self.project.transaction() as c:
+            steps: list[dict[str, Any]] = []
+            sound_segment = self.linked_sound_segment(segment_id)
+            if sound_segment is None:
+                sound_id, sound_takes, made = self._sound_segment_steps(segment, picture.model)
+                steps += made
+            else:
+                sound_id, sound_takes = sound_segment.id, list(sound_segment.takes)
+            ids = []
+            for seg_id, t, rel in ((segment_id, picture, rels[0]), (sound_id, sound, rels[1])):
+                number = len(self.takes(seg_id, include_deleted=True)) + 1
+                ids.append(self._insert_take(c, seg_id, job_id, f"Take {number}", t, rel))
+            for a, b in (ids, ids[::-1]):
+                c.execute("UPDATE takes SET partner_take = :p WHERE id = :i", {"p": b, "i": a})
+            steps += [{"op": "set", "item": segment_id, "takes": [*segment.takes, ids[0]],
+                       "active_take": ids[0]},
+                      {"op": "set", "item": sound_id, "takes": [*sound_takes, ids[1]],
+                       "active_take": ids[1]}]
+            self.project.execute({"op": "group", "label": "Add Takes", "steps": steps})
+            # The sound take was made from the picture's conditioning; it stands for its
+            # own segment's (the prompt copied), so that segment is not stale at once.
+            c.execute("UPDATE takes SET conditioning_version = :v WHERE id = :i",
+                      {"v": self.project.conditioning_version(sound_id), "i": ids[1]})
+        return [self.take(i) for i in ids]
+
+    def _sound_segment_steps(self, segment: GeneratedSegment, model: str
+                             ) -> tuple[int, list[int], list[dict[str, Any]]]:
+        """The steps that make a generated audio segment under ``segment`` (same frames),
+        linked to it, on the first unlocked audio track free over them (a new audio track
+        when none is): (its id, its takes (none), the steps)."""
+        seq = self.project.sequence
+        start, end = segment.start, segment.end
+        usable = sorted((t for t in seq.audio_tracks if not t.info.locked),
+                        key=lambda t: t.info.index)
+        free = next((t for t in usable if not t.overlapping(start, end)), None)
+        steps: list[dict[str, Any]] = []
+        if free is None:
+            new = max((t.info.index for t in seq.audio_tracks), default=0) + 1
+            steps.append({"op": "add_track", "kind": "audio"})
+            track = f"A{new}"
+        else:
+            track = free.name
+        # add_generated takes the next item id (nothing before it in the group takes one).
+        made = self.project.timeline.ids.next_id
+        steps += [{"op": "add_generated", "track": track, "at": start,
+                   "duration": segment.duration, "prompt": segment.prompt,
+                   "negative_prompt": segment.negative_prompt, "seed": segment.seed,
+                   "model": model or segment.model},
+                  {"op": "link", "items": [segment.id, made]}]
+        return made, [], steps
+
     def set_active(self, take_id: int) -> None:
+        """Make ``take_id`` its segment's active take; a joint audio-video take's partner
+        becomes active on its own segment too (one undo step)."""
         take = self.take(take_id)
         segment = self.segment(take.segment_id)
         if take.id not in segment.takes:
             raise TakeError(f"Take {take_id} is no longer one of segment {segment.id}'s takes "
                             "(it was removed); undo the removal to use it again.")
-        self.project.execute({"op": "set", "item": segment.id, "active_take": take_id})
+        partner = None
+        if take.partner_take is not None:
+            other = self.take(take.partner_take)
+            seg = self.project.sequence.find_item(other.segment_id)
+            if isinstance(seg, GeneratedSegment) and other.id in seg.takes \
+                    and seg.active_take != other.id:
+                partner = (seg.id, other.id)
+        if partner is None:
+            self.project.execute({"op": "set", "item": segment.id, "active_take": take_id})
+            return
+        self.project.execute({"op": "group", "label": "Pick Take", "steps": [
+            {"op": "set", "item": segment.id, "active_take": take_id},
+            {"op": "set", "item": partner[0], "active_take": partner[1]}]})
 
     def rename(self, take_id: int, name: str) -> None:
         self.take(take_id)

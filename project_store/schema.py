@@ -165,6 +165,8 @@ class TakeRow(Base):
     sample_rate: Mapped[int | None] = mapped_column(Integer, nullable=True)
     channels: Mapped[int | None] = mapped_column(Integer, nullable=True)
     samples: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # 0010: a joint audio-video run's other take (the picture's sound, the sound's picture).
+    partner_take: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TakeMetricRow(Base):

@@ -810,8 +810,38 @@ class GenerationRunner:
                             take_offset=conform.take_offset),
             conditioning_version=spec.conditioning_version,
         )]
+        sound = result.sound
+        if sound is not None:
+            return await self._store_joint(job, spec, new[0], sound)
         stored = await asyncio.to_thread(self.records.store_files, new)
         return self.records.add_takes(job.segment_id, new, job_id=job.id, stored=stored)
+
+    async def _store_joint(self, job: Job, spec: JobSpec, picture: NewTake,
+                           sound: RunResult) -> list[Take]:
+        """A joint audio-video run (LTX-2): the picture as the segment's take, the sound
+        as a take of the generated audio segment linked to it (made the first time), each
+        naming the other; both share the job's spec, so ``rerun --verify`` checks both."""
+        seq = self.project.sequence
+        segment = self.records.segment(job.segment_id)
+        recipe = recipe_for(spec, sound)
+        recipe["conform_audio"]["to_rate"] = seq.sample_rate
+        picture.recipe["audio"] = {"sample_rate": sound.sample_rate,
+                                   "channels": sound.channels, "samples": sound.samples,
+                                   "samples_hash": sound.frames_hash}
+        # The sound plays from the segment's first sample at its own rate (resampled to the
+        # sequence's), as long as the picture's frames run: num_frames / frame_rate s.
+        conform = Conform(frame_map="native", take_frames=segment.duration,
+                          take_fps=seq.fps, segment_frames=segment.duration,
+                          sequence_fps=seq.fps)
+        audio = NewTake(
+            media_file=Path(sound.media_file), frames_hash=sound.frames_hash, frame_count=0,
+            fps=Fraction(sound.fps), width=0, height=0, backend=spec.backend,
+            model=spec.model or "", seed=spec.seed, recipe=recipe, conform=conform,
+            conditioning_version=spec.conditioning_version, media_kind="audio",
+            sample_rate=sound.sample_rate, channels=sound.channels, samples=sound.samples)
+        stored = await asyncio.to_thread(self.records.store_files, [picture, audio])
+        return self.records.add_joint_takes(job.segment_id, picture, audio, job_id=job.id,
+                                            stored=stored)
 
     async def _store_shots(self, job: Job, spec: JobSpec, result: RunResult) -> list[Take]:
         """A multi-shot run: one file, one take per shot (each conformed to its shot's

@@ -307,7 +307,7 @@ def _sound_track(s: EditSession, media: dict[int, MediaInfo], track: Track, asse
     return a
 
 
-def _partners(s: EditSession, it: Item, alone: bool) -> list[Clip]:
+def _partners(s: EditSession, it: Item, alone: bool) -> list[Clip | GeneratedSegment]:
     """The clips an edit of ``it`` also acts on: its linked clips, unless ``alone``."""
     return [] if alone else s.seq.linked(it)
 
@@ -546,15 +546,16 @@ def op_move(s: EditSession, media: dict[int, MediaInfo], *, item: int, track: st
         s.add(replace(x, track=dest.name, start=start))
 
 
-def _clips(s: EditSession, items: list[int], verb: str) -> list[Clip]:
+def _clips(s: EditSession, items: list[int], verb: str) -> list[Clip | GeneratedSegment]:
     if not isinstance(items, list) or not items or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in items):
         raise EditError(f"{verb} needs a list of clip ids, not {items!r}")
     out = []
     for item_id in _unique(items):
         it = s.seq.item(item_id)
-        if not isinstance(it, Clip):
-            raise EditError(f"Only clips can be linked; item {it.id} is a {it.kind}")
+        if not isinstance(it, Clip | GeneratedSegment):
+            raise EditError(f"Only clips and generated segments can be linked; item {it.id} "
+                            f"is a {it.kind}")
         out.append(it)
     return out
 

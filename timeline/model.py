@@ -152,6 +152,9 @@ class GeneratedSegment(Item):
     gain_db: float = 0.0
     fade_in: int = 0
     fade_out: int = 0
+    # Linked like clips (``Clip.link``): a joint audio-video model's (LTX-2) picture segment
+    # and the generated audio segment its sound lands on move, trim and delete together.
+    link: int | None = None
 
     kind = "generated"
 
@@ -608,14 +611,15 @@ class Sequence:
     def find_item(self, item_id: int) -> Item | None:
         return self._items_by_id.get(item_id)
 
-    def linked(self, item: Item) -> list[Clip]:
+    def linked(self, item: Item) -> list[Clip | GeneratedSegment]:
         """The other clips linked to ``item`` (none when it is not linked). A scan: links
         are asked about once per edit or click, and a scan cannot go stale."""
         link = getattr(item, "link", None)
         if link is None:
             return []
         return [i for i in self._items_by_id.values()
-                if isinstance(i, Clip) and i.link == link and i.id != item.id]
+                if isinstance(i, Clip | GeneratedSegment) and i.link == link
+                and i.id != item.id]
 
     def track(self, name: str) -> Track:
         try:

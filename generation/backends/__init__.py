@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from generation.backends.base import Backend, UnsupportedRequest
 from generation.backends.ltx import LtxBackend
+from generation.backends.ltx2 import Ltx2Backend
 from generation.backends.previz import PrevizBackend
 from generation.backends.stable_audio import StableAudio3Backend, StableAudioBackend
 from generation.backends.wan import WanBackend
@@ -13,7 +14,8 @@ from generation.backends.wan_vace import WanVaceBackend
 
 BACKENDS: dict[str, Backend] = {
     b.name: b for b in (PrevizBackend(), WanBackend(), WanVaceBackend(), LtxBackend(),
-                        WanAnimateBackend(), StableAudioBackend(), StableAudio3Backend())
+                        WanAnimateBackend(), StableAudioBackend(), StableAudio3Backend(),
+                        Ltx2Backend())
 }
 
 

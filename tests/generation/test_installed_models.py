@@ -114,7 +114,9 @@ def test_backends_for_pipeline_classes() -> None:
     for ltx in ("LTXPipeline", "LTXConditionPipeline", "LTXImageToVideoPipeline",
                 "LTXI2VLongMultiPromptPipeline"):
         assert backends_for(ltx) == ("ltx",)
-    assert backends_for("LTX2Pipeline") == ()
+    # LTX-2 (picture and sound) has its own backend; LTX-Video's does not drive it.
+    assert backends_for("LTX2Pipeline") == ("ltx2",)
+    assert backends_for("LTX2ConditionPipeline") == ("ltx2",)
     assert backends_for("LTXLatentUpsamplePipeline") == ()
     assert backends_for("FluxPipeline") == ()
     assert BACKEND_PIPELINES["ltx"][0] == "LTXConditionPipeline"

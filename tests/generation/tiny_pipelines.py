@@ -24,7 +24,7 @@ from PIL import Image
 
 KINDS: tuple[str, ...] = ("wan-t2v", "wan-i2v", "wan-vace", "ltx-condition")
 # Wan 2.1 I2V layout with a CLIP image encoder; takes ``image`` only (see ``_build_wan_i2v``).
-EXTRA_KINDS: tuple[str, ...] = ("wan-i2v-clip", "wan-animate")
+EXTRA_KINDS: tuple[str, ...] = ("wan-i2v-clip", "wan-animate", "ltx2")  # ltx2: frames + sound
 
 # Shared by every kind so the frames line up: Wan wants 4k+1 frames and a multiple of 16, LTX
 # (built here with the real 32x spatial / 8x temporal compression) 8k+1 and a multiple of 32.
@@ -415,6 +415,87 @@ def _build_stable_audio_3() -> Any:
     )
 
 
+# Tiny LTX-2 (the sizes of diffusers' own tests/pipelines/ltx2): a Gemma 3 text encoder built
+# from a config (a tiny SigLIP vision tower included: the class has one) with a byte-level
+# Gemma tokenizer made offline; the text connectors, video transformer, video VAE (2x spatial
+# and temporal compression), audio VAE and vocoder. The sound: an 8 kHz mel at hop 16 and a
+# 16x vocoder, so 8000 samples a second of stereo (the published model: 16 kHz mel, hop
+# 160, a 24 kHz vocoder). The pipeline itself still wants sizes in multiples of 32.
+LTX2_RATE = 8000
+_LTX2_TEXT = 32  # = the connectors' heads x head dim (4 x 8)
+
+
+def _build_ltx2() -> Any:
+    from diffusers import (
+        AutoencoderKLLTX2Audio,
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+        LTX2Pipeline,
+        LTX2VideoTransformer3DModel,
+    )
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, GemmaTokenizer
+
+    vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3, "<mask>": 4}
+    for char in "abcdefghijklmnopqrstuvwxyz0123456789 .,'-▁":
+        vocab.setdefault(char, len(vocab))
+    tokenizer = GemmaTokenizer(vocab=vocab, merges=[])
+    tokenizer.model_max_length = 16
+    text = {"vocab_size": len(vocab), "hidden_size": _LTX2_TEXT, "intermediate_size": 32,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 1,
+            "head_dim": 8, "max_position_embeddings": 64, "sliding_window": 64,
+            "layer_types": ["full_attention", "full_attention"]}
+    vision = {"hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
+              "num_attention_heads": 2, "image_size": 16, "patch_size": 8}
+    torch.manual_seed(0)
+    text_encoder = Gemma3ForConditionalGeneration(Gemma3Config(
+        text_config=text, vision_config=vision, mm_tokens_per_image=4)).eval()
+    torch.manual_seed(0)
+    transformer = LTX2VideoTransformer3DModel(
+        in_channels=4, out_channels=4, patch_size=1, patch_size_t=1, num_attention_heads=2,
+        attention_head_dim=8, cross_attention_dim=16, audio_in_channels=4,
+        audio_out_channels=4, audio_num_attention_heads=2, audio_attention_head_dim=4,
+        audio_cross_attention_dim=8, num_layers=2, qk_norm="rms_norm_across_heads",
+        caption_channels=_LTX2_TEXT, rope_double_precision=False, rope_type="split")
+    torch.manual_seed(0)
+    connectors = LTX2TextConnectors(
+        caption_channels=_LTX2_TEXT, text_proj_in_factor=text["num_hidden_layers"] + 1,
+        video_connector_num_attention_heads=4, video_connector_attention_head_dim=8,
+        video_connector_num_layers=1, video_connector_num_learnable_registers=None,
+        audio_connector_num_attention_heads=4, audio_connector_attention_head_dim=8,
+        audio_connector_num_layers=1, audio_connector_num_learnable_registers=None,
+        connector_rope_base_seq_len=32, rope_theta=10000.0, rope_double_precision=False,
+        causal_temporal_positioning=False, rope_type="split")
+    torch.manual_seed(0)
+    vae = AutoencoderKLLTX2Video(
+        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8,),
+        decoder_block_out_channels=(8,), layers_per_block=(1,),
+        decoder_layers_per_block=(1, 1), spatio_temporal_scaling=(True,),
+        decoder_spatio_temporal_scaling=(True,), decoder_inject_noise=(False, False),
+        downsample_type=("spatial",), upsample_residual=(False,), upsample_factor=(1,),
+        timestep_conditioning=False, patch_size=1, patch_size_t=1, encoder_causal=True,
+        decoder_causal=False)
+    vae.use_framewise_encoding = False
+    vae.use_framewise_decoding = False
+    torch.manual_seed(0)
+    audio_vae = AutoencoderKLLTX2Audio(
+        base_channels=4, output_channels=2, ch_mult=(1,), num_res_blocks=1,
+        attn_resolutions=None, in_channels=2, resolution=32, latent_channels=2,
+        norm_type="pixel", causality_axis="height", dropout=0.0,
+        mid_block_add_attention=False, sample_rate=LTX2_RATE, mel_hop_length=16,
+        is_causal=True, mel_bins=8)
+    torch.manual_seed(0)
+    vocoder = LTX2Vocoder(
+        in_channels=2 * 8, hidden_channels=32, out_channels=2, upsample_kernel_sizes=[8, 8],
+        upsample_factors=[4, 4], resnet_kernel_sizes=[3], resnet_dilations=[[1, 3, 5]],
+        leaky_relu_negative_slope=0.1, output_sampling_rate=LTX2_RATE)
+    return LTX2Pipeline(
+        transformer=transformer, vae=vae, audio_vae=audio_vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(), text_encoder=text_encoder,
+        tokenizer=tokenizer, connectors=connectors, vocoder=vocoder)
+
+
 _BUILDERS: dict[str, Callable[[], Any]] = {
     "wan-t2v": _build_wan_t2v,
     "wan-i2v": _build_wan_i2v,
@@ -424,6 +505,7 @@ _BUILDERS: dict[str, Callable[[], Any]] = {
     "wan-animate": _build_wan_animate,
     "stable-audio": _build_stable_audio,
     "stable-audio-3": _build_stable_audio_3,
+    "ltx2": _build_ltx2,
 }
 
 
@@ -486,6 +568,8 @@ def tiny_call_kwargs(kind: str) -> dict[str, Any]:
 
         condition = LTXVideoCondition(image=_gradient((220, 40, 30)), frame_index=0, strength=1.0)
         return {**common, "conditions": [condition]}
+    if kind == "ltx2":
+        return {**common, "frame_rate": 24.0}
     raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(_BUILDERS)}")
 
 
