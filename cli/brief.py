@@ -5,6 +5,7 @@
         [--remove-ref N]... [--camera-preset NAME[:AMOUNT],... [--camera-amount X]
         [--camera-distance M] [--camera-focal MM] [--camera-seed N]] [--camera-json FILE]
         [--camera-from VIDEO] [--clear-camera] [--pose-json FILE] [--clear-poses]
+        [--poses-from VIDEO|asset:ID [--pose-model DIR] [--tolerance PX]]
         [--cast NAME]... [--uncast NAME]... [--export-poses DIR] [--check-camera] [--json]
     takeline cast PROJECT [--add NAME [--kind K] [--description TEXT] [--ref FILE]...]
         [--update NAME [--description TEXT] [--ref FILE]...] [--remove NAME] [--json]
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,12 @@ from timeline.conditioning.camera import (
     describe,
     parse_stages,
 )
-from timeline.conditioning.pose import PoseError, export_openpose_frames, load_pose_file
+from timeline.conditioning.pose import (
+    PoseError,
+    PoseTrack,
+    export_openpose_frames,
+    load_pose_file,
+)
 from timeline.conditioning.references import (
     CAST_KINDS,
     ROLES,
@@ -84,6 +91,15 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--clear-camera", action="store_true")
     p.add_argument("--pose-json", type=Path, help="a Takeline pose file or OpenPose JSON")
     p.add_argument("--clear-poses", action="store_true")
+    p.add_argument("--poses-from", metavar="VIDEO|asset:ID",
+                   help="read the poses of the people in a reference clip (a pose model: "
+                   "`takeline models list`), reduced to the fewest keys within --tolerance")
+    p.add_argument("--pose-model", type=Path, metavar="DIR",
+                   help="the folder of the pose model's .onnx files (default: the installed "
+                   "one)")
+    p.add_argument("--tolerance", type=float, default=4.0, metavar="PX",
+                   help="how far (sequence pixels) the keyed poses may stray from the clip's "
+                   "(default 4)")
     p.add_argument("--cast", action="append", default=[], metavar="NAME",
                    help="link a cast member")
     p.add_argument("--uncast", action="append", default=[], metavar="NAME")
@@ -174,6 +190,13 @@ def _conditioning(args: argparse.Namespace) -> int:
     with Project.open(args.project) as project:
         segment = _segment(project, args.segment)
         seq = project.sequence
+        if sum(x is not None for x in (args.pose_json, args.poses_from)) + \
+                args.clear_poses > 1:
+            raise ConditioningFailure("give one of --pose-json, --poses-from, --clear-poses")
+        # First, before any reference is stored: a missing pose model must touch nothing.
+        extracted = None if args.poses_from is None else poses_from_clip(
+            project, segment, args.poses_from, model_dir=args.pose_model,
+            tolerance=args.tolerance)
         props: dict[str, Any] = {}
         if args.prompt is not None:
             props["prompt"] = args.prompt
@@ -197,7 +220,9 @@ def _conditioning(args: argparse.Namespace) -> int:
         camera = _camera(args, project, segment)
         if camera is not None:
             props["camera"] = camera.to_json() if isinstance(camera, CameraPath) else None
-        if args.pose_json is not None:
+        if extracted is not None:
+            props["poses"] = extracted.to_json()
+        elif args.pose_json is not None:
             track = load_pose_file(args.pose_json, seq.settings.width, seq.settings.height,
                                    segment.duration)
             props["poses"] = track.to_json()
@@ -231,6 +256,50 @@ def _conditioning(args: argparse.Namespace) -> int:
         else:
             print(_format(report, changed=bool(props)))
     return 0
+
+
+def poses_from_clip(project: Project, segment: GeneratedSegment, spec: str, *,
+                    model_dir: Path | None = None, tolerance: float = 4.0,
+                    in_child: bool = True) -> PoseTrack:
+    """The pose track of a reference clip (a file or ``asset:ID``) for the segment: the
+    pose model is found first, so a missing one fails before any work."""
+    from generation.pose_extract import PoseExtractError, extract_pose_track
+    from generation.pose_models import PoseModelError, resolve_pose_model
+    from timeline.media.probe import MediaProbeError
+
+    if not (tolerance > 0 and tolerance < float("inf")):
+        raise ConditioningFailure(f"--tolerance {tolerance}: give a positive number of "
+                                  "pixels, e.g. 4")
+    if spec.startswith("asset:"):
+        try:
+            video = project.assets[int(spec.split(":", 1)[1])].path
+        except (ValueError, KeyError):
+            raise ConditioningFailure(f"{spec}: no such asset in the bin (`takeline info` "
+                                      "lists them)") from None
+    else:
+        video = Path(spec)
+        if not video.is_file():
+            raise ConditioningFailure(f"--poses-from {spec}: no such file; give a video "
+                                      "file or asset:ID")
+    seq = project.sequence
+    try:
+        model = resolve_pose_model(model_dir)
+        track, report = extract_pose_track(
+            video, model, frames=segment.duration, fps=Fraction(seq.fps),
+            width=seq.settings.width, height=seq.settings.height, tolerance=tolerance,
+            in_child=in_child)
+    except (PoseModelError, PoseExtractError) as exc:
+        raise ConditioningFailure(str(exc)) from None
+    except MediaProbeError as exc:
+        raise ConditioningFailure(f"cannot read {video}: {exc}") from None
+    if not track.people:
+        raise ConditioningFailure(f"no people found in {Path(video).name} "
+                                  f"({report['frames_read']} frames read); the segment's "
+                                  "poses are unchanged")
+    print(f"Poses from {Path(video).name}: {report['people']} people, {report['keys']} keys "
+          f"from {report['frames_read']} frames (tolerance {tolerance:g} px, model "
+          f"{report['model']})", file=sys.stderr)
+    return track
 
 
 def _camera(args: argparse.Namespace, project: Project, segment: GeneratedSegment

@@ -15,6 +15,7 @@
     takeline shots PROJECT --segment ID [--split F1,F2 | --durations D1,D2,D3]
                    [--prompt P ...] [--from-json FILE] [--clear] [--json]
     takeline models pull --depth [ID]   (a Depth Anything model, for depth references)
+    takeline models pull --pose [ID]    (ONNX pose detector, for conditioning --poses-from)
 """
 
 from __future__ import annotations
@@ -182,6 +183,9 @@ def add_parsers(sub: Any, size_type: Any) -> None:
     q.add_argument("--revision")
     q.add_argument("--depth", action="store_true",
                    help="a Depth Anything depth model (for depth references), not a pipeline")
+    q.add_argument("--pose", action="store_true",
+                   help="an ONNX pose model (person detector + RTMPose/DWPose, for "
+                        "`conditioning --poses-from`; default yzd-v/DWPose)")
 
 
 def _add_generation_options(p: Any, size_type: Any) -> None:
@@ -715,13 +719,15 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _models(args: argparse.Namespace) -> int:
     from generation.depth_models import DEFAULT_DEPTH_MODEL, list_depth_models, pull_depth_model
+    from generation.pose_models import DEFAULT_POSE_MODEL, list_pose_models, pull_pose_model
 
     if args.models_command == "list":
         models = list_installed(extra_folders=args.folder)
         depth = list_depth_models()
+        poses = list_pose_models()
         if args.json:
-            print(json.dumps([m.to_dict() for m in models] + [d.to_dict() for d in depth],
-                             indent=2))
+            print(json.dumps([m.to_dict() for m in models] + [d.to_dict() for d in depth]
+                             + [p.to_dict() for p in poses], indent=2))
             return 0
         print("previz  (built in, no model)  backend previz")
         for m in models:
@@ -731,8 +737,18 @@ def _models(args: argparse.Namespace) -> int:
         for d in depth:
             print(f"{d.id}  rev {(d.revision or '-')[:12]}  {format_size(d.size_bytes)}  "
                   "depth model (depth references)")
+        for pm in poses:
+            print(f"{pm.id}  rev {(pm.revision or '-')[:12]}  {format_size(pm.size_bytes)}  "
+                  f"pose model ({pm.detector.name} + {pm.pose.name}; --poses-from)")
         return 0
 
+    if args.pose:
+        model_id = args.model or DEFAULT_POSE_MODEL
+        print(f"Pulling {model_id} ...", file=sys.stderr)
+        got_pose = pull_pose_model(model_id, revision=args.revision)
+        print(f"Installed pose model {got_pose.id} rev {got_pose.revision} "
+              f"({format_size(got_pose.size_bytes)}) at {got_pose.path}")
+        return 0
     if args.depth:
         model_id = args.model or DEFAULT_DEPTH_MODEL
         print(f"Pulling {model_id} ...", file=sys.stderr)
