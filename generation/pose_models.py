@@ -94,8 +94,8 @@ def _check_folder(folder: Path, name: str) -> PoseModel | None:
         role = _role(f, folder)
         if role is not None:
             found[role].append(f)
-    for role, what in (("detector", "a YOLOX person detector (yolox_*.onnx or det.onnx)"),
-                       ("pose", "an RTMPose or DWPose model (rtmpose*.onnx, "
+    for role, what in (("detector", "YOLOX person detector (yolox_*.onnx or det.onnx)"),
+                       ("pose", "RTMPose or DWPose model (rtmpose*.onnx, "
                                 "dw-ll_ucoco*.onnx or pose.onnx)")):
         if not found[role]:
             raise PoseModelError(f"{name} has no {what}; the .onnx files there are "
