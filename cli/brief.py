@@ -259,46 +259,17 @@ def _conditioning(args: argparse.Namespace) -> int:
 
 
 def poses_from_clip(project: Project, segment: GeneratedSegment, spec: str, *,
-                    model_dir: Path | None = None, tolerance: float = 4.0,
-                    in_child: bool = True) -> PoseTrack:
-    """The pose track of a reference clip (a file or ``asset:ID``) for the segment: the
+                    model_dir: Path | None = None, tolerance: float = 4.0) -> PoseTrack:
+    """The pose track of a reference clip (a file or ``asset:ID``) for the segment; the
     pose model is found first, so a missing one fails before any work."""
-    from generation.pose_extract import PoseExtractError, extract_pose_track
-    from generation.pose_models import PoseModelError, resolve_pose_model
-    from timeline.media.probe import MediaProbeError
+    from services.clip_poses import ClipPosesError, describe_report, extract_clip_poses
 
-    if not (tolerance > 0 and tolerance < float("inf")):
-        raise ConditioningFailure(f"--tolerance {tolerance}: give a positive number of "
-                                  "pixels, e.g. 4")
-    if spec.startswith("asset:"):
-        try:
-            video = project.assets[int(spec.split(":", 1)[1])].path
-        except (ValueError, KeyError):
-            raise ConditioningFailure(f"{spec}: no such asset in the bin (`takeline info` "
-                                      "lists them)") from None
-    else:
-        video = Path(spec)
-        if not video.is_file():
-            raise ConditioningFailure(f"--poses-from {spec}: no such file; give a video "
-                                      "file or asset:ID")
-    seq = project.sequence
     try:
-        model = resolve_pose_model(model_dir)
-        track, report = extract_pose_track(
-            video, model, frames=segment.duration, fps=Fraction(seq.fps),
-            width=seq.settings.width, height=seq.settings.height, tolerance=tolerance,
-            in_child=in_child)
-    except (PoseModelError, PoseExtractError) as exc:
+        track, report = extract_clip_poses(project, segment, spec, model_dir=model_dir,
+                                           tolerance=tolerance)
+    except ClipPosesError as exc:
         raise ConditioningFailure(str(exc)) from None
-    except MediaProbeError as exc:
-        raise ConditioningFailure(f"cannot read {video}: {exc}") from None
-    if not track.people:
-        raise ConditioningFailure(f"no people found in {Path(video).name} "
-                                  f"({report['frames_read']} frames read); the segment's "
-                                  "poses are unchanged")
-    print(f"Poses from {Path(video).name}: {report['people']} people, {report['keys']} keys "
-          f"from {report['frames_read']} frames (tolerance {tolerance:g} px, model "
-          f"{report['model']})", file=sys.stderr)
+    print(describe_report(report), file=sys.stderr)
     return track
 
 
