@@ -39,11 +39,20 @@ from app.layouts import group_box
 from app.segment_editing import (
     EDIT_ERRORS,
     SegmentEditing,
+    find_segment,
 )
 from app.theme import STALE_STYLE
 from project_store.generation_records import GenerationRecords
 from project_store.project import Project
 from project_store.references import store_reference
+from services.clip_poses import (
+    DEFAULT_TOLERANCE,
+    ClipPosesError,
+    check_pose_model,
+    clip_path,
+    describe_report,
+    extract_clip_poses,
+)
 from timeline.conditioning.camera import (
     CameraError,
     build_path,
@@ -144,6 +153,8 @@ class BriefPanel(SegmentEditing, QWidget):
     edit_errors = BRIEF_ERRORS
     # (project, segment id, stored references, problems) from a copy thread, to the UI.
     _stored = Signal(object, int, object, object)
+    # (project, segment id, pose track or None, report or error) from a pose-reading thread.
+    _poses_read = Signal(object, int, object, str)
 
     def __init__(self, project: Callable[[], Project], *,
                  report: Callable[[str], None] | None = None,
@@ -201,6 +212,15 @@ class BriefPanel(SegmentEditing, QWidget):
         self.pose_clear = QPushButton("Clear")
         self.pose_clear.clicked.connect(self.clear_poses)
         self.pose_text = QLabel("No poses")
+        self.pose_from_clip = QPushButton("Poses from Clip…")
+        self.pose_from_clip.setToolTip(
+            "Read the poses of the people in a reference video with the installed pose "
+            "model (`takeline models list`), keyed as sparsely as a 4 px tolerance allows")
+        self.pose_from_clip.clicked.connect(self._choose_pose_clip)
+        # The folder of the pose model's .onnx files; None: the installed one.
+        self.pose_model_dir: Path | None = None
+        self.pose_reads_running = 0
+        self._poses_read.connect(self._on_poses_read)
         self.pose_edit = QPushButton("Edit poses…")
         self.pose_edit.setToolTip("Open the pose editor: drag joints over the frame, add "
                                   "people and keys")
@@ -254,7 +274,7 @@ class BriefPanel(SegmentEditing, QWidget):
         cam = group_box("Camera", self.camera_picker, [self.camera_clear, self.camera_edit],
                      self.camera_text)
         poses = group_box("Poses", [(self.pose_import, 1), self.pose_clear, self.pose_edit],
-                       self.pose_text)
+                       [(self.pose_from_clip, 1)], self.pose_text)
         cast = group_box("Cast", self.cast, self.new_cast_button)
         shots = group_box("Shots", self.shots, [(self.shot_cut, 1), self.shot_clear],
                           self.shot_text)
@@ -270,7 +290,8 @@ class BriefPanel(SegmentEditing, QWidget):
         layout.addStretch(1)
         self._editors = [self.prompt, self.negative, self.references, self.add_ref_button,
                          self.camera_picker, self.camera_clear, self.camera_edit,
-                         self.pose_import, self.pose_clear, self.pose_edit, self.cast,
+                         self.pose_import, self.pose_clear, self.pose_edit,
+                         self.pose_from_clip, self.cast,
                          self.new_cast_button, self.shots, self.shot_cut, self.shot_clear]
 
     # ------------------------------------------------------------------ showing
@@ -679,6 +700,67 @@ class BriefPanel(SegmentEditing, QWidget):
                 editor.shutdown()
 
     # poses
+    def _choose_pose_clip(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Poses from a reference clip", "",
+            "Videos (*.mp4 *.mov *.mkv *.webm *.avi *.m4v);;All files (*)")
+        if path:
+            self.poses_from_clip(path)
+
+    def poses_from_clip(self, video: str | Path, *,
+                        tolerance: float = DEFAULT_TOLERANCE) -> bool:
+        """Read the segment's poses from a reference clip on a thread (the detector runs
+        in a child process); they replace the segment's poses in one edit when read. A
+        missing pose model is shown at once. True means started."""
+        seg = self.segment()
+        if seg is None:
+            self.show_error("Select a generated segment first")
+            return False
+        if self.pose_reads_running:
+            self.show_error("Poses are being read from a clip already; wait for them")
+            return False
+        try:
+            check_pose_model(self.pose_model_dir)
+            clip_path(self.project, video)
+        except ClipPosesError as exc:
+            self.show_error(str(exc))
+            return False
+        project, seg_id, model_dir = self.project, seg.id, self.pose_model_dir
+        self.pose_reads_running += 1
+        self.pose_from_clip.setEnabled(False)
+        self.report(f"Reading poses from {Path(video).name}…")
+
+        def read() -> None:
+            try:
+                track, report = extract_clip_poses(project, seg, video, model_dir=model_dir,
+                                                   tolerance=tolerance)
+                result: tuple[Any, str] = (track, describe_report(report))
+            except ClipPosesError as exc:
+                result = (None, str(exc))
+            except Exception as exc:  # shown, never lost on a thread
+                result = (None, f"Reading poses failed: {exc}")
+            try:
+                self._poses_read.emit(project, seg_id, *result)
+            except RuntimeError:
+                pass  # the panel was deleted meanwhile
+
+        threading.Thread(target=read, name="poses-from-clip", daemon=True).start()
+        return True
+
+    def _on_poses_read(self, project: object, seg_id: int, track: Any, message: str) -> None:
+        self.pose_reads_running -= 1
+        self.pose_from_clip.setEnabled(self.segment() is not None)
+        if track is None:
+            self.show_error(message)
+            return
+        if project is not self.project or find_segment(self.project, seg_id) is None:
+            self.show_error("The segment is gone (or another project was opened) while its "
+                            "poses were read; nothing was changed")
+            return
+        self._poses_replaced()
+        if self._set_on(seg_id, poses=track.to_json()):
+            self.report(message)
+
     def clear_poses(self) -> bool:
         seg = self.segment()
         return seg is not None and seg.poses is not None and self._set(poses=None)

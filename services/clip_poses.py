@@ -42,6 +42,17 @@ def clip_path(project: Project, spec: str | os.PathLike[str]) -> Path:
     return path
 
 
+def check_pose_model(model_dir: str | os.PathLike[str] | None = None) -> str:
+    """The id of the pose model that would be used; ClipPosesError saying what to pull or
+    where to put the files when there is none (quick: reads no weights)."""
+    from generation.pose_models import PoseModelError, resolve_pose_model
+
+    try:
+        return resolve_pose_model(model_dir).id
+    except PoseModelError as exc:
+        raise ClipPosesError(str(exc)) from None
+
+
 def extract_clip_poses(project: Project, segment: GeneratedSegment,
                        video: str | os.PathLike[str], *,
                        model_dir: str | os.PathLike[str] | None = None,
