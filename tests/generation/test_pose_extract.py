@@ -9,7 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generation.pose_extract import PoseDetector, PoseExtractError, extract_pose_track
+from generation.pose_extract import (
+    PoseDetector,
+    PoseExtractError,
+    detect_frames,
+    extract_pose_track,
+)
 from generation.pose_models import (
     DEFAULT_POSE_MODEL,
     PoseModel,
@@ -17,7 +22,12 @@ from generation.pose_models import (
     list_pose_models,
     resolve_pose_model,
 )
-from tests.generation.tiny_pose_onnx import pose_model_folder, write_clip
+from tests.generation.tiny_pose_onnx import (
+    detector_with_nms,
+    pose_model_folder,
+    rtmpose_fixed,
+    write_clip,
+)
 
 
 @pytest.fixture
@@ -87,6 +97,39 @@ def test_extract_in_process_gives_a_valid_track(tmp_path: Path) -> None:
     assert report["keys"] == sum(len(p.keys) for p in track.people)
     validate_pose_track(track, 16)
     assert PoseTrack.from_json(track.to_json()) == track
+
+
+def test_simcc_decoding_and_reduction_with_known_peaks(tmp_path: Path) -> None:
+    from timeline.conditioning.pose_reduce import coco17_to_coco18
+
+    folder = tmp_path / "fixed"
+    folder.mkdir()
+    detector_with_nms(folder / "yolox_nms.onnx")
+    # Keypoint n peaks at x bin 2n + 7, y bin 3n + 1 (split ratio 2: half a pixel a bin).
+    peaks = [(2 * n + 7, 3 * n + 1) for n in range(17)]
+    rtmpose_fixed(folder / "rtmpose_fixed.onnx", peaks)
+    model = resolve_pose_model(folder)
+    detector = PoseDetector(model)
+    picture = np.zeros((64, 96, 3), dtype=np.uint8)
+    # A 24x32 box has the model's aspect: the crop is the box padded by 1.25, (30, 40).
+    points, scores = detector.keypoints(picture, np.array([10.0, 10.0, 34.0, 42.0]))
+    want = np.array([(ix / 2 / 24 * 30 + 22 - 15, iy / 2 / 32 * 40 + 26 - 20)
+                     for ix, iy in peaks])
+    assert np.allclose(points, want) and np.allclose(scores, 0.9)
+    # A box twice as tall as the model's aspect widens to it around the same centre.
+    points, _ = detector.keypoints(picture, np.array([10.0, 0.0, 34.0, 64.0]))
+    assert np.allclose(points[:, 0], [ix / 2 / 24 * 60 + 22 - 30 for ix, _ in peaks])
+    # The same pose in every frame of a clip: one person, keyed at its two ends only, at
+    # the decoded places scaled to the sequence.
+    clip = write_clip(tmp_path / "walk.mp4", frames=12)
+    track, report = extract_pose_track(clip, model, frames=12, fps=Fraction(24), width=192,
+                                       height=128, tolerance=4.0, in_child=False)
+    [person] = track.people
+    assert [k.frame for k in person.keys] == [0, 11] and report["keys"] == 2
+    [[(first, first_scores)]] = [detect_frames(model, str(clip), [0])[0]]
+    joints = coco17_to_coco18(first * 2, first_scores)  # clip 96x64 -> sequence 192x128
+    got = np.array([j for j in person.keys[0].skeleton.joints]) * (192, 128)
+    assert np.allclose(got, joints)
 
 
 def test_wrong_models_fail_clearly(tmp_path: Path) -> None:

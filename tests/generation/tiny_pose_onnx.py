@@ -115,6 +115,32 @@ def rtmpose(path: Path, width: int = 24, height: int = 32, keypoints: int = 17,
     return _save(graph, path)
 
 
+def rtmpose_fixed(path: Path, peaks: list[tuple[int, int]], width: int = 24,
+                  height: int = 32) -> Path:
+    """A SimCC model whose outputs peak at ``peaks`` (SimCC bins, x in 0..2w-1, y in
+    0..2h-1) for every input (the input is read, times 0): keypoints at known places in the
+    crop, to check the decoding and the reduction exactly."""
+    k = len(peaks)
+    sx = np.full((1, k, width * 2), 0.1, dtype=np.float32)
+    sy = np.full((1, k, height * 2), 0.1, dtype=np.float32)
+    for n, (ix, iy) in enumerate(peaks):
+        sx[0, n, ix] = sy[0, n, iy] = 0.9
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceMean", ["input"], ["mean"], axes=[1, 2, 3], keepdims=0),
+            helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
+            helper.make_node("Add", ["cx", "nothing"], ["simcc_x"]),
+            helper.make_node("Add", ["cy", "nothing"], ["simcc_y"]),
+        ],
+        "fixed_rtmpose",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, height, width])],
+        [helper.make_tensor_value_info("simcc_x", TensorProto.FLOAT, [1, k, width * 2]),
+         helper.make_tensor_value_info("simcc_y", TensorProto.FLOAT, [1, k, height * 2])],
+        [_init("zero", np.zeros((), dtype=np.float32)), _init("cx", sx),
+         _init("cy", sy)])
+    return _save(graph, path)
+
+
 def write_clip(path: Path, frames: int = 12, size: tuple[int, int] = (96, 64),
                fps: int = 24) -> Path:
     """A short H.264 clip of a bright figure walking right on a dark ground."""
