@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from timeline.conditioning.pose import JOINTS
 from timeline.conditioning.pose_reduce import (
@@ -157,3 +159,19 @@ def test_late_arrival_hidden_before_and_after_and_tolerance_checked() -> None:
     assert track_people([[], []], width=W, height=H) == []
     with pytest.raises(ValueError, match="tolerance"):
         track_from_detections(detections, width=W, height=H, tolerance=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(frames=st.integers(2, 40), tolerance=st.floats(0.5, 10.0), seed=st.integers(0, 2**16))
+def test_any_random_walk_reduces_within_tolerance(frames: int, tolerance: float,
+                                                  seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    steps = rng.normal(0, 3, (frames, 17, 2))
+    points = _body(160, 90)[None] + np.cumsum(steps, axis=0)
+    detections = [[(p, np.ones(17))] for p in points]
+    # One person however far the joints wander: the tracker links frame to frame.
+    track = track_from_detections(detections, width=W, height=H, tolerance=tolerance)
+    [person] = track.people
+    assert person.keys[0].frame == 0 and person.keys[-1].frame == frames - 1
+    truth = [coco17_to_coco18(p, np.ones(17)) for p in points]
+    assert _max_error(track, person.id, truth) <= tolerance + 1e-6
