@@ -67,6 +67,7 @@ from timeline.conditioning.references import (
 )
 from timeline.conditioning.shots import Shot, shot_starts
 from timeline.model import GeneratedSegment
+from timeline.priority import background_thread
 
 # The role a dropped file gets from its kind (change it afterwards in the role combo).
 DROP_ROLES = {"image": "character", "video": "motion", "audio": "audio"}
@@ -731,6 +732,7 @@ class BriefPanel(SegmentEditing, QWidget):
         self.report(f"Reading poses from {Path(video).name}…")
 
         def read() -> None:
+            background_thread()
             try:
                 track, report = extract_clip_poses(project, seg, video, model_dir=model_dir,
                                                    tolerance=tolerance)

@@ -222,17 +222,27 @@ def detect_frames(model: PoseModel, video: str, indices: Sequence[int]
     return out
 
 
+def _child_start() -> None:
+    """The detector's process yields the CPU to the editor's UI thread."""
+    from timeline.priority import background_process, own_session
+
+    own_session()
+    background_process(4)
+
+
 def detect_in_child(model: PoseModel, video: Path, indices: Sequence[int]
                     ) -> list[list[Detection]]:
     """``detect_frames`` in a fresh child process, so the models' memory and threads go
-    when it ends and a crash in onnxruntime cannot take the caller with it."""
+    when it ends and a crash in onnxruntime cannot take the caller with it; at background
+    priority, in a session of its own (``timeline.priority``)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("spawn")
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                 initializer=_child_start) as pool:
             return pool.submit(detect_frames, model, str(video), list(indices)).result()
     except BrokenProcessPool:
         raise PoseExtractError("the pose detector's process died (out of memory?); try a "
