@@ -3,7 +3,9 @@
 The list shows one row per take (a thumbnail of its middle frame, name, seed, backend and
 model, frames x size @ fps, a star toggle; the active take in bold with a ▶) with Set active,
 Star and Delete; a thumbnail plays its take, looping, while the pointer is over it. Compare
-plays two takes in sync from one timer and diffs their recipes.
+plays two takes in sync from one timer and diffs their recipes; two audio takes compare as
+two waveforms under one playhead, with an A/B switch that changes which take is heard at
+the same sample while they play.
 
 Each row also shows the take's metrics (``services.take_metrics``: measured in the
 background once a take is made) as badges; the list sorts by any of them, a "look first"
@@ -29,8 +31,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import (
+    QElapsedTimer,
+    QEvent,
+    QItemSelectionModel,
+    QObject,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QIcon, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -55,6 +67,7 @@ from app.theme import (
     DIFF_HIGHLIGHT,
     ERROR,
     PICTURE_SURROUND,
+    PLAYHEAD,
     TEXT_DIM,
     WAVEFORM,
     WAVEFORM_BAND,
@@ -78,6 +91,8 @@ HOVER_CACHE_TAKES = 12  # takes whose hover frames stay in memory (~20 KB a fram
 COMPARE_MAX = QSize(480, 270)  # compare frames are kept at most this big
 COMPARE_CACHE_TAKES = 6  # takes whose downscaled frames stay in memory
 _CHUNK = 6  # frames per delivery while a take decodes for compare
+COMPARE_WAVE = QSize(960, 96)  # an audio take's compare waveform (scaled to its view)
+AUDIO_TICK_MS = 30  # how often the compare playhead follows the sound
 
 _DIFF_BRUSH = QBrush(DIFF_HIGHLIGHT)
 _MISSING = object()
@@ -277,6 +292,7 @@ class TakeDecoder(QObject):
     frames_ready = Signal(int, int, int, list, bool)  # token, take id, first index, images, last
     strip_ready = Signal(int, list)  # take id, thumbnail-sized frames for hover playback
     frames_failed = Signal(int, int, str)  # token, take id, message
+    audio_ready = Signal(int, int, object, QImage)  # token, take id, (n, ch) sound, waveform
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -359,6 +375,26 @@ class TakeDecoder(QObject):
                     first += len(chunk)
                     chunk = []
             self._emit(self.frames_ready, token, take_id, first, chunk, True)
+        except Exception as exc:
+            self._emit(self.frames_failed, token, take_id, f"{type(exc).__name__}: {exc}")
+
+    def audio(self, token: int, take_id: int, path: Path, rate: int) -> Future[None] | None:
+        if self._closed:
+            return None
+        return self._pool.submit(self._audio, token, take_id, path, rate)
+
+    def _audio(self, token: int, take_id: int, path: Path, rate: int) -> None:
+        """An audio take for compare: its sound at ``rate`` (the sequence rate, read the way
+        the Play button reads it) and its waveform."""
+        try:
+            from timeline.media.audio import AudioReader
+
+            with AudioReader(path, sample_rate=rate) as reader:
+                samples = reader.read(0, reader.duration_samples)
+            if not self._current(token):
+                return
+            image = waveform_image(samples.T, COMPARE_WAVE)
+            self._emit(self.audio_ready, token, take_id, samples, image)
         except Exception as exc:
             self._emit(self.frames_failed, token, take_id, f"{type(exc).__name__}: {exc}")
 
@@ -468,8 +504,51 @@ class TakePlayer(QWidget):
                                  f"frame {self.frame_index + 1} / {self.take.frame_count}")
 
 
+class WaveformView(QWidget):
+    """One audio take's waveform in compare, with the shared playhead line. ``span`` is
+    the part of the width the take covers (a shorter take ends early)."""
+
+    def __init__(self, side: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.side = side
+        self.image: QImage | None = None
+        self.text = "No take"
+        self.span = 1.0
+        self.playhead = 0.0  # 0..1 of the width
+        self.hearing = False
+        self.setMinimumSize(160, 48)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_wave(self, image: QImage | None, text: str, span: float = 1.0) -> None:
+        self.image, self.text, self.span = image, text, max(0.0, min(1.0, span))
+        self.update()
+
+    def set_playhead(self, fraction: float, hearing: bool) -> None:
+        self.playhead, self.hearing = max(0.0, min(1.0, fraction)), hearing
+        self.update()
+
+    def paintEvent(self, _event: Any) -> None:  # noqa: N802
+        p = QPainter(self)
+        w, h = self.width(), self.height()
+        p.fillRect(0, 0, w, h, PICTURE_SURROUND)
+        if self.image is not None:
+            p.drawImage(QRect(0, 0, max(1, round(w * self.span)), h), self.image)
+        p.setPen(TEXT_DIM if not self.hearing else WHITE)
+        mark = " ◀ heard" if self.hearing else ""
+        p.drawText(QRect(6, 2, w - 12, h - 4), Qt.AlignmentFlag.AlignLeft,
+                   f"{self.side}: {self.text}{mark}")
+        p.setPen(QPen(PLAYHEAD, 2))
+        x = round(self.playhead * (w - 1))
+        p.drawLine(x, 0, x, h)
+        p.end()
+
+
 class CompareView(QWidget):
-    """Two takes side by side, playing in sync from one timer, and their recipe diff."""
+    """Two takes side by side, playing in sync from one timer, and their recipe diff.
+
+    Two audio takes show as two waveforms under one playhead (``position`` is then a
+    sample at the sequence rate); playing feeds the audio device from ``audio_block``, which
+    reads take A or take B at the same sample as the A/B switch says."""
 
     def __init__(self, decoder: TakeDecoder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -487,6 +566,18 @@ class CompareView(QWidget):
         self.timer.timeout.connect(self._tick)
         decoder.frames_ready.connect(self._on_frames)
         decoder.frames_failed.connect(self._on_failed)
+        decoder.audio_ready.connect(self._on_audio)
+        # Audio compare: set by the dock (the sequence's rate; whether a device is used).
+        self.sample_rate = 48000
+        self.use_audio_device = True
+        self.audio_mode = False
+        self.audio: dict[int, np.ndarray] = {}  # take id -> (n, ch) sound at sample_rate
+        self.waves: dict[int, QImage] = {}
+        self.hearing = "A"
+        self.sample_pos = 0  # where the sound is (the device callback moves it)
+        self._stream: Any = None
+        self._clock = QElapsedTimer()  # without a device, the playhead follows this clock
+        self._clock_from = 0
 
         self.pick_a = QComboBox()
         self.pick_b = QComboBox()
@@ -494,6 +585,12 @@ class CompareView(QWidget):
         self.pick_b.activated.connect(lambda _i: self._load())
         self.player_a = TakePlayer("A")
         self.player_b = TakePlayer("B")
+        self.wave_a = WaveformView("A")
+        self.wave_b = WaveformView("B")
+        self.ab_button = QPushButton("Hearing A")
+        self.ab_button.setCheckable(True)
+        self.ab_button.setToolTip("Switch which take is heard, at the same sample (A/B)")
+        self.ab_button.toggled.connect(lambda on: self.set_hearing("B" if on else "A"))
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
         self.play_button.toggled.connect(self._play_toggled)
@@ -526,8 +623,15 @@ class CompareView(QWidget):
         players = QHBoxLayout()
         players.addWidget(self.player_a, 1)
         players.addWidget(self.player_b, 1)
+        self.waves_box = QWidget()
+        waves_lay = QVBoxLayout(self.waves_box)
+        waves_lay.setContentsMargins(0, 0, 0, 0)
+        waves_lay.addWidget(self.wave_a, 1)
+        waves_lay.addWidget(self.wave_b, 1)
+        players.addWidget(self.waves_box, 1)
         transport = QHBoxLayout()
         transport.addWidget(self.play_button)
+        transport.addWidget(self.ab_button)
         transport.addWidget(self.slider, 1)
         transport.addWidget(self.counter)
         top = QWidget()
@@ -601,17 +705,33 @@ class CompareView(QWidget):
         def ids(*takes: Take | None) -> tuple[int | None, ...]:
             return tuple(None if t is None else t.id for t in takes)
 
+        audio_mode = take_a is not None and take_a.is_audio
+        mixed = take_b is not None and take_a is not None and take_b.is_audio != audio_mode
+        if mixed:
+            take_b = None  # a picture and a sound do not compare
         if ids(self.player_a.take, self.player_b.take) == ids(take_a, take_b) and all(
-                self.cache.frames(t.id) is not None for t in (take_a, take_b) if t is not None):
+                (t.id in self.audio) if audio_mode else self.cache.frames(t.id) is not None
+                for t in (take_a, take_b) if t is not None):
             # The same pair (a refresh, a star): keep playing, update names and the diff.
             self.player_a.take, self.player_b.take = take_a, take_b
             self._show()
             self._fill_diff()
             return
         self.pause()
+        self.audio_mode = audio_mode
         self.player_a.set_take(take_a)
         self.player_b.set_take(take_b)
         self.position = 0
+        self.sample_pos = 0
+        self.player_a.setVisible(not audio_mode)
+        self.player_b.setVisible(not audio_mode)
+        self.waves_box.setVisible(audio_mode)
+        self.ab_button.setVisible(audio_mode)
+        if audio_mode:
+            self._load_audio(take_a, take_b)
+            if mixed:
+                self.status.setText("Take B is a picture take: compare two audio takes")
+            return
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, self.length - 1))
         self.slider.setValue(0)
@@ -629,12 +749,139 @@ class CompareView(QWidget):
         self._show()
         self._fill_diff()
 
+    def _load_audio(self, take_a: Take | None, take_b: Take | None) -> None:
+        keep = {t.id for t in (take_a, take_b) if t is not None}
+        for cache in (self.audio, self.waves):
+            for old in [i for i in cache if i not in keep]:
+                del cache[old]
+        self._reset_slider()
+        self.play_button.setEnabled(False)
+        self.status.clear()
+        self._token = self.decoder.new_token()
+        for take in {t.id: t for t in (take_a, take_b) if t is not None}.values():
+            if take.id not in self.audio:
+                assert take.media_path is not None
+                self.decoder.audio(self._token, take.id, take.media_path, self.sample_rate)
+        self._audio_loaded()
+        self._fill_diff()
+
+    def _audio_loaded(self) -> None:
+        """The waveforms and the transport once (some of) the sound is decoded."""
+        length = self.length
+        for view, player in ((self.wave_a, self.player_a), (self.wave_b, self.player_b)):
+            take = player.take
+            if take is None:
+                view.set_wave(None, "No take")
+            elif take.id not in self.audio:
+                view.set_wave(None, f"{take.name} · seed {take.seed} · decoding…")
+            else:
+                view.set_wave(self.waves.get(take.id),
+                              f"{take.name} · seed {take.seed}",
+                              len(self.audio[take.id]) / max(1, length))
+        self._reset_slider()
+        self.play_button.setEnabled(self.audio_ready())
+        self._show()
+
+    def _reset_slider(self) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, self.length - 1))
+        self.slider.setValue(min(self.position, max(0, self.length - 1)))
+        self.slider.blockSignals(False)
+
+    def audio_ready(self) -> bool:
+        """Both audio takes' sound is decoded."""
+        takes = [p.take for p in (self.player_a, self.player_b) if p.take is not None]
+        return bool(takes) and all(t.id in self.audio for t in takes)
+
+    def _on_audio(self, token: int, take_id: int, samples: np.ndarray, image: QImage) -> None:
+        if token != self._token:
+            return
+        self.audio[take_id] = samples
+        self.waves[take_id] = image
+        self._audio_loaded()
+
+    @property
+    def channels(self) -> int:
+        """The channels the compare sound plays in (the wider of the two takes)."""
+        found = [self.audio[p.take.id].shape[1] for p in (self.player_a, self.player_b)
+                 if p.take is not None and p.take.id in self.audio]
+        return max(found, default=2)
+
+    def set_hearing(self, side: str) -> None:
+        """Which take the sound comes from ("A" or "B"); the position does not move."""
+        self.hearing = "B" if side == "B" else "A"
+        if self.ab_button.isChecked() != (self.hearing == "B"):
+            self.ab_button.blockSignals(True)
+            self.ab_button.setChecked(self.hearing == "B")
+            self.ab_button.blockSignals(False)
+        self.ab_button.setText(f"Hearing {self.hearing}")
+        self._show()
+
+    def audio_block(self, start: int, count: int) -> np.ndarray:
+        """``count`` samples from ``start`` (looping over ``length``) of the take being heard,
+        as ``(count, channels)`` float32: what the device is fed. A shorter take is silent
+        past its end; a mono take plays on every channel."""
+        out = np.zeros((count, self.channels), np.float32)
+        player = self.player_b if self.hearing == "B" else self.player_a
+        length = self.length
+        if player.take is None or length <= 0:
+            return out
+        src = self.audio.get(player.take.id)
+        if src is None or len(src) == 0:
+            return out
+        at = (start + np.arange(count)) % length
+        have = at < len(src)
+        block = src[at[have]]
+        out[have] = block if block.shape[1] == out.shape[1] else block[:, :1]
+        return out
+
+    def _audio_callback(self, outdata: np.ndarray, frames: int, _time: Any,
+                        _status: Any) -> None:
+        # The audio thread: read where the sound is, feed that, move on.
+        pos = self.sample_pos
+        outdata[:] = self.audio_block(pos, frames)
+        length = self.length
+        self.sample_pos = (pos + frames) % length if length > 0 else 0
+
+    def _start_audio(self) -> bool:
+        self.sample_pos = self.position
+        if self.use_audio_device:
+            try:
+                import sounddevice as sd
+
+                stream = sd.OutputStream(samplerate=self.sample_rate, channels=self.channels,
+                                         dtype="float32", callback=self._audio_callback)
+                stream.start()
+                self._stream = stream
+            except Exception as exc:  # no device, a vanished one: say so, stay usable
+                self.status.setText(f"Cannot play the compare: no audio device ({exc})")
+                return False
+        else:
+            self._clock_from = self.position
+            self._clock.start()
+        self.timer.start(AUDIO_TICK_MS)
+        return True
+
+    def _stop_audio(self) -> None:
+        self.timer.stop()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:
+                pass
+
     @property
     def length(self) -> int:
-        """Frames on the master clock: the longer take decides (the shorter holds its last)."""
+        """Frames on the master clock: the longer take decides (the shorter holds its last).
+        For audio takes: samples at the sequence rate, the longer take's."""
         a, b = self.player_a.take, self.player_b.take
         if a is None:
             return 0
+        if self.audio_mode:
+            return max((len(self.audio[t.id]) for t in (a, b)
+                        if t is not None and t.id in self.audio), default=0)
         n = a.frame_count
         if b is not None and b.fps > 0:
             n = max(n, int(Fraction(b.frame_count) * a.fps / b.fps))
@@ -669,12 +916,29 @@ class CompareView(QWidget):
         return True
 
     def _show(self) -> None:
+        if self.audio_mode:
+            length = self.length
+            fraction = self.position / length if length > 0 else 0.0
+            self.wave_a.set_playhead(fraction, self.hearing == "A")
+            self.wave_b.set_playhead(fraction, self.hearing == "B")
+            rate = max(1, self.sample_rate)
+            self.counter.setText(f"{self.position / rate:.2f} s / {length / rate:.2f} s")
+            return
         for player in (self.player_a, self.player_b):
             if player.take is not None:
                 player.show_frame(*self._image(player, self.position))
         self.counter.setText(f"Frame {self.position + 1} / {self.length}")
 
     def seek(self, frame: int) -> None:
+        """Go to a master frame (for audio takes: a sample at the sequence rate)."""
+        self._move_to(frame)
+        if self.audio_mode:  # the sound follows a seek
+            self.sample_pos = self.position
+            self._clock_from = self.position
+            if self._clock.isValid():
+                self._clock.restart()
+
+    def _move_to(self, frame: int) -> None:
         self.position = max(0, min(frame, max(0, self.length - 1)))
         if self.slider.value() != self.position:
             self.slider.blockSignals(True)
@@ -696,6 +960,16 @@ class CompareView(QWidget):
 
     def _play_toggled(self, on: bool) -> None:
         take = self.player_a.take
+        if self.audio_mode:
+            if on and self.audio_ready() and self._start_audio():
+                self.play_button.setText("Pause")
+            else:
+                self._stop_audio()
+                self.play_button.blockSignals(True)
+                self.play_button.setChecked(False)
+                self.play_button.blockSignals(False)
+                self.play_button.setText("Play")
+            return
         if on and take is not None and take.fps > 0:
             self.timer.start(max(1, round(1000 / float(take.fps))))
             self.play_button.setText("Pause")
@@ -705,6 +979,12 @@ class CompareView(QWidget):
 
     def _tick(self) -> None:
         if self.length <= 0:
+            return
+        if self.audio_mode:  # the playhead follows the sound
+            if self._stream is None:
+                elapsed = self._clock.elapsed() * self.sample_rate // 1000
+                self.sample_pos = (self._clock_from + elapsed) % self.length
+            self._move_to(self.sample_pos)
             return
         nxt = self.position + 1
         if nxt >= self.length:
@@ -938,8 +1218,11 @@ class TakesBrowser(QWidget):
                                   "dock"))
         self._show_look_first()
         self._fill_table(selected)
-        # Compare shows pictures side by side; audio takes are played with Play.
-        self.compare_view.set_takes([t for t in self._takes if not t.is_audio])
+        # Compare shows two pictures side by side, or two audio takes' waveforms (A/B).
+        self.compare_view.sample_rate = self.project.sequence.sample_rate
+        self.compare_view.use_audio_device = self.use_audio_device
+        kind = self._takes[0].is_audio if self._takes else False
+        self.compare_view.set_takes([t for t in self._takes if t.is_audio == kind])
         self._update_buttons()
 
     def _show_look_first(self) -> None:
@@ -1141,7 +1424,9 @@ class TakesBrowser(QWidget):
         self.star_button.setEnabled(take is not None)
         self.star_button.setText("Unstar" if take is not None and take.starred else "Star")
         self.delete_button.setEnabled(take is not None)
-        self.compare_button.setEnabled(len([t for t in self._takes if not t.is_audio]) >= 2)
+        self.compare_button.setEnabled(
+            len([t for t in self._takes if not t.is_audio]) >= 2
+            or len([t for t in self._takes if t.is_audio]) >= 2)
         self.play_button.setEnabled(take is not None and take.is_audio or
                                     self.playing_take is not None)
         self.play_button.setText("Stop" if self.playing_take is not None else "Play")
