@@ -219,6 +219,23 @@ def check_media(request: GenerationRequest, backend: Any) -> None:
         f"put the segment on an audio track, or use --backend {', '.join(pictures)}")
 
 
+def _check_model(request: GenerationRequest, backend: Any, *, inputs_pending: bool,
+                 previz_hint: str) -> None:
+    """A model backend needs a model of one of its pipeline classes that takes the
+    request's inputs (checked later when they are still to come)."""
+    if request.model is None:
+        raise UnsupportedRequest(
+            f"the {backend.name} backend needs a model",
+            "pass --model with a Hugging Face repo id or a local pipeline folder "
+            f"(`takeline models list` shows installed ones){previz_hint}")
+    if request.model.pipeline_class not in backend.pipeline_classes:
+        raise UnsupportedRequest(
+            f"{request.model.id} is a {request.model.pipeline_class} model; the "
+            f"{backend.name} backend needs one of {', '.join(backend.pipeline_classes)}")
+    if not inputs_pending:
+        backend.check_model(request.model.pipeline_class, request.inputs)
+
+
 def _backends() -> list[Any]:
     from generation.backends import BACKENDS
 
@@ -233,17 +250,8 @@ def _plan_audio(request: GenerationRequest, backend: Any, *, inputs_pending: boo
     sequence rate by PyAV's resampler when it plays (``timeline.media.audio``)."""
     if request.size is not None:
         raise UnsupportedRequest("an audio segment has no picture size", "leave --size out")
-    if request.model is None:
-        raise UnsupportedRequest(
-            f"the {backend.name} backend needs a model",
-            "pass --model with a Hugging Face repo id or a local pipeline folder "
-            "(`takeline models list` shows installed ones)")
-    if request.model.pipeline_class not in backend.pipeline_classes:
-        raise UnsupportedRequest(
-            f"{request.model.id} is a {request.model.pipeline_class} model; the "
-            f"{backend.name} backend needs one of {', '.join(backend.pipeline_classes)}")
-    if not inputs_pending:
-        backend.check_model(request.model.pipeline_class, request.inputs)
+    _check_model(request, backend, inputs_pending=inputs_pending, previz_hint="")
+    assert request.model is not None
     seconds = Fraction(request.segment_frames) / request.sequence_fps
     limit = backend.max_seconds(request.model.path)
     if limit is not None and seconds > limit:
@@ -294,17 +302,9 @@ def plan(request: GenerationRequest, *, inputs_pending: bool = False) -> list[Jo
     c = backend.constraints
     seq_w, seq_h = request.sequence_size
     if backend.needs_model:
-        if request.model is None:
-            raise UnsupportedRequest(
-                f"the {backend.name} backend needs a model",
-                "pass --model with a Hugging Face repo id or a local pipeline folder "
-                "(`takeline models list` shows installed ones), or use --backend previz")
-        if request.model.pipeline_class not in backend.pipeline_classes:
-            raise UnsupportedRequest(
-                f"{request.model.id} is a {request.model.pipeline_class} model; the "
-                f"{backend.name} backend needs one of {', '.join(backend.pipeline_classes)}")
-        if not inputs_pending:
-            backend.check_model(request.model.pipeline_class, request.inputs)
+        _check_model(request, backend, inputs_pending=inputs_pending,
+                     previz_hint=", or use --backend previz")
+        assert request.model is not None
         fps = c.native_fps
         seconds = Fraction(request.segment_frames) / request.sequence_fps
         frames = c.frames_for(max(1, math.ceil(seconds * fps)))

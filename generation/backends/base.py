@@ -383,30 +383,38 @@ class DiffusersBackend(Backend):
                 "choose a lower memory mode (model-offload, group-offload or "
                 "sequential-offload), fewer frames or a smaller size") from None
         frames = to_uint8_frames(out.frames)
-        if device.startswith("cuda"):
-            peak = torch.cuda.max_memory_allocated()
-        else:
-            peak = None
-        facts = {
-            "pipeline_class": type(pipe).__name__,
-            "scheduler": {"class": type(pipe.scheduler).__name__,
-                          "config": _jsonable(dict(pipe.scheduler.config))},
-            "dtype": str(dtype).removeprefix("torch."),
-            "device": device,
-            "memory_mode": mode,
-            "attention_backend": "default",
-            "tf32": bool(torch.backends.cuda.matmul.allow_tf32),
-            "libraries": library_versions(),
-            "seconds": {"load": round(cache.get("load_s", 0.0), 3),
-                        "generate": round(time.perf_counter() - t0, 3)},
-            "cuda_peak_bytes": peak,
-        }
-        cache["load_s"] = 0.0
+        facts = run_facts(pipe, dtype, device, mode, cache, t0)
         return self.finish(pipe, out, RunOutput(frames=frames, facts=facts))
 
     def finish(self, pipe: Any, out: Any, output: RunOutput) -> RunOutput:
         """What else of the pipeline's output the take keeps (a joint model's sound)."""
         return output
+
+
+def run_facts(pipe: Any, dtype: Any, device: str, mode: str, cache: dict[str, Any],
+              t0: float) -> dict[str, Any]:
+    """What a take's recipe records of how its pipeline ran (every diffusers backend): the
+    pipeline and scheduler, dtype, device, memory mode, library versions, load and generate
+    seconds (the load counted once, by the first run after it) and the CUDA peak."""
+    import torch
+
+    facts = {
+        "pipeline_class": type(pipe).__name__,
+        "scheduler": {"class": type(pipe.scheduler).__name__,
+                      "config": _jsonable(dict(pipe.scheduler.config))},
+        "dtype": str(dtype).removeprefix("torch."),
+        "device": device,
+        "memory_mode": mode,
+        "attention_backend": "default",
+        "tf32": bool(torch.backends.cuda.matmul.allow_tf32),
+        "libraries": library_versions(),
+        "seconds": {"load": round(cache.get("load_s", 0.0), 3),
+                    "generate": round(time.perf_counter() - t0, 3)},
+        "cuda_peak_bytes": (torch.cuda.max_memory_allocated()
+                            if device.startswith("cuda") else None),
+    }
+    cache["load_s"] = 0.0
+    return facts
 
 
 def _jsonable(value: Any) -> Any:

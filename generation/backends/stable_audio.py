@@ -42,8 +42,7 @@ from generation.backends.base import (
     ProgressFn,
     RunOutput,
     UnsupportedRequest,
-    _jsonable,
-    library_versions,
+    run_facts,
 )
 from generation.spec import JobSpec
 
@@ -165,23 +164,8 @@ class StableAudioBackend(DiffusersBackend):
                 "shorter segment") from None
         audio = np.ascontiguousarray(np.asarray(out.audios)[0], dtype=np.float32)
         rate = int(pipe.vae.config.sampling_rate)
-        peak = torch.cuda.max_memory_allocated() if device.startswith("cuda") else None
-        facts = {
-            "pipeline_class": type(pipe).__name__,
-            "scheduler": {"class": type(pipe.scheduler).__name__,
-                          "config": _jsonable(dict(pipe.scheduler.config))},
-            "dtype": str(dtype).removeprefix("torch."),
-            "device": device,
-            "memory_mode": mode,
-            "attention_backend": "default",
-            "tf32": bool(torch.backends.cuda.matmul.allow_tf32),
-            "libraries": library_versions(),
-            "seconds": {"load": round(cache.get("load_s", 0.0), 3),
-                        "generate": round(time.perf_counter() - t0, 3)},
-            "cuda_peak_bytes": peak,
-            "max_seconds": None if limit is None else float(limit),
-        }
-        cache["load_s"] = 0.0
+        facts = {**run_facts(pipe, dtype, device, mode, cache, t0),
+                 "max_seconds": None if limit is None else float(limit)}
         return RunOutput(frames=[], facts=facts, audio=audio, sample_rate=rate)
 
 
