@@ -742,20 +742,16 @@ def _models(args: argparse.Namespace) -> int:
                   f"pose model ({pm.detector.name} + {pm.pose.name}; --poses-from)")
         return 0
 
-    if args.pose:
-        model_id = args.model or DEFAULT_POSE_MODEL
-        print(f"Pulling {model_id} ...", file=sys.stderr)
-        got_pose = pull_pose_model(model_id, revision=args.revision)
-        print(f"Installed pose model {got_pose.id} rev {got_pose.revision} "
-              f"({format_size(got_pose.size_bytes)}) at {got_pose.path}")
-        return 0
-    if args.depth:
-        model_id = args.model or DEFAULT_DEPTH_MODEL
-        print(f"Pulling {model_id} ...", file=sys.stderr)
-        got = pull_depth_model(model_id, revision=args.revision)
-        print(f"Installed depth model {got.id} rev {got.revision} "
-              f"({format_size(got.size_bytes)}) at {got.path}")
-        return 0
+    # Helper models (no pipeline, no progress bar): which kind, its default and its puller.
+    for flag, kind, default, pull in (("pose", "pose", DEFAULT_POSE_MODEL, pull_pose_model),
+                                      ("depth", "depth", DEFAULT_DEPTH_MODEL, pull_depth_model)):
+        if getattr(args, flag):
+            model_id = args.model or default
+            print(f"Pulling {model_id} ...", file=sys.stderr)
+            got = pull(model_id, revision=args.revision)
+            print(f"Installed {kind} model {got.id} rev {got.revision} "
+                  f"({format_size(got.size_bytes)}) at {got.path}")
+            return 0
     if args.model is None:
         raise CliFailure("name the model to pull (a Hugging Face repo id)")
 
