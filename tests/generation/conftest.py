@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from generation.installed_models import resolve_model
+from generation.planner import ResolvedModel
 from project_store.project import Project
 from timeline.model import SequenceSettings
 
@@ -29,3 +32,20 @@ def project(tmp_path: Path) -> Iterator[tuple[Project, int]]:
         yield project, segment
     finally:
         project.close()
+
+
+def resolved(path: Path) -> ResolvedModel:
+    """A tiny model's folder as the planner sees it (what `--model DIR` resolves to)."""
+    m = resolve_model(str(path))
+    return ResolvedModel(id=m.id, path=str(m.path), revision=m.revision,
+                         pipeline_class=m.pipeline_class)
+
+
+def load_pipeline(model: ResolvedModel) -> Any:
+    """The same folder loaded directly, as a user's own diffusers call would."""
+    import diffusers
+
+    p = diffusers.DiffusionPipeline.from_pretrained(model.path, local_files_only=True,
+                                                    use_safetensors=True)
+    p.set_progress_bar_config(disable=True)
+    return p

@@ -29,6 +29,7 @@ from project_store.generation_records import GenerationRecords, Take
 from project_store.project import Project
 from services.generation_queue import GenerationRunner
 from services.render_sources import plan_sources
+from tests.generation.conftest import load_pipeline, resolved
 from timeline.media.audio import AudioReader
 from timeline.model import GeneratedSegment, SequenceSettings
 from timeline.time import first_sample_of_frame
@@ -41,20 +42,15 @@ SIZE = (64, 32)  # multiples of 32, as LTX2Pipeline wants
 
 @pytest.fixture(scope="module")
 def ltx2_model(tiny_model: Callable[[str], Path]) -> ResolvedModel:
-    m = resolve_model(str(tiny_model("ltx2")))
+    path = tiny_model("ltx2")
+    m = resolve_model(str(path))
     assert m.pipeline_class == "LTX2Pipeline" and m.backends[0] == "ltx2"
-    return ResolvedModel(id=m.id, path=str(m.path), revision=m.revision,
-                         pipeline_class=m.pipeline_class)
+    return resolved(path)
 
 
 @pytest.fixture(scope="module")
 def pipe(ltx2_model: ResolvedModel) -> Any:
-    import diffusers
-
-    p = diffusers.DiffusionPipeline.from_pretrained(ltx2_model.path, local_files_only=True,
-                                                    use_safetensors=True)
-    p.set_progress_bar_config(disable=True)
-    return p
+    return load_pipeline(ltx2_model)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from project_store.generation_records import GenerationRecords, Take
 from project_store.project import Project
 from services.generation_queue import GenerationRunner
 from services.render_sources import plan_sources
+from tests.generation.conftest import load_pipeline, resolved
 from timeline.media.audio import AudioReader
 from timeline.model import SequenceSettings
 from timeline.time import first_sample_of_frame
@@ -38,19 +39,12 @@ DURATION = 72  # 3 s
 
 @pytest.fixture(scope="module")
 def sa_model(tiny_model: Callable[[str], Path]) -> ResolvedModel:
-    m = resolve_model(str(tiny_model("stable-audio")))
-    return ResolvedModel(id=m.id, path=str(m.path), revision=m.revision,
-                         pipeline_class=m.pipeline_class)
+    return resolved(tiny_model("stable-audio"))
 
 
 @pytest.fixture(scope="module")
 def pipe(sa_model: ResolvedModel) -> Any:
-    import diffusers
-
-    p = diffusers.DiffusionPipeline.from_pretrained(sa_model.path, local_files_only=True,
-                                                    use_safetensors=True)
-    p.set_progress_bar_config(disable=True)
-    return p
+    return load_pipeline(sa_model)
 
 
 @pytest.fixture
