@@ -52,6 +52,10 @@ def _quiet_libraries() -> None:
     tlog.set_verbosity_error()
 
 
+# Below the editor, above its exports and measuring (nice 4): a take is waited for.
+WORKER_NICE = 2
+
+
 def worker_main(conn: Connection, env: dict[str, str] | None = None) -> None:
     # The device this worker owns (CUDA_VISIBLE_DEVICES=N: one worker per GPU), set before
     # anything can import torch, which reads it once.
@@ -61,11 +65,14 @@ def worker_main(conn: Connection, env: dict[str, str] | None = None) -> None:
     # worker.log beside the editor's log (stderr when the editor keeps none), not just
     # "worker died".
     from generation.process_log import start_worker_log
-    from timeline.priority import own_session
+    from timeline.priority import background_process, own_session
 
-    # A session of its own: importing torch and a previz render are seconds of CPU that
-    # would otherwise come out of the editor's share (autogroups), its UI thread's too.
+    # A session of its own, a step below the editor: importing torch and a previz render
+    # are seconds of CPU that would otherwise come out of the editor's share (autogroups),
+    # its UI thread's too. On a GPU the worker mostly waits for kernels, so this costs it
+    # nothing until the editor wants the CPU (playback while a queue runs).
     own_session()
+    background_process(WORKER_NICE)
     start_worker_log()
 
     from generation.backends.base import GenerationError, JobCancelled, OutOfMemory
