@@ -70,6 +70,7 @@ from timeline.engine.background import BackgroundJobs
 from timeline.engine.playback import PlaybackEngine
 from timeline.engine.sources import MediaFrameSource, display_size
 from timeline.model import EditError
+from timeline.priority import favour_ui_thread
 from timeline.time import timecode
 
 APP_NAME = "Takeline"
@@ -1086,6 +1087,7 @@ def run_editor(project_path: Path | None, *, quit_after_s: float | None = None,
     asyncio.set_event_loop(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
+    favour_ui_thread()
     window = MainWindow(project)
     window.show()
     window.timeline.fit()

@@ -9,21 +9,55 @@ freed memory, a segfault in the event loop. So the automatic collector is switch
 this object runs it between events on the UI thread, on CPython's own schedule.
 
 Before any of this, ``settle_heap`` moves the start-up heap out of the collector's reach, so
-the full collections that remain walk only what was made since.
+the full collections that remain walk only what was made since. It first imports what the
+editor's background machinery would otherwise import on first use (``LATE_IMPORTS``): once
+PySide6 is loaded, its import hook reads the source of every module imported, so a first
+import on the UI thread (the measuring process's pool after the first take, say) is a stall.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
+import sys
 import time
 
 from PySide6.QtCore import QObject, QTimer
+
+# Imported on first use by what the window starts later (the generation worker's and the
+# measuring process's spawn, the backups thread's timestamps): found with an audit hook on
+# "import" over a run of benchmarks/bench_ui_stall.py.
+LATE_IMPORTS = (
+    "concurrent.futures.process",
+    "multiprocessing.connection",
+    "multiprocessing.queues",
+    "multiprocessing.synchronize",
+    "multiprocessing.spawn",
+    "multiprocessing.resource_tracker",
+    "multiprocessing.popen_spawn_win32" if sys.platform == "win32"
+    else "multiprocessing.popen_spawn_posix",
+    "runpy",
+    "_strptime",
+    "numpy.ma",  # the first waveform of a take (a background thread)
+    "generation.worker",
+)
+
+
+def import_late_modules() -> None:
+    """Import ``LATE_IMPORTS`` now, at start-up, instead of mid-session on the UI thread."""
+    for name in LATE_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # not on this platform: whatever needs it will say so when it runs
 
 
 def settle_heap() -> None:
     """Move everything alive once the window is up (Qt wrappers, modules, the model) out of
     the cyclic collector's reach: a full collection over them takes 60+ ms, a visible
-    stall if it lands mid-paint. Objects made later are collected as usual."""
+    stall if it lands mid-paint. Objects made later are collected as usual. The modules
+    the session would import later are imported first, so they are settled too."""
+    import_late_modules()
     gc.collect()
     gc.freeze()
 

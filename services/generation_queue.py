@@ -9,6 +9,7 @@ and ``project_store`` (jobs, takes, media store), which do not know each other.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -87,6 +88,18 @@ class JobUpdate:
     steps_total: int = 0
     error: str | None = None
     take_ids: tuple[int, ...] = ()
+
+
+def _remove_off_loop(folder: Path) -> None:
+    """Delete a finished run's folder on the loop's executor (its leftovers are
+    milliseconds of unlinking: a stall when the loop is a window's); at once without one.
+    A folder left by a crash is found later by ``remove_orphan_parts``."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    loop.run_in_executor(None, functools.partial(shutil.rmtree, folder, ignore_errors=True))
 
 
 def recipe_for(spec: JobSpec, result: RunResult) -> dict[str, Any]:
@@ -677,6 +690,8 @@ class GenerationRunner:
         if len(self._runs) == 1:
             self._stopping = False  # the first run since a stop()
         self._emit(JobUpdate(job.id, JobState.RUNNING, 0, job.steps_total))
+        if self.metrics is not None and self._makes_pictures(job.segment_id):
+            self.metrics.warm_up()  # its process starts beside the run, not as the take lands
         # The run's own folder: its half-written files are its alone, and an orphan's are
         # found by name (GenerationRecords.remove_orphan_parts).
         work_dir = self.work_dir / f"job-{job.id}-{token}"
@@ -748,8 +763,15 @@ class GenerationRunner:
         finally:
             beat.cancel()
             self._runs.pop(job.id, None)
-            shutil.rmtree(work_dir, ignore_errors=True)  # the take is in the store by now
+            _remove_off_loop(work_dir)  # the take is in the store by now
         return self.records.job(job.id)
+
+    def _makes_pictures(self, segment_id: int) -> bool:
+        """The segment is on a video track (its takes are measured; sound's are not)."""
+        seq = self.project.sequence
+        item = seq.find_item(segment_id)
+        track = seq.tracks.get(item.track) if item is not None else None
+        return track is not None and track.kind != "audio"
 
     async def _heartbeat(self, job_id: int, token: str) -> None:
         """Say the owner is alive while the job runs (a model load or one long step can go

@@ -135,6 +135,16 @@ def _start_measuring_process() -> None:
     background_process(4)
 
 
+def _measuring_process_ready() -> bool:
+    return True
+
+
+def _new_measuring_pool() -> concurrent.futures.ProcessPoolExecutor:
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=1, mp_context=mp.get_context("spawn"),
+        initializer=_start_measuring_process)
+
+
 class BackgroundMetrics:
     """Measures takes in a measuring process (spawned, like the worker: no inherited Qt or
     threads; OpenCV and the decode stay out of the editor's process and its GIL), one at
@@ -146,6 +156,7 @@ class BackgroundMetrics:
         self.project = project
         self.on_done = on_done
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._pool_lock = asyncio.Lock()  # one pool, however many takes land at once
         self._tasks: set[asyncio.Task[None]] = set()
 
     def submit(self, take_ids: Iterable[int]) -> None:
@@ -155,19 +166,45 @@ class BackgroundMetrics:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
+    def warm_up(self) -> None:
+        """Start the measuring process now (call from the running loop when a job starts:
+        its take will want measuring). Its start-up, an interpreter and its imports, is a
+        second of CPU: beside the generation it costs nothing, but when the take lands it
+        competes with the window's repaint of the new take."""
+        if self._pool is not None:
+            return
+        task = asyncio.ensure_future(self._warm_up())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _warm_up(self) -> None:
+        try:
+            pool = await self._ensure_pool()
+            future = await asyncio.to_thread(pool.submit, _measuring_process_ready)
+            await asyncio.wrap_future(future)
+        except (concurrent.futures.process.BrokenProcessPool, RuntimeError, OSError):
+            pass  # the take's own measuring reports what is wrong
+
+    async def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        """The measuring pool, made on a thread: making it starts multiprocessing's
+        resource tracker and its first submit spawns the process, tens of milliseconds the
+        window's loop would stall for."""
+        async with self._pool_lock:
+            if self._pool is None:
+                self._pool = await asyncio.to_thread(_new_measuring_pool)
+            return self._pool
+
     async def _measure(self, take_id: int) -> None:
         try:
             take = GenerationRecords(self.project).take(take_id)
             request = measure_request_for(self.project, take)
-            if self._pool is None:
-                self._pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=1, mp_context=mp.get_context("spawn"),
-                    initializer=_start_measuring_process)
-            loop = asyncio.get_running_loop()
+            pool = await self._ensure_pool()
             try:
-                metrics = await loop.run_in_executor(self._pool, _measure_in_child, request)
+                future = await asyncio.to_thread(pool.submit, _measure_in_child, request)
+                metrics = await asyncio.wrap_future(future)
             except concurrent.futures.process.BrokenProcessPool:
-                self._pool = None  # the measuring process died: the next take starts one
+                if self._pool is pool:  # the measuring process died: the next take starts one
+                    self._pool = None
                 raise MetricsError("the measuring process died") from None
             TakeMetrics(self.project).write(take_id, metrics, METRICS_VERSION)
         except asyncio.CancelledError:
