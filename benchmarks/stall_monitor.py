@@ -110,7 +110,8 @@ class StallMonitor(QObject):
         self._run_delay = 0
         self.stalls: list[Stall] = []
         self._lock = threading.Lock()
-        self._sample: tuple[float, tuple[str, ...]] | None = None  # (gap began, stack)
+        # (gap began, ((ms into the gap, stack), ...)): the current gap's samples.
+        self._sample: tuple[float, tuple[tuple[float, tuple[str, ...]], ...]] | None = None
         self._gui_thread = threading.get_ident()
         self._watchdog: threading.Thread | None = None
         self._running = threading.Event()
@@ -196,32 +197,45 @@ class StallMonitor(QObject):
             where: tuple[str, ...] = ()
             with self._lock:
                 if self._sample is not None and self._sample[0] == began:
-                    where = self._sample[1]
+                    # Each distinct place, headed by when in the gap it was sampled.
+                    for offset_ms, stack in self._sample[1]:
+                        where += (f"-- at {offset_ms:.0f} ms into the gap:",) + stack
                 self._sample = None
             self.stalls.append(Stall(began - self._t0, gap_ms, self._label, where, waited_ms))
 
     def _watch(self) -> None:
-        """Watchdog thread: sample the GUI thread's stack once per stall."""
+        """Watchdog thread: sample the GUI thread's stack while a gap is long.
+
+        From half the threshold on, every 10 ms: a stall only just over the threshold is
+        caught too, and a long one shows each place it went through (distinct stacks,
+        oldest first)."""
         period = max(0.002, self.interval_ms / 2000.0)
-        threshold = self.threshold_ms / 1000.0
+        start_after = self.threshold_ms / 2000.0
+        every = 0.010
+        sampled_at = 0.0
         while self._running.is_set():
             time.sleep(period)
             began = self._last
-            if time.perf_counter() - began <= threshold:
+            now = time.perf_counter()
+            if now - began <= start_after or now - sampled_at < every:
                 continue
-            with self._lock:
-                if self._sample is not None and self._sample[0] == began:
-                    continue
             frame = sys._current_frames().get(self._gui_thread)
             if frame is None:
                 continue
+            sampled_at = time.perf_counter()
             # No source lines: reading them (linecache) holds the GIL this watch measures.
             stack = traceback.StackSummary.extract(traceback.walk_stack(frame), limit=40,
                                                    lookup_lines=False)[::-1]
             where = tuple(f"{_short(f.filename)}:{f.lineno} {f.name}" for f in stack)
+            offset_ms = (sampled_at - began) * 1000.0
             with self._lock:
-                if self._last == began:  # still the same gap
-                    self._sample = (began, where)
+                if self._last != began:
+                    continue  # that gap is over
+                if self._sample is None or self._sample[0] != began:
+                    self._sample = (began, ())
+                seen = self._sample[1]
+                if len(seen) < 4 and (not seen or seen[-1][1] != where):
+                    self._sample = (began, seen + ((offset_ms, where),))
 
     # --- results
     def summary(self, label: str | None = None) -> StallSummary:
