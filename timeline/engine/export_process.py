@@ -271,5 +271,18 @@ def _child_main() -> int:
     return 0
 
 
+def _exit_child(code: int) -> None:
+    """Leave without the interpreter's shutdown: the cancel watcher is still blocked in
+    ``stdin.readline()`` holding the reader's lock, and shutdown closing stdin under it is
+    a "Fatal Python error: _enter_buffered_busy" abort (seen after successful exports).
+    Everything the export wrote is closed by now; only the standard streams are flushed."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(_child_main())
+    _exit_child(_child_main())
