@@ -43,6 +43,17 @@ CLI = [sys.executable, "-m", "cli"]
 RUN_IN = ROOT  # the checkout whose takeline runs (``--root``)
 
 
+def compile_checkout(root: Path) -> None:
+    """Byte-compile the checkout's packages, as installing it does. Otherwise, under
+    PYTHONDONTWRITEBYTECODE=1 (set on some machines, CI among them), every run compiles
+    its 40-odd modules again: 0.15 s of each start-up that no installed copy pays."""
+    packages = [str(root / name) for name in ("app", "cli", "generation", "project_store",
+                                              "services", "timeline")
+                if (root / name).is_dir()]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def run_timed(cmd: list[str]) -> float:
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=RUN_IN, stdout=subprocess.DEVNULL)
@@ -174,6 +185,7 @@ def main() -> None:
     global RUN_IN
     RUN_IN = args.root.resolve()
     print(f"takeline from {RUN_IN}")
+    compile_checkout(RUN_IN)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if not args.skip_info:

@@ -484,30 +484,46 @@ def _export_file(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSou
             picture = render_frame(sequence, n, frames, size=size, alpha=_needs_alpha(preset))
             return _to_video_frame(picture, preset)
 
+        def sound_until(due: int) -> list[Any]:
+            """Mix and encode the sound up to sample ``due`` (from ``audio_start``) in
+            encoder-sized blocks; the packets, for the caller to mux."""
+            nonlocal samples_written
+            assert astream is not None
+            packets: list[Any] = []
+            while audio_start + samples_written < due:
+                count = min(chunk, due - audio_start - samples_written)
+                block = mix_audio(sequence, audio_start + samples_written, count, audio)
+                packets += _encode_audio(astream, block, samples_written)
+                samples_written += len(block)
+            return packets
+
+        def sound_of(n: int) -> list[Any]:
+            return sound_until(first_sample_of_frame(n + 1, rate, fps))  # to frame n's end
+
         pictures = _RenderAhead(make if vstream is not None else None, first, end)
+        # Beside pictures, the sound is mixed and AAC-encoded on a thread of its own too
+        # (as the ffmpeg command line does); its packets are muxed here, after each frame's
+        # as before, so the file's bytes do not depend on which thread ran first.
+        sound = _RenderAhead(sound_of if vstream is not None and astream is not None
+                             else None, first, end, depth=48)
         try:
-            for n in range(first, end):
+            if vstream is None and astream is not None:  # sound alone
+                _tick(progress, cancelled, 0, total, t0)
+                for packet in sound_until(audio_end):
+                    container.mux(packet)
+            for n in range(first, end) if vstream is not None else ():
                 _tick(progress, cancelled, n - first, total, t0)
-                if vstream is not None:
-                    vframe = pictures.get(n)
-                    vframe.pts = n - first
-                    vframe.time_base = 1 / fps
-                    for packet in vstream.encode(vframe):
-                        container.mux(packet)
+                vframe = pictures.get(n)
+                vframe.pts = n - first
+                vframe.time_base = 1 / fps
+                for packet in vstream.encode(vframe):
+                    container.mux(packet)
                 if astream is not None:
-                    # Audio up to the end of this frame, in encoder-sized blocks.
-                    due = first_sample_of_frame(n + 1, rate, fps) if vstream else audio_end
-                    while audio_start + samples_written < due:
-                        count = min(chunk, due - audio_start - samples_written)
-                        if vstream is None:
-                            count = min(chunk, audio_end - audio_start - samples_written)
-                        block = mix_audio(sequence, audio_start + samples_written, count, audio)
-                        samples_written += _encode_audio(container, astream, block,
-                                                         samples_written)
-                if vstream is None and astream is not None:
-                    break  # audio-only: the loop above wrote everything
+                    for packet in sound.get(n):
+                        container.mux(packet)
         finally:
             pictures.close()
+            sound.close()
         if astream is not None:
             for packet in astream.encode(None):
                 container.mux(packet)
@@ -570,16 +586,15 @@ class _RenderAhead:
             self._thread.join(timeout=10)
 
 
-def _encode_audio(container: Any, stream: Any, block: np.ndarray, pts: int) -> int:
+def _encode_audio(stream: Any, block: np.ndarray, pts: int) -> list[Any]:
+    """The packets the encoder gives for one block of sound (it holds some back)."""
     clipped = np.clip(block, -1.0, 1.0).astype(np.float32)
     frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(clipped.T), format="fltp",
                                        layout="stereo")
     frame.sample_rate = stream.rate
     frame.pts = pts
     frame.time_base = Fraction(1, stream.rate)
-    for packet in stream.encode(frame):
-        container.mux(packet)
-    return len(block)
+    return list(stream.encode(frame))
 
 
 def _export_images(sequence: Sequence, tmp: Path, preset: Preset, frames: FrameSource,
