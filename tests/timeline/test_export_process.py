@@ -164,3 +164,33 @@ def test_the_child_runs_in_a_session_of_its_own_and_yields_to_the_editor(
     assert seen["nice"] >= os.getpriority(os.PRIO_PROCESS, 0) + 4 or seen["nice"] == 19
     if "policy" in seen:
         assert seen["policy"] == os.SCHED_BATCH
+
+
+def test_a_finished_child_exits_cleanly_while_its_stdin_is_still_open(
+        project: Project, tmp_path: Path) -> None:
+    # The editor closes the child's stdin only after reading "done": until then the child's
+    # cancel watcher is blocked reading it, and an interpreter shutdown under it aborted the
+    # child ("Fatal Python error: _enter_buffered_busy") after every successful export.
+    import pickle
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    child = subprocess.Popen([sys.executable, "-m", "timeline.engine.export_process"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=root, env=env)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        pickle.dump(request(project, tmp_path / "out.mp4"), child.stdin)
+        child.stdin.flush()
+        while (message := pickle.load(child.stdout))[0] == "progress":
+            pass
+        assert message[0] == "done"
+        code = child.wait(timeout=60)  # stdin still open
+    finally:
+        child.kill()
+        stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+        child.stdin.close()
+    assert code == 0, stderr
+    assert "Fatal Python error" not in stderr

@@ -56,3 +56,31 @@ def test_a_background_process_in_its_own_session() -> None:
     start = os.getpriority(os.PRIO_PROCESS, 0)
     assert out[:2] == ["True", "True"]
     assert int(out[2]) == min(4, 19 - start)
+
+
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+@linux_only
+@pytest.mark.skipif(not AUTOGROUP.exists()
+                    or Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip()
+                    != "1", reason="this kernel shares the CPU without autogroups")
+def test_a_session_leader_lowers_its_autogroup_and_the_editors_stays() -> None:
+    # Nice weighs threads of one autogroup only: a child leading its own session must lower
+    # its group's weight too, or it competes with the whole editor as an equal.
+    code = ("import os; from timeline.priority import background_process, own_session; "
+            "read = lambda: int(open('/proc/self/autogroup').read().split()[-1]); "
+            "own_session(); before = read(); background_process(4); print(before, read())")
+    editor_before = AUTOGROUP.read_text()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60,
+                         check=True).stdout.split()
+    before, after = int(out[0]), int(out[1])
+    assert after == min(19, before + 4)
+    # A process that does not lead its session (the editor itself) leaves the group alone.
+    code_in_session = ("import os; from timeline.priority import background_process; "
+                       "background_process(4); print(open('/proc/self/autogroup').read())")
+    subprocess.run([sys.executable, "-c", code_in_session], capture_output=True, text=True,
+                   cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60,
+                   check=True)
+    assert AUTOGROUP.read_text() == editor_before
