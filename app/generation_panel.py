@@ -45,6 +45,10 @@ def _message(exc: GenerationError) -> str:
     return f"{exc}. {exc.suggestion}" if exc.suggestion else str(exc)
 
 
+# A new take is measured a second after it lands: the window shows it first.
+MEASURE_AFTER_S = 1.0
+
+
 class GenerationPanel(QWidget):
     takes_changed = Signal()  # a take was added or made active: re-render
     edited = Signal()  # the segment's prompt changed (an undoable edit)
@@ -149,7 +153,8 @@ class GenerationPanel(QWidget):
         # Previz in the worker too: its numpy/PIL work would hold the GIL on the UI thread.
         pool = make_pool(address) if address.strip() else None
         return GenerationRunner(project, on_update=self._on_update, previz_in_worker=True,
-                                on_metrics=self._on_metrics, pool=pool)
+                                on_metrics=self._on_metrics, measure_after_s=MEASURE_AFTER_S,
+                                pool=pool)
 
     def set_farm_address(self, text: str) -> bool:
         """Run the queue on ``text`` (``local``, ``local:N``, ``auto``, ``ray://HOST:PORT``;

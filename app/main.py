@@ -897,6 +897,10 @@ class MainWindow(QMainWindow):
         if with_sound and self.playback is not None:
             self.playback.scrub_snippet(frame)
 
+    def is_playing(self) -> bool:
+        """The sequence is playing (the UI thread presents a frame every 42 ms)."""
+        return self.playback is not None and self.playback.playing
+
     def toggle_play(self) -> None:
         if self.playback is None:
             return
@@ -1092,7 +1096,8 @@ def run_editor(project_path: Path | None, *, quit_after_s: float | None = None,
     window.show()
     window.timeline.fit()
     settle_heap()
-    collector = UiThreadCollector(app)  # no Qt object is ever freed on a worker thread
+    # No Qt object is ever freed on a worker thread; full collections wait out playback.
+    collector = UiThreadCollector(app, busy=window.is_playing)
     smoke: list[str] = []
     if quit_after_s is not None:
         QTimer.singleShot(int(quit_after_s * 1000), lambda: _end_smoke(window, smoke))

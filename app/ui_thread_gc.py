@@ -21,8 +21,9 @@ import gc
 import importlib
 import sys
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 
 # Imported on first use by what the window starts later (the generation worker's and the
 # measuring process's spawn, the backups thread's timestamps): found with an audit hook on
@@ -71,6 +72,14 @@ def resettle_heap() -> None:
         settle_heap()
 
 
+# Input events: the user is at work (a scrub, a drag, typing), not a moment to pause.
+_INPUT_EVENTS = frozenset({
+    QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseMove,
+    QEvent.Type.Wheel, QEvent.Type.KeyPress, QEvent.Type.KeyRelease,
+    QEvent.Type.TabletMove, QEvent.Type.TouchUpdate,
+})
+
+
 class UiThreadCollector(QObject):
     """Owns cyclic garbage collection while it lives (created on the UI thread).
 
@@ -78,28 +87,55 @@ class UiThreadCollector(QObject):
     that is due, as CPython would: generation 0 after ``threshold[0]`` net allocations,
     generation 1 after ``threshold[1]`` young collections, the full collection after
     ``threshold[2]`` middle ones but at most once per ``full_every_s`` (CPython also holds
-    full collections back until the long-lived objects have grown by a quarter)."""
+    full collections back until the long-lived objects have grown by a quarter).
+
+    A full collection walks everything made since start-up: 40-90 ms after an hour's
+    work, a visible stall mid-scrub. So it also waits for a quiet moment, ``quiet_s``
+    without input (and not while ``busy()``, e.g. playback), unless it is overdue by
+    ``overdue_s``: memory still comes back, at a moment nobody is watching the picture."""
 
     def __init__(self, parent: QObject | None = None, *, interval_ms: int = 200,
-                 full_every_s: float = 30.0) -> None:
+                 full_every_s: float = 30.0, quiet_s: float = 1.0,
+                 overdue_s: float = 120.0,
+                 busy: Callable[[], bool] | None = None) -> None:
         super().__init__(parent)
         self.full_every_s = full_every_s
+        self.quiet_s = quiet_s
+        self.overdue_s = overdue_s
+        self.busy = busy
         self.collections = [0, 0, 0]  # per generation, for tests and curiosity
         self._last_full = time.monotonic()
+        self._last_input = 0.0
         self._was_enabled = gc.isenabled()
         gc.disable()
+        app = QCoreApplication.instance()
+        self._app = app
+        if app is not None:
+            app.installEventFilter(self)  # sees input sent to any widget
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.collect_due)
         self._timer.start()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if event.type() in _INPUT_EVENTS:
+            self._last_input = time.monotonic()
+        return False
+
+    def _quiet(self, now: float) -> bool:
+        if now - self._last_input < self.quiet_s:
+            return False
+        return self.busy is None or not self.busy()
+
     def collect_due(self) -> int | None:
         """Collect the generation that is due, if any; returns it."""
         counts = gc.get_count()
         thresholds = gc.get_threshold()
+        now = time.monotonic()
         generation: int | None = None
-        if (counts[2] > thresholds[2]
-                and time.monotonic() - self._last_full >= self.full_every_s):
+        since_full = now - self._last_full
+        if (counts[2] > thresholds[2] and since_full >= self.full_every_s
+                and (self._quiet(now) or since_full >= self.full_every_s + self.overdue_s)):
             generation = 2
         elif counts[1] > thresholds[1]:
             generation = 1
@@ -116,6 +152,8 @@ class UiThreadCollector(QObject):
     def stop(self) -> None:
         """Hand collection back to CPython (if it had it before)."""
         self._timer.stop()
+        if self._app is not None:
+            self._app.removeEventFilter(self)
         if self._was_enabled:
             gc.enable()
 

@@ -191,7 +191,7 @@ def main() -> int:
         window.show()
         window.timeline.fit()
         settle_heap()  # as run_editor does
-        collector = UiThreadCollector(app)
+        collector = UiThreadCollector(app, busy=window.is_playing)  # as run_editor
         monitor = StallMonitor(threshold_ms=args.threshold, sample_stacks=not args.no_stacks)
         try:
             with loop:

@@ -187,7 +187,8 @@ class GenerationRunner:
                  on_update: Callable[[JobUpdate], None] | None = None,
                  previz_in_worker: bool = False,
                  on_metrics: Callable[[int, str | None], None] | None = None,
-                 measure: bool = True, pool: WorkerPool | None = None,
+                 measure: bool = True, measure_after_s: float = 0.0,
+                 pool: WorkerPool | None = None,
                  depth_model: str | None = None) -> None:
         """``depth_model``: the Depth Anything model (repo id or folder) whose depth maps
         of a segment's depth reference are VACE's control video (None: the default one,
@@ -196,12 +197,15 @@ class GenerationRunner:
         PIL that hold the GIL, which would stall the UI thread); otherwise on a thread here
         (the CLI: no process to start).
         ``measure``: every new take is measured in a measuring process once stored
-        (``services.take_metrics``); ``on_metrics(take_id, error)`` hears when.
+        (``services.take_metrics``); ``on_metrics(take_id, error)`` hears when. A window
+        passes ``measure_after_s`` (a second): it shows the new take first (picture,
+        filmstrip, thumbnail) without the measuring process's decode competing for the CPU.
         ``pool``: run the queue on several workers at once (one per GPU, ``local:N`` CPU
         workers, or a Ray farm: ``generation.workers`` / ``generation.farm``); without it,
         one worker process (``client``) runs one job at a time."""
         self.project = project
         self.depth_model = depth_model
+        self.measure_after_s = measure_after_s
         self.previz_in_worker = previz_in_worker
         self.records = GenerationRecords(project)
         self.client = client or WorkerClient()
@@ -755,8 +759,9 @@ class GenerationRunner:
         else:
             self.records.finish_job(job.id, [t.id for t in takes], token)
             if self.metrics is not None:
-                # Measured off this loop while the next job runs.
-                self.metrics.submit(t.id for t in takes if not t.is_audio)
+                # Measured off this loop while the next job runs (``measure_after_s``).
+                self.metrics.submit((t.id for t in takes if not t.is_audio),
+                                    after_s=self.measure_after_s)
             final = self.records.job(job.id)
             self._emit(JobUpdate(job.id, JobState.DONE, final.steps_done, final.steps_total,
                                  take_ids=tuple(t.id for t in takes)))

@@ -159,10 +159,11 @@ class BackgroundMetrics:
         self._pool_lock = asyncio.Lock()  # one pool, however many takes land at once
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def submit(self, take_ids: Iterable[int]) -> None:
-        """Measure these takes in the background (call from the running loop)."""
+    def submit(self, take_ids: Iterable[int], *, after_s: float = 0.0) -> None:
+        """Measure these takes in the background (call from the running loop), starting
+        ``after_s`` seconds from now."""
         for take_id in take_ids:
-            task = asyncio.ensure_future(self._measure(take_id))
+            task = asyncio.ensure_future(self._measure(take_id, after_s))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -194,8 +195,10 @@ class BackgroundMetrics:
                 self._pool = await asyncio.to_thread(_new_measuring_pool)
             return self._pool
 
-    async def _measure(self, take_id: int) -> None:
+    async def _measure(self, take_id: int, after_s: float = 0.0) -> None:
         try:
+            if after_s > 0:
+                await asyncio.sleep(after_s)
             take = GenerationRecords(self.project).take(take_id)
             request = measure_request_for(self.project, take)
             pool = await self._ensure_pool()

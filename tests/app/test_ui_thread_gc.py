@@ -70,6 +70,48 @@ def test_full_collections_are_spaced_out(qtbot) -> None:  # type: ignore[no-unty
         collector.stop()
 
 
+def _make_full_due() -> None:
+    for _ in range(gc.get_threshold()[2] + 2):
+        gc.collect(1)
+    assert gc.get_count()[2] > gc.get_threshold()[2]
+
+
+def test_a_full_collection_waits_for_a_quiet_moment(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # A scrub or a drag (input within quiet_s) or playback (busy) holds a due full
+    # collection back; once quiet it runs, and an overdue one runs regardless.
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    playing = [False]
+    collector = UiThreadCollector(interval_ms=100_000, full_every_s=0, quiet_s=3600,
+                                  overdue_s=3600, busy=lambda: playing[0])
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    try:
+        _make_full_due()
+        move = QMouseEvent(QMouseEvent.Type.MouseMove, QPointF(5, 5), QPointF(5, 5),
+                           Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(widget, move)  # the user drags
+        assert collector.collect_due() != 2
+        collector.quiet_s = 0.0  # ... and has stopped
+        playing[0] = True
+        _make_full_due()
+        assert collector.collect_due() != 2  # but the sequence plays
+        playing[0] = False
+        _make_full_due()
+        assert collector.collect_due() == 2
+        # Overdue: it runs even mid-drag.
+        collector.quiet_s, collector.overdue_s = 3600, 0.0
+        QApplication.sendEvent(widget, move)
+        _make_full_due()
+        assert collector.collect_due() == 2
+        assert collector.collections[2] == 2
+    finally:
+        collector.stop()
+
+
 _CLOSED_LOOP_SCRIPT = """
 import asyncio, sys, threading, time
 import qasync
