@@ -156,7 +156,9 @@ class BackgroundMetrics:
         self.project = project
         self.on_done = on_done
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._pool_lock = asyncio.Lock()  # one pool, however many takes land at once
+        # One pool, however many takes land at once: a lock of the loop that runs them
+        # (a CLI command runs a loop of its own; an asyncio lock belongs to one loop).
+        self._pool_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def submit(self, take_ids: Iterable[int], *, after_s: float = 0.0) -> None:
@@ -190,7 +192,10 @@ class BackgroundMetrics:
         """The measuring pool, made on a thread: making it starts multiprocessing's
         resource tracker and its first submit spawns the process, tens of milliseconds the
         window's loop would stall for."""
-        async with self._pool_lock:
+        loop = asyncio.get_running_loop()
+        if self._pool_lock is None or self._pool_lock[0] is not loop:
+            self._pool_lock = (loop, asyncio.Lock())
+        async with self._pool_lock[1]:
             if self._pool is None:
                 self._pool = await asyncio.to_thread(_new_measuring_pool)
             return self._pool
