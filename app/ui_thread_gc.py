@@ -40,6 +40,7 @@ LATE_IMPORTS = (
     "runpy",
     "_strptime",
     "numpy.ma",  # the first waveform of a take (a background thread)
+    "cv2",  # transforms, previz; and timeline.spawning imports it before the worker starts
     "generation.worker",
 )
 

@@ -12,7 +12,6 @@ gets a clean GPU.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing as mp
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from generation.messages import (
 )
 from generation.spec import JobSpec
 from timeline.process_exit import describe_exit
+from timeline.spawning import spawn_context
 
 Inbox = asyncio.Queue[FromWorker | WorkerDied]
 
@@ -92,7 +92,7 @@ class WorkerClient:
         self._stop_process()
         from generation.worker import worker_main
 
-        ctx = mp.get_context("spawn")  # no inherited CUDA state, threads or Qt
+        ctx = spawn_context()  # no inherited CUDA state, threads or Qt
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=worker_main, args=(child, self.env), name="takeline-worker",
                            daemon=True)

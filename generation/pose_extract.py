@@ -235,11 +235,12 @@ def detect_in_child(model: PoseModel, video: Path, indices: Sequence[int]
     """``detect_frames`` in a fresh child process, so the models' memory and threads go
     when it ends and a crash in onnxruntime cannot take the caller with it; at background
     priority, in a session of its own (``timeline.priority``)."""
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context("spawn")
+    from timeline.spawning import spawn_context
+
+    context = spawn_context()
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=context,
                                  initializer=_child_start) as pool:

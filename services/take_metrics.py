@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import multiprocessing as mp
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import Any
@@ -27,6 +26,7 @@ from generation.scene import take_frame_times
 from project_store.generation_records import GenerationRecords, Take
 from project_store.project import Project
 from project_store.take_metrics import MetricsError, TakeMetrics
+from timeline.spawning import spawn_context
 
 
 def brief_camera(project: Project, take: Take) -> dict[str, Any] | None:
@@ -141,7 +141,7 @@ def _measuring_process_ready() -> bool:
 
 def _new_measuring_pool() -> concurrent.futures.ProcessPoolExecutor:
     return concurrent.futures.ProcessPoolExecutor(
-        max_workers=1, mp_context=mp.get_context("spawn"),
+        max_workers=1, mp_context=spawn_context(),
         initializer=_start_measuring_process)
 
 
