@@ -260,8 +260,7 @@ class GenerationPanel(QWidget):
 
     def is_audio(self, seg: GeneratedSegment) -> bool:
         """A segment on an audio track makes sound."""
-        track = self.project.sequence.tracks.get(seg.track)
-        return track is not None and track.kind == "audio"
+        return self.project.sequence.on_audio_track(seg)
 
     def range_for(self, seg: GeneratedSegment) -> tuple[SubRange | None, str]:
         """The sequence's in/out range within ``seg`` in segment frames, or None and why

@@ -395,7 +395,7 @@ class GenerationRunner:
                      ) -> GenerationRequest:
         seq = self.project.sequence
         choices.setdefault("seed", segment.seed)
-        media = "audio" if seq.tracks[segment.track].kind == "audio" else "video"
+        media = "audio" if seq.on_audio_track(segment) else "video"
         model = choices.get("model")
         brief = compile_brief(
             segment, seq.cast, backend=choices.get("backend", "previz"),
@@ -775,8 +775,7 @@ class GenerationRunner:
         """The segment is on a video track (its takes are measured; sound's are not)."""
         seq = self.project.sequence
         item = seq.find_item(segment_id)
-        track = seq.tracks.get(item.track) if item is not None else None
-        return track is not None and track.kind != "audio"
+        return item is not None and not seq.on_audio_track(item)
 
     async def _heartbeat(self, job_id: int, token: str) -> None:
         """Say the owner is alive while the job runs (a model load or one long step can go

@@ -92,7 +92,7 @@ def prepare_import(file: str | os.PathLike[str], work_dir: Path,
 def _picture_segment(project: Project, segment_id: int) -> GeneratedSegment:
     """The segment, refused when it is on an audio track: an imported take is pictures."""
     segment = GenerationRecords(project).segment(segment_id)
-    if project.sequence.tracks[segment.track].kind == "audio":
+    if project.sequence.on_audio_track(segment):
         raise TakeError(f"Segment {segment_id} is on an audio track (it makes sound); an "
                         "imported take is a video. Import the file as a clip instead.")
     return segment

@@ -182,11 +182,17 @@ class BackgroundMetrics:
 
     async def _warm_up(self) -> None:
         try:
-            pool = await self._ensure_pool()
-            future = await asyncio.to_thread(pool.submit, _measuring_process_ready)
-            await asyncio.wrap_future(future)
+            await self._in_pool(await self._ensure_pool(), _measuring_process_ready)
         except (concurrent.futures.process.BrokenProcessPool, RuntimeError, OSError):
             pass  # the take's own measuring reports what is wrong
+
+    @staticmethod
+    async def _in_pool(pool: concurrent.futures.ProcessPoolExecutor,
+                       fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in the measuring process; submitted from a thread (the first
+        submit spawns the process)."""
+        future = await asyncio.to_thread(pool.submit, fn, *args)
+        return await asyncio.wrap_future(future)
 
     async def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         """The measuring pool, made on a thread: making it starts multiprocessing's
@@ -208,8 +214,7 @@ class BackgroundMetrics:
             request = measure_request_for(self.project, take)
             pool = await self._ensure_pool()
             try:
-                future = await asyncio.to_thread(pool.submit, _measure_in_child, request)
-                metrics = await asyncio.wrap_future(future)
+                metrics = await self._in_pool(pool, _measure_in_child, request)
             except concurrent.futures.process.BrokenProcessPool:
                 if self._pool is pool:  # the measuring process died: the next take starts one
                     self._pool = None

@@ -642,6 +642,11 @@ class Sequence:
     def audio_tracks(self) -> list[Track]:
         return [t for t in self.tracks.values() if t.kind == "audio"]
 
+    def on_audio_track(self, item: Item) -> bool:
+        """The item sits on an audio track (a generated segment there makes sound)."""
+        track = self.tracks.get(item.track)
+        return track is not None and track.kind == "audio"
+
     @property
     def duration_frames(self) -> int:
         return max((t.end_frame for t in self.tracks.values()), default=0)

@@ -26,6 +26,7 @@ session (``/proc/self/autogroup``; lowering needs no privilege).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from typing import Any
 
@@ -40,8 +41,6 @@ UI_SWITCH_INTERVAL_S = 0.001
 def favour_ui_thread() -> None:
     """For the editor's process, whose main thread is the UI thread: hand the GIL round
     faster, so the UI thread never waits long behind its own workers."""
-    import sys
-
     sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
 
 
