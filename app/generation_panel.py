@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -65,6 +65,14 @@ class GenerationPanel(QWidget):
         self._task: asyncio.Future[Any] | None = None
         self._rows: dict[int, tuple[QLabel, QProgressBar, QPushButton, QPushButton]] = {}
         self._started: dict[int, tuple[float, int]] = {}  # job -> (when, steps) for the ETA
+        # A take that lands is shown on a later turn of the loop than the one that stored
+        # it, so input and paint get in between (bench_ui_stall.py's generate phase); takes
+        # landing close together are shown once. A timer, not a posted call: posted calls
+        # all run before the next input or timer event.
+        self._landing = QTimer(self)
+        self._landing.setSingleShot(True)
+        self._landing.setInterval(0)
+        self._landing.timeout.connect(self._show_landed_takes)
 
         self.title = QLabel("Select a generated segment")
         self.prompt = QLineEdit()
@@ -229,6 +237,10 @@ class GenerationPanel(QWidget):
     # ------------------------------------------------------------------ segment
     def show_segment(self, item: Any) -> None:
         seg = item if isinstance(item, GeneratedSegment) else None
+        # Never under the user's typing: a prompt being edited for this segment is kept
+        # (a take landing or an edit elsewhere shows the segment again).
+        typing = (seg is not None and seg.id == self.segment_id and self.prompt.hasFocus()
+                  and self.prompt.isModified())
         self.segment_id = seg.id if seg else None
         for w in (self.prompt, self.model, self.seed, self.count, self.steps, self.guidance,
                   self.size, self.memory, self.generate_button, self.takes):
@@ -243,7 +255,8 @@ class GenerationPanel(QWidget):
         seconds = float(seg.duration / self.project.sequence.fps)
         self.title.setText(f"Segment {seg.id} on {seg.track}: {seg.duration} frames"
                            + (f" ({seconds:.2f} s of sound)" if sound else ""))
-        self.prompt.setText(seg.prompt)
+        if not typing:
+            self.prompt.setText(seg.prompt)
         self.prompt.setPlaceholderText("Describe the sound…" if sound else
                                        "Describe the shot…")
         # Sound has no picture size; its length is the segment's (audio_end_in_s).
@@ -442,8 +455,16 @@ class GenerationPanel(QWidget):
         if u.error:
             self.report(f"Job {u.job_id} failed: {u.error}")
         if u.state == JobState.DONE:
-            self.takes_changed.emit()
-            self.show_segment(self._segment())
+            self._landing.start()
+
+    @property
+    def landing(self) -> bool:
+        """A take has landed and the panel and window do not show it yet."""
+        return self._landing.isActive()
+
+    def _show_landed_takes(self) -> None:
+        self.refresh()
+        self.takes_changed.emit()  # the window re-renders (and refreshes this panel)
 
     def _show_row(self, u: JobUpdate) -> None:
         row = self._rows.get(u.job_id)

@@ -946,10 +946,8 @@ class MainWindow(QMainWindow):
         self.clip_inspector.refresh()
         self.markers_panel.refresh()
         # The Generate panel commits its prompt field before generating: keep it current,
-        # or a prompt changed in the Brief would be put back.
-        prompt = self.generation.prompt
-        if not (prompt.hasFocus() and prompt.isModified()):  # never under the user's typing
-            self.generation.refresh()
+        # or a prompt changed in the Brief would be put back (it keeps one being typed).
+        self.generation.refresh()
         tl = self.project.timeline
         writable = not self.project.read_only
         self.undo_action.setEnabled(writable and self.project.can_undo)
@@ -1012,9 +1010,8 @@ class MainWindow(QMainWindow):
     def _on_takes_changed(self) -> None:
         """A take was made or switched: the viewer shows it from now on."""
         self.session.refresh_takes()
-        self.refresh()
+        self.refresh()  # which shows the playhead's frame again
         self._request_media_caches()  # the timeline's filmstrip of the new active take
-        self._scrub_to(self.timeline.playhead)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.window_layout.save()

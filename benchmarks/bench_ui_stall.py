@@ -224,6 +224,7 @@ def main() -> int:
             # The event loop's own frames (this script, qasync) are the same every time.
             lines = [w for w in st.where
                      if not w.startswith(("bench_ui_stall.py:", "qasync/"))]
+            lines = [("      other thread " + w) if w.startswith("[") else w for w in lines]
             none = ("(not sampled: --no-stacks)" if args.no_stacks
                     else "(no sample: native code held the GIL all along)")
             for line in lines or (none,):

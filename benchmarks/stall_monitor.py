@@ -227,6 +227,7 @@ class StallMonitor(QObject):
             stack = traceback.StackSummary.extract(traceback.walk_stack(frame), limit=40,
                                                    lookup_lines=False)[::-1]
             where = tuple(f"{_short(f.filename)}:{f.lineno} {f.name}" for f in stack)
+            where += self._other_threads()
             offset_ms = (sampled_at - began) * 1000.0
             with self._lock:
                 if self._last != began:
@@ -236,6 +237,22 @@ class StallMonitor(QObject):
                 seen = self._sample[1]
                 if len(seen) < 4 and (not seen or seen[-1][1] != where):
                     self._sample = (began, seen + ((offset_ms, where),))
+
+    def _other_threads(self) -> tuple[str, ...]:
+        """Where each other Python thread is, one line each, marked "[name]": when the GUI
+        thread is in native code (painting, or waiting for the GIL), one of these is what
+        holds it. Threads parked in a wait are left out."""
+        names = {t.ident: t.name for t in threading.enumerate()}
+        lines = []
+        for ident, frame in sys._current_frames().items():
+            if ident in (self._gui_thread, threading.get_ident()):
+                continue
+            code = frame.f_code
+            if code.co_name in _PARKED:
+                continue
+            lines.append(f"[{names.get(ident, ident)}] {_short(code.co_filename)}:"
+                         f"{frame.f_lineno} {code.co_name}")
+        return tuple(sorted(lines))
 
     # --- results
     def summary(self, label: str | None = None) -> StallSummary:
@@ -256,6 +273,13 @@ class StallMonitor(QObject):
     def labels(self) -> list[str]:
         """Labels measured, in the order they first appeared."""
         return list(dict.fromkeys(name for name, _ in self.gaps))
+
+
+# Innermost functions of a thread that is waiting, not running: a lock, a queue, a
+# selector, a sleep loop (ThreadPoolExecutor's idle worker waits in C, in ``_worker``).
+_PARKED = frozenset({"wait", "_wait_for_tstate_lock", "get", "select", "poll", "_worker",
+                     "accept", "recv", "recv_bytes", "_recv", "_recv_bytes", "readinto",
+                     "_watch", "sleep", "wait_for"})
 
 
 def _short(path: str) -> str:

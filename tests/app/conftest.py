@@ -62,10 +62,11 @@ def _no_generation_worker_left_running() -> Iterator[None]:
 
 
 @pytest.fixture
-def run_queue() -> Callable[..., None]:
+def run_queue(qtbot: Any) -> Callable[..., None]:
     """``run_queue(panel, start)``: call ``start`` (Generate, Regenerate range, Retry...) on
     a qasync loop, as the running editor does, and drive the Generate dock's queue until it
-    is done. The loop is closed afterwards (its timers stopped, on this thread)."""
+    is done and the dock (and its window) show the takes that landed. The loop is closed
+    afterwards (its timers stopped, on this thread)."""
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -80,6 +81,7 @@ def run_queue() -> Callable[..., None]:
                 loop.run_until_complete(asyncio.wait_for(task, timeout))
         finally:
             asyncio.set_event_loop(None)
+        qtbot.waitUntil(lambda: not panel.landing, timeout=10_000)
 
     return run
 

@@ -142,3 +142,41 @@ def test_the_queue_runs_on_local_workers_and_the_dock_lists_them(  # type: ignor
     assert shown.count("· previz · idle") == 2, shown  # both ran one and keep it "loaded"
     panel.shutdown()
     project.close()
+
+
+def test_a_take_landing_is_shown_on_a_later_turn_and_keeps_a_prompt_being_typed(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, run_queue) -> None:
+    project = Project.create(tmp_path / "l.takeline",
+                             SequenceSettings(fps=Fraction(24), width=64, height=36))
+    project.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 6,
+                     "prompt": "fog"})
+    panel = GenerationPanel(project)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.activateWindow()
+    panel.show_segment(project.sequence.item(1))
+    runner = panel.runner
+    seen_when_done: list[int] = []
+    hook = runner.on_update
+
+    def on_update(u: JobUpdate) -> None:
+        if u.state == "running" and not panel.prompt.isModified():
+            # The user starts typing a new prompt while the take is being made.
+            panel.prompt.setFocus()
+            panel.prompt.setText("fog at dawn")
+            panel.prompt.setModified(True)
+        hook(u)
+        if u.state == "done":
+            seen_when_done.append(panel.takes.count())  # in the turn that stored it
+
+    runner.on_update = on_update
+    qtbot.waitUntil(panel.isActiveWindow, timeout=5000)
+    run_queue(panel, panel.generate, 60)  # waits until the dock shows what landed
+    assert seen_when_done == [0] and not panel.landing
+    assert panel.takes.count() == 1
+    assert panel.prompt.hasFocus(), "the prompt field lost focus: nothing was being typed"
+    assert panel.prompt.text() == "fog at dawn"  # not put back to the stored "fog"
+    panel.prompt.clearFocus()  # editing finished: the typed prompt is committed
+    assert project.sequence.item(1).prompt == "fog at dawn"
+    panel.shutdown()
+    project.close()
