@@ -356,6 +356,7 @@ class DiffusersBackend(Backend):
         self.check_inputs(spec.inputs)
         self.check_call(spec.call)
         device, dtype = self.resolve_device_dtype(spec)
+        reset_cuda_peak(device)
         key = spec.model_key
         if cache.get("key") != key:
             cache.clear()  # drop the old pipeline before loading the next one
@@ -391,6 +392,15 @@ class DiffusersBackend(Backend):
         return output
 
 
+def reset_cuda_peak(device: str) -> None:
+    """Start a take's CUDA peak at its own run (its model load included, when it loaded):
+    the allocator's peak otherwise holds the worker's whole life, earlier jobs and models."""
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats(device)
+
+
 def run_facts(pipe: Any, dtype: Any, device: str, mode: str, cache: dict[str, Any],
               t0: float) -> dict[str, Any]:
     """What a take's recipe records of how its pipeline ran (every diffusers backend): the
@@ -410,7 +420,8 @@ def run_facts(pipe: Any, dtype: Any, device: str, mode: str, cache: dict[str, An
         "libraries": library_versions(),
         "seconds": {"load": round(cache.get("load_s", 0.0), 3),
                     "generate": round(time.perf_counter() - t0, 3)},
-        "cuda_peak_bytes": (torch.cuda.max_memory_allocated()
+        # Since ``reset_cuda_peak`` at the run's start, on the run's own device.
+        "cuda_peak_bytes": (torch.cuda.max_memory_allocated(device)
                             if device.startswith("cuda") else None),
     }
     cache["load_s"] = 0.0

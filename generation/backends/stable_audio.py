@@ -42,6 +42,7 @@ from generation.backends.base import (
     ProgressFn,
     RunOutput,
     UnsupportedRequest,
+    reset_cuda_peak,
     run_facts,
 )
 from generation.spec import JobSpec
@@ -136,6 +137,7 @@ class StableAudioBackend(DiffusersBackend):
                 f"{length:.2f} s asked",
                 "shorten the segment, or split it into several segments")
         device, dtype = self.resolve_device_dtype(spec)
+        reset_cuda_peak(device)
         key = spec.model_key
         if cache.get("key") != key:
             cache.clear()
