@@ -2,7 +2,8 @@
 # The built bundle, on its own (no project venv on PATH or PYTHONPATH): it prints its
 # version, builds the demo project, renders a frame to a PNG, makes a previz take through the
 # generation worker started from inside the bundle, writes OTIO and FCP XML (an adapter
-# plugin), and opens the demo in the editor offscreen, closing after it has shown a frame.
+# plugin), finds the beats of the demo's music (librosa), and opens the demo in the editor
+# offscreen, closing after it has shown a frame.
 # Exits non-zero at the first failure.
 #
 #   packaging/smoke.sh [BUNDLE]      BUNDLE: the one-folder bundle [dist/takeline]
@@ -33,6 +34,12 @@ step "interchange (OpenTimelineIO adapters found in the bundle)"
 run otio export "$WORK/d.takeline" "$WORK/d.otio"
 run otio export "$WORK/d.takeline" "$WORK/d.xml"  # the otio-fcp-adapter plugin
 grep -q "<xmeml" "$WORK/d.xml"
+step "beat markers (librosa and its data in the bundle)"
+music="$(run info "$WORK/d.takeline" --json | python3 -c '
+import json, sys
+info = json.load(sys.stdin)
+print(next(i["id"] for t in info["tracks"] if t["kind"] == "audio" for i in t["items"]))')"
+run beats "$WORK/d.takeline" --item "$music" | grep -q "beats on clip $music"
 step "previz in the worker"
 segment="$(run info "$WORK/d.takeline" --json | python3 -c '
 import json, sys
