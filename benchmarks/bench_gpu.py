@@ -3,10 +3,11 @@ LTX-Video 2B (0.9.5) per memory mode, through Takeline's worker against the same
 call made directly. Target: worker / direct <= 1.03x.
 
     .venv/bin/python benchmarks/bench_gpu.py [--models wan,ltx] [--modes gpu,model-offload]
-        [--steps 5] [--size 832x480] [--frames 81] [--scale real|tiny] [--device cuda|cpu]
+        [--steps 5] [--size 832x480] [--frames 81] [--scale auto|real|tiny] [--device cuda|cpu]
         [--dtype bf16|fp16|fp32] [--work-dir DIR] [--json FILE] [--timeout-s 900]
 
-    # on this CPU, reduced size, end to end in a few minutes:
+    # without a CUDA device --scale auto (the default) is tiny: the script is checked at a
+    # reduced size, end to end in under a minute (what `make bench` does on a CPU):
     .venv/bin/python benchmarks/bench_gpu.py --scale tiny --steps 3
 
 Prints a Markdown table to paste into the README (model | memory mode | direct s/step |
@@ -530,9 +531,19 @@ def _parse_size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"size is WxH, e.g. 832x480, not {text!r}") from None
 
 
+def _cuda_available() -> bool:
+    """Whether torch sees a CUDA device, asked in a child: this process never imports torch
+    (nothing of it may sit on the GPU while a measurement runs)."""
+    probe = subprocess.run([sys.executable, "-c", "import torch; print(torch.cuda.is_available())"],
+                           capture_output=True, text=True, timeout=300)
+    return probe.stdout.strip() == "True"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scale", choices=("real", "tiny"), default="real")
+    ap.add_argument("--scale", choices=("auto", "real", "tiny"), default="auto",
+                    help="auto: real where torch sees a CUDA device, else tiny (so `make "
+                    "bench` on a CPU checks the script instead of building 18 GB of models)")
     ap.add_argument("--models", default="wan,ltx", help="comma list of: " + ", ".join(MODELS))
     ap.add_argument("--modes", default=None,
                     help=f"comma list of {', '.join(MEMORY_MODES)}; default every one but "
@@ -561,6 +572,11 @@ def main() -> None:
         args.result.write_text(json.dumps(result))
         return
 
+    if args.scale == "auto":
+        args.scale = "real" if args.device != "cpu" and _cuda_available() else "tiny"
+        if args.scale == "tiny":
+            print("no CUDA device: checking the script at --scale tiny (the GPU table needs "
+                  "a GPU; --scale real forces the published sizes)", file=sys.stderr)
     if args.steps < 2:
         ap.error("--steps must be at least 2 (s/step is measured from step 2 on)")
     keys = [k.strip() for k in args.models.split(",") if k.strip()]
