@@ -14,7 +14,7 @@ from PySide6.QtSvg import QSvgRenderer
 import resources
 from app import theme
 from app.window_layout import APPLICATION, ORGANISATION
-from services.app_dirs import log_dir
+from timeline.app_dirs import log_dir
 
 
 def identify(app: QGuiApplication, version: str = "") -> None:

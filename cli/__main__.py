@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from cli.main import main as cli_main
-from services.app_dirs import demo_project
+from timeline.app_dirs import demo_project
 
 
 def run(argv: list[str]) -> int:

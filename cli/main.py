@@ -254,7 +254,7 @@ def _start_editor_log() -> None:
     included: a native crash (Qt, PyAV, a driver) leaves every thread's stack there instead
     of vanishing without a word. Its generation worker logs beside it (``worker.log``)."""
     from generation.process_log import start_log
-    from services.app_dirs import log_dir
+    from timeline.app_dirs import log_dir
 
     start_log("editor", log_dir())
 

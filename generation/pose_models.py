@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from generation.installed_models import ModelError, format_size
+from timeline.app_dirs import data_dir
 
 DEFAULT_POSE_MODEL = "yzd-v/DWPose"  # yolox_l.onnx + dw-ll_ucoco_384.onnx
 PULL_POSE_PATTERNS = ("*.onnx",)
@@ -36,9 +37,7 @@ def pose_models_dir() -> Path:
     env = os.environ.get("TAKELINE_POSE_MODELS")
     if env:
         return Path(env).expanduser()
-    data = os.environ.get("XDG_DATA_HOME") or ""
-    base = Path(data) if data and Path(data).is_absolute() else Path.home() / ".local/share"
-    return base / "takeline" / "pose-models"
+    return data_dir() / "pose-models"
 
 
 class PoseModelError(ModelError):

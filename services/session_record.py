@@ -1,7 +1,7 @@
 """What the editor remembers between runs: the recent projects list, and a session marker
 beside each open project that tells the next run whether the last one closed normally.
 
-Recent projects live in ``recent.json`` in the user's config folder (``services.app_dirs``:
+Recent projects live in ``recent.json`` in the user's config folder (``timeline.app_dirs``:
 ``$XDG_CONFIG_HOME/takeline``, ``~/.config/takeline`` when unset): a JSON list of absolute
 paths, most recent first. The session marker is ``<project>.media/session.json``
 (``{"pid", "opened_at"}``), written at open and removed on a clean close; one left behind
@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from project_store.writer_lock import pid_alive
-from services import app_dirs
+from timeline import app_dirs
 
 MAX_RECENT = 10
 CRASH_NOTICE = ("Takeline did not close normally last time. Nothing is lost: every edit was "

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services import app_dirs, session_record
+from services import session_record
+from timeline import app_dirs
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="XDG folders are Linux's")
 
