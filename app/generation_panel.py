@@ -565,5 +565,6 @@ class GenerationPanel(QWidget):
         of it was stored; `takeline jobs --run` or the next opening runs it again), never
         left 'running' in the project; queued jobs stay queued."""
         self.runner.stop()  # synchronous: the loop may not run the job's coroutine again
+        self._landing.stop()  # the project closes next: nothing left to show it in
         if self._task is not None and not self._task.done():
             self._task.cancel()
