@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QMetaMethod, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -463,8 +463,12 @@ class GenerationPanel(QWidget):
         return self._landing.isActive()
 
     def _show_landed_takes(self) -> None:
-        self.refresh()
-        self.takes_changed.emit()  # the window re-renders (and refreshes this panel)
+        # In the window, takes_changed re-renders everything, this dock included (its
+        # refresh); refreshing here as well would do the dock twice in the landing's turn.
+        if self.isSignalConnected(QMetaMethod.fromSignal(self.takes_changed)):
+            self.takes_changed.emit()
+        else:
+            self.refresh()
 
     def _show_row(self, u: JobUpdate) -> None:
         row = self._rows.get(u.job_id)
