@@ -15,14 +15,20 @@ from services.generation_queue import JobUpdate  # noqa: E402
 from timeline.model import SequenceSettings  # noqa: E402
 
 
-def test_cancelled_job_is_retried_with_its_seed_and_runs(  # type: ignore[no-untyped-def]
-        qtbot, tmp_path: Path, run_queue) -> None:
-    project = Project.create(tmp_path / "j.takeline",
-                             SequenceSettings(fps=Fraction(24), width=64, height=36))
+def panel_with_a_segment(qtbot, path: Path) -> tuple[Project, GenerationPanel]:  # type: ignore[no-untyped-def]
+    """A project with one 6-frame generated segment (id 1, prompt "fog") on V1, and a
+    Generate dock on it."""
+    project = Project.create(path, SequenceSettings(fps=Fraction(24), width=64, height=36))
     project.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 6,
                      "prompt": "fog"})
     panel = GenerationPanel(project)
     qtbot.addWidget(panel)
+    return project, panel
+
+
+def test_cancelled_job_is_retried_with_its_seed_and_runs(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, run_queue) -> None:
+    project, panel = panel_with_a_segment(qtbot, tmp_path / "j.takeline")
     runner = panel.runner
     [job] = runner.queue(1, runner.request_for(1, seed=11))
     runner.cancel(job.id)
@@ -146,12 +152,7 @@ def test_the_queue_runs_on_local_workers_and_the_dock_lists_them(  # type: ignor
 
 def test_a_take_landing_is_shown_on_a_later_turn_and_keeps_a_prompt_being_typed(  # type: ignore[no-untyped-def]
         qtbot, tmp_path: Path, run_queue) -> None:
-    project = Project.create(tmp_path / "l.takeline",
-                             SequenceSettings(fps=Fraction(24), width=64, height=36))
-    project.execute({"op": "add_generated", "track": "V1", "at": 0, "duration": 6,
-                     "prompt": "fog"})
-    panel = GenerationPanel(project)
-    qtbot.addWidget(panel)
+    project, panel = panel_with_a_segment(qtbot, tmp_path / "l.takeline")
     panel.show()
     panel.activateWindow()
     panel.show_segment(project.sequence.item(1))
